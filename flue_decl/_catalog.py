@@ -1,0 +1,53 @@
+"""The built-in catalog: pi-ai 0.79.10's providers and models, shipped as package data."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+# The wire protocols pi-ai ships (the ``api`` slugs of the catalog).
+PI_APIS = (
+    "openai-completions",
+    "openai-responses",
+    "azure-openai-responses",
+    "openai-codex-responses",
+    "anthropic-messages",
+    "bedrock-converse-stream",
+    "google-generative-ai",
+    "google-vertex",
+    "mistral-conversations",
+)
+CLOUDFLARE_AI_BINDING = "cloudflare-ai-binding"
+CLOUDFLARE_CATALOG = "cloudflare-workers-ai"
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    source: str
+    providers: Mapping[str, Mapping[str, Any]]
+
+    def get_model(self, provider: str, model_id: str) -> Mapping[str, Any] | None:
+        entry = self.providers.get(provider)
+        if entry is None:
+            return None
+        model: Mapping[str, Any] | None = entry["models"].get(model_id)
+        return model
+
+    def models(self, provider: str) -> Mapping[str, Mapping[str, Any]]:
+        entry = self.providers.get(provider)
+        return entry["models"] if entry else {}
+
+    def api_key_env(self, provider: str) -> tuple[str, ...]:
+        entry = self.providers.get(provider)
+        return tuple(entry["apiKeyEnv"]) if entry else ()
+
+
+@functools.cache
+def builtin_catalog() -> Catalog:
+    text = resources.files("flue_decl").joinpath("_data", "catalog.json").read_text("utf-8")
+    data = json.loads(text)
+    return Catalog(data["source"], data["providers"])

@@ -1,0 +1,206 @@
+"""Stage 6: entities to the ordered registry calls, and rendering of those calls.
+
+Call order is registerApiProvider, then registerProvider, then
+configureProvider, each in document order (the place of an entity's first
+document). Calls keep templates unrendered and the origin of every field;
+:func:`render_calls` turns them into the values a registry is built from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import Diagnostic, JsonPath
+from ._layer import Entity
+from ._registry import Origin
+from ._render import get_path, is_template, render, template_paths
+from ._secrets import is_credential_header, mask_payload
+from ._semantic import insecure_transport, transport_diagnostic, url_problem
+
+OPS = {
+    "ApiProvider": "registerApiProvider",
+    "Provider": "registerProvider",
+    "ProviderConfiguration": "configureProvider",
+}
+_RANK = {kind: rank for rank, kind in enumerate(OPS)}
+_PAYLOAD_KEY = {"registerProvider": "registration", "configureProvider": "settings"}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    op: str
+    target: str  # provider id, or api slug for registerApiProvider
+    payload: Mapping[str, Any]  # registration / settings / {"handler": ...}
+    origins: Mapping[JsonPath, Origin]
+
+    @property
+    def kind(self) -> str:
+        return next(k for k, op in OPS.items() if op == self.op)
+
+    def to_replay(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        """This call in ``replay.mjs``'s input shape."""
+        if self.op == "registerApiProvider":
+            return {"op": self.op, "api": self.target, **dict(self.payload)}
+        payload = dict(self.payload) if show_secrets else mask_payload(self.payload)
+        return {"op": self.op, "id": self.target, _PAYLOAD_KEY[self.op]: payload}
+
+
+def _normalise(value: Any) -> Any:
+    # JavaScript has one number type: 8192.0 is 8192.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> tuple[Call, ...]:
+    calls = []
+    for entity in sorted(entities, key=lambda e: (_RANK[e.kind], e.order)):
+        op = OPS[entity.kind]
+        skip = ("kind", "api") if op == "registerApiProvider" else ("kind", "id")
+        payload = {k: _normalise(v) for k, v in entity.data.items() if k not in skip}
+        origins = {}
+        for path, place in entity.places.items():
+            doc = entity.setter(path)
+            origins[path] = Origin(place, doc.layer, layer_roots[doc.layer],
+                                   doc is not entity.documents[0])
+        calls.append(Call(op, entity.key, payload, origins))
+    return tuple(calls)
+
+
+_ENV_REF = re.compile(r"""env\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])""")
+
+
+def env_names(source: str) -> list[str]:
+    """Environment variables a template refers to (for messages that must not show values)."""
+    return [a or b for a, b in _ENV_REF.findall(source)]
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def render_calls(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[tuple[Call, ...],
+                                                                         tuple[Diagnostic, ...]]:
+    """Render every template of every call; collect every problem (all missing variables)."""
+    rendered: list[Call] = []
+    diagnostics: list[Diagnostic] = []
+    templated: set[tuple[str, str, JsonPath]] = set()
+    for call in calls:
+        payload = _copy(call.payload)
+        kind = call.kind
+        for path in list(template_paths(kind, payload)):
+            source = get_path(payload, path)
+            if not is_template(source):
+                continue
+            templated.add((call.op, call.target, path))
+            place = call.origins[path].place if path in call.origins else None
+            result = render(source, env)
+            if result.missing:
+                for name in result.missing:
+                    diagnostics.append(Diagnostic.at(
+                        "missing-env",
+                        f"environment variable `{name}` is not set",
+                        place, path,
+                        hint=f"set {name}, or give a default: "
+                             f"{{{{ env.{name} | default('...') }}}}",
+                    ))
+                continue
+            if result.problem is not None:
+                diagnostics.append(Diagnostic.at(result.problem.code, result.problem.message,
+                                                 place, path, hint=result.problem.hint))
+                continue
+            assert result.value is not None
+            _set_path(payload, path, result.value)
+            diagnostics.extend(_check_rendered(path, source, result.value, place))
+        rendered.append(Call(call.op, call.target, payload, call.origins))
+    diagnostics.extend(_rendered_transport(rendered, templated))
+    return tuple(rendered), tuple(diagnostics)
+
+
+def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list[Diagnostic]:
+    names = ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
+    field = "baseUrl" if path == ("baseUrl",) else "apiKey" if path == ("apiKey",) else (
+        f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
+    if path == ("baseUrl",):
+        problem = url_problem(value)
+        if problem is not None:
+            return [Diagnostic.at("invalid-url",
+                                  f"baseUrl rendered from {names} is invalid: {problem}",
+                                  place, path)]
+    elif _has_control(value):
+        return [Diagnostic.at(
+            "invalid-rendered-value",
+            f"{field} rendered from {names} contains a line break or control character",
+            place, path, hint="check the variable's value (a trailing newline from a file?)")]
+    return []
+
+
+def _rendered_transport(calls: Sequence[Call],
+                        templated: set[tuple[str, str, JsonPath]]) -> list[Diagnostic]:
+    # Literal URL/key pairs were checked statically (validate); only pairs
+    # where either side came from a template are new information here.
+    registered = {c.target: c for c in calls if c.op == "registerProvider"}
+    configured = {c.target: c for c in calls if c.op == "configureProvider"}
+    out = []
+    for provider in dict.fromkeys([*registered, *configured]):
+        reg, conf = registered.get(provider), configured.get(provider)
+        url_call = conf if conf is not None and "baseUrl" in conf.payload else reg
+        key_call = conf if conf is not None and "apiKey" in conf.payload else (
+            reg if reg is not None and "apiKey" in reg.payload else None)
+        if url_call is None or key_call is None:
+            continue
+        base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
+        from_template = ((url_call.op, provider, ("baseUrl",)) in templated
+                         or (key_call.op, provider, ("apiKey",)) in templated)
+        if from_template and isinstance(base_url, str) and key and insecure_transport(base_url):
+            out.append(transport_diagnostic(
+                url_call.origins[("baseUrl",)].place,
+                key_call.origins[("apiKey",)].place if ("apiKey",) in key_call.origins else None,
+                provider, ("baseUrl",)))
+    return out
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _set_path(data: Any, path: JsonPath, value: str) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
+    """Literal (non-template) secrets: an artifact must never carry them."""
+    out = []
+    for call in calls:
+        candidates: list[JsonPath] = [("apiKey",)]
+        headers = call.payload.get("headers")
+        if isinstance(headers, Mapping):
+            candidates += [("headers", k) for k in headers if is_credential_header(k)]
+        for path in candidates:
+            try:
+                value = get_path(call.payload, path)
+            except (KeyError, TypeError):
+                continue
+            if isinstance(value, str) and value and not is_template(value):
+                origin = call.origins.get(path)
+                out.append(Diagnostic.at(
+                    "literal-secret",
+                    f"{'/'.join(map(str, path))} of `{call.target}` is a literal secret; the "
+                    "artifact cannot carry it",
+                    origin.place if origin else None, path,
+                    hint="write it as a template, e.g. {{ env.PROVIDER_API_KEY }}",
+                ))
+    return out

@@ -1,0 +1,99 @@
+"""Stage 1: turn input paths into layers of source files, in the contract's order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._errors import Diagnostic, Severity
+
+YAML_SUFFIXES = (".yaml", ".yml")
+DEFAULT_PATHS: tuple[str, ...] = ("providers.d",)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str  # as displayed in diagnostics: the input path joined with the name
+    layer: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    index: int
+    root: str
+    files: tuple[SourceFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    layers: tuple[Layer, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def files(self) -> tuple[SourceFile, ...]:
+        return tuple(f for layer in self.layers for f in layer.files)
+
+
+def is_skipped(name: str) -> bool:
+    """Hidden files and editor leftovers never count as configuration."""
+    return (
+        name.startswith(".")
+        or name.endswith("~")
+        or (name.startswith("#") and name.endswith("#"))
+        or name.endswith((".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".rej"))
+    )
+
+
+def _sort_key(name: str) -> bytes:
+    # Byte order of the file name, as the contract says: not locale, not case-folded.
+    return os.fsencode(name)
+
+
+def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discovery:
+    layers: list[Layer] = []
+    diagnostics: list[Diagnostic] = []
+    for index, raw in enumerate(paths):
+        root = os.fspath(raw)
+        files: list[SourceFile] = []
+        if os.path.isdir(root):
+            try:
+                names = os.listdir(root)
+            except OSError as exc:
+                diagnostics.append(_io_error(root, exc))
+                names = []
+            for name in sorted(names, key=_sort_key):
+                if is_skipped(name) or not name.endswith(YAML_SUFFIXES):
+                    continue
+                full = os.path.join(root, name)
+                if os.path.isfile(full):  # follows symlinks: ConfigMap mounts are links
+                    files.append(SourceFile(full, index))
+        elif os.path.isfile(root):
+            files.append(SourceFile(root, index))
+        elif os.path.lexists(root):
+            diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "input-not-found",
+                    f"{root} is neither a file nor a directory (a dangling symlink?)",
+                    file=root,
+                )
+            )
+        else:
+            diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "input-not-found",
+                    f"no such file or directory: {root}",
+                    file=root,
+                    hint="pass a providers.d directory or YAML files",
+                )
+            )
+        layers.append(Layer(index, root, tuple(files)))
+    return Discovery(tuple(layers), tuple(diagnostics))
+
+
+def _io_error(path: str, exc: OSError) -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR, "io-error", f"cannot read {path}: {exc.strerror or exc}", file=path
+    )

@@ -1,0 +1,150 @@
+"""Diagnostics and the exception hierarchy.
+
+Every problem flue-decl finds is a :class:`Diagnostic`: a value with a
+severity, a stable code, a message, and the place it concerns (file, line,
+column, JSON path) plus an optional fix hint. Stages *collect* diagnostics;
+only the public entry points raise, and they raise one of::
+
+    ConfigError                 base: carries ``.diagnostics``
+    ├── InputError              a path is missing or unreadable (CLI exit 2)
+    ├── ValidationError         syntax, schema, semantic or layering problems
+    ├── TemplateError           a template failed to render (missing env var ...)
+    └── ResolveError            a model specifier does not resolve
+
+Messages never contain secret values: render errors name the variable, not
+its value, and the stages that see secrets only ever put places into
+diagnostics.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+PathPart = str | int
+JsonPath = tuple[PathPart, ...]
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A position in a source file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def format_path(path: JsonPath) -> str:
+    """``("models", "llama3.1:8b", "maxTokens")`` → ``$.models['llama3.1:8b'].maxTokens``."""
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += f".{part}"
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            out += f"['{escaped}']"
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+    hint: str | None = None
+    related: tuple[Place, ...] = ()
+
+    @classmethod
+    def at(
+        cls,
+        code: str,
+        message: str,
+        place: Place | None,
+        path: JsonPath | None = None,
+        *,
+        hint: str | None = None,
+        severity: Severity = Severity.ERROR,
+        related: Sequence[Place] = (),
+    ) -> Diagnostic:
+        return cls(
+            severity=severity,
+            code=code,
+            message=message,
+            file=place.file if place else None,
+            line=place.line if place else None,
+            column=place.column if place else None,
+            path=format_path(path) if path is not None else None,
+            hint=hint,
+            related=tuple(related),
+        )
+
+    @property
+    def location(self) -> str:
+        if self.file is None:
+            return "<input>"
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file or "", self.line or 0, self.column or 0, self.code)
+
+
+class ConfigError(Exception):
+    """Base of every error flue-decl raises; ``diagnostics`` says what and where."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        shown = errors or list(self.diagnostics)
+        head = str(shown[0]) if shown else "configuration error"
+        more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
+        super().__init__(head + more)
+
+
+class InputError(ConfigError):
+    """An input path is missing, unreadable, or not a directory or file."""
+
+
+class ValidationError(ConfigError):
+    """The configuration is not valid: syntax, schema, semantic or layering."""
+
+
+class TemplateError(ConfigError):
+    """A template could not be rendered against the environment."""
+
+
+class ResolveError(ConfigError):
+    """A model specifier does not resolve."""
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate, if any is close enough to be a likely typo."""
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f"did you mean `{lowered[word.lower()]}`?"
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.75)
+    return f"did you mean `{matches[0]}`?" if matches else None

@@ -1,0 +1,195 @@
+"""Stage 4: documents keyed by (kind, id) and merged into entities.
+
+A second document with the same key is an error naming both places unless it
+says ``overlay: true``; an overlay merges over what came before: maps merge
+key by key, scalars and lists replace, ``null`` removes a key. Every path of
+the merged value keeps the place (and so the file and layer) that set it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import Diagnostic, JsonPath, Place, did_you_mean
+from ._parse import Document
+from ._schema import KIND_SCHEMAS, Located
+
+KINDS = tuple(KIND_SCHEMAS)
+
+
+def identity_field(kind: str) -> str:
+    return "api" if kind == "ApiProvider" else "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    kind: str
+    key: str
+    order: int  # position of its first document in input order
+    data: Mapping[str, Any]
+    places: Mapping[JsonPath, Place]
+    key_places: Mapping[JsonPath, Place]
+    typed_scalars: Mapping[JsonPath, tuple[str, str]]
+    documents: tuple[Document, ...]  # the base first, then its overlays in order
+    setters: Mapping[JsonPath, int]  # path -> index in documents of who set it
+
+    def place(self, path: JsonPath) -> Place:
+        while path not in self.places and path:
+            path = path[:-1]
+        return self.places.get(path) or self.documents[0].start
+
+    def key_place(self, path: JsonPath) -> Place:
+        return self.key_places.get(path) or self.place(path)
+
+    def setter(self, path: JsonPath) -> Document:
+        while path not in self.setters and path:
+            path = path[:-1]
+        return self.documents[self.setters.get(path, 0)]
+
+    def located(self) -> Located:
+        return Located(self.data, self.place, self.key_place, self.typed_scalars)
+
+
+@dataclass(frozen=True, slots=True)
+class Layering:
+    entities: tuple[Entity, ...]
+    # Documents that could not be keyed (no valid id); still schema-checked alone.
+    unkeyed: tuple[tuple[str, Document], ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class _Builder:
+    def __init__(self, doc: Document, kind: str, key: str, order: int) -> None:
+        self.kind, self.key, self.order = kind, key, order
+        self.documents = [doc]
+        # The base is taken as written: a null in it is the schema's to report;
+        # only in an overlay does null mean "remove".
+        self.data: dict[str, Any] = _strip(doc.data)
+        self.places: dict[JsonPath, Place] = dict(doc.places)
+        self.key_places: dict[JsonPath, Place] = dict(doc.key_places)
+        self.typed: dict[JsonPath, tuple[str, str]] = dict(doc.typed_scalars)
+        self.setters: dict[JsonPath, int] = dict.fromkeys(doc.places, 0)
+
+    def overlay(self, doc: Document) -> None:
+        self.documents.append(doc)
+        source = {k: v for k, v in doc.data.items() if k != "overlay"}
+        self._merge(self.data, source, (), doc, len(self.documents) - 1)
+
+    def _merge(self, target: dict[str, Any], source: Mapping[str, Any], path: JsonPath,
+               doc: Document, who: int) -> None:
+        for key, value in source.items():
+            child = (*path, key)
+            if value is None:
+                target.pop(key, None)
+                self._forget(child)
+                continue
+            current = target.get(key)
+            if isinstance(value, dict) and isinstance(current, dict):
+                self._take(child, doc, who, subtree=False)
+                self._merge(current, value, child, doc, who)
+            else:
+                self._forget(child)
+                target[key] = _copy(value)
+                self._take(child, doc, who, subtree=True)
+
+    def _take(self, path: JsonPath, doc: Document, who: int, *, subtree: bool) -> None:
+        n = len(path)
+        for table, src in ((self.places, doc.places), (self.key_places, doc.key_places),
+                           (self.typed, doc.typed_scalars)):
+            if subtree:
+                table.update((p, v) for p, v in src.items() if p[:n] == path)  # type: ignore[attr-defined]
+            elif path in src:
+                table[path] = src[path]  # type: ignore[index]
+        if subtree:
+            self.setters.update((p, who) for p in doc.places if p[:n] == path)
+        else:
+            self.setters[path] = who
+
+    def _forget(self, path: JsonPath) -> None:
+        n = len(path)
+        for table in (self.places, self.key_places, self.typed, self.setters):
+            for p in [p for p in table if p[:n] == path]:
+                del table[p]  # type: ignore[attr-defined]
+
+    def build(self) -> Entity:
+        return Entity(self.kind, self.key, self.order, self.data, self.places,
+                      self.key_places, self.typed, tuple(self.documents), self.setters)
+
+
+def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v, keep_null=True) for k, v in data.items() if k != "overlay"}
+
+
+def _copy(value: Any, *, keep_null: bool = False) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v, keep_null=keep_null) for k, v in value.items()
+                if keep_null or v is not None}
+    if isinstance(value, list):
+        return [_copy(v, keep_null=keep_null) for v in value]
+    return value
+
+
+def layer(documents: Iterable[Document]) -> Layering:
+    builders: dict[tuple[str, str], _Builder] = {}
+    unkeyed: list[tuple[str, Document]] = []
+    diagnostics: list[Diagnostic] = []
+    for order, doc in enumerate(documents):
+        data = doc.data
+        if not isinstance(data, dict):
+            diagnostics.append(Diagnostic.at(
+                "not-a-mapping",
+                "a document must be a mapping that starts with `kind:`",
+                doc.start, (),
+                hint="each `---` separated document is one Provider, ProviderConfiguration "
+                     "or ApiProvider",
+            ))
+            continue
+        kind = data.get("kind")
+        if kind is None:
+            diagnostics.append(Diagnostic.at(
+                "missing-key", "missing required key `kind`", doc.start, (),
+                hint="add `kind: Provider`, `kind: ProviderConfiguration` or `kind: ApiProvider`",
+            ))
+            continue
+        if kind not in KINDS:
+            diagnostics.append(Diagnostic.at(
+                "unknown-kind", f"unknown kind {kind!r}", doc.place(("kind",)), ("kind",),
+                hint=(did_you_mean(kind, KINDS) if isinstance(kind, str) else None)
+                or f"kind is one of {', '.join(KINDS)}",
+            ))
+            continue
+        field = identity_field(kind)
+        key = data.get(field)
+        if not isinstance(key, str) or not key:
+            unkeyed.append((kind, doc))  # the schema check reports the bad or missing key
+            continue
+        is_overlay = data.get("overlay") is True
+        existing = builders.get((kind, key))
+        if existing is None:
+            if is_overlay:
+                same_kind = [k for (kd, k) in builders if kd == kind]
+                diagnostics.append(Diagnostic.at(
+                    "overlay-without-base",
+                    f"overlay for {kind} `{key}`, but no earlier document defines it",
+                    doc.key_place(("overlay",)), ("overlay",),
+                    hint=did_you_mean(key, same_kind)
+                    or "remove `overlay: true` to define it here, or put the base in an "
+                       "earlier file or layer",
+                ))
+                continue
+            builders[(kind, key)] = _Builder(doc, kind, key, order)
+        elif is_overlay:
+            existing.overlay(doc)
+        else:
+            first = existing.documents[0]
+            diagnostics.append(Diagnostic.at(
+                "duplicate-definition",
+                f"{kind} `{key}` is already defined at {first.place((field,))}",
+                doc.place((field,)), (field,),
+                hint="add `overlay: true` to merge over the earlier definition, or remove one",
+                related=[first.place((field,))],
+            ))
+    entities = tuple(sorted((b.build() for b in builders.values()), key=lambda e: e.order))
+    return Layering(entities, tuple(unkeyed), tuple(diagnostics))

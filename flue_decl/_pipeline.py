@@ -1,0 +1,164 @@
+"""The stages wired together: discover → parse → layer → schema → semantic → compile,
+then (given an environment) render → registry.
+
+:func:`compile_paths` never raises for bad configuration: it collects every
+diagnostic of every file into a :class:`Compilation`. :func:`load_registry`
+is the strict entry point that raises a :class:`ConfigError` subclass.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import _schema, _semantic
+from ._catalog import Catalog, builtin_catalog
+from ._compile import Call, compile_entities, render_calls
+from ._discover import DEFAULT_PATHS, Discovery, discover
+from ._errors import (
+    ConfigError,
+    Diagnostic,
+    InputError,
+    Severity,
+    TemplateError,
+    ValidationError,
+)
+from ._layer import Entity, layer
+from ._parse import Document, parse_file
+from ._registry import Registry
+from ._schema import Located
+
+INPUT_CODES = frozenset({"input-not-found", "io-error"})
+
+
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    discovery: Discovery
+    documents: tuple[Document, ...]
+    entities: tuple[Entity, ...]
+    calls: tuple[Call, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    hashes: tuple[tuple[str, str], ...]  # (file, sha256) of every input read
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def input_failed(self) -> bool:
+        return any(d.code in INPUT_CODES for d in self.diagnostics)
+
+
+def compile_paths(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS, *,
+                  catalog: Catalog | None = None) -> Compilation:
+    catalog = catalog or builtin_catalog()
+    found = discover(paths)
+    diagnostics: list[Diagnostic] = list(found.diagnostics)
+    documents: list[Document] = []
+    hashes: list[tuple[str, str]] = []
+    for source in found.files:
+        parsed = parse_file(source)
+        diagnostics.extend(parsed.diagnostics)
+        documents.extend(parsed.documents)
+        if parsed.sha256 is not None:
+            hashes.append((source.path, parsed.sha256))
+    layered = layer(documents)
+    diagnostics.extend(layered.diagnostics)
+    for kind, doc in layered.unkeyed:
+        diagnostics.extend(_schema.validate(kind, Located(
+            doc.data, doc.place, doc.key_place, doc.typed_scalars)))
+    valid: list[Entity] = []
+    for entity in layered.entities:
+        problems = _schema.validate(entity.kind, entity.located())
+        diagnostics.extend(problems)
+        if not problems:
+            valid.append(entity)
+    diagnostics.extend(_semantic.check(layered.entities, catalog, valid))
+    calls = compile_entities(valid, [layer_.root for layer_ in found.layers])
+    ordered = tuple(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
+    return Compilation(found, tuple(documents), layered.entities, calls, ordered, tuple(hashes))
+
+
+def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return list(dict.fromkeys(diagnostics))
+
+
+def raise_for(compilation: Compilation) -> None:
+    if compilation.input_failed:
+        raise InputError(compilation.errors)
+    if not compilation.ok:
+        raise ValidationError(compilation.errors)
+
+
+def import_handler(call: Call) -> Any:
+    """Import an ApiProvider's ``package.module:Attribute`` handler."""
+    handler = str(call.payload.get("handler", ""))
+    module_name, _, attribute = handler.partition(":")
+    origin = call.origins.get(("handler",))
+    place = origin.place if origin else None
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:  # an import runs foreign code: any failure is the user's to see
+        raise ValidationError([Diagnostic.at(
+            "handler-import",
+            f"cannot import handler `{handler}` for api `{call.target}`: "
+            f"{type(exc).__name__}: {exc}",
+            place, ("handler",),
+            hint="install the package that provides it, or fix the import path",
+        )]) from None
+    return obj
+
+
+def build_registry(calls: Sequence[Call], *, env: Mapping[str, str] | None = None,
+                   bindings: Mapping[str, Any] | None = None, import_handlers: bool = True,
+                   catalog: Catalog | None = None) -> Registry:
+    """Apply already-rendered calls, in order, to a new Registry."""
+    registry = Registry(env=env, catalog=catalog, bindings=bindings)
+    for call in calls:
+        if call.op == "registerApiProvider":
+            handler = import_handler(call) if import_handlers else call.payload.get("handler")
+            registry.register_api_provider(call.target, handler)
+        elif call.op == "registerProvider":
+            registry.register_provider(call.target, call.payload, origins=call.origins)
+        else:
+            registry.configure_provider(call.target, call.payload, origins=call.origins)
+    return registry
+
+
+def render_or_raise(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[Call, ...]:
+    rendered, problems = render_calls(calls, env)
+    if problems:
+        raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
+    return rendered
+
+
+def load_registry(
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    *,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+) -> Registry:
+    """Validate, compile and render ``paths`` and return the Registry.
+
+    Raises :class:`InputError`, :class:`ValidationError` or :class:`TemplateError`
+    (all :class:`ConfigError`) with every problem found.
+    """
+    environ = dict(os.environ) if env is None else dict(env)
+    compilation = compile_paths(paths)
+    raise_for(compilation)
+    rendered = render_or_raise(compilation.calls, environ)
+    return build_registry(rendered, env=environ, bindings=bindings,
+                          import_handlers=import_handlers)
+
+
+__all__ = ["Compilation", "ConfigError", "compile_paths", "load_registry"]

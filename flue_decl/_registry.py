@@ -1,0 +1,393 @@
+"""Stage 7: the registry, with the reference runtime's resolution semantics.
+
+This mirrors ``@flue/runtime`` 0.11.1 (``resolveModel``, ``registerProvider``,
+``configureProvider``) and pi-ai 0.79.10 (``getModel``, ``getEnvApiKey``)
+line by line; the conformance suite replays the same calls in node and
+compares every answer. JavaScript's ``undefined`` is Python's missing key or
+``None``: a ``None`` value behaves as if the key were absent.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from ._catalog import CLOUDFLARE_AI_BINDING, CLOUDFLARE_CATALOG, Catalog, builtin_catalog
+from ._errors import Diagnostic, Place, ResolveError
+from ._secrets import MASK, Secret, is_credential_header, reveal
+
+RESPONSES_APIS = ("openai-responses", "azure-openai-responses")
+_ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a field of a compiled call came from."""
+
+    place: Place
+    layer: int
+    layer_root: str
+    overlay: bool
+
+
+class Model:
+    """A resolved model: immutable; ``to_dict()`` is the reference runtime's Model JSON."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_data", copy.deepcopy(dict(data)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Model is immutable")
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = copy.deepcopy(self._data)
+        return result
+
+    @property
+    def id(self) -> str:
+        return str(self._data["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self._data["name"])
+
+    @property
+    def api(self) -> str:
+        return str(self._data["api"])
+
+    @property
+    def provider(self) -> str:
+        return str(self._data["provider"])
+
+    @property
+    def base_url(self) -> str:
+        return str(self._data["baseUrl"])
+
+    @property
+    def reasoning(self) -> bool:
+        return bool(self._data["reasoning"])
+
+    @property
+    def input(self) -> tuple[str, ...]:
+        return tuple(self._data["input"])
+
+    @property
+    def cost(self) -> Mapping[str, float]:
+        return MappingProxyType(dict(self._data["cost"]))
+
+    @property
+    def context_window(self) -> int:
+        return int(self._data["contextWindow"])
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._data["maxTokens"])
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        headers = self._data.get("headers")
+        return None if headers is None else MappingProxyType(dict(headers))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.provider}/{self.id}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Model({self.spec!r}, api={self.api!r}, baseUrl={self.base_url!r})"
+
+
+def _present(mapping: Mapping[str, Any] | None, key: str) -> bool:
+    return mapping is not None and mapping.get(key) is not None
+
+
+def _coalesce(*values: Any) -> Any:
+    """JavaScript's ``a ?? b ?? c``."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def _protect(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets."""
+    out = copy.deepcopy({k: v for k, v in payload.items()})
+    if isinstance(out.get("apiKey"), str):
+        out["apiKey"] = Secret(out["apiKey"])
+    headers = out.get("headers")
+    if isinstance(headers, dict):
+        out["headers"] = {k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+                          for k, v in headers.items()}
+    return out
+
+
+class Registry:
+    """Registered providers, provider settings and API protocols, resolved like Flue does.
+
+    ``env`` is the environment for API-key lookup (default: ``os.environ``,
+    read at each lookup). ``bindings`` maps Cloudflare binding names to the
+    objects the host passes in.
+    """
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        catalog: Catalog | None = None,
+        bindings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._env = env
+        self._catalog = catalog or builtin_catalog()
+        self._bindings = dict(bindings or {})
+        self._providers: dict[str, dict[str, Any]] = {}
+        self._settings: dict[str, dict[str, Any]] = {}
+        self._apis: dict[str, Any] = {}
+        self._origins: dict[tuple[str, str], Mapping[tuple[str | int, ...], Origin]] = {}
+
+    def __repr__(self) -> str:
+        return (f"Registry(providers={sorted(self._providers)}, "
+                f"configured={sorted(self._settings)}, apis={sorted(self._apis)})")
+
+    # -- the three registry calls -------------------------------------------------
+
+    def register_provider(self, provider_id: str, registration: Mapping[str, Any], *,
+                          origins: Mapping[tuple[str | int, ...], Origin] | None = None) -> None:
+        """``registerProvider``: last write wins, no merging."""
+        self._providers[provider_id] = _protect(registration)
+        self._origins[("registerProvider", provider_id)] = dict(origins or {})
+
+    def configure_provider(self, provider_id: str, settings: Mapping[str, Any], *,
+                           origins: Mapping[tuple[str | int, ...], Origin] | None = None) -> None:
+        """``configureProvider``: replaces any earlier settings for the id."""
+        self._settings[provider_id] = _protect(settings)
+        self._origins[("configureProvider", provider_id)] = dict(origins or {})
+
+    def register_api_provider(self, api: str, handler: Any = None) -> None:
+        """``registerApiProvider``: last write wins."""
+        self._apis[api] = handler
+
+    # -- queries ------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def registered_providers(self) -> tuple[str, ...]:
+        return tuple(self._providers)
+
+    def configured_providers(self) -> tuple[str, ...]:
+        return tuple(self._settings)
+
+    def api_providers(self) -> Mapping[str, Any]:
+        return MappingProxyType(self._apis)
+
+    def registration(self, provider_id: str) -> dict[str, Any] | None:
+        """The registration as given, with secrets shown as ``***``."""
+        reg = self._providers.get(provider_id)
+        return None if reg is None else _masked(reg)
+
+    def settings(self, provider_id: str) -> dict[str, Any] | None:
+        settings = self._settings.get(provider_id)
+        return None if settings is None else _masked(settings)
+
+    def binding(self, spec: str) -> Any:
+        """The host object for a Cloudflare binding provider's model (None if not passed in)."""
+        model = self.resolve_model(spec)
+        name = model.to_dict().get("binding")
+        return self._bindings.get(name) if isinstance(name, str) else None
+
+    def resolve_model(self, spec: str) -> Model:
+        """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does."""
+        slash = spec.find("/")
+        if slash == -1:
+            raise _resolve_error(
+                spec,
+                f'[flue] Invalid model specifier "{spec}". Use the "provider-id/model-id" '
+                'format (e.g. "anthropic/claude-haiku-4-5").',
+            )
+        provider_id, model_id = spec[:slash], spec[slash + 1:]
+        registration = self._providers.get(provider_id)
+        if registration is not None:
+            if model_id == "":
+                raise _resolve_error(
+                    spec,
+                    f'[flue] Invalid model specifier "{spec}". Provider ID "{provider_id}" is '
+                    "registered via registerProvider(), but no model ID was given. "
+                    f'Use "{provider_id}/<model-id>".',
+                )
+            data = self._from_registration(provider_id, registration, model_id)
+        else:
+            found = self._catalog.get_model(provider_id, model_id)
+            if found is None:
+                raise _resolve_error(
+                    spec,
+                    f'[flue] Unknown model specifier "{spec}". Provider ID "{provider_id}" / '
+                    f'model ID "{model_id}" is not registered with @earendil-works/pi-ai or via '
+                    "registerProvider().",
+                )
+            data = dict(found)
+        return Model(self._apply_settings(data, self._settings.get(provider_id)))
+
+    def api_key(self, spec: str) -> str | None:
+        """The key a request for ``spec`` would carry: configured, registered, then env."""
+        model = self.resolve_model(spec)
+        provider_id = spec[: spec.find("/")]
+        source = self.api_key_source(spec, _model=model)
+        if source[0] == "configureProvider":
+            return str(reveal(self._settings[provider_id]["apiKey"]))
+        if source[0] == "registerProvider":
+            return str(reveal(self._providers[provider_id]["apiKey"]))
+        return env_api_key(model.provider, self._environ(), self._catalog)
+
+    def api_key_source(self, spec: str, *, _model: Model | None = None) -> tuple[str, str | None]:
+        """Which step supplies the key: (``configureProvider`` | ``registerProvider`` | ``env``
+        | ``none``, the environment variable or ``None``)."""
+        model = _model or self.resolve_model(spec)
+        provider_id = spec[: spec.find("/")]
+        if _present(self._settings.get(provider_id), "apiKey"):
+            return ("configureProvider", None)
+        registration = self._providers.get(provider_id)
+        if registration is not None and registration.get("api") != CLOUDFLARE_AI_BINDING \
+                and _present(registration, "apiKey"):
+            return ("registerProvider", None)
+        env = self._environ()
+        for name in self._catalog.api_key_env(model.provider):
+            if env.get(name):
+                return ("env", name)
+        if env_api_key(model.provider, env, self._catalog) is not None:
+            return ("env", None)
+        return ("none", None)
+
+    def store_responses(self, spec: str) -> bool:
+        """Whether requests for ``spec`` send ``store: true``."""
+        model = self.resolve_model(spec)
+        settings = self._settings.get(spec[: spec.find("/")])
+        return model.api in RESPONSES_APIS and settings is not None \
+            and settings.get("storeResponses") is True
+
+    def origins(self, op: str, provider_id: str) -> Mapping[tuple[str | int, ...], Origin]:
+        return MappingProxyType(dict(self._origins.get((op, provider_id), {})))
+
+    # -- internals ----------------------------------------------------------------
+
+    def _environ(self) -> Mapping[str, str]:
+        return os.environ if self._env is None else self._env
+
+    def _from_registration(self, provider_id: str, reg: Mapping[str, Any],
+                           model_id: str) -> dict[str, Any]:
+        if reg.get("api") == CLOUDFLARE_AI_BINDING:
+            found = self._catalog.get_model(CLOUDFLARE_CATALOG, model_id)
+            if found is not None:
+                base = {**found, "api": CLOUDFLARE_AI_BINDING, "provider": provider_id,
+                        "baseUrl": ""}
+            else:
+                base = {"id": model_id, "name": model_id, "api": CLOUDFLARE_AI_BINDING,
+                        "provider": provider_id, "baseUrl": "", "reasoning": False,
+                        "input": ["text"], "cost": dict(_ZERO_COST), "contextWindow": 0,
+                        "maxTokens": 0}
+            base["binding"] = reg.get("binding")
+            base["gateway"] = reg.get("gateway")
+            return _drop_none(base)
+        per_model = reg.get("models")
+        override = per_model.get(model_id) if isinstance(per_model, Mapping) else None
+        if not isinstance(override, Mapping):
+            override = None
+        data: dict[str, Any] = {
+            "id": model_id,
+            "name": model_id,
+            "api": reg.get("api"),
+            "provider": provider_id,
+            "baseUrl": reg.get("baseUrl"),
+            "reasoning": False,
+            "input": ["text"],
+            "cost": dict(_ZERO_COST),
+            "contextWindow": _coalesce(override.get("contextWindow") if override else None,
+                                       reg.get("contextWindow"), 0),
+            "maxTokens": _coalesce(override.get("maxTokens") if override else None,
+                                   reg.get("maxTokens"), 0),
+            "headers": reveal(reg.get("headers")),
+        }
+        return _drop_none(data)
+
+    @staticmethod
+    def _apply_settings(model: dict[str, Any], settings: Mapping[str, Any] | None) -> dict[str, Any]:
+        if settings is None:
+            return model
+        has_base_url = settings.get("baseUrl") is not None
+        has_headers = settings.get("headers") is not None
+        if not has_base_url and not has_headers:
+            return model
+        out = dict(model)
+        out["baseUrl"] = _coalesce(settings.get("baseUrl"), model.get("baseUrl"))
+        if has_headers:
+            out["headers"] = {**(model.get("headers") or {}), **reveal(settings["headers"])}
+        return _drop_none(out)
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    # JSON.stringify leaves out undefined; so does the reference's Model JSON.
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _masked(payload: Mapping[str, Any]) -> dict[str, Any]:
+    def walk(value: Any) -> Any:
+        if isinstance(value, Secret):
+            return MASK
+        if isinstance(value, Mapping):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    result: dict[str, Any] = walk(payload)
+    return result
+
+
+def _resolve_error(spec: str, message: str) -> ResolveError:
+    return ResolveError([Diagnostic.at("unresolved-model", message, None,
+                                       hint=None if "/" in spec else "write provider-id/model-id")])
+
+
+_BEDROCK_ENV = ("AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE")
+AUTHENTICATED = "<authenticated>"
+
+
+def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str | None:
+    """pi-ai's ``getEnvApiKey``: the first *non-empty* variable of the provider's list.
+
+    pi-ai tests variables with ``||``, so an empty value counts as unset here
+    (unlike an empty ``apiKey`` in configuration, which ``??`` keeps). Vertex
+    and Bedrock report ``<authenticated>`` when SDK credentials are present.
+    """
+    for name in catalog.api_key_env(provider):
+        value = env.get(name)
+        if value:
+            return value
+    if provider == "google-vertex":
+        explicit = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if explicit:
+            has_credentials = os.path.exists(explicit)
+        else:
+            home = env.get("HOME") or os.path.expanduser("~")
+            has_credentials = os.path.exists(
+                os.path.join(home, ".config", "gcloud", "application_default_credentials.json"))
+        has_project = bool(env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT"))
+        if has_credentials and has_project and env.get("GOOGLE_CLOUD_LOCATION"):
+            return AUTHENTICATED
+    if provider == "amazon-bedrock" and (
+        any(env.get(name) for name in _BEDROCK_ENV)
+        or (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
+    ):
+        return AUTHENTICATED
+    return None

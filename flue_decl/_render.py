@@ -1,0 +1,194 @@
+"""Templates: which fields may hold them, static checks, and sandboxed rendering.
+
+Templates are rendered per value, after parsing, never on the file text: an
+environment value with a newline cannot rewrite the document. The sandbox has
+no globals and one variable, ``env``, which can only be indexed by name (it
+cannot be iterated or printed whole). Missing variables are collected: a
+template is re-rendered with a placeholder for each missing name until it
+renders, so every missing variable of a value is reported at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import jinja2
+import jinja2.meta
+from jinja2.sandbox import SandboxedEnvironment
+
+MAX_TEMPLATE_CHARS = 4096
+MAX_OUTPUT_CHARS = 65536
+_MARKERS = ("{{", "{%", "{#")
+
+
+def is_template(value: object) -> bool:
+    return isinstance(value, str) and any(m in value for m in _MARKERS)
+
+
+def template_paths(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str | int, ...]]:
+    """Every path of ``data`` whose string value may be a template."""
+    if kind == "ApiProvider":
+        return
+    for key in ("baseUrl", "apiKey"):
+        if isinstance(data.get(key), str):
+            yield (key,)
+    headers = data.get("headers")
+    if isinstance(headers, Mapping):
+        for name, value in headers.items():
+            if isinstance(value, str):
+                yield ("headers", name)
+    gateway = data.get("gateway")
+    if isinstance(gateway, Mapping):
+        for key in ("id", "cacheKey", "eventId"):
+            if isinstance(gateway.get(key), str):
+                yield ("gateway", key)
+        metadata = gateway.get("metadata")
+        if isinstance(metadata, Mapping):
+            for name, value in metadata.items():
+                if isinstance(value, str):
+                    yield ("gateway", "metadata", name)
+
+
+def get_path(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+class _MissingVariable(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Env:
+    """``env`` inside templates: lookup by name only."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __str__(self) -> str:
+        return "<env>"
+
+
+class _Undefined(jinja2.StrictUndefined):
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
+        if isinstance(self._undefined_obj, _Env) and isinstance(self._undefined_name, str):
+            raise _MissingVariable(self._undefined_name)
+        super()._fail_with_undefined_error(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    __str__ = __iter__ = __len__ = __eq__ = __ne__ = __bool__ = __hash__ = (  # type: ignore[assignment]
+        _fail_with_undefined_error
+    )
+    __contains__ = __call__ = __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = (  # type: ignore[assignment]
+        _fail_with_undefined_error
+    )
+    __add__ = __radd__ = __mul__ = __rmul__ = __int__ = __float__ = __complex__ = (  # type: ignore[assignment]
+        _fail_with_undefined_error
+    )
+
+
+@functools.cache
+def _environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=_Undefined, autoescape=False,
+                               keep_trailing_newline=True)
+    env.globals.clear()
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateProblem:
+    code: str
+    message: str
+    hint: str | None = None
+
+
+def check_syntax(source: str) -> TemplateProblem | None:
+    """Static check for ``validate``: syntax and variables, no environment needed."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        return TemplateProblem("template-too-long",
+                               f"template is longer than {MAX_TEMPLATE_CHARS} characters")
+    try:
+        ast = _environment().parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        return TemplateProblem("template-syntax", f"invalid template: {exc.message}",
+                               "templates look like {{ env.NAME }} or "
+                               "{{ env.NAME | default('value') }}")
+    unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - {"env"})
+    if unknown:
+        return TemplateProblem(
+            "template-unknown-variable",
+            f"template uses `{unknown[0]}`; the only variable is `env`",
+            f"write {{{{ env.{unknown[0]} }}}} to read the environment variable",
+        )
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str) -> jinja2.Template:
+    return _environment().from_string(source)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    value: str | None
+    missing: tuple[str, ...] = ()
+    problem: TemplateProblem | None = None
+
+
+def render(source: str, env: Mapping[str, str]) -> Rendered:
+    if not is_template(source):
+        return Rendered(source)
+    problem = check_syntax(source)
+    if problem is not None:
+        return Rendered(None, problem=problem)
+    template = _compile(source)
+    placeholders: dict[str, str] = {}
+    missing: list[str] = []
+    for _ in range(64):
+        try:
+            out = template.render(env=_Env(_Overlay(env, placeholders)))
+        except _MissingVariable as exc:
+            if exc.name in placeholders:
+                break
+            missing.append(exc.name)
+            placeholders[exc.name] = ""
+            continue
+        except jinja2.TemplateError as exc:
+            return Rendered(None, tuple(missing), TemplateProblem(
+                "template-error", f"template failed: {type(exc).__name__}"))
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            # The exception text may echo a value from the environment: never show it.
+            return Rendered(None, tuple(missing), TemplateProblem(
+                "template-error", f"template failed: {type(exc).__name__}"))
+        if missing:
+            return Rendered(None, tuple(missing))
+        if len(out) > MAX_OUTPUT_CHARS:
+            return Rendered(None, problem=TemplateProblem(
+                "template-too-long", f"template output is longer than {MAX_OUTPUT_CHARS} characters"))
+        return Rendered(out)
+    return Rendered(None, tuple(missing))
+
+
+class _Overlay(Mapping[str, str]):
+    def __init__(self, base: Mapping[str, str], extra: Mapping[str, str]) -> None:
+        self._base, self._extra = base, extra
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._extra:
+            return self._extra[key]
+        return self._base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("env cannot be iterated")
+
+    def __len__(self) -> int:
+        return 0

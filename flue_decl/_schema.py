@@ -1,0 +1,228 @@
+"""Stage 3: JSON Schema validation, each error mapped back to its node.
+
+The schemas in ``schemas/`` are the one source of truth; the wheel carries
+them as ``flue_decl/schemas``. jsonschema's messages are rewritten into
+diagnostics with a stable code, the exact key or value at fault, and a hint.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from ._errors import Diagnostic, JsonPath, Place, did_you_mean
+
+KIND_SCHEMAS = {
+    "Provider": "provider",
+    "ProviderConfiguration": "provider-configuration",
+    "ApiProvider": "api-provider",
+}
+SCHEMA_FILES = ("definitions", *KIND_SCHEMAS.values(), "flue-decl")
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def schema_dir() -> Path:
+    """The packaged schemas, or the checkout's top-level ``schemas/`` in a source tree."""
+    packaged = resources.files("flue_decl").joinpath("schemas")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.cache
+def load_schemas() -> dict[str, dict[str, Any]]:
+    base = schema_dir()
+    out: dict[str, dict[str, Any]] = {}
+    for name in SCHEMA_FILES:
+        with open(base / f"{name}.schema.json", encoding="utf-8") as fh:
+            out[name] = json.load(fh)
+    return out
+
+
+@functools.cache
+def _validators() -> dict[str, Draft202012Validator]:
+    schemas = load_schemas()
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    return {
+        kind: Draft202012Validator(schemas[name], registry=registry)
+        for kind, name in KIND_SCHEMAS.items()
+    }
+
+
+def bundled_schema() -> dict[str, Any]:
+    """One self-contained schema for every document kind (for editors and `flue-decl schema`)."""
+    schemas = load_schemas()
+    top = dict(schemas["flue-decl"])
+    top["$defs"] = {name: schemas[name] for name in SCHEMA_FILES if name != "flue-decl"}
+    return top
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """What the schema stage needs to know about a document: its data and places."""
+
+    data: Any
+    place: Callable[[JsonPath], Place]
+    key_place: Callable[[JsonPath], Place]
+    typed_scalars: Mapping[JsonPath, tuple[str, str]]
+
+
+def validate(kind: str, doc: Located) -> list[Diagnostic]:
+    validator = _validators()[kind]
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.path])
+    out: list[Diagnostic] = []
+    for error in errors:
+        out.extend(_diagnose(kind, error, doc))
+    return out
+
+
+def _leaves(error: SchemaError) -> Iterator[SchemaError]:
+    # oneOf/anyOf failures report the most relevant branch, not the whole tree.
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if custom and not isinstance(error.instance, dict | list):
+        yield error  # a scalar that fits no branch: the schema's own message says it best
+        return
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best = best_match(error.context)
+        if best is not None:
+            yield from _leaves(best)
+            return
+    yield error
+
+
+def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]:
+    for error in _leaves(top):
+        path: JsonPath = tuple(error.absolute_path)
+        custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+        validator = error.validator
+        if validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key in allowed or not isinstance(key, str):
+                    continue
+                where = "" if not path else f" under `{path[-1]}`"
+                yield Diagnostic.at(
+                    "unknown-key",
+                    f"unknown key `{key}` in a {kind} document{where}",
+                    doc.key_place((*path, key)),
+                    (*path, key),
+                    hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+                )
+        elif validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
+            yield Diagnostic.at(
+                "missing-key",
+                f"missing required key `{missing}` in a {kind} document"
+                + (f" under `{path[-1]}`" if path else ""),
+                doc.place(path),
+                path,
+                hint=_missing_hint(kind, missing, doc.data),
+            )
+        elif validator == "propertyNames":
+            key = str(error.instance)
+            yield Diagnostic.at(
+                "invalid-key",
+                f"invalid key `{key}`: {_message(error, custom)}",
+                doc.key_place((*path, key)),
+                (*path, key),
+            )
+        elif validator == "type":
+            yield _type_error(error, path, doc)
+        else:
+            yield Diagnostic.at(
+                "invalid-value",
+                f"invalid value {_short(error.instance)}: {_message(error, custom)}",
+                doc.place(path),
+                path,
+                hint=_value_hint(error),
+            )
+
+
+def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
+    if kind == "Provider" and missing == "baseUrl":
+        return "an HTTP provider needs `baseUrl` (a Cloudflare binding uses `api: cloudflare-ai-binding`)"
+    if kind == "Provider" and missing == "binding":
+        return "a cloudflare-ai-binding provider names its Worker binding, e.g. `binding: AI`"
+    if missing == "kind":
+        return "start the document with `kind: Provider`, `ProviderConfiguration` or `ApiProvider`"
+    return None
+
+
+def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
+    expected = error.validator_value
+    names = [expected] if isinstance(expected, str) else list(expected)
+    want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    typed = doc.typed_scalars.get(path)
+    got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
+    hint = None
+    if "string" in names and typed is not None:
+        hint = f'quote it to keep it a string: "{typed[1]}"'
+    elif typed is not None and typed[0] == "string":
+        hint = "remove the quotes"
+    return Diagnostic.at(
+        "wrong-type", f"expected {want}, got {got}", doc.place(path), path, hint=hint
+    )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return f"number `{value}`"
+    if isinstance(value, str):
+        return f"string {_short(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(error: SchemaError, custom: Any) -> str:
+    if isinstance(custom, str):
+        return custom
+    validator = error.validator
+    if validator == "const":
+        return f"expected {_short(error.validator_value)}"
+    if validator == "enum":
+        return "expected one of " + ", ".join(_short(v) for v in error.validator_value)
+    if validator == "minimum":
+        return f"must be at least {error.validator_value}"
+    if validator == "minLength":
+        return "cannot be empty" if error.validator_value == 1 else (
+            f"must be at least {error.validator_value} characters")
+    return error.message
+
+
+def _value_hint(error: SchemaError) -> str | None:
+    if error.validator in ("const", "enum") and isinstance(error.instance, str):
+        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        return did_you_mean(error.instance, [o for o in options if isinstance(o, str)])
+    return None

@@ -68,8 +68,9 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
         origins = {}
         for path, place in entity.places.items():
             doc = entity.setter(path)
-            origins[path] = Origin(place, doc.layer, layer_roots[doc.layer],
-                                   doc is not entity.documents[0])
+            origins[path] = Origin(
+                place, doc.layer, layer_roots[doc.layer], doc is not entity.documents[0]
+            )
         calls.append(Call(op, entity.key, payload, origins))
     return tuple(calls)
 
@@ -86,8 +87,9 @@ def _has_control(value: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 for c in value)
 
 
-def render_calls(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[tuple[Call, ...],
-                                                                         tuple[Diagnostic, ...]]:
+def render_calls(
+    calls: Sequence[Call], env: Mapping[str, str]
+) -> tuple[tuple[Call, ...], tuple[Diagnostic, ...]]:
     """Render every template of every call; collect every problem (all missing variables)."""
     rendered: list[Call] = []
     diagnostics: list[Diagnostic] = []
@@ -104,17 +106,27 @@ def render_calls(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[tuple[C
             result = render(source, env)
             if result.missing:
                 for name in result.missing:
-                    diagnostics.append(Diagnostic.at(
-                        "missing-env",
-                        f"environment variable `{name}` is not set",
-                        place, path,
-                        hint=f"set {name}, or give a default: "
-                             f"{{{{ env.{name} | default('...') }}}}",
-                    ))
+                    diagnostics.append(
+                        Diagnostic.at(
+                            "missing-env",
+                            f"environment variable `{name}` is not set",
+                            place,
+                            path,
+                            hint=f"set {name}, or give a default: "
+                            f"{{{{ env.{name} | default('...') }}}}",
+                        )
+                    )
                 continue
             if result.problem is not None:
-                diagnostics.append(Diagnostic.at(result.problem.code, result.problem.message,
-                                                 place, path, hint=result.problem.hint))
+                diagnostics.append(
+                    Diagnostic.at(
+                        result.problem.code,
+                        result.problem.message,
+                        place,
+                        path,
+                        hint=result.problem.hint,
+                    )
+                )
                 continue
             assert result.value is not None
             _set_path(payload, path, result.value)
@@ -126,24 +138,40 @@ def render_calls(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[tuple[C
 
 def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list[Diagnostic]:
     names = ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
-    field = "baseUrl" if path == ("baseUrl",) else "apiKey" if path == ("apiKey",) else (
-        f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
+    field = (
+        "baseUrl"
+        if path == ("baseUrl",)
+        else "apiKey"
+        if path == ("apiKey",)
+        else (f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
+    )
     if path == ("baseUrl",):
         problem = url_problem(value)
         if problem is not None:
-            return [Diagnostic.at("invalid-url",
-                                  f"baseUrl rendered from {names} is invalid: {problem}",
-                                  place, path)]
+            return [
+                Diagnostic.at(
+                    "invalid-url",
+                    f"baseUrl rendered from {names} is invalid: {problem}",
+                    place,
+                    path,
+                )
+            ]
     elif _has_control(value):
-        return [Diagnostic.at(
-            "invalid-rendered-value",
-            f"{field} rendered from {names} contains a line break or control character",
-            place, path, hint="check the variable's value (a trailing newline from a file?)")]
+        return [
+            Diagnostic.at(
+                "invalid-rendered-value",
+                f"{field} rendered from {names} contains a line break or control character",
+                place,
+                path,
+                hint="check the variable's value (a trailing newline from a file?)",
+            )
+        ]
     return []
 
 
-def _rendered_transport(calls: Sequence[Call],
-                        templated: set[tuple[str, str, JsonPath]]) -> list[Diagnostic]:
+def _rendered_transport(
+    calls: Sequence[Call], templated: set[tuple[str, str, JsonPath]]
+) -> list[Diagnostic]:
     # Literal URL/key pairs were checked statically (validate); only pairs
     # where either side came from a template are new information here.
     registered = {c.target: c for c in calls if c.op == "registerProvider"}
@@ -152,18 +180,30 @@ def _rendered_transport(calls: Sequence[Call],
     for provider in dict.fromkeys([*registered, *configured]):
         reg, conf = registered.get(provider), configured.get(provider)
         url_call = conf if conf is not None and "baseUrl" in conf.payload else reg
-        key_call = conf if conf is not None and "apiKey" in conf.payload else (
-            reg if reg is not None and "apiKey" in reg.payload else None)
+        key_call = (
+            conf
+            if conf is not None and "apiKey" in conf.payload
+            else (reg if reg is not None and "apiKey" in reg.payload else None)
+        )
         if url_call is None or key_call is None:
             continue
         base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
-        from_template = ((url_call.op, provider, ("baseUrl",)) in templated
-                         or (key_call.op, provider, ("apiKey",)) in templated)
+        from_template = (url_call.op, provider, ("baseUrl",)) in templated or (
+            key_call.op,
+            provider,
+            ("apiKey",),
+        ) in templated
         if from_template and isinstance(base_url, str) and key and insecure_transport(base_url):
-            out.append(transport_diagnostic(
-                url_call.origins[("baseUrl",)].place,
-                key_call.origins[("apiKey",)].place if ("apiKey",) in key_call.origins else None,
-                provider, ("baseUrl",)))
+            out.append(
+                transport_diagnostic(
+                    url_call.origins[("baseUrl",)].place,
+                    key_call.origins[("apiKey",)].place
+                    if ("apiKey",) in key_call.origins
+                    else None,
+                    provider,
+                    ("baseUrl",),
+                )
+            )
     return out
 
 
@@ -196,11 +236,14 @@ def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
                 continue
             if isinstance(value, str) and value and not is_template(value):
                 origin = call.origins.get(path)
-                out.append(Diagnostic.at(
-                    "literal-secret",
-                    f"{'/'.join(map(str, path))} of `{call.target}` is a literal secret; the "
-                    "artifact cannot carry it",
-                    origin.place if origin else None, path,
-                    hint="write it as a template, e.g. {{ env.PROVIDER_API_KEY }}",
-                ))
+                out.append(
+                    Diagnostic.at(
+                        "literal-secret",
+                        f"{'/'.join(map(str, path))} of `{call.target}` is a literal secret; the "
+                        "artifact cannot carry it",
+                        origin.place if origin else None,
+                        path,
+                        hint="write it as a template, e.g. {{ env.PROVIDER_API_KEY }}",
+                    )
+                )
     return out

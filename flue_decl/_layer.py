@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ._parse import Document
 from ._schema import KIND_SCHEMAS, Located
 
 KINDS = tuple(KIND_SCHEMAS)
+T = TypeVar("T")
 
 
 def identity_field(kind: str) -> str:
@@ -77,8 +78,14 @@ class _Builder:
         source = {k: v for k, v in doc.data.items() if k != "overlay"}
         self._merge(self.data, source, (), doc, len(self.documents) - 1)
 
-    def _merge(self, target: dict[str, Any], source: Mapping[str, Any], path: JsonPath,
-               doc: Document, who: int) -> None:
+    def _merge(
+        self,
+        target: dict[str, Any],
+        source: Mapping[str, Any],
+        path: JsonPath,
+        doc: Document,
+        who: int,
+    ) -> None:
         for key, value in source.items():
             child = (*path, key)
             if value is None:
@@ -95,27 +102,47 @@ class _Builder:
                 self._take(child, doc, who, subtree=True)
 
     def _take(self, path: JsonPath, doc: Document, who: int, *, subtree: bool) -> None:
-        n = len(path)
-        for table, src in ((self.places, doc.places), (self.key_places, doc.key_places),
-                           (self.typed, doc.typed_scalars)):
-            if subtree:
-                table.update((p, v) for p, v in src.items() if p[:n] == path)  # type: ignore[attr-defined]
-            elif path in src:
-                table[path] = src[path]  # type: ignore[index]
+        _copy_at(self.places, doc.places, path, subtree)
+        _copy_at(self.key_places, doc.key_places, path, subtree)
+        _copy_at(self.typed, doc.typed_scalars, path, subtree)
         if subtree:
+            n = len(path)
             self.setters.update((p, who) for p in doc.places if p[:n] == path)
         else:
             self.setters[path] = who
 
     def _forget(self, path: JsonPath) -> None:
-        n = len(path)
         for table in (self.places, self.key_places, self.typed, self.setters):
-            for p in [p for p in table if p[:n] == path]:
-                del table[p]  # type: ignore[attr-defined]
+            _drop_at(table, path)
 
     def build(self) -> Entity:
-        return Entity(self.kind, self.key, self.order, self.data, self.places,
-                      self.key_places, self.typed, tuple(self.documents), self.setters)
+        return Entity(
+            self.kind,
+            self.key,
+            self.order,
+            self.data,
+            self.places,
+            self.key_places,
+            self.typed,
+            tuple(self.documents),
+            self.setters,
+        )
+
+
+def _copy_at(
+    target: dict[JsonPath, T], source: Mapping[JsonPath, T], path: JsonPath, subtree: bool
+) -> None:
+    if subtree:
+        n = len(path)
+        target.update((p, v) for p, v in source.items() if p[:n] == path)
+    elif path in source:
+        target[path] = source[path]
+
+
+def _drop_at(table: dict[JsonPath, Any], path: JsonPath) -> None:
+    n = len(path)
+    for p in [p for p in table if p[:n] == path]:
+        del table[p]
 
 
 def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,8 +151,9 @@ def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _copy(value: Any, *, keep_null: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: _copy(v, keep_null=keep_null) for k, v in value.items()
-                if keep_null or v is not None}
+        return {
+            k: _copy(v, keep_null=keep_null) for k, v in value.items() if keep_null or v is not None
+        }
     if isinstance(value, list):
         return [_copy(v, keep_null=keep_null) for v in value]
     return value
@@ -138,27 +166,40 @@ def layer(documents: Iterable[Document]) -> Layering:
     for order, doc in enumerate(documents):
         data = doc.data
         if not isinstance(data, dict):
-            diagnostics.append(Diagnostic.at(
-                "not-a-mapping",
-                "a document must be a mapping that starts with `kind:`",
-                doc.start, (),
-                hint="each `---` separated document is one Provider, ProviderConfiguration "
-                     "or ApiProvider",
-            ))
+            diagnostics.append(
+                Diagnostic.at(
+                    "not-a-mapping",
+                    "a document must be a mapping that starts with `kind:`",
+                    doc.start,
+                    (),
+                    hint="each `---` separated document is one Provider, ProviderConfiguration "
+                    "or ApiProvider",
+                )
+            )
             continue
         kind = data.get("kind")
         if kind is None:
-            diagnostics.append(Diagnostic.at(
-                "missing-key", "missing required key `kind`", doc.start, (),
-                hint="add `kind: Provider`, `kind: ProviderConfiguration` or `kind: ApiProvider`",
-            ))
+            diagnostics.append(
+                Diagnostic.at(
+                    "missing-key",
+                    "missing required key `kind`",
+                    doc.start,
+                    (),
+                    hint="add `kind: Provider`, `ProviderConfiguration` or `ApiProvider`",
+                )
+            )
             continue
         if kind not in KINDS:
-            diagnostics.append(Diagnostic.at(
-                "unknown-kind", f"unknown kind {kind!r}", doc.place(("kind",)), ("kind",),
-                hint=(did_you_mean(kind, KINDS) if isinstance(kind, str) else None)
-                or f"kind is one of {', '.join(KINDS)}",
-            ))
+            diagnostics.append(
+                Diagnostic.at(
+                    "unknown-kind",
+                    f"unknown kind {kind!r}",
+                    doc.place(("kind",)),
+                    ("kind",),
+                    hint=(did_you_mean(kind, KINDS) if isinstance(kind, str) else None)
+                    or f"kind is one of {', '.join(KINDS)}",
+                )
+            )
             continue
         field = identity_field(kind)
         key = data.get(field)
@@ -170,26 +211,32 @@ def layer(documents: Iterable[Document]) -> Layering:
         if existing is None:
             if is_overlay:
                 same_kind = [k for (kd, k) in builders if kd == kind]
-                diagnostics.append(Diagnostic.at(
-                    "overlay-without-base",
-                    f"overlay for {kind} `{key}`, but no earlier document defines it",
-                    doc.key_place(("overlay",)), ("overlay",),
-                    hint=did_you_mean(key, same_kind)
-                    or "remove `overlay: true` to define it here, or put the base in an "
-                       "earlier file or layer",
-                ))
+                diagnostics.append(
+                    Diagnostic.at(
+                        "overlay-without-base",
+                        f"overlay for {kind} `{key}`, but no earlier document defines it",
+                        doc.key_place(("overlay",)),
+                        ("overlay",),
+                        hint=did_you_mean(key, same_kind)
+                        or "remove `overlay: true` to define it here, or put the base in an "
+                        "earlier file or layer",
+                    )
+                )
                 continue
             builders[(kind, key)] = _Builder(doc, kind, key, order)
         elif is_overlay:
             existing.overlay(doc)
         else:
             first = existing.documents[0]
-            diagnostics.append(Diagnostic.at(
-                "duplicate-definition",
-                f"{kind} `{key}` is already defined at {first.place((field,))}",
-                doc.place((field,)), (field,),
-                hint="add `overlay: true` to merge over the earlier definition, or remove one",
-                related=[first.place((field,))],
-            ))
+            diagnostics.append(
+                Diagnostic.at(
+                    "duplicate-definition",
+                    f"{kind} `{key}` is already defined at {first.place((field,))}",
+                    doc.place((field,)),
+                    (field,),
+                    hint="add `overlay: true` to merge over the earlier definition, or remove one",
+                    related=[first.place((field,))],
+                )
+            )
     entities = tuple(sorted((b.build() for b in builders.values()), key=lambda e: e.order))
     return Layering(entities, tuple(unkeyed), tuple(diagnostics))

@@ -10,7 +10,6 @@ walk millions of nodes.
 
 from __future__ import annotations
 
-import os
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,8 +143,13 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.active:
-            self.error("yaml-alias-cycle", "an alias refers to a node that contains it", node, path,
-                       "aliases must not be recursive")
+            self.error(
+                "yaml-alias-cycle",
+                "an alias refers to a node that contains it",
+                node,
+                path,
+                "aliases must not be recursive",
+            )
             raise _Abort
         if node.tag not in _COLLECTION_TAGS:
             self.unknown_tag(node, path)
@@ -153,7 +157,9 @@ class _Builder:
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
-                return [self.value(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+                return [
+                    self.value(child, (*path, i), depth + 1) for i, child in enumerate(node.value)
+                ]
             assert isinstance(node, MappingNode)
             return self.mapping(node, path, depth)
         finally:
@@ -170,8 +176,13 @@ class _Builder:
         try:
             return self.constructor.yaml_constructors[node.tag](self.constructor, node)
         except (ConstructorError, ValueError) as exc:
-            self.error("yaml-syntax", f"cannot read {kind} {node.value!r}: {exc}", node, path,
-                       "quote the value to make it a string")
+            self.error(
+                "yaml-syntax",
+                f"cannot read {kind} {node.value!r}: {exc}",
+                node,
+                path,
+                "quote the value to make it a string",
+            )
             return None
 
     def unknown_tag(self, node: Node, path: JsonPath) -> None:
@@ -194,8 +205,13 @@ class _Builder:
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
             for source in sources:
                 if not isinstance(source, MappingNode):
-                    self.error("yaml-merge", "`<<` must merge a mapping or a list of mappings",
-                               source, path, None)
+                    self.error(
+                        "yaml-merge",
+                        "`<<` must merge a mapping or a list of mappings",
+                        source,
+                        path,
+                        None,
+                    )
                     continue
                 for key, value in self.value(source, path, depth + 1).items():
                     inherited.setdefault(key, value)
@@ -213,7 +229,7 @@ class _Builder:
                 self.diagnostics.append(
                     Diagnostic.at(
                         "duplicate-key",
-                        f"key `{key}` appears twice in the same mapping (first at line {first.line})",
+                        f"key `{key}` appears twice in one mapping (first at line {first.line})",
                         _place(self.file, key_node),
                         child,
                         hint="YAML keeps only one of them; remove or rename the other",
@@ -238,8 +254,9 @@ class _Builder:
                 f'quote it: "{node.value}"',
             )
         else:
-            self.error("non-string-key", "keys must be plain strings, not collections",
-                       node, path, None)
+            self.error(
+                "non-string-key", "keys must be plain strings, not collections", node, path, None
+            )
         return None
 
 
@@ -267,25 +284,35 @@ def decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         column = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        return None, Diagnostic.at("encoding", "the file contains a NUL character",
-                                   Place(file, line, column), hint="save the file as UTF-8 text")
+        return None, Diagnostic.at(
+            "encoding",
+            "the file contains a NUL character",
+            Place(file, line, column),
+            hint="save the file as UTF-8 text",
+        )
     return text, None
 
 
-def read_source(source: SourceFile, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes | None,
-                                                                              Diagnostic | None]:
+def read_source(
+    source: SourceFile, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[bytes | None, Diagnostic | None]:
     try:
         with open(source.path, "rb") as fh:
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
-        return None, Diagnostic(Severity.ERROR, "io-error",
-                                f"cannot read {source.path}: {exc.strerror or exc}",
-                                file=source.path)
+        return None, Diagnostic(
+            Severity.ERROR,
+            "io-error",
+            f"cannot read {source.path}: {exc.strerror or exc}",
+            file=source.path,
+        )
     if len(raw) > max_bytes:
-        return None, Diagnostic.at("file-too-large",
-                                   f"file is larger than {max_bytes} bytes",
-                                   Place(source.path, 1, 1),
-                                   hint="split it into several files")
+        return None, Diagnostic.at(
+            "file-too-large",
+            f"file is larger than {max_bytes} bytes",
+            Place(source.path, 1, 1),
+            hint="split it into several files",
+        )
     return raw, None
 
 
@@ -302,12 +329,14 @@ def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> Pars
             index += 1
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        place = Place(source.path, mark.line + 1, mark.column + 1) if mark else Place(
-            source.path, 1, 1)
+        place = (
+            Place(source.path, mark.line + 1, mark.column + 1) if mark else Place(source.path, 1, 1)
+        )
         problem = exc.problem or exc.context or "invalid YAML"
         builder.diagnostics.append(
-            Diagnostic.at("yaml-syntax", f"invalid YAML: {problem}", place,
-                          hint=_syntax_hint(problem))
+            Diagnostic.at(
+                "yaml-syntax", f"invalid YAML: {problem}", place, hint=_syntax_hint(problem)
+            )
         )
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
         builder.diagnostics.append(
@@ -343,5 +372,3 @@ def parse_file(source: SourceFile, max_bytes: int = MAX_FILE_BYTES) -> ParsedFil
         assert problem is not None
         return ParsedFile(source, (), (problem,), digest)
     return parse_text(text, source, digest)
-
-

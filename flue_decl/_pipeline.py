@@ -56,8 +56,9 @@ class Compilation:
         return any(d.code in INPUT_CODES for d in self.diagnostics)
 
 
-def compile_paths(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS, *,
-                  catalog: Catalog | None = None) -> Compilation:
+def compile_paths(
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS, *, catalog: Catalog | None = None
+) -> Compilation:
     catalog = catalog or builtin_catalog()
     found = discover(paths)
     diagnostics: list[Diagnostic] = list(found.diagnostics)
@@ -72,8 +73,9 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS, *,
     layered = layer(documents)
     diagnostics.extend(layered.diagnostics)
     for kind, doc in layered.unkeyed:
-        diagnostics.extend(_schema.validate(kind, Located(
-            doc.data, doc.place, doc.key_place, doc.typed_scalars)))
+        diagnostics.extend(
+            _schema.validate(kind, Located(doc.data, doc.place, doc.key_place, doc.typed_scalars))
+        )
     valid: list[Entity] = []
     for entity in layered.entities:
         problems = _schema.validate(entity.kind, entity.located())
@@ -108,19 +110,29 @@ def import_handler(call: Call) -> Any:
         for part in attribute.split("."):
             obj = getattr(obj, part)
     except Exception as exc:  # an import runs foreign code: any failure is the user's to see
-        raise ValidationError([Diagnostic.at(
-            "handler-import",
-            f"cannot import handler `{handler}` for api `{call.target}`: "
-            f"{type(exc).__name__}: {exc}",
-            place, ("handler",),
-            hint="install the package that provides it, or fix the import path",
-        )]) from None
+        raise ValidationError(
+            [
+                Diagnostic.at(
+                    "handler-import",
+                    f"cannot import handler `{handler}` for api `{call.target}`: "
+                    f"{type(exc).__name__}: {exc}",
+                    place,
+                    ("handler",),
+                    hint="install the package that provides it, or fix the import path",
+                )
+            ]
+        ) from None
     return obj
 
 
-def build_registry(calls: Sequence[Call], *, env: Mapping[str, str] | None = None,
-                   bindings: Mapping[str, Any] | None = None, import_handlers: bool = True,
-                   catalog: Catalog | None = None) -> Registry:
+def build_registry(
+    calls: Sequence[Call],
+    *,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+    catalog: Catalog | None = None,
+) -> Registry:
     """Apply already-rendered calls, in order, to a new Registry."""
     registry = Registry(env=env, catalog=catalog, bindings=bindings)
     for call in calls:
@@ -157,8 +169,7 @@ def load_registry(
     compilation = compile_paths(paths)
     raise_for(compilation)
     rendered = render_or_raise(compilation.calls, environ)
-    return build_registry(rendered, env=environ, bindings=bindings,
-                          import_handlers=import_handlers)
+    return build_registry(rendered, env=environ, bindings=bindings, import_handlers=import_handlers)
 
 
 __all__ = ["Compilation", "ConfigError", "compile_paths", "load_registry"]

@@ -38,6 +38,7 @@ class Model:
     """A resolved model: immutable; ``to_dict()`` is the reference runtime's Model JSON."""
 
     __slots__ = ("_data",)
+    _data: dict[str, Any]
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         object.__setattr__(self, "_data", copy.deepcopy(dict(data)))
@@ -121,13 +122,15 @@ def _coalesce(*values: Any) -> Any:
 
 def _protect(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Copy a registration or settings dict, wrapping its secrets."""
-    out = copy.deepcopy({k: v for k, v in payload.items()})
+    out = copy.deepcopy(dict(payload))
     if isinstance(out.get("apiKey"), str):
         out["apiKey"] = Secret(out["apiKey"])
     headers = out.get("headers")
     if isinstance(headers, dict):
-        out["headers"] = {k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
-                          for k, v in headers.items()}
+        out["headers"] = {
+            k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+            for k, v in headers.items()
+        }
     return out
 
 
@@ -155,19 +158,31 @@ class Registry:
         self._origins: dict[tuple[str, str], Mapping[tuple[str | int, ...], Origin]] = {}
 
     def __repr__(self) -> str:
-        return (f"Registry(providers={sorted(self._providers)}, "
-                f"configured={sorted(self._settings)}, apis={sorted(self._apis)})")
+        return (
+            f"Registry(providers={sorted(self._providers)}, "
+            f"configured={sorted(self._settings)}, apis={sorted(self._apis)})"
+        )
 
     # -- the three registry calls -------------------------------------------------
 
-    def register_provider(self, provider_id: str, registration: Mapping[str, Any], *,
-                          origins: Mapping[tuple[str | int, ...], Origin] | None = None) -> None:
+    def register_provider(
+        self,
+        provider_id: str,
+        registration: Mapping[str, Any],
+        *,
+        origins: Mapping[tuple[str | int, ...], Origin] | None = None,
+    ) -> None:
         """``registerProvider``: last write wins, no merging."""
         self._providers[provider_id] = _protect(registration)
         self._origins[("registerProvider", provider_id)] = dict(origins or {})
 
-    def configure_provider(self, provider_id: str, settings: Mapping[str, Any], *,
-                           origins: Mapping[tuple[str | int, ...], Origin] | None = None) -> None:
+    def configure_provider(
+        self,
+        provider_id: str,
+        settings: Mapping[str, Any],
+        *,
+        origins: Mapping[tuple[str | int, ...], Origin] | None = None,
+    ) -> None:
         """``configureProvider``: replaces any earlier settings for the id."""
         self._settings[provider_id] = _protect(settings)
         self._origins[("configureProvider", provider_id)] = dict(origins or {})
@@ -215,7 +230,7 @@ class Registry:
                 f'[flue] Invalid model specifier "{spec}". Use the "provider-id/model-id" '
                 'format (e.g. "anthropic/claude-haiku-4-5").',
             )
-        provider_id, model_id = spec[:slash], spec[slash + 1:]
+        provider_id, model_id = spec[:slash], spec[slash + 1 :]
         registration = self._providers.get(provider_id)
         if registration is not None:
             if model_id == "":
@@ -257,8 +272,11 @@ class Registry:
         if _present(self._settings.get(provider_id), "apiKey"):
             return ("configureProvider", None)
         registration = self._providers.get(provider_id)
-        if registration is not None and registration.get("api") != CLOUDFLARE_AI_BINDING \
-                and _present(registration, "apiKey"):
+        if (
+            registration is not None
+            and registration.get("api") != CLOUDFLARE_AI_BINDING
+            and _present(registration, "apiKey")
+        ):
             return ("registerProvider", None)
         env = self._environ()
         for name in self._catalog.api_key_env(model.provider):
@@ -272,8 +290,11 @@ class Registry:
         """Whether requests for ``spec`` send ``store: true``."""
         model = self.resolve_model(spec)
         settings = self._settings.get(spec[: spec.find("/")])
-        return model.api in RESPONSES_APIS and settings is not None \
+        return (
+            model.api in RESPONSES_APIS
+            and settings is not None
             and settings.get("storeResponses") is True
+        )
 
     def origins(self, op: str, provider_id: str) -> Mapping[tuple[str | int, ...], Origin]:
         return MappingProxyType(dict(self._origins.get((op, provider_id), {})))
@@ -283,18 +304,31 @@ class Registry:
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
 
-    def _from_registration(self, provider_id: str, reg: Mapping[str, Any],
-                           model_id: str) -> dict[str, Any]:
+    def _from_registration(
+        self, provider_id: str, reg: Mapping[str, Any], model_id: str
+    ) -> dict[str, Any]:
         if reg.get("api") == CLOUDFLARE_AI_BINDING:
             found = self._catalog.get_model(CLOUDFLARE_CATALOG, model_id)
             if found is not None:
-                base = {**found, "api": CLOUDFLARE_AI_BINDING, "provider": provider_id,
-                        "baseUrl": ""}
+                base = {
+                    **found,
+                    "api": CLOUDFLARE_AI_BINDING,
+                    "provider": provider_id,
+                    "baseUrl": "",
+                }
             else:
-                base = {"id": model_id, "name": model_id, "api": CLOUDFLARE_AI_BINDING,
-                        "provider": provider_id, "baseUrl": "", "reasoning": False,
-                        "input": ["text"], "cost": dict(_ZERO_COST), "contextWindow": 0,
-                        "maxTokens": 0}
+                base = {
+                    "id": model_id,
+                    "name": model_id,
+                    "api": CLOUDFLARE_AI_BINDING,
+                    "provider": provider_id,
+                    "baseUrl": "",
+                    "reasoning": False,
+                    "input": ["text"],
+                    "cost": dict(_ZERO_COST),
+                    "contextWindow": 0,
+                    "maxTokens": 0,
+                }
             base["binding"] = reg.get("binding")
             base["gateway"] = reg.get("gateway")
             return _drop_none(base)
@@ -311,16 +345,20 @@ class Registry:
             "reasoning": False,
             "input": ["text"],
             "cost": dict(_ZERO_COST),
-            "contextWindow": _coalesce(override.get("contextWindow") if override else None,
-                                       reg.get("contextWindow"), 0),
-            "maxTokens": _coalesce(override.get("maxTokens") if override else None,
-                                   reg.get("maxTokens"), 0),
+            "contextWindow": _coalesce(
+                override.get("contextWindow") if override else None, reg.get("contextWindow"), 0
+            ),
+            "maxTokens": _coalesce(
+                override.get("maxTokens") if override else None, reg.get("maxTokens"), 0
+            ),
             "headers": reveal(reg.get("headers")),
         }
         return _drop_none(data)
 
     @staticmethod
-    def _apply_settings(model: dict[str, Any], settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _apply_settings(
+        model: dict[str, Any], settings: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         if settings is None:
             return model
         has_base_url = settings.get("baseUrl") is not None
@@ -354,12 +392,25 @@ def _masked(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_error(spec: str, message: str) -> ResolveError:
-    return ResolveError([Diagnostic.at("unresolved-model", message, None,
-                                       hint=None if "/" in spec else "write provider-id/model-id")])
+    return ResolveError(
+        [
+            Diagnostic.at(
+                "unresolved-model",
+                message,
+                None,
+                hint=None if "/" in spec else "write provider-id/model-id",
+            )
+        ]
+    )
 
 
-_BEDROCK_ENV = ("AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE")
+_BEDROCK_ENV = (
+    "AWS_PROFILE",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
 AUTHENTICATED = "<authenticated>"
 
 
@@ -381,7 +432,8 @@ def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str 
         else:
             home = env.get("HOME") or os.path.expanduser("~")
             has_credentials = os.path.exists(
-                os.path.join(home, ".config", "gcloud", "application_default_credentials.json"))
+                os.path.join(home, ".config", "gcloud", "application_default_credentials.json")
+            )
         has_project = bool(env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT"))
         if has_credentials and has_project and env.get("GOOGLE_CLOUD_LOCATION"):
             return AUTHENTICATED

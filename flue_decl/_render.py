@@ -85,21 +85,20 @@ class _Undefined(jinja2.StrictUndefined):
         super()._fail_with_undefined_error(*args, **kwargs)
         raise AssertionError("unreachable")
 
-    __str__ = __iter__ = __len__ = __eq__ = __ne__ = __bool__ = __hash__ = (  # type: ignore[assignment]
+    __str__ = __iter__ = __len__ = __eq__ = __ne__ = __bool__ = __hash__ = (
         _fail_with_undefined_error
     )
-    __contains__ = __call__ = __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = (  # type: ignore[assignment]
+    __contains__ = __call__ = __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = (
         _fail_with_undefined_error
     )
-    __add__ = __radd__ = __mul__ = __rmul__ = __int__ = __float__ = __complex__ = (  # type: ignore[assignment]
+    __add__ = __radd__ = __mul__ = __rmul__ = __int__ = __float__ = __complex__ = (
         _fail_with_undefined_error
     )
 
 
 @functools.cache
 def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=_Undefined, autoescape=False,
-                               keep_trailing_newline=True)
+    env = SandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=True)
     env.globals.clear()
     return env
 
@@ -114,14 +113,17 @@ class TemplateProblem:
 def check_syntax(source: str) -> TemplateProblem | None:
     """Static check for ``validate``: syntax and variables, no environment needed."""
     if len(source) > MAX_TEMPLATE_CHARS:
-        return TemplateProblem("template-too-long",
-                               f"template is longer than {MAX_TEMPLATE_CHARS} characters")
+        return TemplateProblem(
+            "template-too-long", f"template is longer than {MAX_TEMPLATE_CHARS} characters"
+        )
     try:
         ast = _environment().parse(source)
     except jinja2.TemplateSyntaxError as exc:
-        return TemplateProblem("template-syntax", f"invalid template: {exc.message}",
-                               "templates look like {{ env.NAME }} or "
-                               "{{ env.NAME | default('value') }}")
+        return TemplateProblem(
+            "template-syntax",
+            f"invalid template: {exc.message}",
+            "templates look like {{ env.NAME }} or {{ env.NAME | default('value') }}",
+        )
     unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - {"env"})
     if unknown:
         return TemplateProblem(
@@ -163,17 +165,28 @@ def render(source: str, env: Mapping[str, str]) -> Rendered:
             placeholders[exc.name] = ""
             continue
         except jinja2.TemplateError as exc:
-            return Rendered(None, tuple(missing), TemplateProblem(
-                "template-error", f"template failed: {type(exc).__name__}"))
+            return Rendered(
+                None,
+                tuple(missing),
+                TemplateProblem("template-error", f"template failed: {type(exc).__name__}"),
+            )
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             # The exception text may echo a value from the environment: never show it.
-            return Rendered(None, tuple(missing), TemplateProblem(
-                "template-error", f"template failed: {type(exc).__name__}"))
+            return Rendered(
+                None,
+                tuple(missing),
+                TemplateProblem("template-error", f"template failed: {type(exc).__name__}"),
+            )
         if missing:
             return Rendered(None, tuple(missing))
         if len(out) > MAX_OUTPUT_CHARS:
-            return Rendered(None, problem=TemplateProblem(
-                "template-too-long", f"template output is longer than {MAX_OUTPUT_CHARS} characters"))
+            return Rendered(
+                None,
+                problem=TemplateProblem(
+                    "template-too-long",
+                    f"template output is longer than {MAX_OUTPUT_CHARS} characters",
+                ),
+            )
         return Rendered(out)
     return Rendered(None, tuple(missing))
 

@@ -96,9 +96,13 @@ def validate(kind: str, doc: Located) -> list[Diagnostic]:
     return out
 
 
+def _schema_of(error: SchemaError) -> Mapping[str, Any]:
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
 def _leaves(error: SchemaError) -> Iterator[SchemaError]:
     # oneOf/anyOf failures report the most relevant branch, not the whole tree.
-    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    custom = _schema_of(error).get("errorMessage")
     if custom and not isinstance(error.instance, dict | list):
         yield error  # a scalar that fits no branch: the schema's own message says it best
         return
@@ -113,10 +117,10 @@ def _leaves(error: SchemaError) -> Iterator[SchemaError]:
 def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]:
     for error in _leaves(top):
         path: JsonPath = tuple(error.absolute_path)
-        custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+        custom = _schema_of(error).get("errorMessage")
         validator = error.validator
         if validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = list(error.schema.get("properties", {}))
+            allowed = list(_schema_of(error).get("properties", {}))
             for key in error.instance:
                 if key in allowed or not isinstance(key, str):
                     continue
@@ -160,7 +164,10 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
 
 def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
     if kind == "Provider" and missing == "baseUrl":
-        return "an HTTP provider needs `baseUrl` (a Cloudflare binding uses `api: cloudflare-ai-binding`)"
+        return (
+            "an HTTP provider needs `baseUrl` "
+            "(a Cloudflare binding uses `api: cloudflare-ai-binding`)"
+        )
     if kind == "Provider" and missing == "binding":
         return "a cloudflare-ai-binding provider names its Worker binding, e.g. `binding: AI`"
     if missing == "kind":
@@ -169,7 +176,7 @@ def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
 
 
 def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
-    expected = error.validator_value
+    expected: Any = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
     typed = doc.typed_scalars.get(path)
@@ -212,17 +219,23 @@ def _message(error: SchemaError, custom: Any) -> str:
     if validator == "const":
         return f"expected {_short(error.validator_value)}"
     if validator == "enum":
-        return "expected one of " + ", ".join(_short(v) for v in error.validator_value)
+        options: Any = error.validator_value
+        return "expected one of " + ", ".join(_short(v) for v in options)
     if validator == "minimum":
         return f"must be at least {error.validator_value}"
     if validator == "minLength":
-        return "cannot be empty" if error.validator_value == 1 else (
-            f"must be at least {error.validator_value} characters")
+        return (
+            "cannot be empty"
+            if error.validator_value == 1
+            else (f"must be at least {error.validator_value} characters")
+        )
     return error.message
 
 
 def _value_hint(error: SchemaError) -> str | None:
     if error.validator in ("const", "enum") and isinstance(error.instance, str):
-        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        options: Any = (
+            error.validator_value if error.validator == "enum" else [error.validator_value]
+        )
         return did_you_mean(error.instance, [o for o in options if isinstance(o, str)])
     return None

@@ -71,14 +71,13 @@ def reveal(value: Any) -> Any:
 
 
 def mask_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (MASK if is_credential_header(k) and v is not None else v)
-            for k, v in headers.items()}
+    return {k: (MASK if is_credential_header(k) and v else v) for k, v in headers.items()}
 
 
 def mask_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     """A registration, settings or model dict with its key and credential headers masked."""
     out = dict(payload)
-    if out.get("apiKey") is not None:
+    if out.get("apiKey"):  # an empty key hides nothing; showing it says "no key"
         out["apiKey"] = MASK
     if isinstance(out.get("headers"), Mapping):
         out["headers"] = mask_headers(out["headers"])

@@ -49,8 +49,9 @@ def insecure_transport(base_url: str) -> bool:
     return parts.scheme == "http" and not is_loopback(parts.hostname or "")
 
 
-def check(entities: Sequence[Entity], catalog: Catalog,
-          valid: Sequence[Entity]) -> list[Diagnostic]:
+def check(
+    entities: Sequence[Entity], catalog: Catalog, valid: Sequence[Entity]
+) -> list[Diagnostic]:
     """Per-entity checks run on every entity (each guards the types it reads), so a
     schema error elsewhere in a document hides nothing; the cross-entity transport
     check needs trustworthy shapes and sees only the schema-``valid`` ones."""
@@ -67,19 +68,28 @@ def check(entities: Sequence[Entity], catalog: Catalog,
         out.extend(_templates(entity))
         if entity.kind == "Provider":
             out.extend(_api_known(entity, apis))
-        if entity.kind == "ProviderConfiguration" and entity.key not in registered \
-                and entity.key not in catalog.providers:
-            out.append(Diagnostic.at(
-                "unknown-provider",
-                f"configureProvider targets `{entity.key}`, which is neither a built-in "
-                "provider nor registered by a Provider document",
-                entity.place(("id",)), ("id",),
-                hint=did_you_mean(entity.key, [*registered, *catalog.providers])
-                or "add a Provider document for it, or check `flue-decl list --catalog`",
-            ))
+        if (
+            entity.kind == "ProviderConfiguration"
+            and entity.key not in registered
+            and entity.key not in catalog.providers
+        ):
+            out.append(
+                Diagnostic.at(
+                    "unknown-provider",
+                    f"configureProvider targets `{entity.key}`, which is neither a built-in "
+                    "provider nor registered by a Provider document",
+                    entity.place(("id",)),
+                    ("id",),
+                    hint=did_you_mean(entity.key, [*registered, *catalog.providers])
+                    or "add a Provider document for it, or check `flue-decl list --catalog`",
+                )
+            )
         out.extend(_literal_urls(entity))
-    out.extend(_transport(valid_by_kind.get("Provider", {}),
-                          valid_by_kind.get("ProviderConfiguration", {})))
+    out.extend(
+        _transport(
+            valid_by_kind.get("Provider", {}), valid_by_kind.get("ProviderConfiguration", {})
+        )
+    )
     return out
 
 
@@ -91,8 +101,9 @@ def _templates(entity: Entity) -> Iterator[Diagnostic]:
         if path in allowed:
             problem = check_syntax(value)
             if problem is not None:
-                yield Diagnostic.at(problem.code, problem.message, entity.place(path), path,
-                                    hint=problem.hint)
+                yield Diagnostic.at(
+                    problem.code, problem.message, entity.place(path), path, hint=problem.hint
+                )
         else:
             field = path[-1] if path else "value"
             yield Diagnostic.at(
@@ -101,7 +112,7 @@ def _templates(entity: Entity) -> Iterator[Diagnostic]:
                 entity.key_place(path) if is_template(path[-1]) else entity.place(path),
                 path,
                 hint="templates are allowed in baseUrl, apiKey, header values and gateway "
-                     "strings; keys, kind, id, api and model IDs are literal",
+                "strings; keys, kind, id, api and model IDs are literal",
             )
 
 
@@ -126,7 +137,8 @@ def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:
             "unknown-api",
             f"api `{api}` is not one of Pi's APIs, cloudflare-ai-binding, or declared by an "
             "ApiProvider document",
-            entity.place(("api",)), ("api",),
+            entity.place(("api",)),
+            ("api",),
             hint=did_you_mean(api, sorted(apis))
             or f"declare it with `kind: ApiProvider` and `api: {api}`",
         )
@@ -137,30 +149,40 @@ def _literal_urls(entity: Entity) -> Iterator[Diagnostic]:
     if isinstance(value, str) and not is_template(value):
         problem = url_problem(value)
         if problem is not None:
-            yield Diagnostic.at("invalid-url", f"invalid baseUrl {value!r}: {problem}",
-                                entity.place(("baseUrl",)), ("baseUrl",))
+            yield Diagnostic.at(
+                "invalid-url",
+                f"invalid baseUrl {value!r}: {problem}",
+                entity.place(("baseUrl",)),
+                ("baseUrl",),
+            )
 
 
-def transport_diagnostic(base_url_place: Place, key_place: Place | None, provider: str,
-                         path: JsonPath) -> Diagnostic:
+def transport_diagnostic(
+    base_url_place: Place, key_place: Place | None, provider: str, path: JsonPath
+) -> Diagnostic:
     return Diagnostic.at(
         "insecure-key-transport",
         f"provider `{provider}` would send its API key over plain http:// to a host that is "
         "not loopback",
-        base_url_place, path,
+        base_url_place,
+        path,
         hint="use https://, or http:// only for localhost / 127.0.0.1 / ::1",
         related=[key_place] if key_place else [],
     )
 
 
-def _transport(registered: Mapping[str, Entity],
-               configured: Mapping[str, Entity]) -> Iterator[Diagnostic]:
+def _transport(
+    registered: Mapping[str, Entity], configured: Mapping[str, Entity]
+) -> Iterator[Diagnostic]:
     """Static check on literal URLs; templated ones are checked again after rendering."""
     for provider in [*registered, *[c for c in configured if c not in registered]]:
         reg, conf = registered.get(provider), configured.get(provider)
         url_owner = conf if conf is not None and "baseUrl" in conf.data else reg
-        key_owner = conf if conf is not None and "apiKey" in conf.data else (
-            reg if reg is not None and "apiKey" in reg.data else None)
+        key_owner = (
+            conf
+            if conf is not None and "apiKey" in conf.data
+            else (reg if reg is not None and "apiKey" in reg.data else None)
+        )
         if url_owner is None or key_owner is None:
             continue
         base_url = url_owner.data.get("baseUrl")
@@ -168,6 +190,6 @@ def _transport(registered: Mapping[str, Entity],
         if not isinstance(base_url, str) or is_template(base_url) or key == "":
             continue
         if insecure_transport(base_url):
-            yield transport_diagnostic(url_owner.place(("baseUrl",)),
-                                       key_owner.place(("apiKey",)), provider, ("baseUrl",))
-
+            yield transport_diagnostic(
+                url_owner.place(("baseUrl",)), key_owner.place(("apiKey",)), provider, ("baseUrl",)
+            )

@@ -1,0 +1,47 @@
+# Set-up is part of every target: a fresh clone needs only `make run` / `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+NODE_DIR   := tests/conformance/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed-stamp
+PATHS ?= providers.d
+
+.PHONY: run test validate lint typecheck unit conformance catalog clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flue-decl needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## run: set up, validate the bundled providers.d and print the compiled registry
+run: $(STAMP)
+	$(BIN)/flue-decl validate $(PATHS)
+	@echo
+	$(BIN)/flue-decl list $(PATHS)
+
+## validate: the CI target other repositories copy
+validate: $(STAMP)
+	$(BIN)/flue-decl validate $(PATHS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check flue_decl tests scripts examples
+	$(BIN)/mypy
+
+## test: lint, types, the whole suite including conformance against the reference runtime
+test: $(STAMP) $(NODE_STAMP) lint
+	$(PY) -m pytest -W error
+
+## catalog: regenerate the shipped catalog snapshot from the pinned reference
+catalog: $(STAMP) $(NODE_STAMP)
+	$(PY) scripts/update_catalog.py
+
+clean:
+	rm -rf $(VENV) $(NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build

@@ -1,0 +1,417 @@
+"""Command line: parse options, run one command, map the outcome to an exit code.
+
+Exit codes: 0 ok, 1 problems in the configuration (or an unresolved model),
+2 usage or I/O errors (a missing path, an unwritable output file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from . import __version__
+from ._artifact import artifact_problems, build_artifact
+from ._catalog import builtin_catalog
+from ._compile import Call, render_calls
+from ._discover import DEFAULT_PATHS
+from ._errors import ConfigError, Diagnostic, InputError, ResolveError
+from ._explain import explain
+from ._pipeline import Compilation, build_registry, compile_paths, render_or_raise
+from ._registry import AUTHENTICATED, Registry
+from ._render import is_template, render
+from ._reporters import REPORTERS, TextReporter
+from ._schema import bundled_schema
+from ._secrets import MASK, mask_headers
+
+OK, PROBLEMS, USAGE = 0, 1, 2
+
+
+def _paths(values: Sequence[str] | None) -> list[str]:
+    return list(values) if values else list(DEFAULT_PATHS)
+
+
+def _dump(data: Any, stream: TextIO) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False), file=stream)
+
+
+def _fail(diagnostics: Sequence[Diagnostic], files: int, *, input_error: bool) -> int:
+    TextReporter(sys.stderr).report(diagnostics, ok=False, files=files)
+    return USAGE if input_error else PROBLEMS
+
+
+def _compiled(paths: Sequence[str]) -> tuple[Compilation, int | None]:
+    """Compile; on errors report them to stderr and return the exit code."""
+    compilation = compile_paths(paths)
+    if compilation.ok:
+        return compilation, None
+    code = _fail(
+        compilation.errors, len(compilation.discovery.files), input_error=compilation.input_failed
+    )
+    return compilation, code
+
+
+def _registry(paths: Sequence[str]) -> tuple[Registry | None, int]:
+    compilation, code = _compiled(paths)
+    if code is not None:
+        return None, code
+    try:
+        rendered = render_or_raise(compilation.calls, os.environ)
+    except ConfigError as exc:
+        return None, _fail(exc.diagnostics, len(compilation.discovery.files), input_error=False)
+    # The CLI reports on configuration; it does not run protocol code.
+    return build_registry(rendered, import_handlers=False), OK
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    compilation = compile_paths(_paths(args.paths))
+    diagnostics = compilation.diagnostics
+    failed = not compilation.ok or (args.strict and bool(diagnostics))
+    reporter = REPORTERS[args.format](sys.stdout)
+    reporter.report(diagnostics, ok=not failed, files=len(compilation.discovery.files))
+    if compilation.input_failed:
+        return USAGE
+    return PROBLEMS if failed else OK
+
+
+def cmd_check_env(args: argparse.Namespace) -> int:
+    compilation, code = _compiled(_paths(args.paths))
+    if code is not None:
+        return code
+    _, problems = render_calls(compilation.calls, os.environ)
+    files = len(compilation.discovery.files)
+    ordered = sorted(problems, key=Diagnostic.sort_key)
+    REPORTERS[args.format](sys.stdout).report(ordered, ok=not problems, files=files)
+    return PROBLEMS if problems else OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    compilation, code = _compiled(_paths(args.paths))
+    if code is not None:
+        return code
+    problems = artifact_problems(compilation)
+    if problems:
+        return _fail(problems, len(compilation.discovery.files), input_error=False)
+    text = json.dumps(build_artifact(compilation, __version__), indent=2, ensure_ascii=False)
+    if args.output in (None, "-"):
+        print(text)
+        return OK
+    try:
+        tmp = f"{args.output}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, args.output)  # readers never see a half-written artifact
+    except OSError as exc:
+        print(f"flue-decl: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return USAGE
+    print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
+    return OK
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    compilation, code = _compiled(_paths(args.paths))
+    if code is not None:
+        return code
+    try:
+        rendered = render_or_raise(compilation.calls, os.environ)
+    except ConfigError as exc:
+        return _fail(exc.diagnostics, len(compilation.discovery.files), input_error=False)
+    _dump({"calls": [c.to_replay(show_secrets=args.show_secrets) for c in rendered]}, sys.stdout)
+    return OK
+
+
+def _mask_key(key: str | None, show: bool) -> str | None:
+    return key if show or not key or key == AUTHENTICATED else MASK
+
+
+def resolve_result(registry: Registry, spec: str, *, show_secrets: bool) -> dict[str, Any]:
+    """One entry of ``resolve``'s output, in replay.mjs's result shape."""
+    try:
+        model = registry.resolve_model(spec).to_dict()
+    except ResolveError as exc:
+        return {"spec": spec, "ok": False, "error": exc.diagnostics[0].message}
+    if not show_secrets and isinstance(model.get("headers"), dict):
+        model["headers"] = mask_headers(model["headers"])
+    return {
+        "spec": spec,
+        "ok": True,
+        "model": model,
+        "apiKey": _mask_key(registry.api_key(spec), show_secrets),
+        "storeResponses": registry.store_responses(spec),
+    }
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    registry, code = _registry(_paths(args.config))
+    if registry is None:
+        return code
+    results = [
+        resolve_result(registry, spec, show_secrets=args.show_secrets) for spec in args.specs
+    ]
+    _dump({"results": results}, sys.stdout)
+    return OK if all(r["ok"] for r in results) else PROBLEMS
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    registry, code = _registry(_paths(args.config))
+    if registry is None:
+        return code
+    try:
+        rows = explain(registry, args.spec, show_secrets=args.show_secrets)
+    except ResolveError as exc:
+        print(f"flue-decl: {exc.diagnostics[0].message}", file=sys.stderr)
+        return PROBLEMS
+    if args.format == "json":
+        _dump(
+            {
+                "spec": args.spec,
+                "fields": [
+                    {
+                        "field": r.field,
+                        "value": r.value,
+                        "source": r.source,
+                        "file": r.origin.place.file if r.origin else None,
+                        "line": r.origin.place.line if r.origin else None,
+                        "layer": r.origin.layer_root if r.origin else None,
+                        "overlay": r.origin.overlay if r.origin else None,
+                    }
+                    for r in rows
+                ],
+            },
+            sys.stdout,
+        )
+        return OK
+    print(args.spec)
+    width = max(len(r.field) for r in rows)
+    for row in rows:
+        value = json.dumps(row.value, ensure_ascii=False)
+        if len(value) > 60:
+            value = value[:57] + "..."
+        where = f"  [{row.where()}]" if row.origin else ""
+        print(f"  {row.field:<{width}}  {value}")
+        print(f"  {'':<{width}}    ← {row.source}{where}")
+    return OK
+
+
+def _display_url(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    if is_template(value):
+        rendered = render(value, os.environ)
+        return rendered.value if rendered.value is not None else value
+    return value
+
+
+def _list_entries(compilation: Compilation, with_catalog: bool) -> list[dict[str, Any]]:
+    """One entry per provider (and per declared api), with its models' effective limits."""
+    entries: list[dict[str, Any]] = []
+    registered = {c.target: c for c in compilation.calls if c.op == "registerProvider"}
+    configured = {c.target: c for c in compilation.calls if c.op == "configureProvider"}
+    catalog = builtin_catalog()
+
+    def source(call: Call) -> str:
+        origin = call.origins.get(())
+        return f"{origin.place.file}:{origin.place.line}" if origin else ""
+
+    for call in compilation.calls:
+        payload = call.payload
+        if call.op == "registerApiProvider":
+            entries.append(
+                {
+                    "id": call.target,
+                    "kind": "api",
+                    "handler": payload.get("handler"),
+                    "source": source(call),
+                }
+            )
+            continue
+        conf = configured.get(call.target)
+        if call.op == "registerProvider":
+            base = (conf.payload.get("baseUrl") if conf else None) or payload.get("baseUrl", "")
+            entry: dict[str, Any] = {
+                "id": call.target,
+                "kind": "registered" + (" + configured" if conf else ""),
+                "api": payload.get("api"),
+                "baseUrl": _display_url(base),
+                "source": source(call),
+            }
+            if payload.get("api") == "cloudflare-ai-binding":
+                entry["binding"] = payload.get("binding")
+                entry["models"] = "any Workers AI model ID (catalog metadata when known)"
+            else:
+                default = {
+                    "contextWindow": payload.get("contextWindow", 0),
+                    "maxTokens": payload.get("maxTokens", 0),
+                }
+                entry["defaults"] = default
+                entry["models"] = {
+                    m: {**default, **o} for m, o in (payload.get("models") or {}).items()
+                }
+            entries.append(entry)
+        elif call.target not in registered:
+            models = catalog.models(call.target)
+            base = payload.get("baseUrl") or next((m["baseUrl"] for m in models.values()), "")
+            entries.append(
+                {
+                    "id": call.target,
+                    "kind": "configured built-in",
+                    "api": ", ".join(sorted({str(m["api"]) for m in models.values()})),
+                    "baseUrl": _display_url(base),
+                    "source": source(call),
+                    "models": f"{len(models)} catalog models",
+                    "storeResponses": payload.get("storeResponses", False),
+                }
+            )
+    if with_catalog:
+        for provider, data in catalog.providers.items():
+            if provider in registered or provider in configured:
+                continue
+            models = data["models"]
+            entries.append(
+                {
+                    "id": provider,
+                    "kind": "built-in",
+                    "api": ", ".join(sorted({str(m["api"]) for m in models.values()})),
+                    "baseUrl": next((str(m["baseUrl"]) for m in models.values()), ""),
+                    "source": "catalog",
+                    "models": f"{len(models)} catalog models",
+                }
+            )
+    return entries
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    compilation, code = _compiled(_paths(args.paths))
+    if code is not None:
+        return code
+    entries = _list_entries(compilation, args.catalog)
+    if args.format == "json":
+        _dump({"providers": entries}, sys.stdout)
+        return OK
+    for entry in entries:
+        if entry["kind"] == "api":
+            print(f"api {entry['id']}  (protocol {entry['handler']})  {entry['source']}")
+            continue
+        print(
+            f"{entry['id']}  [{entry['kind']}, {entry['api']}]  {entry['baseUrl'] or '-'}"
+            f"  {entry['source']}"
+        )
+        models = entry.get("models")
+        if isinstance(models, dict):
+            rows = [("(any other)", entry["defaults"]), *models.items()]
+            width = max(len(name) for name, _ in rows)
+            for name, limits in rows:
+                print(
+                    f"    {name:<{width}}  context {limits['contextWindow']:>8}"
+                    f"  max output {limits['maxTokens']:>6}"
+                )
+        else:
+            extra = f", binding {entry['binding']}" if entry.get("binding") else ""
+            store = ", storeResponses" if entry.get("storeResponses") else ""
+            print(f"    {models}{extra}{store}")
+    files = len(compilation.discovery.files)
+    print(f"\n{len(compilation.calls)} registry calls from {files} file{'s' if files != 1 else ''}")
+    return OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    _dump(bundled_schema(), sys.stdout)
+    return OK
+
+
+# -- parser --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flue-decl",
+        description="Compile and check providers.d YAML into Flue provider registry calls.",
+    )
+    parser.add_argument("--version", action="version", version=f"flue-decl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    def paths(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="directories or files, in layer order (default: providers.d)",
+        )
+
+    p = command("validate", cmd_validate, "schema and semantic checks, every problem at once")
+    paths(p)
+    p.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+
+    p = command(
+        "check-env",
+        cmd_check_env,
+        "render every template against the environment; report every missing variable",
+    )
+    paths(p)
+    p.add_argument("--format", choices=sorted(REPORTERS), default="text")
+
+    p = command("compile", cmd_compile, "write the compiled artifact (templates unrendered)")
+    paths(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+
+    p = command("calls", cmd_calls, "print the rendered registry calls as JSON")
+    paths(p)
+    p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+
+    p = command("resolve", cmd_resolve, "resolve model specifiers like Flue's runtime does")
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="provider-id/model-id")
+    p.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        metavar="PATH",
+        help="configuration path; repeat for layers (default: providers.d)",
+    )
+    p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+
+    p = command("explain", cmd_explain, "every effective field of a model and what set it")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        metavar="PATH",
+        help="configuration path; repeat for layers (default: providers.d)",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+
+    p = command("list", cmd_list, "a table of the configured providers and models")
+    paths(p)
+    p.add_argument("--catalog", action="store_true", help="include untouched built-in providers")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    command("schema", cmd_schema, "print the JSON Schema for providers.d documents")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except InputError as exc:
+        return _fail(exc.diagnostics, 0, input_error=True)
+    except ConfigError as exc:
+        return _fail(exc.diagnostics, 0, input_error=False)
+    except BrokenPipeError:
+        return OK
+    return code

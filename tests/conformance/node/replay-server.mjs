@@ -1,0 +1,84 @@
+// Conformance oracle as a long-lived process: one JSON case per stdin line,
+// one JSON result per stdout line, in replay.mjs's input and output shapes.
+//
+// The per-case logic is replay.mjs's, verbatim. Between cases the runtime's
+// module-level registries are reset by writing `undefined` for every provider
+// ID the previous case touched: resolveModel() treats an undefined
+// registration or settings object exactly like a missing one
+// (`if (!registration) return undefined`, `if (!providerSettings) return model`),
+// so each case sees a fresh runtime. tests/conformance checks this server
+// against replay.mjs itself.
+import { createInterface } from 'node:readline';
+
+const { registerProvider, configureProvider, registerApiProvider } = await import('@flue/runtime');
+const { resolveModel } = await import('@flue/runtime/internal');
+const { getEnvApiKey } = await import('@earendil-works/pi-ai');
+
+const KEY_PATTERN = /(_API_KEY|_TOKEN|^AWS_|^GOOGLE_|^GCLOUD_)/;
+for (const key of Object.keys(process.env)) {
+  if (KEY_PATTERN.test(key)) delete process.env[key];
+}
+const baseline = new Set(Object.keys(process.env));
+
+let touched = new Set();
+function reset() {
+  for (const id of touched) {
+    registerProvider(id, undefined);
+    configureProvider(id, undefined);
+  }
+  touched = new Set();
+  for (const key of Object.keys(process.env)) {
+    if (!baseline.has(key) || KEY_PATTERN.test(key)) delete process.env[key];
+  }
+}
+
+function runCase(input) {
+  reset();
+  Object.assign(process.env, input.env ?? {});
+  const registered = new Map();
+  const configured = new Map();
+  for (const call of input.calls ?? []) {
+    if (call.op === 'registerProvider') {
+      registerProvider(call.id, call.registration);
+      registered.set(call.id, call.registration);
+      touched.add(call.id);
+    } else if (call.op === 'configureProvider') {
+      configureProvider(call.id, call.settings);
+      configured.set(call.id, call.settings);
+      touched.add(call.id);
+    } else if (call.op === 'registerApiProvider') {
+      const fail = () => { throw new Error(`replay: no transport for ${call.api}`); };
+      registerApiProvider({ api: call.api, stream: fail, streamSimple: fail });
+    } else {
+      throw new Error(`replay: unknown op ${call.op}`);
+    }
+  }
+  const results = [];
+  for (const spec of input.resolve ?? []) {
+    try {
+      const model = resolveModel(spec);
+      const providerId = spec.slice(0, spec.indexOf('/'));
+      const settings = configured.get(providerId);
+      const apiKey = settings?.apiKey ?? registered.get(providerId)?.apiKey
+        ?? getEnvApiKey(model.provider, process.env) ?? null;
+      const storeResponses = (model.api === 'openai-responses' || model.api === 'azure-openai-responses')
+        && settings?.storeResponses === true;
+      results.push({ spec, ok: true, model, apiKey, storeResponses });
+    } catch (error) {
+      results.push({ spec, ok: false, error: String(error.message ?? error) });
+    }
+  }
+  return { results };
+}
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  let out;
+  try {
+    out = runCase(JSON.parse(line));
+  } catch (error) {
+    out = { fatal: String(error?.stack ?? error) };
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}

@@ -35,6 +35,8 @@ class Entity:
     typed_scalars: Mapping[JsonPath, tuple[str, str]]
     documents: tuple[Document, ...]  # the base first, then its overlays in order
     setters: Mapping[JsonPath, int]  # path -> index in documents of who set it
+    removed: Mapping[JsonPath, Place]  # keys an overlay removed with null, and where
+    broken: frozenset[JsonPath]  # paths the parser already reported
 
     def place(self, path: JsonPath) -> Place:
         while path not in self.places and path:
@@ -50,7 +52,9 @@ class Entity:
         return self.documents[self.setters.get(path, 0)]
 
     def located(self) -> Located:
-        return Located(self.data, self.place, self.key_place, self.typed_scalars)
+        return Located(
+            self.data, self.place, self.key_place, self.typed_scalars, self.removed, self.broken
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +76,12 @@ class _Builder:
         self.key_places: dict[JsonPath, Place] = dict(doc.key_places)
         self.typed: dict[JsonPath, tuple[str, str]] = dict(doc.typed_scalars)
         self.setters: dict[JsonPath, int] = dict.fromkeys(doc.places, 0)
+        self.removed: dict[JsonPath, Place] = {}
+        self.broken: set[JsonPath] = set(doc.broken)
 
     def overlay(self, doc: Document) -> None:
         self.documents.append(doc)
+        self.broken |= doc.broken
         source = {k: v for k, v in doc.data.items() if k != "overlay"}
         self._merge(self.data, source, (), doc, len(self.documents) - 1)
 
@@ -91,7 +98,9 @@ class _Builder:
             if value is None:
                 target.pop(key, None)
                 self._forget(child)
+                self.removed[child] = doc.key_place(child)
                 continue
+            self.removed.pop(child, None)
             current = target.get(key)
             if isinstance(value, dict) and isinstance(current, dict):
                 self._take(child, doc, who, subtree=False)
@@ -126,6 +135,8 @@ class _Builder:
             self.typed,
             tuple(self.documents),
             self.setters,
+            self.removed,
+            frozenset(self.broken),
         )
 
 

@@ -56,6 +56,8 @@ class Document:
     # Scalars whose YAML typing made them something other than a string,
     # with their source text: lets later stages say "quote it".
     typed_scalars: Mapping[JsonPath, tuple[str, str]] = field(default_factory=dict)
+    # Paths whose value the parser refused (and reported): later stages stay quiet there.
+    broken: frozenset[JsonPath] = frozenset()
 
     def place(self, path: JsonPath) -> Place:
         """The closest known place for ``path``: the node itself, else its nearest parent."""
@@ -99,6 +101,7 @@ class _Builder:
         self.key_places: dict[JsonPath, Place] = {}
         self.typed: dict[JsonPath, tuple[str, str]] = {}
         self.active: set[int] = set()
+        self.broken: set[JsonPath] = set()
         try:
             data = self.value(root, (), 0)
         except _Abort:
@@ -112,6 +115,7 @@ class _Builder:
             self.places,
             self.key_places,
             self.typed,
+            frozenset(self.broken),
         )
 
     def error(self, code: str, message: str, node: Node, path: JsonPath, hint: str | None) -> None:
@@ -176,6 +180,7 @@ class _Builder:
         try:
             return self.constructor.yaml_constructors[node.tag](self.constructor, node)
         except (ConstructorError, ValueError) as exc:
+            self.broken.add(path)
             self.error(
                 "yaml-syntax",
                 f"cannot read {kind} {node.value!r}: {exc}",
@@ -186,6 +191,7 @@ class _Builder:
             return None
 
     def unknown_tag(self, node: Node, path: JsonPath) -> None:
+        self.broken.add(path)
         self.error(
             "yaml-tag",
             f"tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed here",
@@ -333,10 +339,12 @@ def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> Pars
             Place(source.path, mark.line + 1, mark.column + 1) if mark else Place(source.path, 1, 1)
         )
         problem = exc.problem or exc.context or "invalid YAML"
+        message = f"invalid YAML: {problem}"
+        context = exc.context_mark
+        if exc.problem and exc.context and context is not None and context is not mark:
+            message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
         builder.diagnostics.append(
-            Diagnostic.at(
-                "yaml-syntax", f"invalid YAML: {problem}", place, hint=_syntax_hint(problem)
-            )
+            Diagnostic.at("yaml-syntax", message, place, hint=_syntax_hint(problem))
         )
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
         builder.diagnostics.append(

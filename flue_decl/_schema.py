@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,8 @@ class Located:
     place: Callable[[JsonPath], Place]
     key_place: Callable[[JsonPath], Place]
     typed_scalars: Mapping[JsonPath, tuple[str, str]]
+    removed: Mapping[JsonPath, Place] = field(default_factory=dict)
+    broken: frozenset[JsonPath] = frozenset()
 
 
 def validate(kind: str, doc: Located) -> list[Diagnostic]:
@@ -92,8 +94,25 @@ def validate(kind: str, doc: Located) -> list[Diagnostic]:
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.path])
     out: list[Diagnostic] = []
     for error in errors:
+        path = tuple(error.absolute_path)
+        if any(path[: len(b)] == b for b in doc.broken):
+            continue  # the parser already said what is wrong there
         out.extend(_diagnose(kind, error, doc))
-    return out
+    return _drop_typo_echoes(out)
+
+
+def _drop_typo_echoes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A misspelt key (`baseURL`) also makes the real one missing: report the typo only."""
+    suggested = {
+        (d.file, d.path.rsplit(".", 1)[0] if d.path else None, d.hint.split("`")[1])
+        for d in diagnostics
+        if d.code == "unknown-key" and d.hint and d.hint.startswith("did you mean")
+    }
+    return [
+        d
+        for d in diagnostics
+        if not (d.code == "missing-key" and (d.file, d.path, d.message.split("`")[1]) in suggested)
+    ]
 
 
 def _schema_of(error: SchemaError) -> Mapping[str, Any]:
@@ -134,15 +153,17 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
                 )
         elif validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
+            removed_at = doc.removed.get((*path, missing))
             yield Diagnostic.at(
                 "missing-key",
                 f"missing required key `{missing}` in a {kind} document"
-                + (f" under `{path[-1]}`" if path else ""),
-                doc.place(path),
+                + (f" under `{path[-1]}`" if path else "")
+                + (" (an overlay removed it with null)" if removed_at else ""),
+                removed_at or doc.place(path),
                 path,
                 hint=_missing_hint(kind, missing, doc.data),
             )
-        elif validator == "propertyNames":
+        elif "propertyNames" in error.schema_path:
             key = str(error.instance)
             yield Diagnostic.at(
                 "invalid-key",
@@ -182,13 +203,26 @@ def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
     typed = doc.typed_scalars.get(path)
     got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
     hint = None
+    instance = error.instance
     if "string" in names and typed is not None:
         hint = f'quote it to keep it a string: "{typed[1]}"'
-    elif typed is not None and typed[0] == "string":
-        hint = "remove the quotes"
+    elif {"integer", "number"} & set(names) and isinstance(instance, str):
+        hint = "remove the quotes" if _is_number(instance) else "write a plain number, e.g. 8192"
+    elif "boolean" in names and isinstance(instance, str):
+        hint = "write true or false, without quotes"
+    elif {"integer", "number"} & set(names) and typed is not None and typed[0] == "boolean":
+        hint = f"YAML reads `{typed[1]}` as a boolean; write a number"
     return Diagnostic.at(
         "wrong-type", f"expected {want}, got {got}", doc.place(path), path, hint=hint
     )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _describe(value: Any) -> str:

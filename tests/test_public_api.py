@@ -1,0 +1,109 @@
+"""The public surface (contract section 5) and that it does not drift silently."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import flue_decl
+from flue_decl import ConfigError, InputError, TemplateError, ValidationError, load_registry
+
+from .helpers import REPO, write_files
+
+PUBLIC = [
+    "PI_APIS",
+    "Call",
+    "Catalog",
+    "Compilation",
+    "ConfigError",
+    "Diagnostic",
+    "InputError",
+    "Model",
+    "Origin",
+    "Place",
+    "Registry",
+    "ResolveError",
+    "Secret",
+    "Severity",
+    "TemplateError",
+    "ValidationError",
+    "__version__",
+    "builtin_catalog",
+    "bundled_schema",
+    "compile_paths",
+    "load_registry",
+]
+
+
+def test_public_names_are_exactly_the_curated_list() -> None:
+    assert sorted(flue_decl.__all__) == sorted(PUBLIC)
+    for name in PUBLIC:
+        assert hasattr(flue_decl, name)
+    # everything else lives in private modules
+    assert not [
+        n
+        for n in vars(flue_decl)
+        if not n.startswith("_")
+        and n not in PUBLIC
+        and not isinstance(getattr(flue_decl, n), type(sys))
+    ]
+
+
+def test_error_hierarchy_has_one_base() -> None:
+    for cls in (InputError, ValidationError, TemplateError, flue_decl.ResolveError):
+        assert issubclass(cls, ConfigError)
+
+
+@pytest.fixture
+def example_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "examples"))
+
+
+@pytest.mark.usefixtures("example_handlers")
+def test_contract_python_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "a")
+    monkeypatch.setenv("OPENROUTER_API_KEY", "o")
+    monkeypatch.setenv("ACME_API_KEY", "k")
+    monkeypatch.setenv("OLLAMA_API_KEY", "")
+    registry = load_registry(["providers.d"])  # env defaults to os.environ
+    model = registry.resolve_model("ollama/llama3.1:8b")
+    assert model.to_dict()["contextWindow"] == 131072
+    assert registry.api_key("ollama/llama3.1:8b") == ""
+    assert registry.api_key("acme/anything") == "k"
+    handler = registry.api_providers()["acme-rpc"]
+    assert handler.__name__ == "AcmeRpc"  # imported at load time
+
+
+def test_handler_that_does_not_import_is_a_config_error_with_its_place(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": """
+        kind: ApiProvider
+        api: ghost
+        handler: no_such_package.mod:Thing
+    """
+        },
+    )
+    with pytest.raises(ValidationError) as info:
+        load_registry([str(tmp_path)], env={})
+    (diag,) = info.value.diagnostics
+    assert (diag.code, diag.line, diag.column) == ("handler-import", 3, 10)
+    assert load_registry([str(tmp_path)], env={}, import_handlers=False).api_providers() == {
+        "ghost": "no_such_package.mod:Thing"
+    }
+
+
+def test_load_registry_raises_every_problem(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.yaml": "kind: Nope\n", "b.yaml": "kind: Provider\nid: x\n"})
+    with pytest.raises(ValidationError) as info:
+        load_registry([str(tmp_path)], env={})
+    assert [
+        (d.code, d.message.split("`")[1] if d.code == "missing-key" else None)
+        for d in info.value.diagnostics
+    ] == [("unknown-kind", None), ("missing-key", "api"), ("missing-key", "baseUrl")]
+    with pytest.raises(InputError):
+        load_registry([str(tmp_path / "missing")], env={})

@@ -37,7 +37,7 @@ lint: $(STAMP)
 
 ## test: lint, types, the whole suite including conformance against the reference runtime
 test: $(STAMP) $(NODE_STAMP) lint
-	$(PY) -m pytest -W error
+	FLUE_DECL_REQUIRE_NODE=1 $(PY) -m pytest -W error
 
 ## catalog: regenerate the shipped catalog snapshot from the pinned reference
 catalog: $(STAMP) $(NODE_STAMP)

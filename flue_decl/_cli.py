@@ -343,6 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    def config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "-c",
+            "--config",
+            action="append",
+            metavar="PATH",
+            help="configuration path; repeat for layers (default: providers.d)",
+        )
+        p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+
     def paths(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "paths",
@@ -374,26 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("resolve", cmd_resolve, "resolve model specifiers like Flue's runtime does")
     p.add_argument("specs", nargs="+", metavar="SPEC", help="provider-id/model-id")
-    p.add_argument(
-        "-c",
-        "--config",
-        action="append",
-        metavar="PATH",
-        help="configuration path; repeat for layers (default: providers.d)",
-    )
-    p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+    config(p)
 
     p = command("explain", cmd_explain, "every effective field of a model and what set it")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument(
-        "-c",
-        "--config",
-        action="append",
-        metavar="PATH",
-        help="configuration path; repeat for layers (default: providers.d)",
-    )
+    config(p)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
 
     p = command("list", cmd_list, "a table of the configured providers and models")
     paths(p)

@@ -18,7 +18,7 @@ from ._layer import Entity
 from ._registry import Origin
 from ._render import get_path, is_template, render, template_paths
 from ._secrets import is_credential_header, mask_payload
-from ._semantic import insecure_transport, transport_diagnostic, url_problem
+from ._semantic import insecure_transport, transport_diagnostic, transport_owners, url_problem
 
 OPS = {
     "ApiProvider": "registerApiProvider",
@@ -169,6 +169,10 @@ def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list
     return []
 
 
+def _call_fields(call: Call) -> Mapping[str, Any]:
+    return call.payload
+
+
 def _rendered_transport(
     calls: Sequence[Call], templated: set[tuple[str, str, JsonPath]]
 ) -> list[Diagnostic]:
@@ -178,21 +182,15 @@ def _rendered_transport(
     configured = {c.target: c for c in calls if c.op == "configureProvider"}
     out = []
     for provider in dict.fromkeys([*registered, *configured]):
-        reg, conf = registered.get(provider), configured.get(provider)
-        url_call = conf if conf is not None and "baseUrl" in conf.payload else reg
-        key_call = (
-            conf
-            if conf is not None and "apiKey" in conf.payload
-            else (reg if reg is not None and "apiKey" in reg.payload else None)
+        url_call, key_call = transport_owners(
+            registered.get(provider), configured.get(provider), _call_fields
         )
         if url_call is None or key_call is None:
             continue
         base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
         from_template = (url_call.op, provider, ("baseUrl",)) in templated or (
-            key_call.op,
-            provider,
-            ("apiKey",),
-        ) in templated
+            (key_call.op, provider, ("apiKey",)) in templated
+        )
         if from_template and isinstance(base_url, str) and key and insecure_transport(base_url):
             out.append(
                 transport_diagnostic(

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from ._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ._layer import Entity
 from ._render import check_syntax, is_template, template_paths
+
+T = TypeVar("T")
 
 
 def is_loopback(host: str) -> bool:
@@ -171,17 +173,28 @@ def transport_diagnostic(
     )
 
 
+def transport_owners(
+    reg: T | None, conf: T | None, fields: Callable[[T], Mapping[str, Any]]
+) -> tuple[T | None, T | None]:
+    """Which of a provider's registration and configuration supplies the effective
+    ``baseUrl`` and which the key (configureProvider wins for each field it sets)."""
+    url_owner = conf if conf is not None and "baseUrl" in fields(conf) else reg
+    if conf is not None and "apiKey" in fields(conf):
+        return url_owner, conf
+    return url_owner, (reg if reg is not None and "apiKey" in fields(reg) else None)
+
+
+def _entity_fields(entity: Entity) -> Mapping[str, Any]:
+    return entity.data
+
+
 def _transport(
     registered: Mapping[str, Entity], configured: Mapping[str, Entity]
 ) -> Iterator[Diagnostic]:
     """Static check on literal URLs; templated ones are checked again after rendering."""
-    for provider in [*registered, *[c for c in configured if c not in registered]]:
-        reg, conf = registered.get(provider), configured.get(provider)
-        url_owner = conf if conf is not None and "baseUrl" in conf.data else reg
-        key_owner = (
-            conf
-            if conf is not None and "apiKey" in conf.data
-            else (reg if reg is not None and "apiKey" in reg.data else None)
+    for provider in dict.fromkeys([*registered, *configured]):
+        url_owner, key_owner = transport_owners(
+            registered.get(provider), configured.get(provider), _entity_fields
         )
         if url_owner is None or key_owner is None:
             continue

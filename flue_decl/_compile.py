@@ -169,10 +169,6 @@ def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list
     return []
 
 
-def _call_fields(call: Call) -> Mapping[str, Any]:
-    return call.payload
-
-
 def _rendered_transport(
     calls: Sequence[Call], templated: set[tuple[str, str, JsonPath]]
 ) -> list[Diagnostic]:
@@ -182,9 +178,13 @@ def _rendered_transport(
     configured = {c.target: c for c in calls if c.op == "configureProvider"}
     out = []
     for provider in dict.fromkeys([*registered, *configured]):
-        url_call, key_call = transport_owners(
-            registered.get(provider), configured.get(provider), _call_fields
+        reg, conf = registered.get(provider), configured.get(provider)
+        sides = {"reg": reg, "conf": conf}
+        url_side, key_side = transport_owners(
+            reg.payload if reg else None, conf.payload if conf else None
         )
+        url_call = sides[url_side] if url_side else None
+        key_call = sides[key_side] if key_side else None
         if url_call is None or key_call is None:
             continue
         base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")

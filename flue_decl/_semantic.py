@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
 
 from ._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from ._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ._layer import Entity
 from ._render import check_syntax, is_template, template_paths
 
-T = TypeVar("T")
+Side = Literal["reg", "conf"]
 
 
 def is_loopback(host: str) -> bool:
@@ -174,18 +174,16 @@ def transport_diagnostic(
 
 
 def transport_owners(
-    reg: T | None, conf: T | None, fields: Callable[[T], Mapping[str, Any]]
-) -> tuple[T | None, T | None]:
+    reg: Mapping[str, Any] | None, conf: Mapping[str, Any] | None
+) -> tuple[Side | None, Side | None]:
     """Which of a provider's registration and configuration supplies the effective
     ``baseUrl`` and which the key (configureProvider wins for each field it sets)."""
-    url_owner = conf if conf is not None and "baseUrl" in fields(conf) else reg
-    if conf is not None and "apiKey" in fields(conf):
-        return url_owner, conf
-    return url_owner, (reg if reg is not None and "apiKey" in fields(reg) else None)
-
-
-def _entity_fields(entity: Entity) -> Mapping[str, Any]:
-    return entity.data
+    url: Side | None = (
+        "conf" if conf is not None and "baseUrl" in conf else ("reg" if reg is not None else None)
+    )
+    if conf is not None and "apiKey" in conf:
+        return url, "conf"
+    return url, ("reg" if reg is not None and "apiKey" in reg else None)
 
 
 def _transport(
@@ -193,9 +191,13 @@ def _transport(
 ) -> Iterator[Diagnostic]:
     """Static check on literal URLs; templated ones are checked again after rendering."""
     for provider in dict.fromkeys([*registered, *configured]):
-        url_owner, key_owner = transport_owners(
-            registered.get(provider), configured.get(provider), _entity_fields
+        reg, conf = registered.get(provider), configured.get(provider)
+        sides = {"reg": reg, "conf": conf}
+        url_side, key_side = transport_owners(
+            reg.data if reg else None, conf.data if conf else None
         )
+        url_owner = sides[url_side] if url_side else None
+        key_owner = sides[key_side] if key_side else None
         if url_owner is None or key_owner is None:
             continue
         base_url = url_owner.data.get("baseUrl")

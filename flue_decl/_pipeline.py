@@ -19,7 +19,6 @@ from ._catalog import Catalog, builtin_catalog
 from ._compile import Call, compile_entities, render_calls
 from ._discover import DEFAULT_PATHS, Discovery, discover
 from ._errors import (
-    ConfigError,
     Diagnostic,
     InputError,
     Severity,
@@ -170,6 +169,3 @@ def load_registry(
     raise_for(compilation)
     rendered = render_or_raise(compilation.calls, environ)
     return build_registry(rendered, env=environ, bindings=bindings, import_handlers=import_handlers)
-
-
-__all__ = ["Compilation", "ConfigError", "compile_paths", "load_registry"]

@@ -79,21 +79,21 @@ class _Env:
 
 
 class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined that says *which* env variable is missing, so it can be collected."""
+
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
         if isinstance(self._undefined_obj, _Env) and isinstance(self._undefined_name, str):
             raise _MissingVariable(self._undefined_name)
         super()._fail_with_undefined_error(*args, **kwargs)
         raise AssertionError("unreachable")
 
-    __str__ = __iter__ = __len__ = __eq__ = __ne__ = __bool__ = __hash__ = (
-        _fail_with_undefined_error
-    )
-    __contains__ = __call__ = __getitem__ = __lt__ = __le__ = __gt__ = __ge__ = (
-        _fail_with_undefined_error
-    )
-    __add__ = __radd__ = __mul__ = __rmul__ = __int__ = __float__ = __complex__ = (
-        _fail_with_undefined_error
-    )
+
+# Jinja binds its failing dunders (__str__, __add__, ...) to the base class's function
+# object, so overriding the method is not enough: rebind every one of them.
+for _klass in jinja2.StrictUndefined.__mro__:
+    for _name, _value in vars(_klass).items():
+        if _value is jinja2.Undefined._fail_with_undefined_error and _name.startswith("__"):
+            setattr(_Undefined, _name, _Undefined._fail_with_undefined_error)
 
 
 @functools.cache

@@ -98,21 +98,19 @@ def validate(kind: str, doc: Located) -> list[Diagnostic]:
         if any(path[: len(b)] == b for b in doc.broken):
             continue  # the parser already said what is wrong there
         out.extend(_diagnose(kind, error, doc))
-    return _drop_typo_echoes(out)
+    return out
 
 
-def _drop_typo_echoes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """A misspelt key (`baseURL`) also makes the real one missing: report the typo only."""
-    suggested = {
-        (d.file, d.path.rsplit(".", 1)[0] if d.path else None, d.hint.split("`")[1])
-        for d in diagnostics
-        if d.code == "unknown-key" and d.hint and d.hint.startswith("did you mean")
-    }
-    return [
-        d
-        for d in diagnostics
-        if not (d.code == "missing-key" and (d.file, d.path, d.message.split("`")[1]) in suggested)
-    ]
+def _misspelt(missing: str, error: SchemaError) -> bool:
+    """Whether an unknown key of the object is a near miss of ``missing`` (`baseURL`): then
+    the unknown-key diagnostic, with its did-you-mean, is the one worth reading."""
+    if not isinstance(error.instance, Mapping):
+        return False
+    known = set(_schema_of(error).get("properties", {}))
+    return any(
+        isinstance(key, str) and key not in known and did_you_mean(key, [missing])
+        for key in error.instance
+    )
 
 
 def _schema_of(error: SchemaError) -> Mapping[str, Any]:
@@ -153,6 +151,8 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
                 )
         elif validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
+            if _misspelt(missing, error):
+                continue
             removed_at = doc.removed.get((*path, missing))
             yield Diagnostic.at(
                 "missing-key",

@@ -107,3 +107,19 @@ def test_load_registry_raises_every_problem(tmp_path: Path) -> None:
     ] == [("unknown-kind", None), ("missing-key", "api"), ("missing-key", "baseUrl")]
     with pytest.raises(InputError):
         load_registry([str(tmp_path / "missing")], env={})
+
+
+@pytest.mark.usefixtures("example_handlers")
+def test_cloudflare_binding_objects_are_handed_out_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeWorkersAI:
+        def run(self, model: str, inputs: dict[str, object]) -> dict[str, object]:
+            return {"model": model}
+
+    binding = FakeWorkersAI()
+    env = {"ANTHROPIC_API_KEY": "a", "OPENROUTER_API_KEY": "o", "ACME_API_KEY": "k"}
+    registry = load_registry([str(REPO / "providers.d")], env=env, bindings={"AI": binding})
+    spec = "cloudflare/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+    assert registry.binding(spec) is binding
+    model = registry.resolve_model(spec).to_dict()
+    assert (model["binding"], model["gateway"]["id"]) == ("AI", "production-agent-traffic")
+    assert registry.binding("ollama/llama3.1:8b") is None

@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 problems in the configuration (or an unresolved model),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -54,14 +55,21 @@ def _compiled(paths: Sequence[str]) -> tuple[Compilation, int | None]:
     return compilation, code
 
 
-def _registry(paths: Sequence[str]) -> tuple[Registry | None, int]:
+def _rendered(paths: Sequence[str]) -> tuple[tuple[Call, ...] | None, int]:
+    """Compile and render against the environment; on problems report them, give the code."""
     compilation, code = _compiled(paths)
     if code is not None:
         return None, code
     try:
-        rendered = render_or_raise(compilation.calls, os.environ)
+        return render_or_raise(compilation.calls, os.environ), OK
     except ConfigError as exc:
         return None, _fail(exc.diagnostics, len(compilation.discovery.files), input_error=False)
+
+
+def _registry(paths: Sequence[str]) -> tuple[Registry | None, int]:
+    rendered, code = _rendered(paths)
+    if rendered is None:
+        return None, code
     # The CLI reports on configuration; it does not run protocol code.
     return build_registry(rendered, import_handlers=False), OK
 
@@ -102,12 +110,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         print(text)
         return OK
+    tmp = f"{args.output}.tmp-{os.getpid()}"
     try:
-        tmp = f"{args.output}.tmp-{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
         os.replace(tmp, args.output)  # readers never see a half-written artifact
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         print(f"flue-decl: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return USAGE
     print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
@@ -115,13 +125,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    compilation, code = _compiled(_paths(args.paths))
-    if code is not None:
+    rendered, code = _rendered(_paths(args.paths))
+    if rendered is None:
         return code
-    try:
-        rendered = render_or_raise(compilation.calls, os.environ)
-    except ConfigError as exc:
-        return _fail(exc.diagnostics, len(compilation.discovery.files), input_error=False)
     _dump({"calls": [c.to_replay(show_secrets=args.show_secrets) for c in rendered]}, sys.stdout)
     return OK
 

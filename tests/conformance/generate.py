@@ -24,7 +24,7 @@ from flue_decl import PI_APIS, builtin_catalog
 
 CATALOG = builtin_catalog()
 CATALOG_IDS = sorted(CATALOG.providers)
-CUSTOM_IDS = ["ollama", "acme", "cf", "lab-1", "my_router", "x", "Team.AI"]
+CUSTOM_IDS = ["ollama", "acme", "cf", "lab-1", "my_router", "x", "Team.AI", "constructor"]
 CUSTOM_APIS = ["acme-rpc", "beta.proto", "wire_v2"]
 BASE_URLS = [
     "https://api.example.com/v1",
@@ -37,7 +37,20 @@ BASE_URLS = [
 ]
 HEADER_NAMES = ["X-Team", "Authorization", "x-api-key", "X-Env", "OpenAI-Project", "HTTP-Referer"]
 SAFE_TEXT = string.ascii_letters + string.digits + "-_.:/@ "
-MODEL_ID_PARTS = ["llama3.1:8b", "gpt-4o", "a/b/c", "@cf/meta/x", "x@y:z", "m", "Qwen/Qwen2.5:7b"]
+MODEL_ID_PARTS = [
+    "llama3.1:8b",
+    "gpt-4o",
+    "a/b/c",
+    "@cf/meta/x",
+    "x@y:z",
+    "m",
+    "Qwen/Qwen2.5:7b",
+    # names that a JavaScript object lookup resolves through the prototype
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+]
 # Environment variables pi-ai reads for keys, and the SDK-credential ones.
 KEY_ENV = sorted(
     {name for entry in CATALOG.providers.values() for name in entry["apiKeyEnv"]}
@@ -127,6 +140,10 @@ def binding_registration(draw: st.DrawFn) -> dict[str, Any]:
                 optional={
                     "cacheTtl": st.integers(0, 3600),
                     "skipCache": st.booleans(),
+                    "cacheKey": text_values,
+                    "eventId": text_values,
+                    "collectLog": st.booleans(),
+                    "requestTimeoutMs": st.integers(0, 120_000),
                     "metadata": st.dictionaries(
                         st.sampled_from(["team", "env"]),
                         st.one_of(text_values, st.integers(0, 9)),
@@ -306,7 +323,14 @@ def written(draw: st.DrawFn, payload: dict[str, Any], env: _Env) -> dict[str, An
             out[key] = {k: draw(templated(v, env)) for k, v in value.items()}
         elif key == "gateway" and isinstance(value, dict):
             gw = dict(value)
-            gw["id"] = draw(templated(gw["id"], env))
+            for name in ("id", "cacheKey", "eventId"):
+                if name in gw:
+                    gw[name] = draw(templated(gw[name], env))
+            if "metadata" in gw:
+                gw["metadata"] = {
+                    k: draw(templated(v, env)) if isinstance(v, str) else v
+                    for k, v in gw["metadata"].items()
+                }
             out[key] = gw
         else:
             out[key] = value

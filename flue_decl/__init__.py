@@ -21,8 +21,7 @@ from ._pipeline import Compilation, compile_paths, load_registry
 from ._registry import Model, Origin, Registry
 from ._schema import bundled_schema
 from ._secrets import Secret
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "PI_APIS",

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from . import __version__
 from ._artifact import artifact_problems, build_artifact
 from ._catalog import builtin_catalog
 from ._compile import Call, render_calls
@@ -24,9 +23,10 @@ from ._explain import explain
 from ._pipeline import Compilation, build_registry, compile_paths, render_or_raise
 from ._registry import AUTHENTICATED, Registry
 from ._render import is_template, render
-from ._reporters import REPORTERS, TextReporter
+from ._reporters import REPORTERS, TextReporter, resolve_format
 from ._schema import bundled_schema
 from ._secrets import MASK, mask_headers
+from ._version import __version__
 
 OK, PROBLEMS, USAGE = 0, 1, 2
 
@@ -81,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     compilation = compile_paths(_paths(args.paths))
     diagnostics = compilation.diagnostics
     failed = not compilation.ok or (args.strict and bool(diagnostics))
-    reporter = REPORTERS[args.format](sys.stdout)
+    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
     reporter.report(diagnostics, ok=not failed, files=len(compilation.discovery.files))
     if compilation.input_failed:
         return USAGE
@@ -95,7 +95,7 @@ def cmd_check_env(args: argparse.Namespace) -> int:
     _, problems = render_calls(compilation.calls, os.environ)
     files = len(compilation.discovery.files)
     ordered = sorted(problems, key=Diagnostic.sort_key)
-    REPORTERS[args.format](sys.stdout).report(ordered, ok=not problems, files=files)
+    REPORTERS[resolve_format(args.format)](sys.stdout).report(ordered, ok=not problems, files=files)
     return PROBLEMS if problems else OK
 
 
@@ -359,6 +359,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
 
+    def formats(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--format",
+            choices=[*REPORTERS, "auto"],
+            default="auto",
+            help="output format; auto (the default) is github under GitHub Actions, else text",
+        )
+
     def paths(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "paths",
@@ -369,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", cmd_validate, "schema and semantic checks, every problem at once")
     paths(p)
-    p.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    formats(p)
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
 
     p = command(
@@ -378,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         "render every template against the environment; report every missing variable",
     )
     paths(p)
-    p.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    formats(p)
 
     p = command("compile", cmd_compile, "write the compiled artifact (templates unrendered)")
     paths(p)

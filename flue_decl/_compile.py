@@ -15,9 +15,10 @@ from typing import Any
 
 from ._errors import Diagnostic, JsonPath
 from ._layer import Entity
+from ._lints import credential_paths
 from ._registry import Origin
 from ._render import get_path, is_template, render, template_paths
-from ._secrets import is_credential_header, mask_payload
+from ._secrets import mask_payload
 from ._semantic import insecure_transport, transport_diagnostic, transport_owners, url_problem
 
 OPS = {
@@ -220,25 +221,18 @@ def _set_path(data: Any, path: JsonPath, value: str) -> None:
 
 
 def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
-    """Literal (non-template) secrets: an artifact must never carry them."""
+    """Literal (non-template) keys and credentials: an artifact must never carry them."""
     out = []
     for call in calls:
-        candidates: list[JsonPath] = [("apiKey",)]
-        headers = call.payload.get("headers")
-        if isinstance(headers, Mapping):
-            candidates += [("headers", k) for k in headers if is_credential_header(k)]
-        for path in candidates:
-            try:
-                value = get_path(call.payload, path)
-            except (KeyError, TypeError):
-                continue
-            if isinstance(value, str) and value and not is_template(value):
+        for path in credential_paths(call.payload):
+            value = get_path(call.payload, path)
+            if value and not is_template(value):
                 origin = call.origins.get(path)
                 out.append(
                     Diagnostic.at(
                         "literal-secret",
-                        f"{'/'.join(map(str, path))} of `{call.target}` is a literal secret; the "
-                        "artifact cannot carry it",
+                        f"{'/'.join(map(str, path))} of `{call.target}` is written literally; the "
+                        "compiled artifact cannot carry it",
                         origin.place if origin else None,
                         path,
                         hint="write it as a template, e.g. {{ env.PROVIDER_API_KEY }}",

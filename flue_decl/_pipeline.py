@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import _schema, _semantic
+from . import _lints, _schema, _semantic
 from ._catalog import Catalog, builtin_catalog
 from ._compile import Call, compile_entities, render_calls
 from ._discover import DEFAULT_PATHS, Discovery, discover
@@ -82,6 +82,7 @@ def compile_paths(
         if not problems:
             valid.append(entity)
     diagnostics.extend(_semantic.check(layered.entities, catalog, valid))
+    diagnostics.extend(_lints.lint(valid, catalog))
     calls = compile_entities(valid, [layer_.root for layer_ in found.layers])
     ordered = tuple(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(found, tuple(documents), layered.entities, calls, ordered, tuple(hashes))

@@ -129,7 +129,10 @@ def check_syntax(source: str) -> TemplateProblem | None:
         return TemplateProblem(
             "template-unknown-variable",
             f"template uses `{unknown[0]}`; the only variable is `env`",
-            f"write {{{{ env.{unknown[0]} }}}} to read the environment variable",
+            "GitHub Actions secrets are not visible here: export the secret as an "
+            "environment variable and write {{ env.NAME }}"
+            if unknown[0] in ("secrets", "vars")
+            else f"write {{{{ env.{unknown[0]} }}}} to read the environment variable",
         )
     return None
 

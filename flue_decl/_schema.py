@@ -57,11 +57,17 @@ def load_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+def _file(name: str) -> str:
+    return f"{name}.schema.json"
+
+
 @functools.cache
 def _validators() -> dict[str, Draft202012Validator]:
+    # The schema files carry no $id and refer to each other by relative file name, so an
+    # editor resolves them next to the file; here each is registered under that name.
     schemas = load_schemas()
     registry: Registry[Any] = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+        (_file(name), Resource.from_contents(schema)) for name, schema in schemas.items()
     )
     return {
         kind: Draft202012Validator(schemas[name], registry=registry)
@@ -70,10 +76,29 @@ def _validators() -> dict[str, Draft202012Validator]:
 
 
 def bundled_schema() -> dict[str, Any]:
-    """One self-contained schema for every document kind (for editors and `flue-decl schema`)."""
+    """One self-contained schema for every document kind (for editors and `flue-decl schema`):
+    each file becomes ``$defs/<name>`` and its references are rewritten to point there."""
     schemas = load_schemas()
-    top = dict(schemas["flue-decl"])
-    top["$defs"] = {name: schemas[name] for name in SCHEMA_FILES if name != "flue-decl"}
+
+    def rewrite(node: Any, owner: str) -> Any:
+        if isinstance(node, dict):
+            out = {k: rewrite(v, owner) for k, v in node.items()}
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                target, _, fragment = ref.partition("#")
+                name = target.removesuffix(".schema.json") if target else owner
+                out["$ref"] = f"#/$defs/{name}{fragment}" if name != "flue-decl" else f"#{fragment}"
+            return out
+        if isinstance(node, list):
+            return [rewrite(v, owner) for v in node]
+        return node
+
+    top: dict[str, Any] = rewrite(schemas["flue-decl"], "flue-decl")
+    top["$defs"] = {
+        name: {k: v for k, v in rewrite(schemas[name], name).items() if k != "$schema"}
+        for name in SCHEMA_FILES
+        if name != "flue-decl"
+    }
     return top
 
 

@@ -32,7 +32,8 @@ def run_cli(
     """``python -m flue_decl ARGS`` in a subprocess, as a user runs it."""
     full_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
     full_env.update(env or {})
-    full_env.pop("NO_COLOR", None)
+    for name in ("NO_COLOR", "GITHUB_ACTIONS", "FORCE_COLOR"):
+        full_env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "flue_decl", *args],
         cwd=cwd or REPO,

@@ -103,7 +103,7 @@ def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
     assert ops[0] == ("registerApiProvider", "acme-rpc")
     ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
     assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('') }}"
-    assert ollama["sources"]["$.models['llama3.1:8b'].contextWindow"]["line"] == 17
+    assert ollama["sources"]["$.models['llama3.1:8b'].contextWindow"]["line"] == 18
     # deterministic: same input, same bytes
     again = tmp_path / "again.json"
     run_cli("compile", "-o", str(again))
@@ -214,7 +214,7 @@ def test_explain_names_file_line_layer_and_key_source(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "per-model override  [providers.d/10-ollama.yaml:17, layer 1 (providers.d)]" in out
+    assert "per-model override  [providers.d/10-ollama.yaml:18, layer 1 (providers.d)]" in out
     assert f"provider default  [{tmp_path}/prod.d/ollama.yaml:4, layer 2" in out
     assert "overlay]" in out
     anthropic = run_cli(

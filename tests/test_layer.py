@@ -85,7 +85,7 @@ def test_lists_replace_whole(tmp_path: Path) -> None:
 def test_accidental_redefinition_names_both_places(tmp_path: Path) -> None:
     write_files(tmp_path, {"a.yaml": BASE, "b.yaml": "# again\n" + BASE})
     c = compile_paths([str(tmp_path)])
-    (diag,) = c.diagnostics
+    (diag,) = c.errors
     assert diag.code == "duplicate-definition"
     assert (diag.file, diag.line) == (str(tmp_path / "b.yaml"), 4)
     assert f"{tmp_path / 'a.yaml'}:2:5" in diag.message

@@ -1,0 +1,81 @@
+"""Every diagnostic code flue-decl emits: its default severity and what it means.
+
+Codes are stable: CI configurations, SARIF ``ruleId``s and suppressions refer to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._errors import Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    severity: Severity
+    summary: str
+
+    @property
+    def name(self) -> str:
+        """CamelCase form, as SARIF's ``reportingDescriptor.name`` likes it."""
+        return "".join(part.capitalize() for part in self.code.split("-"))
+
+
+RULES: dict[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        Rule("input-not-found", E, "An input path does not exist."),
+        Rule("io-error", E, "An input file or directory cannot be read."),
+        Rule("file-too-large", E, "A file is larger than the per-file size cap."),
+        Rule("encoding", E, "A file is not UTF-8 text (bad byte or NUL)."),
+        Rule("yaml-syntax", E, "The file is not valid YAML."),
+        Rule("yaml-tag", E, "A YAML tag other than the plain types (e.g. !!python/...)."),
+        Rule("yaml-alias-cycle", E, "A YAML alias refers to a node that contains it."),
+        Rule("yaml-too-large", E, "Aliases expand a document past the node budget."),
+        Rule("yaml-too-deep", E, "Nesting deeper than the depth cap."),
+        Rule("yaml-merge", E, "A `<<` merge key that does not merge mappings."),
+        Rule("duplicate-key", E, "The same key twice in one mapping."),
+        Rule(
+            "non-string-key", E, "A key that YAML reads as a number, boolean, null or collection."
+        ),
+        Rule("not-a-mapping", E, "A document that is not a mapping."),
+        Rule("unknown-kind", E, "`kind` is not Provider, ProviderConfiguration or ApiProvider."),
+        Rule("missing-key", E, "A required key is missing."),
+        Rule("unknown-key", E, "A key that the document kind does not have."),
+        Rule("invalid-key", E, "A key with characters its map does not allow (header names)."),
+        Rule("wrong-type", E, "A value of the wrong type."),
+        Rule("invalid-value", E, "A value of the right type that the schema does not allow."),
+        Rule(
+            "duplicate-definition", E, "Two documents define the same (kind, id) without overlay."
+        ),
+        Rule("overlay-without-base", E, "An overlay with nothing earlier to merge over."),
+        Rule("unknown-api", E, "`api` is not a known wire protocol."),
+        Rule("unknown-provider", E, "configureProvider targets a provider that does not exist."),
+        Rule("invalid-url", E, "`baseUrl` is not an http(s) URL."),
+        Rule("insecure-key-transport", E, "An API key would travel over http:// off loopback."),
+        Rule("template-syntax", E, "A Jinja2 template does not parse."),
+        Rule("template-unknown-variable", E, "A template uses a variable other than `env`."),
+        Rule("template-not-allowed", E, "A template where values are literal (keys, id, api...)."),
+        Rule("template-too-long", E, "A template or its output is longer than the cap."),
+        Rule("missing-env", E, "A template's environment variable is not set."),
+        Rule("invalid-rendered-value", E, "A rendered key or header has a line break or control."),
+        Rule("template-error", E, "A template failed while rendering."),
+        Rule(
+            "literal-secret",
+            W,
+            "A key or credential written literally in a file (an error "
+            "for `compile`: the artifact never holds secrets).",
+        ),
+        Rule("handler-import", E, "An ApiProvider handler does not import."),
+        Rule("unresolved-model", E, "A model specifier does not resolve."),
+        Rule("foreign-template", W, "Another tool's variable syntax (${VAR}, os.environ/VAR...)."),
+        Rule("max-tokens-exceeds-context", W, "maxTokens is larger than contextWindow."),
+        Rule("store-responses-ignored", W, "storeResponses on a provider whose API ignores it."),
+        Rule("yaml11-boolean", W, "yes/no/on/off, which YAML reads as booleans."),
+        Rule("shadows-builtin", W, "A registered provider ID hides a built-in provider."),
+        Rule("unknown-catalog-model", W, "A per-model override for a model the catalog lacks."),
+    )
+}

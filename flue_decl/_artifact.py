@@ -7,11 +7,13 @@ not meaningful), so CI can diff and cache it.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
-from ._compile import Call, literal_secrets
-from ._errors import Diagnostic, format_path
+from ._compile import OPS, Call, literal_secrets
+from ._errors import Diagnostic, InputError, Place, Severity, format_path
 from ._pipeline import Compilation
+from ._registry import Origin
 
 FORMAT = "flue-decl-artifact"
 VERSION = 1
@@ -25,6 +27,7 @@ def _call_json(call: Call) -> dict[str, Any]:
     data = call.to_replay(show_secrets=True)  # safe: literal secrets were refused before
     data["sources"] = {
         format_path(path): {
+            "path": list(path),
             "file": o.place.file,
             "line": o.place.line,
             "column": o.place.column,
@@ -51,3 +54,46 @@ def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
         },
         "calls": [_call_json(call) for call in compilation.calls],
     }
+
+
+def read_artifact(path: str) -> tuple[Call, ...]:
+    """The calls of a compiled artifact (templates unrendered), with their origins."""
+
+    def bad(message: str) -> InputError:
+        return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad(f"cannot read the artifact: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
+    if data.get("version") != VERSION:
+        raise bad(f"artifact version {data.get('version')!r} is not supported (expected {VERSION})")
+    layers = data.get("inputs", {}).get("layers", [])
+    calls = []
+    try:
+        for raw in data["calls"]:
+            op = raw["op"]
+            if op not in OPS.values():
+                raise bad(f"unknown call {op!r}")
+            if op == "registerApiProvider":
+                target = raw["api"]
+                payload = {k: v for k, v in raw.items() if k not in ("op", "api", "sources")}
+            else:
+                target = raw["id"]
+                payload = raw["registration" if op == "registerProvider" else "settings"]
+            origins = {
+                tuple(o["path"]): Origin(
+                    Place(o["file"], o["line"], o["column"]),
+                    o["layer"],
+                    layers[o["layer"]] if o["layer"] < len(layers) else "",
+                    o["overlay"],
+                )
+                for o in raw.get("sources", {}).values()
+            }
+            calls.append(Call(op, target, payload, origins))
+    except (KeyError, TypeError, IndexError) as exc:
+        raise bad(f"malformed call in the artifact ({exc})") from None
+    return tuple(calls)

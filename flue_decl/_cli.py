@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from ._artifact import artifact_problems, build_artifact
 from ._catalog import builtin_catalog
 from ._compile import Call, render_calls
+from ._diff import RENDERERS, diff_paths
 from ._discover import DEFAULT_PATHS
 from ._errors import ConfigError, Diagnostic, InputError, ResolveError
 from ._explain import explain
@@ -326,6 +327,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    try:
+        result = diff_paths(args.old, args.new)
+    except ConfigError as exc:
+        # Exit 1 means "different": a side that cannot be read is a usage/I-O problem.
+        return _fail(exc.diagnostics, 0, input_error=True)
+    print(RENDERERS[args.format](result))
+    return OK if result.equal else PROBLEMS
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     _dump(bundled_schema(), sys.stdout)
     return OK
@@ -409,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     paths(p)
     p.add_argument("--catalog", action="store_true", help="include untouched built-in providers")
     p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = command(
+        "diff", cmd_diff, "the effective change between two configurations (paths or artifacts)"
+    )
+    p.add_argument("old", metavar="OLD", help="providers.d path or compiled artifact (.json)")
+    p.add_argument("new", metavar="NEW", help="providers.d path or compiled artifact (.json)")
+    p.add_argument("--format", choices=sorted(RENDERERS), default="text")
 
     command("schema", cmd_schema, "print the JSON Schema for providers.d documents")
     return parser

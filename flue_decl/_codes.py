@@ -71,6 +71,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule("handler-import", E, "An ApiProvider handler does not import."),
         Rule("unresolved-model", E, "A model specifier does not resolve."),
+        Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
         Rule("foreign-template", W, "Another tool's variable syntax (${VAR}, os.environ/VAR...)."),
         Rule("max-tokens-exceeds-context", W, "maxTokens is larger than contextWindow."),
         Rule("store-responses-ignored", W, "storeResponses on a provider whose API ignores it."),

@@ -286,6 +286,12 @@ class Registry:
             return ("env", None)
         return ("none", None)
 
+    def declared_api_key(self, provider_id: str, op: str) -> str | None:
+        """The ``apiKey`` as the registerProvider or configureProvider call holds it."""
+        table = self._settings if op == "configureProvider" else self._providers
+        value = (table.get(provider_id) or {}).get("apiKey")
+        return None if value is None else str(reveal(value))
+
     def store_responses(self, spec: str) -> bool:
         """Whether requests for ``spec`` send ``store: true``."""
         model = self.resolve_model(spec)

@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NODE_DIR   := tests/conformance/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed-stamp
+SARIF_DIR   := tests/sarif
+SARIF_STAMP := $(SARIF_DIR)/node_modules/.installed-stamp
 PATHS ?= providers.d
 
 .PHONY: run test validate lint typecheck unit conformance catalog clean
@@ -19,6 +21,11 @@ $(STAMP): pyproject.toml
 
 $(NODE_STAMP): $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# test-only: the official SARIF 2.1.0 schema, to validate --format sarif
+$(SARIF_STAMP): $(SARIF_DIR)/package-lock.json
+	cd $(SARIF_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## run: set up, validate the bundled providers.d and print the compiled registry
@@ -36,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## test: lint, types, the whole suite including conformance against the reference runtime
-test: $(STAMP) $(NODE_STAMP) lint
+test: $(STAMP) $(NODE_STAMP) $(SARIF_STAMP) lint
 	FLUE_DECL_REQUIRE_NODE=1 $(PY) -m pytest -W error
 
 ## catalog: regenerate the shipped catalog snapshot from the pinned reference
@@ -44,4 +51,4 @@ catalog: $(STAMP) $(NODE_STAMP)
 	$(PY) scripts/update_catalog.py
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(SARIF_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build

@@ -21,6 +21,7 @@ from ._diff import RENDERERS, diff_paths
 from ._discover import DEFAULT_PATHS
 from ._errors import ConfigError, Diagnostic, InputError, ResolveError
 from ._explain import explain
+from ._parse import MAX_FILE_BYTES
 from ._pipeline import Compilation, build_registry, compile_paths, render_or_raise
 from ._registry import AUTHENTICATED, Registry
 from ._render import is_template, render
@@ -45,9 +46,9 @@ def _fail(diagnostics: Sequence[Diagnostic], files: int, *, input_error: bool) -
     return USAGE if input_error else PROBLEMS
 
 
-def _compiled(paths: Sequence[str]) -> tuple[Compilation, int | None]:
+def _compiled(args: argparse.Namespace) -> tuple[Compilation, int | None]:
     """Compile; on errors report them to stderr and return the exit code."""
-    compilation = compile_paths(paths)
+    compilation = _compile(args)
     if compilation.ok:
         return compilation, None
     code = _fail(
@@ -56,9 +57,14 @@ def _compiled(paths: Sequence[str]) -> tuple[Compilation, int | None]:
     return compilation, code
 
 
-def _rendered(paths: Sequence[str]) -> tuple[tuple[Call, ...] | None, int]:
+def _compile(args: argparse.Namespace) -> Compilation:
+    paths = getattr(args, "paths", None) or getattr(args, "config", None)
+    return compile_paths(_paths(paths), max_file_bytes=args.max_file_bytes)
+
+
+def _rendered(args: argparse.Namespace) -> tuple[tuple[Call, ...] | None, int]:
     """Compile and render against the environment; on problems report them, give the code."""
-    compilation, code = _compiled(paths)
+    compilation, code = _compiled(args)
     if code is not None:
         return None, code
     try:
@@ -67,8 +73,8 @@ def _rendered(paths: Sequence[str]) -> tuple[tuple[Call, ...] | None, int]:
         return None, _fail(exc.diagnostics, len(compilation.discovery.files), input_error=False)
 
 
-def _registry(paths: Sequence[str]) -> tuple[Registry | None, int]:
-    rendered, code = _rendered(paths)
+def _registry(args: argparse.Namespace) -> tuple[Registry | None, int]:
+    rendered, code = _rendered(args)
     if rendered is None:
         return None, code
     # The CLI reports on configuration; it does not run protocol code.
@@ -79,7 +85,7 @@ def _registry(paths: Sequence[str]) -> tuple[Registry | None, int]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    compilation = compile_paths(_paths(args.paths))
+    compilation = _compile(args)
     diagnostics = compilation.diagnostics
     failed = not compilation.ok or (args.strict and bool(diagnostics))
     reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
@@ -90,7 +96,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_check_env(args: argparse.Namespace) -> int:
-    compilation, code = _compiled(_paths(args.paths))
+    compilation, code = _compiled(args)
     if code is not None:
         return code
     _, problems = render_calls(compilation.calls, os.environ)
@@ -101,7 +107,7 @@ def cmd_check_env(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    compilation, code = _compiled(_paths(args.paths))
+    compilation, code = _compiled(args)
     if code is not None:
         return code
     problems = artifact_problems(compilation)
@@ -126,7 +132,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    rendered, code = _rendered(_paths(args.paths))
+    rendered, code = _rendered(args)
     if rendered is None:
         return code
     _dump({"calls": [c.to_replay(show_secrets=args.show_secrets) for c in rendered]}, sys.stdout)
@@ -155,7 +161,7 @@ def resolve_result(registry: Registry, spec: str, *, show_secrets: bool) -> dict
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    registry, code = _registry(_paths(args.config))
+    registry, code = _registry(args)
     if registry is None:
         return code
     results = [
@@ -166,7 +172,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    registry, code = _registry(_paths(args.config))
+    registry, code = _registry(args)
     if registry is None:
         return code
     try:
@@ -294,7 +300,7 @@ def _list_entries(compilation: Compilation, with_catalog: bool) -> list[dict[str
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    compilation, code = _compiled(_paths(args.paths))
+    compilation, code = _compiled(args)
     if code is not None:
         return code
     entries = _list_entries(compilation, args.catalog)
@@ -361,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def config(p: argparse.ArgumentParser) -> None:
+        limits(p)
         p.add_argument(
             "-c",
             "--config",
@@ -378,7 +385,17 @@ def build_parser() -> argparse.ArgumentParser:
             help="output format; auto (the default) is github under GitHub Actions, else text",
         )
 
+    def limits(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--max-file-bytes",
+            type=int,
+            default=MAX_FILE_BYTES,
+            metavar="N",
+            help=f"refuse files larger than N bytes (default {MAX_FILE_BYTES})",
+        )
+
     def paths(p: argparse.ArgumentParser) -> None:
+        limits(p)
         p.add_argument(
             "paths",
             nargs="*",

@@ -68,17 +68,19 @@ def secret_kind(value: str) -> str | None:
     return None
 
 
-def lint(entities: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
+def lint(entities: Sequence[Entity], valid: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
+    """Lint ``valid`` entities; a committed secret is reported in any entity."""
     out: list[Diagnostic] = []
     for entity in entities:
         out.extend(_literal_secrets(entity))
+    for entity in valid:
         out.extend(_foreign_templates(entity))
         out.extend(_yaml11_booleans(entity))
         if entity.kind == "Provider":
             out.extend(_token_limits(entity))
             out.extend(_shadows(entity, catalog))
         if entity.kind == "ProviderConfiguration":
-            out.extend(_store_responses(entity, entities, catalog))
+            out.extend(_store_responses(entity, valid, catalog))
     return out
 
 
@@ -95,7 +97,7 @@ def credential_paths(data: Mapping[str, Any]) -> Iterator[JsonPath]:
 def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:
     for path in credential_paths(entity.data):
         value = get_path(entity.data, path)
-        if not value or is_template(value) or foreign_syntax(value):
+        if not isinstance(value, str) or not value or is_template(value) or foreign_syntax(value):
             continue  # a misspelt reference is not a secret; foreign-template reports it
         looks = secret_kind(value)
         what = "apiKey" if path == ("apiKey",) else f"header `{path[1]}`"

@@ -209,16 +209,16 @@ class _Builder:
             if key_node.tag != MERGE_TAG:
                 continue
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            if not all(isinstance(source, MappingNode) for source in sources):
+                self.error(
+                    "yaml-merge",
+                    "`<<` must merge a mapping or a list of mappings",
+                    value_node,
+                    path,
+                    "merge an anchored mapping: `<<: *defaults`",
+                )
+                continue
             for source in sources:
-                if not isinstance(source, MappingNode):
-                    self.error(
-                        "yaml-merge",
-                        "`<<` must merge a mapping or a list of mappings",
-                        source,
-                        path,
-                        None,
-                    )
-                    continue
                 for key, value in self.value(source, path, depth + 1).items():
                     inherited.setdefault(key, value)
         self.places[path] = _place(self.file, node)

@@ -26,7 +26,7 @@ from ._errors import (
     ValidationError,
 )
 from ._layer import Entity, layer
-from ._parse import Document, parse_file
+from ._parse import MAX_FILE_BYTES, Document, parse_file
 from ._registry import Registry
 from ._schema import Located
 
@@ -56,7 +56,10 @@ class Compilation:
 
 
 def compile_paths(
-    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS, *, catalog: Catalog | None = None
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    *,
+    catalog: Catalog | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> Compilation:
     catalog = catalog or builtin_catalog()
     found = discover(paths)
@@ -64,7 +67,7 @@ def compile_paths(
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     for source in found.files:
-        parsed = parse_file(source)
+        parsed = parse_file(source, max_file_bytes)
         diagnostics.extend(parsed.diagnostics)
         documents.extend(parsed.documents)
         if parsed.sha256 is not None:
@@ -82,7 +85,7 @@ def compile_paths(
         if not problems:
             valid.append(entity)
     diagnostics.extend(_semantic.check(layered.entities, catalog, valid))
-    diagnostics.extend(_lints.lint(valid, catalog))
+    diagnostics.extend(_lints.lint(layered.entities, valid, catalog))
     calls = compile_entities(valid, [layer_.root for layer_ in found.layers])
     ordered = tuple(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(found, tuple(documents), layered.entities, calls, ordered, tuple(hashes))

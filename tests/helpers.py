@@ -31,9 +31,9 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """``python -m flue_decl ARGS`` in a subprocess, as a user runs it."""
     full_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
-    full_env.update(env or {})
     for name in ("NO_COLOR", "GITHUB_ACTIONS", "FORCE_COLOR"):
         full_env.pop(name, None)
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "flue_decl", *args],
         cwd=cwd or REPO,

@@ -1,61 +1,67 @@
 """Data-driven: every tests/fixtures/invalid/<case>/ holds a tree and its expected diagnostics.
 
-Each case is checked through the Python pipeline and through the real command
-line (``validate --format json``), so a mistake is reported at the same
-file:line:col both ways.
+Each case runs through the Python API and, for the commands that report diagnostics
+(validate, check-env), through the real command line with ``--format json``: a mistake
+is reported at the same file:line:col both ways. Every code flue-decl knows has a case.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from flue_decl import compile_paths
+from flue_decl._codes import RULES
 
+from .fixture_harness import CASES, key, run, spec
 from .helpers import run_cli
 
-CASES = sorted(p for p in (Path(__file__).parent / "fixtures" / "invalid").iterdir() if p.is_dir())
+IDS = [c.name for c in CASES]
 
 
-def _expected(case: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((case / "expected.json").read_text())
-    return data
-
-
-def _key(d: dict[str, Any]) -> tuple[Any, ...]:
-    return (d["code"], d["file"], d["line"], d["column"])
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_fixture_diagnostics(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = _expected(case)
-    assert expected["diagnostics"], "a fixture must expect at least one diagnostic"
+    meta = spec(case)
+    assert meta["diagnostics"], "a fixture must expect at least one diagnostic"
     monkeypatch.chdir(case)
-    got = compile_paths(expected["paths"]).diagnostics
-    assert [(d.code, d.file, d.line, d.column) for d in got] == [
-        _key(d) for d in expected["diagnostics"]
-    ]
-    assert all(d.message and d.severity.value == "error" for d in got)
+    monkeypatch.syspath_prepend(str(case))
+    got = run(case, meta)
+    assert [key(d) for d in got] == [key(d) for d in meta["diagnostics"]]
+    for diag in got:
+        assert diag.message
+        assert diag.severity is RULES[diag.code].severity or diag.code == "literal-secret"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if spec(c)["command"] in ("validate", "check-env")],
+    ids=[c.name for c in CASES if spec(c)["command"] in ("validate", "check-env")],
+)
 def test_fixture_through_cli(case: Path) -> None:
-    expected = _expected(case)
-    result = run_cli("validate", *expected["paths"], "--format", "json", cwd=case)
-    assert result.returncode == 1, result.stderr
-    report = json.loads(result.stdout)
-    assert report["ok"] is False
-    assert [_key(d) for d in report["diagnostics"]] == [_key(d) for d in expected["diagnostics"]]
+    meta = spec(case)
+    args = [meta["command"], *meta["paths"], "--format", "json"]
+    if "max_file_bytes" in meta["options"]:
+        args += ["--max-file-bytes", str(meta["options"]["max_file_bytes"])]
+    result = run_cli(*args, cwd=case, env=meta["env"])
+    report = json.loads(result.stdout or "{}")
+    expected = meta["diagnostics"]
+    has_errors = any(d["severity"] == "error" for d in expected)
+    io = any(d["code"] in ("input-not-found", "io-error") for d in expected)
+    assert result.returncode == (2 if io else 1 if has_errors else 0), result.stderr
+    assert report["ok"] is (not has_errors)
+    assert [key(d) for d in report["diagnostics"]] == [key(d) for d in expected]
     for diag in report["diagnostics"]:
         assert set(diag) >= {"severity", "code", "message", "file", "line", "column", "path"}
+    if not has_errors:  # warnings only: --strict turns them into a failure
+        assert run_cli(*args, "--strict", cwd=case, env=meta["env"]).returncode == 1
 
 
-def test_case_directory_names_the_code_it_covers() -> None:
-    # Most cases are named after the code they pin down; keep them honest.
+def test_every_code_has_a_fixture_named_after_it() -> None:
+    covered = {d["code"] for case in CASES for d in spec(case)["diagnostics"]}
+    assert covered == set(RULES)
+    named = set(IDS) - {"every-file-collected", "overlay-layers"}
+    assert named == set(RULES), sorted(named ^ set(RULES))
     for case in CASES:
-        codes = {d["code"] for d in _expected(case)["diagnostics"]}
-        if case.name not in ("every-file-collected", "overlay-layers"):
-            assert case.name in codes, f"{case.name} does not produce {case.name}"
+        if case.name in RULES:
+            assert case.name in {d["code"] for d in spec(case)["diagnostics"]}, case.name

@@ -56,6 +56,9 @@ RULES: dict[str, Rule] = {
         Rule("unknown-provider", E, "configureProvider targets a provider that does not exist."),
         Rule("invalid-url", E, "`baseUrl` is not an http(s) URL."),
         Rule("insecure-key-transport", E, "An API key would travel over http:// off loopback."),
+        Rule(
+            "unquoted-template", E, "A `{{ ... }}` template without quotes (YAML reads a mapping)."
+        ),
         Rule("template-syntax", E, "A Jinja2 template does not parse."),
         Rule("template-unknown-variable", E, "A template uses a variable other than `env`."),
         Rule("template-not-allowed", E, "A template where values are literal (keys, id, api...)."),

@@ -21,7 +21,7 @@ from ._errors import InputError, ValidationError
 from ._pipeline import build_registry, compile_paths
 from ._registry import Registry
 from ._render import is_template
-from ._secrets import MASK, is_credential_header
+from ._secrets import MASK, Secret, is_credential_header
 
 ANY_MODEL = "*"
 Fields = dict[str, Any]
@@ -40,18 +40,18 @@ def load_calls(path: str) -> tuple[Call, ...]:
 
 
 def _shown(value: Any, *, secret: bool) -> Any:
-    """Templates show as written; literal secrets never show."""
+    """Templates stay as written; a literal secret becomes a :class:`Secret`, which compares
+    by value (so a changed key is a change) and prints as ``***``."""
     if secret and isinstance(value, str) and value and not is_template(value):
-        return MASK
+        return Secret(value)
     return value
 
 
-def _key_source(registry: Registry, spec: str) -> str:
+def _key_source(registry: Registry, spec: str) -> str | Secret:
     provider_id = spec.split("/", 1)[0]
     kind, _ = registry.api_key_source(spec)
     if kind in ("configureProvider", "registerProvider"):
-        raw = registry.declared_api_key(provider_id, kind)
-        return str(_shown(raw, secret=True))
+        return _shown(registry.declared_api_key(provider_id, kind), secret=True)  # type: ignore[no-any-return]
     names = registry.catalog.api_key_env(registry.resolve_model(spec).provider)
     return f"env {' or '.join(names)}" if names else "none"
 
@@ -148,7 +148,9 @@ def _groups(diff: Diff) -> list[tuple[str, dict[str, tuple[Any, Any]]]]:
 
 
 def _fmt(value: Any) -> str:
-    return "(unset)" if value is None else json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "(unset)"
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
 def render_text(diff: Diff) -> str:
@@ -195,19 +197,23 @@ def render_markdown(diff: Diff) -> str:
 
 def render_json(diff: Diff) -> str:
     providers_added, providers_removed = diff.providers()
-    return json.dumps(
-        {
-            "equal": diff.equal,
-            "providers": {"added": providers_added, "removed": providers_removed},
-            "models": {"added": list(diff.added), "removed": list(diff.removed)},
-            "changed": [
-                {"spec": spec, "changes": {k: {"old": a, "new": b} for k, (a, b) in f.items()}}
-                for spec, f in diff.changed.items()
-            ],
-        },
-        indent=2,
-        ensure_ascii=False,
-    )
+    changed = [
+        {"spec": spec, "changes": {k: {"old": a, "new": b} for k, (a, b) in fields.items()}}
+        for spec, fields in diff.changed.items()
+    ]
+    data = {
+        "equal": diff.equal,
+        "providers": {"added": providers_added, "removed": providers_removed},
+        "models": {"added": list(diff.added), "removed": list(diff.removed)},
+        "changed": changed,
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}

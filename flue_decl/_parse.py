@@ -222,6 +222,16 @@ class _Builder:
                 for key, value in self.value(source, path, depth + 1).items():
                     inherited.setdefault(key, value)
         self.places[path] = _place(self.file, node)
+        if _unquoted_template(node):
+            self.broken.add(path)
+            self.error(
+                "unquoted-template",
+                "unquoted template: YAML reads `{{ ... }}` as a nested mapping",
+                node,
+                path,
+                'quote it: "{{ env.NAME }}"',
+            )
+            return {}
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
@@ -264,6 +274,19 @@ class _Builder:
                 "non-string-key", "keys must be plain strings, not collections", node, path, None
             )
         return None
+
+
+def _unquoted_template(node: MappingNode) -> bool:
+    """``{{ env.X }}`` written without quotes: a flow mapping whose first key is a flow
+    mapping that starts right after the opening brace."""
+    if not node.flow_style or not node.value:
+        return False
+    first_key = node.value[0][0]
+    return (
+        isinstance(first_key, MappingNode)
+        and bool(first_key.flow_style)
+        and first_key.start_mark.index == node.start_mark.index + 1
+    )
 
 
 def _is_empty(root: Node) -> bool:

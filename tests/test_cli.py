@@ -165,7 +165,9 @@ def test_resolve_output_and_exit_codes() -> None:
     assert [r["ok"] for r in json.loads(bad.stdout)["results"]] == [True, False]
 
 
-def test_resolve_with_layers(tmp_path: Path) -> None:
+@pytest.fixture
+def prod_overlay(tmp_path: Path) -> Path:
+    """A second layer that raises ollama's default output limit."""
     write_files(
         tmp_path,
         {
@@ -177,6 +179,10 @@ def test_resolve_with_layers(tmp_path: Path) -> None:
     """
         },
     )
+    return tmp_path / "prod.d"
+
+
+def test_resolve_with_layers(prod_overlay: Path) -> None:
     result = run_cli(
         "resolve",
         "ollama/qwen2.5-coder:32b",
@@ -184,38 +190,27 @@ def test_resolve_with_layers(tmp_path: Path) -> None:
         "-c",
         "providers.d",
         "-c",
-        str(tmp_path / "prod.d"),
+        str(prod_overlay),
         env=EXAMPLE_ENV,
     )
     limits = [r["model"]["maxTokens"] for r in json.loads(result.stdout)["results"]]
     assert limits == [8192, 4096]  # the per-model override still beats the new default
 
 
-def test_explain_names_file_line_layer_and_key_source(tmp_path: Path) -> None:
-    write_files(
-        tmp_path,
-        {
-            "prod.d/ollama.yaml": """
-        kind: Provider
-        id: ollama
-        overlay: true
-        maxTokens: 4096
-    """
-        },
-    )
+def test_explain_names_file_line_layer_and_key_source(prod_overlay: Path) -> None:
     result = run_cli(
         "explain",
         "ollama/llama3.1:8b",
         "-c",
         "providers.d",
         "-c",
-        str(tmp_path / "prod.d"),
+        str(prod_overlay),
         env=EXAMPLE_ENV,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "per-model override  [providers.d/10-ollama.yaml:18, layer 1 (providers.d)]" in out
-    assert f"provider default  [{tmp_path}/prod.d/ollama.yaml:4, layer 2" in out
+    assert f"provider default  [{prod_overlay}/ollama.yaml:4, layer 2" in out
     assert "overlay]" in out
     anthropic = run_cli(
         "explain", "anthropic/claude-sonnet-4-5", "--format", "json", env=EXAMPLE_ENV

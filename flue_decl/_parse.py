@@ -1,23 +1,41 @@
 """Stage 2: YAML text to documents that remember where every node came from.
 
-PyYAML's own loaders silently accept duplicate keys (last one wins) and
-non-string keys (``1: x``, ``yes: x``), and forget positions once objects are
-built. Here the composer's node graph is walked by hand instead: every value
-gets its file:line:col, keys are checked as they are met, and aliases are
-expanded under a node budget so a small alias bomb cannot make later stages
-walk millions of nodes.
+PyYAML's loaders silently accept duplicate keys (last one wins) and non-string keys
+(``1: x``, ``yes: x``), forget positions once objects are built, and compose the node
+graph recursively in C, where a deeply nested document crashes the process and an alias
+bomb is expanded before anyone can look. So values are built here straight from
+libyaml's *event* stream, in one iterative pass:
+
+- the nesting depth is checked as each collection opens, before anything is built;
+- an alias costs the size of its anchor, charged against a per-file node budget
+  *before* it is expanded, so a few hundred bytes cannot become millions of nodes;
+- an alias to an anchor that is still open (a cycle) or undefined is refused;
+- every value and key gets its file:line:col, keys are checked as they are met, and
+  only the plain YAML tags are accepted: a ``!!python/...`` tag is refused, nothing runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+)
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from ._discover import SourceFile
 from ._errors import Diagnostic, JsonPath, Place, Severity
@@ -25,9 +43,10 @@ from ._errors import Diagnostic, JsonPath, Place, Severity
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 _SCALAR_TAGS = {
-    "tag:yaml.org,2002:null": "null",
+    NULL_TAG: "null",
     "tag:yaml.org,2002:bool": "boolean",
     "tag:yaml.org,2002:int": "integer",
     "tag:yaml.org,2002:float": "number",
@@ -35,7 +54,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:binary": "binary",
     STR_TAG: "string",
 }
-_COLLECTION_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
 MAX_FILE_BYTES = 1 << 20
 MAX_NODES_PER_FILE = 200_000
@@ -80,217 +99,463 @@ class ParsedFile:
     sha256: str | None = None  # of the bytes read; None when unreadable
 
 
-class _Abort(Exception):
-    """Stops walking a document after a fatal, already-reported problem."""
+class _AbortDocument(Exception):
+    """The rest of the document is skipped (already reported)."""
 
 
-def _place(file: str, node: Node) -> Place:
-    mark = node.start_mark
-    return Place(file, mark.line + 1, mark.column + 1)
+class _AbortFile(Exception):
+    """The rest of the file is skipped (already reported): the node budget is spent."""
+
+
+_NO_KEY = object()  # a map frame waiting for its next key
+
+
+@dataclass(slots=True)
+class _Anchor:
+    value: Any
+    size: int  # nodes, counting alias expansions inside it
+    places: list[tuple[JsonPath, Place]]  # relative to the anchored node
+    key_places: list[tuple[JsonPath, Place]]
+    typed: list[tuple[JsonPath, tuple[str, str]]]
+
+
+@dataclass(slots=True)
+class _Frame:
+    is_map: bool
+    path: JsonPath
+    start: Place
+    index: int  # character offset of the opening event (for `{{` detection)
+    flow: bool
+    anchor: str | None
+    log_start: tuple[int, int, int]
+    value: Any
+    size: int = 1
+    discard: bool = False  # consume the events, keep nothing (refused key or value)
+    bad_tag: bool = False  # refused tag: the value becomes None
+    key: Any = _NO_KEY
+    skip_value: bool = False  # the pending key was refused: drop its value
+    merging: bool = False  # the pending key is `<<`
+    merge_seq: bool = False  # a `<<: [*a, *b]` list
+    inherited: dict[str, Any] = field(default_factory=dict)
+    inherited_places: list[tuple[JsonPath, Place]] = field(default_factory=list)
+    unquoted_template: bool = False
+
+
+def _index(event: Event) -> int:
+    assert event.start_mark is not None
+    return int(event.start_mark.index)
 
 
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, layer: int) -> None:
         self.file = file
+        self.layer = layer
         self.budget = MAX_NODES_PER_FILE
         self.diagnostics: list[Diagnostic] = []
         self.constructor = SafeConstructor()
+        self.resolver = Resolver()
+        self.documents: list[Document] = []
 
-    def document(self, root: Node, layer: int, index: int) -> Document | None:
-        self.places: dict[JsonPath, Place] = {}
-        self.key_places: dict[JsonPath, Place] = {}
-        self.typed: dict[JsonPath, tuple[str, str]] = {}
-        self.active: set[int] = set()
-        self.broken: set[JsonPath] = set()
-        try:
-            data = self.value(root, (), 0)
-        except _Abort:
-            return None
-        return Document(
-            self.file,
-            layer,
-            index,
-            _place(self.file, root),
-            data,
-            self.places,
-            self.key_places,
-            self.typed,
-            frozenset(self.broken),
-        )
+    # -- helpers ------------------------------------------------------------------
 
-    def error(self, code: str, message: str, node: Node, path: JsonPath, hint: str | None) -> None:
-        self.diagnostics.append(
-            Diagnostic.at(code, message, _place(self.file, node), path, hint=hint)
-        )
+    def place(self, event: Event) -> Place:
+        mark = event.start_mark
+        assert mark is not None
+        return Place(self.file, mark.line + 1, mark.column + 1)
 
-    def value(self, node: Node, path: JsonPath, depth: int) -> Any:
-        self.budget -= 1
+    def error(
+        self, code: str, message: str, place: Place, path: JsonPath, hint: str | None = None
+    ) -> None:
+        self.diagnostics.append(Diagnostic.at(code, message, place, path, hint=hint))
+
+    def spend(self, nodes: int, place: Place, path: JsonPath) -> None:
+        self.budget -= nodes
         if self.budget < 0:
             self.error(
                 "yaml-too-large",
-                f"document expands to more than {MAX_NODES_PER_FILE} nodes",
-                node,
+                f"the file expands to more than {MAX_NODES_PER_FILE} nodes",
+                place,
                 path,
-                "aliases (*name) multiply nodes; write the values out or use fewer aliases",
+                "aliases (*name) repeat whole subtrees; write the values out or use fewer",
             )
-            raise _Abort
-        if depth > MAX_DEPTH:
-            self.error(
-                "yaml-too-deep",
-                f"nesting deeper than {MAX_DEPTH} levels",
-                node,
-                path,
-                None,
+            raise _AbortFile
+
+    def top(self) -> _Frame | None:
+        return self.stack[-1] if self.stack else None
+
+    def log_position(self) -> tuple[int, int, int]:
+        return (len(self.places), len(self.key_places), len(self.typed))
+
+    def tag_of(self, event: ScalarEvent) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            resolved: str = self.resolver.resolve(  # type: ignore[no-untyped-call]
+                ScalarNode, event.value, event.implicit
             )
-            raise _Abort
-        self.places[path] = _place(self.file, node)
-        if isinstance(node, ScalarNode):
-            return self.scalar(node, path)
-        if id(node) in self.active:
+            return resolved
+        return str(tag)
+
+    def unknown_tag(self, tag: str, place: Place, path: JsonPath) -> None:
+        self.broken.add(path)
+        self.error(
+            "yaml-tag",
+            f"tag {tag.replace('tag:yaml.org,2002:', '!!')} is not allowed here",
+            place,
+            path,
+            "remove the tag (and quote the value if it should be a string)",
+        )
+
+    def lookup(self, event: AliasEvent, place: Place, path: JsonPath) -> _Anchor:
+        anchor = self.anchors.get(str(event.anchor))
+        if anchor is not None:
+            self.spend(anchor.size, place, path)  # charged before anything is expanded
+            return anchor
+        if any(f.anchor == event.anchor for f in self.stack):
             self.error(
                 "yaml-alias-cycle",
-                "an alias refers to a node that contains it",
-                node,
+                f"alias *{event.anchor} refers to a node that contains it",
+                place,
                 path,
                 "aliases must not be recursive",
             )
-            raise _Abort
-        if node.tag not in _COLLECTION_TAGS:
-            self.unknown_tag(node, path)
-            return None
-        self.active.add(id(node))
-        try:
-            if isinstance(node, SequenceNode):
-                return [
-                    self.value(child, (*path, i), depth + 1) for i, child in enumerate(node.value)
-                ]
-            assert isinstance(node, MappingNode)
-            return self.mapping(node, path, depth)
-        finally:
-            self.active.discard(id(node))
+        else:
+            self.error(
+                "yaml-syntax",
+                f"found undefined alias *{event.anchor}",
+                place,
+                path,
+                "define the anchor (&name) before using the alias (*name)",
+            )
+        raise _AbortDocument
 
-    def scalar(self, node: ScalarNode, path: JsonPath) -> Any:
-        if node.tag == STR_TAG:
-            return node.value
-        kind = _SCALAR_TAGS.get(node.tag)
-        if kind is None:
-            self.unknown_tag(node, path)
-            return None
-        self.typed[path] = (kind, node.value)
+    # -- one document -------------------------------------------------------------
+
+    def document(self, events: Iterator[Event], index: int) -> None:
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.places: list[tuple[JsonPath, Place]] = []
+        self.key_places: list[tuple[JsonPath, Place]] = []
+        self.typed: list[tuple[JsonPath, tuple[str, str]]] = []
+        self.broken: set[JsonPath] = set()
+        self.root: Any = _NO_KEY
+        self.root_place: Place | None = None
         try:
-            return self.constructor.yaml_constructors[node.tag](self.constructor, node)
-        except (ConstructorError, ValueError) as exc:
+            for event in events:
+                if isinstance(event, DocumentEndEvent):
+                    break
+                self.event(event)
+        except _AbortDocument:
+            try:
+                for event in events:  # skip to the end of this document, building nothing
+                    if isinstance(event, DocumentEndEvent):
+                        break
+            except yaml.YAMLError:
+                # The refused document is also malformed further on (libyaml's own depth
+                # limit, say): it has been reported once; the rest of the file is lost.
+                raise _AbortFile from None
+            return
+        if self.root is _NO_KEY or self.root_place is None:
+            return
+        self.documents.append(
+            Document(
+                self.file,
+                self.layer,
+                index,
+                self.root_place,
+                self.root,
+                dict(self.places),
+                dict(self.key_places),
+                dict(self.typed),
+                frozenset(self.broken),
+            )
+        )
+
+    def event(self, event: Event) -> None:
+        if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            self.close()
+            return
+        frame = self.top()
+        if frame is not None and frame.is_map and frame.key is _NO_KEY:
+            self.map_key(frame, event)
+            return
+        if frame is not None and (frame.merging or frame.merge_seq):
+            self.merge_value(frame, event)
+            return
+        place = self.place(event)
+        path: JsonPath = (
+            ()
+            if frame is None
+            else ((*frame.path, frame.key) if frame.is_map else (*frame.path, len(frame.value)))
+        )
+        keep = frame is None or not (frame.skip_value or frame.discard)
+        if isinstance(event, CollectionStartEvent):
+            self.open(event, path, place, discard=not keep)
+            return
+        start = self.log_position()
+        if isinstance(event, AliasEvent):
+            anchor = self.lookup(event, place, path)
+            if keep:
+                self.places.append((path, place))
+                self.places.extend(((*path, *rel), pl) for rel, pl in anchor.places if rel)
+                self.key_places.extend(((*path, *rel), pl) for rel, pl in anchor.key_places)
+                self.typed.extend(((*path, *rel), t) for rel, t in anchor.typed)
+            self.finish(anchor.value, path, place, anchor.size, anchor=None, start=start)
+        elif isinstance(event, ScalarEvent):
+            tag = self.tag_of(event)
+            if frame is None and tag == NULL_TAG and event.value == "":
+                return  # an empty document
+            self.spend(1, place, path)
+            value = self.scalar(event, tag, path, place, keep)
+            if keep:
+                self.places.append((path, place))
+            self.finish(value, path, place, 1, anchor=event.anchor, start=start)
+
+    def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Place, keep: bool) -> Any:
+        if tag == STR_TAG:
+            return event.value
+        kind = _SCALAR_TAGS.get(tag)
+        if kind is None:
+            self.unknown_tag(tag, place, path)
+            return None
+        if keep:
+            self.typed.append((path, (kind, event.value)))
+        node = ScalarNode(tag, event.value, style=event.style)
+        try:
+            return self.constructor.yaml_constructors[tag](self.constructor, node)
+        except (ConstructorError, ValueError, OverflowError) as exc:
             self.broken.add(path)
             self.error(
                 "yaml-syntax",
-                f"cannot read {kind} {node.value!r}: {exc}",
-                node,
+                f"cannot read {kind} {event.value!r}: {exc}",
+                place,
                 path,
                 "quote the value to make it a string",
             )
             return None
 
-    def unknown_tag(self, node: Node, path: JsonPath) -> None:
-        self.broken.add(path)
-        self.error(
-            "yaml-tag",
-            f"tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed here",
-            node,
-            path,
-            "remove the tag (and quote the value if it should be a string)",
-        )
+    # -- keys -----------------------------------------------------------------------
 
-    def mapping(self, node: MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
-        # Merge keys (<<: *base) are built first so that the mapping's own keys,
-        # built after, win both in value and in recorded place. Among several
-        # merge sources the earlier wins, as YAML 1.1 defines.
-        inherited: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag != MERGE_TAG:
-                continue
-            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-            if not all(isinstance(source, MappingNode) for source in sources):
+    def map_key(self, frame: _Frame, event: Event) -> None:
+        place = self.place(event)
+        if isinstance(event, ScalarEvent):
+            tag = self.tag_of(event)
+            if tag == MERGE_TAG:
+                frame.key, frame.merging = "<<", True
+                return
+            if tag != STR_TAG:
+                kind = _SCALAR_TAGS.get(tag, tag)
                 self.error(
-                    "yaml-merge",
-                    "`<<` must merge a mapping or a list of mappings",
-                    value_node,
-                    path,
-                    "merge an anchored mapping: `<<: *defaults`",
+                    "non-string-key",
+                    f"key {event.value!r} is read as {kind}, but keys must be strings",
+                    place,
+                    frame.path,
+                    f'quote it: "{event.value}"',
                 )
-                continue
-            for source in sources:
-                for key, value in self.value(source, path, depth + 1).items():
-                    inherited.setdefault(key, value)
-        self.places[path] = _place(self.file, node)
-        if _unquoted_template(node):
-            self.broken.add(path)
-            self.error(
-                "unquoted-template",
-                "unquoted template: YAML reads `{{ ... }}` as a nested mapping",
-                node,
-                path,
-                'quote it: "{{ env.NAME }}"',
-            )
-            return {}
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                continue
-            key = self.key(key_node, path)
-            if key is None:
-                continue
-            child = (*path, key)
-            if key in result:
-                first = self.key_places[child]
+                frame.key, frame.skip_value = event.value, True
+                return
+            key = event.value
+            child = (*frame.path, key)
+            frame.key = key
+            if key in frame.value:
+                first = dict(self.key_places).get(child)
+                where = f" (first at line {first.line})" if first else ""
                 self.diagnostics.append(
                     Diagnostic.at(
                         "duplicate-key",
-                        f"key `{key}` appears twice in one mapping (first at line {first.line})",
-                        _place(self.file, key_node),
+                        f"key `{key}` appears twice in one mapping{where}",
+                        place,
                         child,
                         hint="YAML keeps only one of them; remove or rename the other",
-                        related=[first],
+                        related=[first] if first else [],
                     )
                 )
-                continue
-            self.key_places[child] = _place(self.file, key_node)
-            result[key] = self.value(value_node, child, depth + 1)
-        return {**{k: v for k, v in inherited.items() if k not in result}, **result}
-
-    def key(self, node: Node, path: JsonPath) -> str | None:
-        if isinstance(node, ScalarNode) and node.tag == STR_TAG:
-            return str(node.value)
-        if isinstance(node, ScalarNode):
-            kind = _SCALAR_TAGS.get(node.tag, node.tag)
+                frame.skip_value = True
+            elif not (frame.discard or frame.skip_value):
+                self.key_places.append((child, place))
+            return
+        if (
+            isinstance(event, MappingStartEvent)
+            and frame.flow
+            and event.flow_style
+            and not frame.value
+            and _index(event) == frame.index + 1
+        ):
+            frame.unquoted_template = True
+            self.broken.add(frame.path)
             self.error(
-                "non-string-key",
-                f"key {node.value!r} is read as {kind}, but keys must be strings",
-                node,
-                path,
-                f'quote it: "{node.value}"',
+                "unquoted-template",
+                "unquoted template: YAML reads `{{ ... }}` as a nested mapping",
+                frame.start,
+                frame.path,
+                'quote it: "{{ env.NAME }}"',
             )
+        elif not frame.unquoted_template:
+            self.error(
+                "non-string-key", "keys must be plain strings, not collections", place, frame.path
+            )
+        if isinstance(event, CollectionStartEvent):
+            self.open(event, frame.path, place, discard=True)  # closes into skip_value below
         else:
+            frame.key, frame.skip_value = None, True
+
+    # -- collections ----------------------------------------------------------------
+
+    def open(
+        self,
+        event: CollectionStartEvent,
+        path: JsonPath,
+        place: Place,
+        *,
+        discard: bool,
+        merge_seq: bool = False,
+    ) -> None:
+        self.spend(1, place, path)
+        if len(self.stack) >= MAX_DEPTH:
             self.error(
-                "non-string-key", "keys must be plain strings, not collections", node, path, None
+                "yaml-too-deep",
+                f"nesting deeper than {MAX_DEPTH} levels",
+                place,
+                path,
+                "flatten the structure; no provider document needs this depth",
             )
-        return None
+            raise _AbortDocument
+        is_map = isinstance(event, MappingStartEvent)
+        frame = _Frame(
+            is_map,
+            path,
+            place,
+            _index(event),
+            bool(event.flow_style),
+            event.anchor,
+            self.log_position(),
+            {} if is_map else [],
+            discard=discard,
+            merge_seq=merge_seq,
+        )
+        if event.tag not in _COLLECTION_TAGS:
+            if not discard:
+                self.unknown_tag(str(event.tag), place, path)
+            frame.discard = frame.bad_tag = True
+        if not discard and not merge_seq:
+            self.places.append((path, place))
+        self.stack.append(frame)
 
+    def close(self) -> None:
+        frame = self.stack.pop()
+        parent = self.top()
+        if frame.merge_seq:
+            assert parent is not None
+            parent.size += frame.size
+            parent.merging, parent.key = False, _NO_KEY
+            return
+        if frame.discard and not frame.bad_tag:
+            if parent is None:
+                raise _AbortDocument
+            parent.size += frame.size
+            if parent.is_map:
+                if parent.merging:
+                    parent.merging, parent.key = False, _NO_KEY
+                elif parent.key is _NO_KEY:  # a refused collection key: drop its value too
+                    parent.key, parent.skip_value = None, True
+                else:
+                    parent.key, parent.skip_value = _NO_KEY, False
+            return
+        value: Any = None if frame.bad_tag else frame.value
+        if frame.unquoted_template:
+            value = {}
+        elif frame.is_map and frame.inherited:
+            explicit = set(value)
+            value = {**{k: v for k, v in frame.inherited.items() if k not in explicit}, **value}
+            n = len(frame.path)
+            self.places.extend((p, pl) for p, pl in frame.inherited_places if p[n] not in explicit)
+        self.finish(
+            value, frame.path, frame.start, frame.size, anchor=frame.anchor, start=frame.log_start
+        )
 
-def _unquoted_template(node: MappingNode) -> bool:
-    """``{{ env.X }}`` written without quotes: a flow mapping whose first key is a flow
-    mapping that starts right after the opening brace."""
-    if not node.flow_style or not node.value:
-        return False
-    first_key = node.value[0][0]
-    return (
-        isinstance(first_key, MappingNode)
-        and bool(first_key.flow_style)
-        and first_key.start_mark.index == node.start_mark.index + 1
-    )
+    def finish(
+        self,
+        value: Any,
+        path: JsonPath,
+        place: Place,
+        size: int,
+        *,
+        anchor: str | None,
+        start: tuple[int, int, int],
+    ) -> None:
+        """Attach a finished value to its parent (or make it the root); record its anchor."""
+        if anchor is not None:
+            n = len(path)
+            self.anchors[anchor] = _Anchor(
+                value,
+                size,
+                [(p[n:], pl) for p, pl in self.places[start[0] :]],
+                [(p[n:], pl) for p, pl in self.key_places[start[1] :]],
+                [(p[n:], t) for p, t in self.typed[start[2] :]],
+            )
+        parent = self.top()
+        if parent is None:
+            self.root, self.root_place = value, place
+            return
+        parent.size += size
+        if parent.is_map:
+            if not (parent.skip_value or parent.discard or parent.unquoted_template):
+                parent.value[parent.key] = value
+            parent.key, parent.skip_value = _NO_KEY, False
+        elif not parent.discard:
+            parent.value.append(value)
 
+    # -- merge keys (<<) ------------------------------------------------------------
 
-def _is_empty(root: Node) -> bool:
-    return isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and not root.value
+    def merge_value(self, frame: _Frame, event: Event) -> None:
+        owner = frame if frame.is_map else self.stack[-2]
+        place = self.place(event)
+        if isinstance(event, AliasEvent):
+            anchor = self.lookup(event, place, owner.path)
+            if not isinstance(anchor.value, dict):
+                self.error(
+                    "yaml-merge",
+                    "`<<` must merge a mapping",
+                    place,
+                    owner.path,
+                    "merge an anchored mapping: `<<: *defaults`",
+                )
+            elif not (owner.discard or owner.skip_value):
+                for key, value in anchor.value.items():
+                    if key not in owner.inherited:  # the earlier merge source wins
+                        owner.inherited[key] = value
+                        owner.inherited_places.extend(
+                            ((*owner.path, *rel), pl)
+                            for rel, pl in anchor.places
+                            if rel and rel[0] == key
+                        )
+            owner.size += anchor.size
+            if frame is owner:
+                owner.merging, owner.key = False, _NO_KEY
+            return
+        if (
+            isinstance(event, CollectionStartEvent)
+            and not isinstance(event, MappingStartEvent)
+            and frame is owner
+        ):
+            self.open(event, owner.path, place, discard=False, merge_seq=True)
+            return
+        if frame.merge_seq and frame.discard:  # already reported for this `<<`
+            if isinstance(event, CollectionStartEvent):
+                self.open(event, owner.path, place, discard=True)
+            return
+        if frame.merge_seq:
+            frame.discard = True
+        self.error(
+            "yaml-merge",
+            "`<<` must merge anchored mappings: `<<: *name` or `<<: [*a, *b]`",
+            place,
+            owner.path,
+            "merge an anchored mapping: `<<: *defaults`",
+        )
+        if isinstance(event, CollectionStartEvent):
+            self.open(event, owner.path, place, discard=True)
+        elif frame is owner:
+            owner.merging, owner.key = False, _NO_KEY
 
 
 def decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
@@ -346,16 +611,16 @@ def read_source(
 
 
 def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> ParsedFile:
-    builder = _Builder(source.path)
-    documents: list[Document] = []
+    builder = _Builder(source.path, source.layer)
     index = 0
     try:
-        for root in yaml.compose_all(text, Loader=_Loader):
-            if root is not None and not _is_empty(root):
-                doc = builder.document(root, source.layer, index)
-                if doc is not None:
-                    documents.append(doc)
-            index += 1
+        events = iter(yaml.parse(text, Loader=_Loader))
+        for event in events:
+            if isinstance(event, DocumentStartEvent):
+                builder.document(events, index)
+                index += 1
+    except _AbortFile:
+        pass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         place = (
@@ -373,11 +638,7 @@ def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> Pars
         builder.diagnostics.append(
             Diagnostic.at("yaml-syntax", f"invalid YAML: {exc}", Place(source.path, 1, 1))
         )
-    except RecursionError:
-        builder.diagnostics.append(
-            Diagnostic.at("yaml-too-deep", "nesting is too deep to read", Place(source.path, 1, 1))
-        )
-    return ParsedFile(source, tuple(documents), tuple(builder.diagnostics), sha256)
+    return ParsedFile(source, tuple(builder.documents), tuple(builder.diagnostics), sha256)
 
 
 def _syntax_hint(problem: str) -> str | None:

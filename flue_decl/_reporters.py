@@ -98,6 +98,23 @@ _STYLE = {
 }
 
 
+EXCERPT_WIDTH = 100
+
+
+def excerpt(line: str, column: int) -> tuple[str, int]:
+    """At most EXCERPT_WIDTH characters of ``line`` around ``column``, and the caret offset."""
+    if len(line) <= EXCERPT_WIDTH:
+        return line, column - 1
+    start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
+    text = line[start : start + EXCERPT_WIDTH]
+    caret = column - 1 - start
+    if start > 0:
+        text, caret = "…" + text, caret + 1
+    if start + EXCERPT_WIDTH < len(line):
+        text += "…"
+    return text, caret
+
+
 class TextReporter(Reporter):
     """``file:line:col: severity[code]: message``, the source line with a caret, a hint."""
 
@@ -114,14 +131,11 @@ class TextReporter(Reporter):
             self.emit(head)
             line = sources.line(diag.file, diag.line) if diag.file and diag.line else None
             if line is not None and diag.column is not None:
+                text, caret = excerpt(redact_line(line).replace("\t", " "), diag.column)
                 gutter = f"{diag.line:>5} | "
-                self.emit(self.paint(gutter, "dim") + redact_line(line).replace("\t", " "))
+                self.emit(self.paint(gutter, "dim") + text)
                 pad = " " * (len(gutter) - 2)
-                self.emit(
-                    self.paint(f"{pad}| ", "dim")
-                    + " " * (diag.column - 1)
-                    + self.paint("^", "caret")
-                )
+                self.emit(self.paint(f"{pad}| ", "dim") + " " * caret + self.paint("^", "caret"))
             elif diag.path and diag.path != "$":
                 self.emit(f"    at {diag.path}")
             if diag.hint:

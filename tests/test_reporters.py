@@ -153,3 +153,16 @@ def test_rules_have_a_summary_and_the_readme_documents_every_code() -> None:
     for code, rule in RULES.items():
         assert rule.summary
         assert f"`{code}`" in readme, code
+
+
+def test_long_source_lines_are_cut_around_the_caret() -> None:
+    from flue_decl._reporters import EXCERPT_WIDTH, excerpt
+
+    line = "a: " + "x" * 5000 + "!" + "y" * 5000
+    text, caret = excerpt(line, 5004)
+    assert len(text) <= EXCERPT_WIDTH + 2
+    assert text[caret] == "!"
+    assert excerpt("short: line", 8) == ("short: line", 7)
+    start, at = excerpt(line, 2)
+    assert start.endswith("…")
+    assert start[at] == ":"

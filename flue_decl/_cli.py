@@ -30,7 +30,7 @@ from ._schema import bundled_schema
 from ._secrets import MASK, mask_headers
 from ._version import __version__
 
-OK, PROBLEMS, USAGE = 0, 1, 2
+OK, PROBLEMS, USAGE, INTERNAL = 0, 1, 2, 70
 
 
 def _paths(values: Sequence[str] | None) -> list[str]:
@@ -459,4 +459,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.diagnostics, 0, input_error=False)
     except BrokenPipeError:
         return OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: never a traceback (its text could hold a value)
+        if os.environ.get("FLUE_DECL_DEBUG") == "1":
+            raise
+        print(
+            f"flue-decl: internal error ({type(exc).__name__}); please report it with "
+            "FLUE_DECL_DEBUG=1 set to see the details",
+            file=sys.stderr,
+        )
+        return INTERNAL
     return code

@@ -41,14 +41,20 @@ class Model:
     _data: dict[str, Any]
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        object.__setattr__(self, "_data", copy.deepcopy(dict(data)))
+        held = copy.deepcopy(dict(data))
+        if isinstance(held.get("headers"), dict):  # credentials stay Secret while held
+            held["headers"] = {
+                k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+                for k, v in held["headers"].items()
+            }
+        object.__setattr__(self, "_data", held)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Model is immutable")
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = copy.deepcopy(self._data)
-        return result
+        result: dict[str, Any] = reveal(self._data)
+        return copy.deepcopy(result)
 
     @property
     def id(self) -> str:
@@ -93,7 +99,7 @@ class Model:
     @property
     def headers(self) -> Mapping[str, str] | None:
         headers = self._data.get("headers")
-        return None if headers is None else MappingProxyType(dict(headers))
+        return None if headers is None else MappingProxyType(reveal(headers))
 
     @property
     def spec(self) -> str:

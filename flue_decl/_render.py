@@ -17,6 +17,8 @@ from typing import Any, NoReturn
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 MAX_TEMPLATE_CHARS = 4096
@@ -96,10 +98,47 @@ for _klass in jinja2.StrictUndefined.__mro__:
             setattr(_Undefined, _name, _Undefined._fail_with_undefined_error)
 
 
+# Filters a configuration value can need; the rest of Jinja's (center, indent, wordwrap,
+# format, join ...) can allocate without bound or compute more than a value warrants.
+SAFE_FILTERS = ("default", "d", "lower", "upper", "trim", "string", "urlencode", "replace")
+
+
+class _ConfigSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, narrowed to what a configuration value needs, with every operation
+    that could allocate or loop without bound refused *before* it runs."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "//"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*" and (isinstance(left, str | list) or isinstance(right, str | list)):
+            count = right if isinstance(left, str | list) else left
+            size = len(left) if isinstance(left, str | list) else len(right)
+            if isinstance(count, int) and size * count > MAX_OUTPUT_CHARS:
+                raise SecurityError("repetition larger than the output cap")
+        if operator == "**" and (abs(right) > 64 if isinstance(right, int | float) else True):
+            raise SecurityError("exponent too large")
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("%-formatting is not allowed in templates")
+        return super().call_binop(context, operator, left, right)
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        raise SecurityError("function and method calls are not allowed in templates")
+
+
+def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    text = str(value)
+    grows = max(0, len(new) - len(old)) * (text.count(old) if old else len(text) + 1)
+    if len(text) + grows > MAX_OUTPUT_CHARS:
+        raise SecurityError("replace result larger than the output cap")
+    return text.replace(old, new) if count is None else text.replace(old, new, count)
+
+
 @functools.cache
 def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=_Undefined, autoescape=False, keep_trailing_newline=True)
+    env = _ConfigSandbox(undefined=_Undefined, autoescape=False, keep_trailing_newline=True)
     env.globals.clear()
+    env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name != "replace"}
+    env.filters["replace"] = _replace
     return env
 
 
@@ -124,7 +163,20 @@ def check_syntax(source: str) -> TemplateProblem | None:
             f"invalid template: {exc.message}",
             "templates look like {{ env.NAME }} or {{ env.NAME | default('value') }}",
         )
-    unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - {"env"})
+    if any(not isinstance(node, jinja2.nodes.Output) for node in ast.body):
+        return TemplateProblem(
+            "template-syntax",
+            "only {{ expressions }} are allowed in values, not {% statements %}",
+            "use an inline if: {{ env.A if env.A is defined else 'x' }}, or default()",
+        )
+    try:
+        unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - {"env"})
+    except jinja2.TemplateError as exc:  # an unknown filter or test
+        return TemplateProblem(
+            "template-syntax",
+            f"invalid template: {exc.message}",
+            f"the filters are {', '.join(SAFE_FILTERS)}",
+        )
     if unknown:
         return TemplateProblem(
             "template-unknown-variable",
@@ -167,13 +219,24 @@ def render(source: str, env: Mapping[str, str]) -> Rendered:
             missing.append(exc.name)
             placeholders[exc.name] = ""
             continue
+        except SecurityError as exc:  # our own refusals: the message holds no value
+            return Rendered(
+                None, tuple(missing), TemplateProblem("template-error", f"template refused: {exc}")
+            )
         except jinja2.TemplateError as exc:
             return Rendered(
                 None,
                 tuple(missing),
                 TemplateProblem("template-error", f"template failed: {type(exc).__name__}"),
             )
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        except (
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            LookupError,
+            MemoryError,
+            RecursionError,
+        ) as exc:
             # The exception text may echo a value from the environment: never show it.
             return Rendered(
                 None,

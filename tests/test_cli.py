@@ -291,3 +291,20 @@ def test_version_and_module_entry_point() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("flue-decl ")
+
+
+def test_a_bug_is_an_internal_error_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flue_decl import _cli
+
+    def broken(args: object) -> int:
+        raise RuntimeError(f"boom {CANARY}")
+
+    monkeypatch.setattr(_cli, "cmd_validate", broken)
+    monkeypatch.delenv("FLUE_DECL_DEBUG", raising=False)
+    assert _cli.main(["validate"]) == 70
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError)" in err
+    assert CANARY not in err
+    assert "Traceback" not in err

@@ -133,3 +133,44 @@ def test_templated_url_is_checked_for_key_transport_after_render(tmp_path: Path)
     with pytest.raises(TemplateError) as info:
         load_registry([str(tmp_path)], env={"URL": "http://gpu.lan/v1", "KEY": "k"})
     assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("{{ 'x' * 300000000 }}", "template-error"),
+        ("{{ 'x'.ljust(300000000) }}", "template-error"),
+        ("{{ 'x' | center(300000000) }}", "template-syntax"),
+        ("{{ 2 ** 100000000 }}", "template-error"),
+        ("{{ '%0999999999d' % 1 }}", "template-error"),
+        (
+            "{% for a in 'x' * 4000 %}{% for b in 'x' * 4000 %}.{% endfor %}{% endfor %}",
+            "template-syntax",
+        ),
+        ("{% set x = 1 %}{{ x }}", "template-syntax"),
+        ("{{ env.A | replace('a', 'b' * 60000) }}", "template-error"),
+        ("{{ env.__class__.__init__.__globals__ }}", "template-error"),
+    ],
+)
+def test_templates_that_would_allocate_or_loop_without_bound_are_refused_first(
+    source: str, code: str
+) -> None:
+    result = render(source, {"A": "a" * 100})
+    assert result.value is None
+    assert result.problem is not None
+    assert result.problem.code == code
+
+
+def test_the_filters_a_value_needs_still_work() -> None:
+    env = {"HOST": "Api.Example.com ", "PATH": "a b"}
+    assert (
+        render("https://{{ env.HOST | trim | lower }}/{{ env.PATH | urlencode }}", env).value
+        == "https://api.example.com/a%20b"
+    )
+    assert (
+        render("{{ env.X | d('y') | upper }}{{ env.HOST | replace(' ', '') }}", env).value
+        == "YApi.Example.com"
+    )
+    assert render("{{ env.HOST if env.HOST is defined else 'none' }}", env).value == (
+        "Api.Example.com "
+    )

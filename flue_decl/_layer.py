@@ -189,6 +189,8 @@ def layer(documents: Iterable[Document]) -> Layering:
             )
             continue
         kind = data.get("kind")
+        if kind is None and ("kind",) in doc.broken:
+            continue  # the parser refused the value and said so
         if kind is None:
             diagnostics.append(
                 Diagnostic.at(

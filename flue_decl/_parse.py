@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+import yaml.reader
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import (
     AliasEvent,
@@ -631,10 +632,28 @@ def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> Pars
         context = exc.context_mark
         if exc.problem and exc.context and context is not None and context is not mark:
             message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+        if "maximum nesting depth" in problem:  # libyaml's own limit, met while scanning ahead
+            builder.diagnostics.append(Diagnostic.at(
+                "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels", place,
+                hint="flatten the structure; no provider document needs this depth"))
+        else:
+            builder.diagnostics.append(
+                Diagnostic.at("yaml-syntax", message, place, hint=_syntax_hint(problem))
+            )
+    except yaml.reader.ReaderError as exc:  # a control character: position, not a mark
+        position = min(max(exc.position, 0), len(text))
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
         builder.diagnostics.append(
-            Diagnostic.at("yaml-syntax", message, place, hint=_syntax_hint(problem))
+            Diagnostic.at(
+                "yaml-syntax",
+                f"control character U+{character:04X} is not allowed in YAML",
+                Place(source.path, line, column),
+                hint="remove it, or write it as an escape inside double quotes",
+            )
         )
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
+    except yaml.YAMLError as exc:  # anything else without a mark
         builder.diagnostics.append(
             Diagnostic.at("yaml-syntax", f"invalid YAML: {exc}", Place(source.path, 1, 1))
         )

@@ -99,6 +99,14 @@ _STYLE = {
 
 
 EXCERPT_WIDTH = 100
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127) if c != 9}
+_CONTROL_AS_ONE = dict.fromkeys(_CONTROL, "?")
+
+
+def visible(text: str) -> str:
+    """Control characters as ``\\xNN``: a config value must not drive the terminal."""
+    return text.translate(_CONTROL)
+
 
 
 def excerpt(line: str, column: int) -> tuple[str, int]:
@@ -127,11 +135,13 @@ class TextReporter(Reporter):
         sources = _Sources()
         for diag in diagnostics:
             severity = self.paint(diag.severity.value, diag.severity.value)
-            head = f"{self.paint(diag.location, 'bold')}: {severity}[{diag.code}]: {diag.message}"
+            head = (f"{self.paint(visible(diag.location), 'bold')}: {severity}[{diag.code}]: "
+                    f"{visible(diag.message)}")
             self.emit(head)
             line = sources.line(diag.file, diag.line) if diag.file and diag.line else None
             if line is not None and diag.column is not None:
                 text, caret = excerpt(redact_line(line).replace("\t", " "), diag.column)
+                text = text.translate(_CONTROL_AS_ONE)  # one column each: the caret stays put
                 gutter = f"{diag.line:>5} | "
                 self.emit(self.paint(gutter, "dim") + text)
                 pad = " " * (len(gutter) - 2)
@@ -139,9 +149,9 @@ class TextReporter(Reporter):
             elif diag.path and diag.path != "$":
                 self.emit(f"    at {diag.path}")
             if diag.hint:
-                self.emit(f"    hint: {diag.hint}")
+                self.emit(f"    hint: {visible(diag.hint)}")
             for place in diag.related:
-                self.emit(f"    see: {place}")
+                self.emit(f"    see: {visible(str(place))}")
         self.emit(summary(diagnostics, ok=ok, files=files))
 
 
@@ -183,7 +193,7 @@ class GitHubReporter(Reporter):
             if diag.column:
                 props.append(f"col={diag.column}")
             props.append(f"title={_escape_property(f'flue-decl {diag.code}')}")
-            message = diag.message + (f"\nhint: {diag.hint}" if diag.hint else "")
+            message = visible(diag.message) + (f"\nhint: {visible(diag.hint)}" if diag.hint else "")
             command = "error" if diag.severity is Severity.ERROR else "warning"
             self.emit(f"::{command} {','.join(props)}::{_escape_data(message)}")
         shown = (

@@ -10,7 +10,7 @@ SARIF_DIR   := tests/sarif
 SARIF_STAMP := $(SARIF_DIR)/node_modules/.installed-stamp
 PATHS ?= providers.d
 
-.PHONY: run test validate lint typecheck unit conformance catalog clean
+.PHONY: run test validate lint catalog fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flue-decl needs Python >= 3.11")'
@@ -39,12 +39,19 @@ validate: $(STAMP)
 	$(BIN)/flue-decl validate $(PATHS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check flue_decl tests scripts examples
+	$(BIN)/ruff check flue_decl tests scripts examples fuzz
 	$(BIN)/mypy
 
 ## test: lint, types, the whole suite including conformance against the reference runtime
 test: $(STAMP) $(NODE_STAMP) $(SARIF_STAMP) lint
 	FLUE_DECL_REQUIRE_NODE=1 $(PY) -m pytest -W error
+
+## fuzz: coverage-guided fuzzing of the whole pipeline (atheris), FUZZ_SECONDS long
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[fuzz]'
+	mkdir -p fuzz/corpus
+	PYTHONPATH=. $(PY) fuzz/atheris_target.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 fuzz/corpus
 
 ## catalog: regenerate the shipped catalog snapshot from the pinned reference
 catalog: $(STAMP) $(NODE_STAMP)

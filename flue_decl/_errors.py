@@ -50,6 +50,8 @@ def format_path(path: JsonPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not isinstance(part, str):
+            out += f"[{part!r}]"
         elif part.isidentifier():
             out += f".{part}"
         else:

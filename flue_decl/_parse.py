@@ -283,11 +283,12 @@ class _Builder:
             self.merge_value(frame, event)
             return
         place = self.place(event)
-        path: JsonPath = (
-            ()
-            if frame is None
-            else ((*frame.path, frame.key) if frame.is_map else (*frame.path, len(frame.value)))
-        )
+        if frame is None:
+            path: JsonPath = ()
+        elif not frame.is_map:
+            path = (*frame.path, len(frame.value))
+        else:  # a refused key (an alias or a collection) leaves None: stay at the mapping
+            path = frame.path if frame.key is None else (*frame.path, frame.key)
         keep = frame is None or not (frame.skip_value or frame.discard)
         if isinstance(event, CollectionStartEvent):
             self.open(event, path, place, discard=not keep)
@@ -392,7 +393,7 @@ class _Builder:
             )
         elif not frame.unquoted_template:
             self.error(
-                "non-string-key", "keys must be plain strings, not collections", place, frame.path
+                "non-string-key", "keys must be plain strings, not aliases or collections", place, frame.path
             )
         if isinstance(event, CollectionStartEvent):
             self.open(event, frame.path, place, discard=True)  # closes into skip_value below
@@ -633,9 +634,14 @@ def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> Pars
         if exc.problem and exc.context and context is not None and context is not mark:
             message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
         if "maximum nesting depth" in problem:  # libyaml's own limit, met while scanning ahead
-            builder.diagnostics.append(Diagnostic.at(
-                "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels", place,
-                hint="flatten the structure; no provider document needs this depth"))
+            builder.diagnostics.append(
+                Diagnostic.at(
+                    "yaml-too-deep",
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    place,
+                    hint="flatten the structure; no provider document needs this depth",
+                )
+            )
         else:
             builder.diagnostics.append(
                 Diagnostic.at("yaml-syntax", message, place, hint=_syntax_hint(problem))

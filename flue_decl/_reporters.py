@@ -108,7 +108,6 @@ def visible(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-
 def excerpt(line: str, column: int) -> tuple[str, int]:
     """At most EXCERPT_WIDTH characters of ``line`` around ``column``, and the caret offset."""
     if len(line) <= EXCERPT_WIDTH:
@@ -135,8 +134,10 @@ class TextReporter(Reporter):
         sources = _Sources()
         for diag in diagnostics:
             severity = self.paint(diag.severity.value, diag.severity.value)
-            head = (f"{self.paint(visible(diag.location), 'bold')}: {severity}[{diag.code}]: "
-                    f"{visible(diag.message)}")
+            head = (
+                f"{self.paint(visible(diag.location), 'bold')}: {severity}[{diag.code}]: "
+                f"{visible(diag.message)}"
+            )
             self.emit(head)
             line = sources.line(diag.file, diag.line) if diag.file and diag.line else None
             if line is not None and diag.column is not None:

@@ -23,6 +23,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ._secrets import scrub
+
 PathPart = str | int
 JsonPath = tuple[PathPart, ...]
 
@@ -71,6 +73,12 @@ class Diagnostic:
     path: str | None = None
     hint: str | None = None
     related: tuple[Place, ...] = ()
+
+    def __post_init__(self) -> None:
+        # The one place every message passes: nothing key-shaped leaves in one.
+        object.__setattr__(self, "message", scrub(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", scrub(self.hint))
 
     @classmethod
     def at(

@@ -7,9 +7,7 @@ its place and its kind ("an OpenAI key"), never echoed.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -18,25 +16,9 @@ from ._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from ._layer import Entity
 from ._registry import RESPONSES_APIS
 from ._render import get_path, is_template, template_paths
-from ._secrets import is_credential_header
+from ._secrets import is_credential_header, secret_kind
 
 W = Severity.WARNING
-
-# Recognisable key shapes: prefix and a readable name (no value is ever printed).
-_KEY_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), name)
-    for pattern, name in (
-        (r"^sk-ant-[A-Za-z0-9_-]{8,}", "an Anthropic key"),
-        (r"^sk-or-[A-Za-z0-9_-]{8,}", "an OpenRouter key"),
-        (r"^sk-(proj-)?[A-Za-z0-9_-]{16,}", "an OpenAI-style key"),
-        (r"^AIza[0-9A-Za-z_-]{20,}", "a Google API key"),
-        (r"^(AKIA|ASIA)[0-9A-Z]{16}$", "an AWS access key ID"),
-        (r"^gsk_[A-Za-z0-9]{16,}", "a Groq key"),
-        (r"^xai-[A-Za-z0-9]{16,}", "an xAI key"),
-        (r"^hf_[A-Za-z0-9]{16,}", "a Hugging Face token"),
-        (r"^gh[pousr]_[A-Za-z0-9]{20,}", "a GitHub token"),
-    )
-)
 
 _FOREIGN = (
     (
@@ -49,23 +31,6 @@ _FOREIGN = (
     (re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}"), "opencode"),
 )
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
-
-
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-
-
-def secret_kind(value: str) -> str | None:
-    """What a literal credential looks like, or None if it does not look like one."""
-    token = value.rsplit(maxsplit=1)[-1] if value.split() else value  # "Bearer sk-..." -> "sk-..."
-    for pattern, name in _KEY_SHAPES:
-        if pattern.match(token):
-            return name
-    if len(token) >= 20 and entropy(token) >= 3.5:
-        return "a long random-looking string"
-    return None
 
 
 def lint(entities: Sequence[Entity], valid: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:

@@ -393,7 +393,10 @@ class _Builder:
             )
         elif not frame.unquoted_template:
             self.error(
-                "non-string-key", "keys must be plain strings, not aliases or collections", place, frame.path
+                "non-string-key",
+                "keys must be plain strings, not aliases or collections",
+                place,
+                frame.path,
             )
         if isinstance(event, CollectionStartEvent):
             self.open(event, frame.path, place, discard=True)  # closes into skip_value below

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TextIO
 
 from ._codes import RULES
 from ._errors import Diagnostic, Severity
+from ._secrets import scrub
 from ._version import __version__
 
 INFORMATION_URI = "https://pypi.org/project/flue-decl/"
@@ -67,7 +68,7 @@ def redact_line(line: str) -> str:
             return match.group(0)
         return match.group(1) + "***"
 
-    return _CREDENTIAL_VALUE.sub(mask, line)
+    return scrub(_CREDENTIAL_VALUE.sub(mask, line))
 
 
 class _Sources:
@@ -103,9 +104,12 @@ _CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127) if c != 9}
 _CONTROL_AS_ONE = dict.fromkeys(_CONTROL, "?")
 
 
-def visible(text: str) -> str:
+_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 10}
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
     """Control characters as ``\\xNN``: a config value must not drive the terminal."""
-    return text.translate(_CONTROL)
+    return text.translate(_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL)
 
 
 def excerpt(line: str, column: int) -> tuple[str, int]:
@@ -194,7 +198,9 @@ class GitHubReporter(Reporter):
             if diag.column:
                 props.append(f"col={diag.column}")
             props.append(f"title={_escape_property(f'flue-decl {diag.code}')}")
-            message = visible(diag.message) + (f"\nhint: {visible(diag.hint)}" if diag.hint else "")
+            message = visible(diag.message, keep_newlines=True) + (
+                f"\nhint: {visible(diag.hint, keep_newlines=True)}" if diag.hint else ""
+            )
             command = "error" if diag.severity is Severity.ERROR else "warning"
             self.emit(f"::{command} {','.join(props)}::{_escape_data(message)}")
         shown = (

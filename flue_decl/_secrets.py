@@ -9,7 +9,9 @@ exist to hand them out (``Registry.api_key``, ``Model.to_dict``, ``--show-secret
 from __future__ import annotations
 
 import hmac
+import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -21,6 +23,62 @@ _CREDENTIAL_HEADER = re.compile(
     r"authorization|api[-_]?key|token|secret|password|passwd|cookie|credential|signature|session",
     re.IGNORECASE,
 )
+
+
+# Recognisable key shapes: prefix and a readable name (no value is ever printed).
+_KEY_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), name)
+    for pattern, name in (
+        (r"^sk-ant-[A-Za-z0-9_-]{8,}", "an Anthropic key"),
+        (r"^sk-or-[A-Za-z0-9_-]{8,}", "an OpenRouter key"),
+        (r"^sk-(proj-)?[A-Za-z0-9_-]{16,}", "an OpenAI-style key"),
+        (r"^AIza[0-9A-Za-z_-]{20,}", "a Google API key"),
+        (r"^(AKIA|ASIA)[0-9A-Z]{16}$", "an AWS access key ID"),
+        (r"^gsk_[A-Za-z0-9]{16,}", "a Groq key"),
+        (r"^xai-[A-Za-z0-9]{16,}", "an xAI key"),
+        (r"^hf_[A-Za-z0-9]{16,}", "a Hugging Face token"),
+        (r"^gh[pousr]_[A-Za-z0-9]{20,}", "a GitHub token"),
+    )
+)
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def secret_kind(value: str) -> str | None:
+    """What a literal credential looks like, or None if it does not look like one."""
+    token = value.rsplit(maxsplit=1)[-1] if value.split() else value  # "Bearer sk-..." -> "sk-..."
+    for pattern, name in _KEY_SHAPES:
+        if pattern.match(token):
+            return name
+    if len(token) >= 20 and entropy(token) >= 3.5:
+        return "a long random-looking string"
+    return None
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every key-shaped token replaced by ``***``: a message that quotes a
+    value (a key pasted into the wrong field, say) never carries the key."""
+
+    def mask(match: re.Match[str]) -> str:
+        token = match.group(0)
+        for pattern, _ in _KEY_SHAPES:
+            if pattern.match(token):
+                return MASK
+        mixed = (
+            any(c.isdigit() for c in token)
+            and any(c.isupper() for c in token)
+            and any(c.islower() for c in token)
+        )
+        return MASK if len(token) >= 32 and mixed and entropy(token) >= 4.0 else token
+
+    return _TOKEN.sub(mask, text)
 
 
 def is_credential_header(name: str) -> bool:

@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 MAX_TEMPLATE_CHARS = 4096
 MAX_OUTPUT_CHARS = 65536
+MAX_TEMPLATE_NESTING = 20
 _MARKERS = ("{{", "{%", "{#")
 
 
@@ -149,14 +150,33 @@ class TemplateProblem:
     hint: str | None = None
 
 
+def _bracket_depth(source: str) -> int:
+    depth = deepest = 0
+    for char in source:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def check_syntax(source: str) -> TemplateProblem | None:
     """Static check for ``validate``: syntax and variables, no environment needed."""
     if len(source) > MAX_TEMPLATE_CHARS:
         return TemplateProblem(
             "template-too-long", f"template is longer than {MAX_TEMPLATE_CHARS} characters"
         )
+    if _bracket_depth(source) > MAX_TEMPLATE_NESTING:
+        return TemplateProblem(
+            "template-syntax",
+            f"template nests brackets deeper than {MAX_TEMPLATE_NESTING} levels",
+            "a configuration value needs only {{ env.NAME | default('value') }}",
+        )
     try:
         ast = _environment().parse(source)
+    except RecursionError:  # Jinja's parser recurses per nesting level
+        return TemplateProblem("template-syntax", "template is nested too deeply")
     except jinja2.TemplateSyntaxError as exc:
         return TemplateProblem(
             "template-syntax",

@@ -149,6 +149,7 @@ FUZZ = settings(
 @given(yaml_text)
 @example("a: &a [*a]\n")
 @example("kind: Provider\nid: deep\n*headers: [[[]]]\n")  # found by atheris: an alias as a key
+@example('kind: ProviderConfiguration\nid: x\napiKey: "{{ env.A' + "(" * 200 + ' }}"\n')  # atheris
 @example("a: " + "[" * 5000)
 @example("kind: Provider\nid: x\napi: openai-completions\nbaseUrl: {{ env.A }}\n")
 @example("---\n" * 1000)

@@ -140,6 +140,7 @@ class _Frame:
     inherited: dict[str, Any] = field(default_factory=dict)
     inherited_places: list[tuple[JsonPath, Place]] = field(default_factory=list)
     unquoted_template: bool = False
+    seen: dict[str, Place] = field(default_factory=dict)  # this mapping's keys, first places
 
 
 def _index(event: Event) -> int:
@@ -358,9 +359,9 @@ class _Builder:
             key = event.value
             child = (*frame.path, key)
             frame.key = key
-            if key in frame.value:
-                first = dict(self.key_places).get(child)
-                where = f" (first at line {first.line})" if first else ""
+            first = frame.seen.get(key)
+            if first is not None:
+                where = f" (first at line {first.line})"
                 self.diagnostics.append(
                     Diagnostic.at(
                         "duplicate-key",
@@ -368,11 +369,13 @@ class _Builder:
                         place,
                         child,
                         hint="YAML keeps only one of them; remove or rename the other",
-                        related=[first] if first else [],
+                        related=[first],
                     )
                 )
                 frame.skip_value = True
-            elif not (frame.discard or frame.skip_value):
+                return
+            frame.seen[key] = place
+            if not (frame.discard or frame.skip_value):
                 self.key_places.append((child, place))
             return
         if (

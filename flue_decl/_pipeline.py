@@ -87,8 +87,38 @@ def compile_paths(
     diagnostics.extend(_semantic.check(layered.entities, catalog, valid))
     diagnostics.extend(_lints.lint(layered.entities, valid, catalog))
     calls = compile_entities(valid, [layer_.root for layer_ in found.layers])
-    ordered = tuple(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
+    ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(found, tuple(documents), layered.entities, calls, ordered, tuple(hashes))
+
+
+MAX_DIAGNOSTICS_PER_FILE = 100
+
+
+def _cap_per_file(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """At most MAX_DIAGNOSTICS_PER_FILE per file (errors first), then one notice: a file with
+    thousands of problems needs its first ones fixed, not a flood in the CI log."""
+    by_file: dict[str | None, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.file, []).append(diag)
+    out: list[Diagnostic] = []
+    for file, items in by_file.items():
+        if len(items) <= MAX_DIAGNOSTICS_PER_FILE:
+            out.extend(items)
+            continue
+        keep = sorted(items, key=lambda d: d.severity is not Severity.ERROR)
+        keep = sorted(keep[:MAX_DIAGNOSTICS_PER_FILE], key=Diagnostic.sort_key)
+        out.extend(keep)
+        has_errors = any(d.severity is Severity.ERROR for d in items)
+        out.append(
+            Diagnostic(
+                Severity.ERROR if has_errors else Severity.WARNING,
+                "too-many-problems",
+                f"{len(items) - MAX_DIAGNOSTICS_PER_FILE} more problems in this file are not shown",
+                file=file,
+                hint="fix the ones above and run again",
+            )
+        )
+    return tuple(out)
 
 
 def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:

@@ -28,6 +28,7 @@ KIND_SCHEMAS = {
     "ApiProvider": "api-provider",
 }
 SCHEMA_FILES = ("definitions", *KIND_SCHEMAS.values(), "flue-decl")
+MAX_UNKNOWN_KEYS = 20  # per mapping: a typo list is useful, 60,000 of them are not
 _TYPE_NAMES = {
     "string": "a string",
     "integer": "an integer",
@@ -163,10 +164,18 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
         validator = error.validator
         if validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = list(_schema_of(error).get("properties", {}))
-            for key in error.instance:
-                if key in allowed or not isinstance(key, str):
-                    continue
-                where = "" if not path else f" under `{path[-1]}`"
+            unknown = [k for k in error.instance if isinstance(k, str) and k not in allowed]
+            where = "" if not path else f" under `{path[-1]}`"
+            if len(unknown) > MAX_UNKNOWN_KEYS:
+                yield Diagnostic.at(
+                    "unknown-key",
+                    f"{len(unknown) - MAX_UNKNOWN_KEYS} more unknown keys in this {kind} "
+                    f"mapping{where} (the first {MAX_UNKNOWN_KEYS} are listed)",
+                    doc.key_place((*path, unknown[MAX_UNKNOWN_KEYS])),
+                    path,
+                    hint=f"allowed keys: {', '.join(allowed)}",
+                )
+            for key in unknown[:MAX_UNKNOWN_KEYS]:
                 yield Diagnostic.at(
                     "unknown-key",
                     f"unknown key `{key}` in a {kind} document{where}",

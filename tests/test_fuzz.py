@@ -3,6 +3,7 @@ pipeline. The only acceptable failures are flue-decl's own diagnostics and Confi
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import yaml
@@ -138,7 +139,7 @@ structures = st.recursive(
     max_leaves=25,
 )
 FUZZ = settings(
-    max_examples=250,
+    max_examples=int(os.environ.get("FLUE_DECL_FUZZ_EXAMPLES", "250")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -5,6 +5,7 @@
 >>> registry.resolve_model("ollama/llama3.1:8b").to_dict()  # doctest: +SKIP
 """
 
+from ._artifact import load_artifact
 from ._catalog import PI_APIS, Catalog, builtin_catalog
 from ._compile import Call
 from ._errors import (
@@ -44,5 +45,6 @@ __all__ = [
     "builtin_catalog",
     "bundled_schema",
     "compile_paths",
+    "load_artifact",
     "load_registry",
 ]

@@ -1,19 +1,24 @@
 """The compiled artifact: the calls with templates unrendered, their sources, no secrets.
 
-Deterministic for the same input (no timestamps, sorted keys where order is
-not meaningful), so CI can diff and cache it.
+Deterministic for the same input (no timestamps, sorted keys where order is not
+meaningful), so CI can diff and cache it. ``integrity`` is the SHA-256 of the calls in
+canonical JSON: a truncated or hand-edited artifact is refused at load, not half-used.
+Loading needs no schema machinery (jsonschema is never imported): validation happened
+when the artifact was compiled.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from ._compile import OPS, Call, literal_secrets
 from ._errors import Diagnostic, InputError, Place, Severity, format_path
-from ._pipeline import Compilation
-from ._registry import Origin
+from ._pipeline import Compilation, build_registry, render_or_raise
+from ._registry import Origin, Registry
 
 FORMAT = "flue-decl-artifact"
 VERSION = 1
@@ -39,7 +44,13 @@ def _call_json(call: Call) -> dict[str, Any]:
     return data
 
 
+def _integrity(calls: Any) -> str:
+    canonical = json.dumps(calls, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
+    calls = [_call_json(call) for call in compilation.calls]
     digest = hashlib.sha256()
     for path, sha in compilation.hashes:
         digest.update(f"{path}\0{sha}\n".encode())
@@ -52,7 +63,8 @@ def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
             "files": [{"path": p, "sha256": s} for p, s in compilation.hashes],
             "sha256": digest.hexdigest(),
         },
-        "calls": [_call_json(call) for call in compilation.calls],
+        "calls": calls,
+        "integrity": _integrity(calls),
     }
 
 
@@ -71,6 +83,11 @@ def read_artifact(path: str) -> tuple[Call, ...]:
         raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
     if data.get("version") != VERSION:
         raise bad(f"artifact version {data.get('version')!r} is not supported (expected {VERSION})")
+    if data.get("integrity") != _integrity(data.get("calls")):
+        raise bad(
+            "integrity check failed: the calls do not match the artifact's checksum "
+            "(truncated or edited by hand?); compile it again"
+        )
     layers = data.get("inputs", {}).get("layers", [])
     calls = []
     try:
@@ -97,3 +114,20 @@ def read_artifact(path: str) -> tuple[Call, ...]:
     except (KeyError, TypeError, IndexError) as exc:
         raise bad(f"malformed call in the artifact ({exc})") from None
     return tuple(calls)
+
+
+def load_artifact(
+    path: str | os.PathLike[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+) -> Registry:
+    """A Registry from a compiled artifact: version and integrity checked, templates rendered
+    against ``env`` (default ``os.environ``), ApiProvider handlers imported.
+
+    Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
+    """
+    environ = dict(os.environ) if env is None else dict(env)
+    rendered = render_or_raise(read_artifact(os.fspath(path)), environ)
+    return build_registry(rendered, env=environ, bindings=bindings, import_handlers=import_handlers)

@@ -3,6 +3,9 @@
 The schemas in ``schemas/`` are the one source of truth; the wheel carries
 them as ``flue_decl/schemas``. jsonschema's messages are rewritten into
 diagnostics with a stable code, the exact key or value at fault, and a hint.
+
+jsonschema is imported only when something is validated: a service that starts from a
+compiled artifact never pays for it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaError
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from ._errors import Diagnostic, JsonPath, Place, did_you_mean
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaError
 
 KIND_SCHEMAS = {
     "Provider": "provider",
@@ -64,6 +66,9 @@ def _file(name: str) -> str:
 
 @functools.cache
 def _validators() -> dict[str, Draft202012Validator]:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
     # The schema files carry no $id and refer to each other by relative file name, so an
     # editor resolves them next to the file; here each is registered under that name.
     schemas = load_schemas()
@@ -150,6 +155,8 @@ def _leaves(error: SchemaError) -> Iterator[SchemaError]:
         yield error  # a scalar that fits no branch: the schema's own message says it best
         return
     if error.validator in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         best = best_match(error.context)
         if best is not None:
             yield from _leaves(best)

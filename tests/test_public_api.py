@@ -33,6 +33,7 @@ PUBLIC = [
     "builtin_catalog",
     "bundled_schema",
     "compile_paths",
+    "load_artifact",
     "load_registry",
 ]
 

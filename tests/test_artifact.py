@@ -1,0 +1,134 @@
+"""Compiled artifacts: what CI builds and services start from."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from flue_decl import InputError, TemplateError, compile_paths, load_artifact, load_registry
+from flue_decl._artifact import artifact_problems, build_artifact
+from flue_decl._cli import resolve_result
+
+from .conformance.generate import Tree, trees
+from .conformance.test_conformance import write_tree
+from .helpers import REPO, run_cli
+
+ENV = {"ANTHROPIC_API_KEY": "a-key", "OPENROUTER_API_KEY": "o-key", "ACME_API_KEY": "k-key"}
+SPECS = [
+    "ollama/llama3.1:8b",
+    "ollama/x",
+    "anthropic/claude-sonnet-4-5",
+    "openai/gpt-4o",
+    "openrouter-team/anthropic/claude-sonnet-4",
+    "acme/m",
+    "cloudflare/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+    "nope/x",
+]
+
+
+@pytest.fixture
+def artifact(tmp_path: Path) -> Path:
+    out = tmp_path / "registry.json"
+    assert run_cli("compile", "-o", str(out)).returncode == 0
+    return out
+
+
+def test_service_start_from_an_artifact_imports_no_schema_machinery(artifact: Path) -> None:
+    probe = (
+        "import sys, flue_decl\n"
+        f"r = flue_decl.load_artifact({str(artifact)!r}, env={ENV!r}, import_handlers=False)\n"
+        "print(r.resolve_model('ollama/llama3.1:8b').context_window)\n"
+        "print(sorted(m for m in ('jsonschema', 'referencing') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=REPO,
+    ).stdout.split("\n")
+    assert out[:2] == ["131072", "[]"]
+
+
+def test_artifact_round_trip_gives_the_same_registry(
+    artifact: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "examples"))
+    monkeypatch.chdir(REPO)  # the artifact was compiled from the relative path providers.d
+    from_yaml = load_registry(["providers.d"], env=ENV)
+    from_artifact = load_artifact(artifact, env=ENV)
+    for spec in SPECS:
+        assert resolve_result(from_artifact, spec, show_secrets=True) == resolve_result(
+            from_yaml, spec, show_secrets=True
+        )
+    for op in ("registerProvider", "configureProvider"):
+        for provider in ("ollama", "anthropic"):
+            assert from_artifact.origins(op, provider) == from_yaml.origins(op, provider)
+    assert from_artifact.api_providers()["acme-rpc"].__name__ == "AcmeRpc"
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(trees())
+def test_round_trip_on_generated_trees(tree: Tree) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_tree(tree, Path(tmp))
+        compilation = compile_paths(paths)
+        assume(compilation.ok and not artifact_problems(compilation))
+        out = Path(tmp) / "registry.json"
+        out.write_text(json.dumps(build_artifact(compilation, "test")))
+        from_artifact = load_artifact(out, env=tree.env, import_handlers=False)
+        from_yaml = load_registry(paths, env=tree.env, import_handlers=False)
+        for spec in tree.specs:
+            assert resolve_result(from_artifact, spec, show_secrets=True) == resolve_result(
+                from_yaml, spec, show_secrets=True
+            )
+
+
+@pytest.mark.parametrize("damage", ["edit", "version", "truncate", "format", "not-json"])
+def test_a_damaged_artifact_is_refused(artifact: Path, damage: str) -> None:
+    text = artifact.read_text()
+    data = json.loads(text)
+    if damage == "edit":
+        data["calls"][1]["registration"]["baseUrl"] = "https://evil.example"
+        text = json.dumps(data)
+    elif damage == "version":
+        data["version"] = 2
+        text = json.dumps(data)
+    elif damage == "format":
+        data["format"] = "something-else"
+        text = json.dumps(data)
+    elif damage == "truncate":
+        text = text[: len(text) // 2]
+    else:
+        text = "kind: Provider\n"
+    artifact.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_artifact(artifact, env=ENV)
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+    assert info.value.diagnostics[0].file == str(artifact)
+
+
+def test_missing_environment_at_start_names_the_yaml_places(artifact: Path) -> None:
+    with pytest.raises(TemplateError) as info:
+        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a"})
+    found = {(d.message.split("`")[1], d.file, d.line) for d in info.value.diagnostics}
+    assert found == {
+        ("OPENROUTER_API_KEY", "providers.d/30-openrouter.yaml", 10),
+        ("ACME_API_KEY", "providers.d/50-acme-rpc.yaml", 14),
+    }

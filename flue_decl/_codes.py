@@ -74,6 +74,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule("handler-import", E, "An ApiProvider handler does not import."),
         Rule("unresolved-model", E, "A model specifier does not resolve."),
+        Rule("client-unsupported", E, "No HTTP client for the model's API (Bedrock, a binding)."),
         Rule("too-many-problems", E, "A file has more problems than are listed (100 per file)."),
         Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
         Rule("foreign-template", W, "Another tool's variable syntax (${VAR}, os.environ/VAR...)."),

@@ -14,11 +14,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._catalog import CLOUDFLARE_AI_BINDING, CLOUDFLARE_CATALOG, Catalog, builtin_catalog
 from ._errors import Diagnostic, Place, ResolveError
 from ._secrets import MASK, Secret, is_credential_header, reveal
+
+if TYPE_CHECKING:
+    import httpx
 
 RESPONSES_APIS = ("openai-responses", "azure-openai-responses")
 _ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
@@ -307,6 +310,30 @@ class Registry:
             and settings is not None
             and settings.get("storeResponses") is True
         )
+
+    def http_client(self, spec: str, *, timeout: Any = None, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` for ``spec``: its base URL, headers (configureProvider's merged
+        in) and API key in the header its wire protocol uses; redirects stay on its origin.
+
+        Raises ``ClientError`` (a :class:`ConfigError`) for APIs that are not plain HTTP
+        (Bedrock's signed requests, a Cloudflare binding) or an unsafe transport."""
+        from ._clients import make_client
+
+        return make_client(self._client_settings(spec), timeout=timeout, **kwargs)
+
+    def async_http_client(
+        self, spec: str, *, timeout: Any = None, **kwargs: Any
+    ) -> httpx.AsyncClient:
+        """Like :meth:`http_client`, as an ``httpx.AsyncClient``."""
+        from ._clients import make_async_client
+
+        return make_async_client(self._client_settings(spec), timeout=timeout, **kwargs)
+
+    def _client_settings(self, spec: str) -> dict[str, Any]:
+        from ._clients import client_settings
+
+        model = self.resolve_model(spec)
+        return client_settings(model, self.api_key(spec), self._apis.get(model.api))
 
     def origins(self, op: str, provider_id: str) -> Mapping[tuple[str | int, ...], Origin]:
         return MappingProxyType(dict(self._origins.get((op, provider_id), {})))

@@ -1,7 +1,7 @@
 """Runs one tests/fixtures/invalid/<case>/ the way its expected.json says.
 
 ``expected.json`` holds the expected ``diagnostics`` (code, severity, file, line, column)
-and optionally: ``command`` (validate, check-env, load, resolve, diff; default validate),
+and optionally: ``command`` (validate, check-env, load, resolve, client, diff; default validate),
 ``paths`` (default ["providers.d"]), ``env``, ``options`` (``max_file_bytes``), ``specs``
 (resolve) and ``args`` (diff). Paths are relative to the case directory.
 """
@@ -50,6 +50,15 @@ def run(case: Path, meta: dict[str, Any]) -> list[Diagnostic]:
                 try:
                     registry.resolve_model(item)
                 except ResolveError as exc:
+                    found.extend(exc.diagnostics)
+            return found
+        elif command == "client":
+            registry = load_registry(paths, env=env, import_handlers=False)
+            found = []
+            for item in meta["specs"]:
+                try:
+                    registry.http_client(item).close()
+                except ConfigError as exc:
                     found.extend(exc.diagnostics)
             return found
         elif command == "diff":

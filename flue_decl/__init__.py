@@ -23,6 +23,7 @@ from ._registry import Model, Origin, Registry
 from ._schema import bundled_schema
 from ._secrets import Secret
 from ._version import __version__
+from ._watch import Snapshot, Watch, watch
 
 __all__ = [
     "PI_APIS",
@@ -39,12 +40,15 @@ __all__ = [
     "ResolveError",
     "Secret",
     "Severity",
+    "Snapshot",
     "TemplateError",
     "ValidationError",
+    "Watch",
     "__version__",
     "builtin_catalog",
     "bundled_schema",
     "compile_paths",
     "load_artifact",
     "load_registry",
+    "watch",
 ]

@@ -27,14 +27,17 @@ PUBLIC = [
     "ResolveError",
     "Secret",
     "Severity",
+    "Snapshot",
     "TemplateError",
     "ValidationError",
+    "Watch",
     "__version__",
     "builtin_catalog",
     "bundled_schema",
     "compile_paths",
     "load_artifact",
     "load_registry",
+    "watch",
 ]
 
 

@@ -343,6 +343,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return OK if result.equal else PROBLEMS
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from ._probe import probe, render_json, render_text
+
+    registry, code = _registry(args)
+    if registry is None:
+        return code
+    results = probe(registry, timeout=args.timeout)
+    if args.format == "json":
+        _dump(render_json(results), sys.stdout)
+    else:
+        print(render_text(results))
+    return OK if all(r.ok for r in results) else PROBLEMS
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     _dump(bundled_schema(), sys.stdout)
     return OK
@@ -444,6 +458,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old", metavar="OLD", help="providers.d path or compiled artifact (.json)")
     p.add_argument("new", metavar="NEW", help="providers.d path or compiled artifact (.json)")
     p.add_argument("--format", choices=sorted(RENDERERS), default="text")
+
+    p = command(
+        "probe",
+        cmd_probe,
+        "call a cheap endpoint of every provider: reachability, auth and latency",
+    )
+    paths(p)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="per-provider timeout in seconds (default 10)",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
 
     command("schema", cmd_schema, "print the JSON Schema for providers.d documents")
     return parser

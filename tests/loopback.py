@@ -50,7 +50,13 @@ def loopback_server() -> Iterator[Loopback]:
                 return
             if self.path.startswith("/slow"):
                 time.sleep(1.5)
-            status = 401 if self.path.startswith("/unauthorized") else 200
+            status = 200
+            if self.path.startswith("/unauthorized"):
+                status = 401
+            elif self.path.startswith("/missing"):
+                status = 404
+            elif self.path.startswith("/broken"):
+                status = 500
             body = json.dumps({"data": [], "path": self.path}).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

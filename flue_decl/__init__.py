@@ -19,6 +19,7 @@ from ._errors import (
     ValidationError,
 )
 from ._pipeline import Compilation, compile_paths, load_registry
+from ._protocol import WireProtocol
 from ._registry import Model, Origin, Registry
 from ._schema import bundled_schema
 from ._secrets import Secret
@@ -44,6 +45,7 @@ __all__ = [
     "TemplateError",
     "ValidationError",
     "Watch",
+    "WireProtocol",
     "__version__",
     "builtin_catalog",
     "bundled_schema",

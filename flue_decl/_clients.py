@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
 from ._catalog import CLOUDFLARE_AI_BINDING
 from ._errors import ConfigError, Diagnostic
+from ._protocol import WireProtocol
 from ._secrets import Secret
 from ._semantic import insecure_transport
 from ._version import __version__
@@ -25,17 +26,6 @@ from ._version import __version__
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=10.0)
 USER_AGENT = f"flue-decl/{__version__} httpx/{httpx.__version__}"
-
-
-@runtime_checkable
-class WireProtocol(Protocol):
-    """What an ApiProvider ``handler`` implements for flue-decl's clients and ``probe``.
-
-    ``auth_headers(api_key)`` returns the headers that authenticate a request (empty when
-    there is no key); ``probe_path`` (optional) is a cheap GET, relative to the base URL.
-    """
-
-    def auth_headers(self, api_key: str | None) -> Mapping[str, str]: ...
 
 
 def _bearer(key: str) -> dict[str, str]:

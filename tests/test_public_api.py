@@ -31,6 +31,7 @@ PUBLIC = [
     "TemplateError",
     "ValidationError",
     "Watch",
+    "WireProtocol",
     "__version__",
     "builtin_catalog",
     "bundled_schema",

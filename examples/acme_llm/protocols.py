@@ -8,7 +8,10 @@ from __future__ import annotations
 
 
 class AcmeRpc:
+    """Implements flue_decl.WireProtocol: how requests authenticate, and a cheap probe."""
+
     api = "acme-rpc"
+    probe_path = "health"  # what `flue-decl probe` GETs, relative to the base URL
 
     @staticmethod
     def auth_headers(api_key: str | None) -> dict[str, str]:

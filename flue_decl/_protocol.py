@@ -1,0 +1,17 @@
+"""The interface a custom wire protocol (an ApiProvider ``handler``) implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class WireProtocol(Protocol):
+    """What an ApiProvider ``handler`` implements for flue-decl's clients and ``probe``.
+
+    ``auth_headers(api_key)`` returns the headers that authenticate a request (empty when
+    there is no key); ``probe_path`` (optional) is a cheap GET, relative to the base URL.
+    """
+
+    def auth_headers(self, api_key: str | None) -> Mapping[str, str]: ...

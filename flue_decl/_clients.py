@@ -142,37 +142,34 @@ def _unsupported(model: Any, why: str) -> ClientError:
     )
 
 
+def _client_kwargs(
+    settings: Mapping[str, Any],
+    timeout: httpx.Timeout | float | None,
+    hook: Callable[[httpx.Request], Any],
+) -> dict[str, Any]:
+    return {
+        "base_url": httpx.URL(settings["base_url"]),
+        "headers": settings["headers"],
+        "auth": settings["auth"],
+        "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+        "follow_redirects": True,  # ... and the hook keeps every hop on the origin
+        "event_hooks": {"request": [hook]},
+    }
+
+
 def make_client(
     settings: Mapping[str, Any], *, timeout: httpx.Timeout | float | None, **kwargs: Any
 ) -> httpx.Client:
-    base = httpx.URL(settings["base_url"])
-    guard = _origin_guard(base)
-    return httpx.Client(
-        base_url=base,
-        headers=settings["headers"],
-        auth=settings["auth"],
-        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-        follow_redirects=True,
-        event_hooks={"request": [guard]},
-        **kwargs,
-    )
+    guard = _origin_guard(httpx.URL(settings["base_url"]))
+    return httpx.Client(**_client_kwargs(settings, timeout, guard), **kwargs)
 
 
 def make_async_client(
     settings: Mapping[str, Any], *, timeout: httpx.Timeout | float | None, **kwargs: Any
 ) -> httpx.AsyncClient:
-    base = httpx.URL(settings["base_url"])
-    guard = _origin_guard(base)
+    guard = _origin_guard(httpx.URL(settings["base_url"]))
 
     async def check(request: httpx.Request) -> None:
         guard(request)
 
-    return httpx.AsyncClient(
-        base_url=base,
-        headers=settings["headers"],
-        auth=settings["auth"],
-        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-        follow_redirects=True,
-        event_hooks={"request": [check]},
-        **kwargs,
-    )
+    return httpx.AsyncClient(**_client_kwargs(settings, timeout, check), **kwargs)

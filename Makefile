@@ -10,7 +10,7 @@ SARIF_DIR   := tests/sarif
 SARIF_STAMP := $(SARIF_DIR)/node_modules/.installed-stamp
 PATHS ?= providers.d
 
-.PHONY: run test validate lint catalog fuzz clean
+.PHONY: run test validate lint catalog fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flue-decl needs Python >= 3.11")'
@@ -39,7 +39,7 @@ validate: $(STAMP)
 	$(BIN)/flue-decl validate $(PATHS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check flue_decl tests scripts examples fuzz
+	$(BIN)/ruff check flue_decl tests scripts examples fuzz bench
 	$(BIN)/mypy
 
 ## test: lint, types, the whole suite including conformance against the reference runtime
@@ -52,6 +52,12 @@ fuzz: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[fuzz]'
 	mkdir -p fuzz/corpus
 	PYTHONPATH=. $(PY) fuzz/atheris_target.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 fuzz/corpus
+
+## bench: every figure next to its baseline; writes BENCHMARKS.md (BENCH_ARGS to narrow it)
+BENCH_ARGS ?=
+bench: $(STAMP) $(NODE_STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## catalog: regenerate the shipped catalog snapshot from the pinned reference
 catalog: $(STAMP) $(NODE_STAMP)

@@ -1,0 +1,222 @@
+"""flue-decl benchmark: every figure next to its baseline, measured in the same run.
+
+    make bench                       # sizes 10, 100, 1000, 10000; writes BENCHMARKS.md
+    python bench/run.py --smoke      # size 10, one run each: proves the benchmark runs
+
+Fresh processes for everything a user starts cold (validate, compile, load_artifact,
+import); medians over ``--repeat`` runs; peak memory from the child's own rusage.
+Baselines: check-jsonschema on the same documents (one per file: it reads single-document
+YAML only), the bare floor (PyYAML's C loader + jsonschema, bench/floor.py), and the
+reference runtime's resolveModel per call in node on the same registry calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import generate, split  # noqa: E402
+
+NODE_DIR = ROOT / "tests" / "conformance" / "node"
+PY = sys.executable
+PEAK = (
+    "import resource, runpy, sys; sys.argv = {argv!r}; "
+    "code = 0\ntry:\n    runpy.run_module('flue_decl', run_name='__main__')\n"
+    "except SystemExit as e:\n    code = e.code or 0\n"
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)"
+)
+
+
+def timed(
+    cmd: Sequence[str], repeat: int, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, int | None]:
+    """Median wall seconds over ``repeat`` runs, and the last run's peak RSS (KB) if printed."""
+    times, peak = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(
+            list(cmd), capture_output=True, text=True, env=env, cwd=cwd, check=False
+        )
+        times.append(time.perf_counter() - start)
+        for line in done.stderr.splitlines():
+            if line.startswith("PEAK_KB"):
+                peak = int(line.split()[1])
+    return statistics.median(times), peak
+
+
+def flue(args: Sequence[str]) -> list[str]:
+    return [PY, "-c", PEAK.format(argv=["flue-decl", *args])]
+
+
+def resolve_ours(artifact: Path, specs: list[str], iterations: int) -> float:
+    code = (
+        "import time, flue_decl\n"
+        f"r = flue_decl.load_artifact({str(artifact)!r}, env={{}}, import_handlers=False)\n"
+        f"specs = {specs!r}\n"
+        "for i in range(20000): r.resolve_model(specs[i % len(specs)])\n"
+        "t = time.perf_counter()\n"
+        f"for i in range({iterations}): r.resolve_model(specs[i % len(specs)])\n"
+        f"print((time.perf_counter() - t) / {iterations} * 1e9)\n"
+    )
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def resolve_reference(artifact: Path, specs: list[str], iterations: int) -> float | None:
+    if shutil.which("node") is None or not (NODE_DIR / "node_modules").exists():
+        return None
+    data = json.loads(artifact.read_text())
+    calls = [{k: v for k, v in c.items() if k != "sources"} for c in data["calls"]]
+    payload = artifact.with_suffix(".resolve.json")
+    payload.write_text(json.dumps({"calls": calls, "specs": specs, "iterations": iterations}))
+    script = (ROOT / "bench" / "resolve.mjs").read_text()
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", script, str(payload)],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(out.stdout)["ns_per_call"])
+
+
+def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
+    tree = generate(work / f"n{size}", size)
+    single = split(tree, work / f"n{size}-single")
+    schema = work / "schema.json"
+    schema.write_text(json.dumps(__import__("flue_decl").bundled_schema()))
+    artifact = work / f"n{size}.json"
+    row: dict[str, Any] = {"files": size, "bytes": sum(f.stat().st_size for f in tree.iterdir())}
+    row["validate"], row["validate_peak_kb"] = timed(flue(["validate", str(tree)]), repeat)
+    row["compile"], _ = timed(flue(["compile", str(tree), "-o", str(artifact)]), repeat)
+    row["load_artifact"], _ = timed(
+        [
+            PY,
+            "-c",
+            f"import flue_decl; flue_decl.load_artifact({str(artifact)!r}, env={{}}, "
+            "import_handlers=False)",
+        ],
+        repeat,
+    )
+    row["floor"], _ = timed([PY, str(ROOT / "bench" / "floor.py"), str(tree)], repeat)
+    checker = shutil.which("check-jsonschema") or str(Path(PY).parent / "check-jsonschema")
+    if Path(checker).exists():
+        row["check_jsonschema"], _ = timed(
+            [checker, "--schemafile", str(schema), *map(str, single)], repeat
+        )
+    specs = [f"p{i}/model-{i % 10}:{8 * (i % 10 + 1)}b" for i in range(min(size, 50))]
+    specs += [f"q{i}/claude-1" for i in range(min(size, 50))] + ["openai/gpt-4o"]
+    iterations = 20000 if size <= 100 else 200000
+    row["resolve_ns"] = resolve_ours(artifact, specs, iterations)
+    row["resolve_ref_ns"] = resolve_reference(artifact, specs, iterations)
+    return row
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    node = (
+        subprocess.run(
+            ["node", "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if shutil.which("node")
+        else "none"
+    )
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, node {node}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "n/a"
+
+
+def report(rows: list[dict[str, Any]], repeat: int) -> str:
+    lines = [
+        "# flue-decl benchmarks",
+        "",
+        f"Written by `bench/run.py` (`make bench`) on {time.strftime('%Y-%m-%d')}: "
+        f"{machine()}. Medians of {repeat} runs, fresh processes, seconds unless marked.",
+        "",
+        "| files | size | validate | compile | load_artifact | floor | check-jsonschema "
+        "| validate / check-jsonschema | validate / floor | load_artifact / compile "
+        "| resolve (ns) | reference resolve (ns) | resolve / reference | peak RSS (MB) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: |",
+    ]
+    for r in rows:
+        cj, ref = r.get("check_jsonschema"), r.get("resolve_ref_ns")
+        cells = [
+            str(r["files"]),
+            f"{r['bytes'] / 1e6:.2f} MB",
+            f"{r['validate']:.3f}",
+            f"{r['compile']:.3f}",
+            f"{r['load_artifact']:.3f}",
+            f"{r['floor']:.3f}",
+            f"{cj:.3f}" if cj is not None else "n/a",
+            ratio(r["validate"], cj),
+            ratio(r["validate"], r["floor"]),
+            ratio(r["load_artifact"], r["compile"]),
+            f"{r['resolve_ns']:.0f}",
+            f"{ref:.0f}" if ref else "n/a",
+            ratio(r["resolve_ns"], ref),
+            f"{(r['validate_peak_kb'] or 0) / 1024:.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Baselines: *floor* is PyYAML's C loader plus jsonschema on the same documents in one "
+        "process (`bench/floor.py`); *check-jsonschema* validates the same documents against "
+        "the bundled schema, split one per file because it reads single-document YAML only; "
+        "*reference resolve* is `resolveModel` of @flue/runtime 0.11.1 in node on the same "
+        "registry calls.",
+        "",
+    ]
+    notes = ROOT / "bench" / "notes.md"
+    if notes.exists():
+        lines += [notes.read_text()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 10000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="size 10, one run: runs at all?")
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    sizes, repeat = ([10], 1) if args.smoke else (args.sizes, args.repeat)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            rows.append(measure(size, repeat if size < 10000 else max(1, repeat // 2), Path(tmp)))
+            print(json.dumps(rows[-1]), flush=True)
+    Path(args.output).write_text(report(rows, repeat))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

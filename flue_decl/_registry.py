@@ -165,6 +165,9 @@ class Registry:
         self._settings: dict[str, dict[str, Any]] = {}
         self._apis: dict[str, Any] = {}
         self._origins: dict[tuple[str, str], Mapping[tuple[str | int, ...], Origin]] = {}
+        # Models are immutable and resolution depends only on the calls so far: each
+        # specifier is resolved once until the next register/configure call.
+        self._resolved: dict[str, Model] = {}
 
     def __repr__(self) -> str:
         return (
@@ -182,6 +185,7 @@ class Registry:
         origins: Mapping[tuple[str | int, ...], Origin] | None = None,
     ) -> None:
         """``registerProvider``: last write wins, no merging."""
+        self._resolved.clear()
         self._providers[provider_id] = _protect(registration)
         self._origins[("registerProvider", provider_id)] = dict(origins or {})
 
@@ -193,6 +197,7 @@ class Registry:
         origins: Mapping[tuple[str | int, ...], Origin] | None = None,
     ) -> None:
         """``configureProvider``: replaces any earlier settings for the id."""
+        self._resolved.clear()
         self._settings[provider_id] = _protect(settings)
         self._origins[("configureProvider", provider_id)] = dict(origins or {})
 
@@ -232,6 +237,14 @@ class Registry:
 
     def resolve_model(self, spec: str) -> Model:
         """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does."""
+        cached = self._resolved.get(spec)
+        if cached is not None:
+            return cached
+        model = self._resolve(spec)
+        self._resolved[spec] = model
+        return model
+
+    def _resolve(self, spec: str) -> Model:
         slash = spec.find("/")
         if slash == -1:
             raise _resolve_error(

@@ -161,3 +161,18 @@ def test_bedrock_and_vertex_sdk_credentials() -> None:
         "GOOGLE_CLOUD_LOCATION": "l",
     }
     assert Registry(env=vertex).api_key("google-vertex/gemini-2.5-flash") == "<authenticated>"
+
+
+def test_resolution_is_memoised_until_the_next_registry_call() -> None:
+    registry = Registry(env={})
+    registry.register_provider("p", {"api": "openai-completions", "baseUrl": "https://a"})
+    first = registry.resolve_model("p/m")
+    assert registry.resolve_model("p/m") is first  # immutable: safe to share
+    registry.register_provider("p", {"api": "openai-completions", "baseUrl": "https://b"})
+    assert registry.resolve_model("p/m").base_url == "https://b"
+    registry.configure_provider("p", {"baseUrl": "https://c"})
+    assert registry.resolve_model("p/m").base_url == "https://c"
+    with pytest.raises(ResolveError):
+        registry.resolve_model("p/")
+    with pytest.raises(ResolveError):  # errors are not cached as results
+        registry.resolve_model("p/")

@@ -19,7 +19,7 @@ from ._catalog import builtin_catalog
 from ._compile import Call, render_calls
 from ._diff import RENDERERS, diff_paths
 from ._discover import DEFAULT_PATHS
-from ._errors import ConfigError, Diagnostic, InputError, ResolveError
+from ._errors import ConfigError, Diagnostic, InputError, ResolveError, Severity
 from ._explain import explain
 from ._parse import MAX_FILE_BYTES
 from ._pipeline import Compilation, build_registry, compile_paths, render_or_raise
@@ -85,12 +85,25 @@ def _registry(args: argparse.Namespace) -> tuple[Registry | None, int]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    compilation = _compile(args)
-    diagnostics = compilation.diagnostics
-    failed = not compilation.ok or (args.strict and bool(diagnostics))
+    from . import _cache
+
+    paths = _paths(args.paths)
+    key = None if args.no_cache else _cache.tree_key(paths, args.max_file_bytes)
+    cached = _cache.load(key) if key else None
+    input_failed = False
+    if cached is not None:
+        diagnostics, files = cached
+    else:
+        compilation = _compile(args)
+        diagnostics, files = compilation.diagnostics, len(compilation.discovery.files)
+        input_failed = compilation.input_failed
+        if key and not input_failed:
+            _cache.store(key, diagnostics, files)
+    errors = any(d.severity is Severity.ERROR for d in diagnostics)
+    failed = errors or (args.strict and bool(diagnostics))
     reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
-    reporter.report(diagnostics, ok=not failed, files=len(compilation.discovery.files))
-    if compilation.input_failed:
+    reporter.report(diagnostics, ok=not failed, files=files)
+    if input_failed:
         return USAGE
     return PROBLEMS if failed else OK
 
@@ -421,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     paths(p)
     formats(p)
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="validate from scratch (default: reuse the result for an unchanged tree)",
+    )
 
     p = command(
         "check-env",

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._compile import OPS, Call, literal_secrets
-from ._errors import Diagnostic, InputError, Place, Severity, format_path
+from ._errors import Diagnostic, InputError, JsonPath, Place, Severity, format_path
 from ._pipeline import Compilation, build_registry, render_or_raise
 from ._registry import Origin, Registry
 
@@ -44,9 +45,57 @@ def _call_json(call: Call) -> dict[str, Any]:
     return data
 
 
-def _integrity(calls: Any) -> str:
-    canonical = json.dumps(calls, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+# The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
+# it is one hash over the file, not a re-encoding of every call.
+_ZEROED = "sha256:" + "0" * 64
+_INTEGRITY = re.compile(r'"integrity": "sha256:([0-9a-f]{64})"')
+
+
+def artifact_text(compilation: Compilation, version: str) -> str:
+    """The artifact as written to disk: JSON with a checksum of its own bytes."""
+    text = json.dumps(build_artifact(compilation, version), indent=2, ensure_ascii=False) + "\n"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+
+
+def _verify(text: str) -> bool:
+    match = _INTEGRITY.search(text)  # the first occurrence: it is written before the calls
+    if match is None:
+        return False
+    zeroed = text[: match.start()] + f'"integrity": "{_ZEROED}"' + text[match.end() :]
+    return hashlib.sha256(zeroed.encode("utf-8")).hexdigest() == match.group(1)
+
+
+class _Origins(Mapping[JsonPath, Origin]):
+    """A call's origins, built on first use: a service never reads them unless it explains
+    a field or reports an error, and an artifact holds one per field."""
+
+    def __init__(self, sources: Any, layers: list[str]) -> None:
+        self._sources, self._layers = sources, layers
+        self._built: dict[JsonPath, Origin] | None = None
+
+    def _table(self) -> dict[JsonPath, Origin]:
+        if self._built is None:
+            layers = self._layers
+            self._built = {
+                tuple(o["path"]): Origin(
+                    Place(o["file"], o["line"], o["column"]),
+                    o["layer"],
+                    layers[o["layer"]] if o["layer"] < len(layers) else "",
+                    o["overlay"],
+                )
+                for o in self._sources.values()
+            }
+        return self._built
+
+    def __getitem__(self, path: JsonPath) -> Origin:
+        return self._table()[path]
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
 
 
 def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
@@ -57,6 +106,7 @@ def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
+        "integrity": _ZEROED,  # before the calls, so the checksum is the first match
         "generator": f"flue-decl {version}",
         "inputs": {
             "layers": [layer.root for layer in compilation.discovery.layers],
@@ -64,7 +114,6 @@ def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
             "sha256": digest.hexdigest(),
         },
         "calls": calls,
-        "integrity": _integrity(calls),
     }
 
 
@@ -76,16 +125,17 @@ def read_artifact(path: str) -> tuple[Call, ...]:
 
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            text = fh.read()
+        data = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise bad(f"cannot read the artifact: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
     if data.get("version") != VERSION:
         raise bad(f"artifact version {data.get('version')!r} is not supported (expected {VERSION})")
-    if data.get("integrity") != _integrity(data.get("calls")):
+    if not _verify(text):
         raise bad(
-            "integrity check failed: the calls do not match the artifact's checksum "
+            "integrity check failed: the file does not match its checksum "
             "(truncated or edited by hand?); compile it again"
         )
     layers = data.get("inputs", {}).get("layers", [])
@@ -101,15 +151,7 @@ def read_artifact(path: str) -> tuple[Call, ...]:
             else:
                 target = raw["id"]
                 payload = raw["registration" if op == "registerProvider" else "settings"]
-            origins = {
-                tuple(o["path"]): Origin(
-                    Place(o["file"], o["line"], o["column"]),
-                    o["layer"],
-                    layers[o["layer"]] if o["layer"] < len(layers) else "",
-                    o["overlay"],
-                )
-                for o in raw.get("sources", {}).values()
-            }
+            origins = _Origins(raw.get("sources", {}), layers)
             calls.append(Call(op, target, payload, origins))
     except (KeyError, TypeError, IndexError) as exc:
         raise bad(f"malformed call in the artifact ({exc})") from None

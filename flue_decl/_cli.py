@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from ._artifact import artifact_problems, build_artifact
+from ._artifact import artifact_problems, artifact_text
 from ._catalog import builtin_catalog
 from ._compile import Call, render_calls
 from ._diff import RENDERERS, diff_paths
@@ -126,14 +126,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     problems = artifact_problems(compilation)
     if problems:
         return _fail(problems, len(compilation.discovery.files), input_error=False)
-    text = json.dumps(build_artifact(compilation, __version__), indent=2, ensure_ascii=False)
+    text = artifact_text(compilation, __version__)
     if args.output in (None, "-"):
-        print(text)
+        sys.stdout.write(text)  # exactly the checksummed bytes
         return OK
     tmp = f"{args.output}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+            fh.write(text)
         os.replace(tmp, args.output)  # readers never see a half-written artifact
     except OSError as exc:
         with contextlib.suppress(OSError):

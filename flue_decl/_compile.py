@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import Diagnostic, JsonPath
+from ._errors import Diagnostic, JsonPath, Place
 from ._layer import Entity
 from ._lints import credential_paths
 from ._registry import Origin
@@ -103,8 +103,9 @@ def render_calls(
             if not is_template(source):
                 continue
             templated.add((call.op, call.target, path))
-            place = call.origins[path].place if path in call.origins else None
             result = render(source, env)
+            if result.missing or result.problem is not None:
+                place = _place(call, path)
             if result.missing:
                 for name in result.missing:
                     diagnostics.append(
@@ -131,13 +132,19 @@ def render_calls(
                 continue
             assert result.value is not None
             _set_path(payload, path, result.value)
-            diagnostics.extend(_check_rendered(path, source, result.value, place))
+            diagnostics.extend(_check_rendered(path, source, result.value, call))
         rendered.append(Call(call.op, call.target, payload, call.origins))
     diagnostics.extend(_rendered_transport(rendered, templated))
     return tuple(rendered), tuple(diagnostics)
 
 
-def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list[Diagnostic]:
+def _place(call: Call, path: JsonPath) -> Place | None:
+    """Only looked up to report a problem: an artifact's origins are built on first use."""
+    origin = call.origins.get(path)
+    return origin.place if origin else None
+
+
+def _check_rendered(path: JsonPath, source: str, value: str, call: Call) -> list[Diagnostic]:
     names = ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
     field = (
         "baseUrl"
@@ -153,7 +160,7 @@ def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list
                 Diagnostic.at(
                     "invalid-url",
                     f"baseUrl rendered from {names} is invalid: {problem}",
-                    place,
+                    _place(call, path),
                     path,
                 )
             ]
@@ -162,7 +169,7 @@ def _check_rendered(path: JsonPath, source: str, value: str, place: Any) -> list
             Diagnostic.at(
                 "invalid-rendered-value",
                 f"{field} rendered from {names} contains a line break or control character",
-                place,
+                _place(call, path),
                 path,
                 hint="check the variable's value (a trailing newline from a file?)",
             )

@@ -9,7 +9,6 @@ compares every answer. JavaScript's ``undefined`` is Python's missing key or
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ class Model:
     _data: dict[str, Any]
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        held = copy.deepcopy(dict(data))
+        held: dict[str, Any] = _json_copy(data)
         if isinstance(held.get("headers"), dict):  # credentials stay Secret while held
             held["headers"] = {
                 k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
@@ -56,8 +55,8 @@ class Model:
         raise AttributeError("Model is immutable")
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = reveal(self._data)
-        return copy.deepcopy(result)
+        result: dict[str, Any] = reveal(self._data)  # fresh containers all the way down
+        return result
 
     @property
     def id(self) -> str:
@@ -129,9 +128,18 @@ def _coalesce(*values: Any) -> Any:
     return None
 
 
+def _json_copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars): several times faster than deepcopy."""
+    if isinstance(value, Mapping):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_copy(v) for v in value]
+    return value
+
+
 def _protect(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Copy a registration or settings dict, wrapping its secrets."""
-    out = copy.deepcopy(dict(payload))
+    out: dict[str, Any] = _json_copy(payload)
     if isinstance(out.get("apiKey"), str):
         out["apiKey"] = Secret(out["apiKey"])
     headers = out.get("headers")
@@ -187,7 +195,7 @@ class Registry:
         """``registerProvider``: last write wins, no merging."""
         self._resolved.clear()
         self._providers[provider_id] = _protect(registration)
-        self._origins[("registerProvider", provider_id)] = dict(origins or {})
+        self._origins[("registerProvider", provider_id)] = {} if origins is None else origins
 
     def configure_provider(
         self,
@@ -199,7 +207,7 @@ class Registry:
         """``configureProvider``: replaces any earlier settings for the id."""
         self._resolved.clear()
         self._settings[provider_id] = _protect(settings)
-        self._origins[("configureProvider", provider_id)] = dict(origins or {})
+        self._origins[("configureProvider", provider_id)] = {} if origins is None else origins
 
     def register_api_provider(self, api: str, handler: Any = None) -> None:
         """``registerApiProvider``: last write wins."""

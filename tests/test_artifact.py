@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from flue_decl import InputError, TemplateError, compile_paths, load_artifact, load_registry
-from flue_decl._artifact import artifact_problems, build_artifact
+from flue_decl._artifact import artifact_problems, artifact_text
 from flue_decl._cli import resolve_result
 
 from .conformance.generate import Tree, trees
@@ -91,7 +91,7 @@ def test_round_trip_on_generated_trees(tree: Tree) -> None:
         compilation = compile_paths(paths)
         assume(compilation.ok and not artifact_problems(compilation))
         out = Path(tmp) / "registry.json"
-        out.write_text(json.dumps(build_artifact(compilation, "test")))
+        out.write_text(artifact_text(compilation, "test"))
         from_artifact = load_artifact(out, env=tree.env, import_handlers=False)
         from_yaml = load_registry(paths, env=tree.env, import_handlers=False)
         for spec in tree.specs:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flue_decl import TemplateError, compile_paths, load_registry
 from flue_decl._render import check_syntax, render
@@ -174,3 +176,44 @@ def test_the_filters_a_value_needs_still_work() -> None:
     assert render("{{ env.HOST if env.HOST is defined else 'none' }}", env).value == (
         "Api.Example.com "
     )
+
+
+_names = st.sampled_from(["A", "B", "HOST", "X_1", "a-b", "", "_u", "env"])
+_literals = st.text(alphabet="ab c/:.-_'\"{}|\n\té%#()", max_size=8)
+
+
+@st.composite
+def _template(draw: st.DrawFn) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 4))):
+        pieces.append(draw(_literals))
+        name = draw(_names)
+        form = draw(st.sampled_from(["attr", "single", "double"]))
+        ref = (
+            f"env.{name}"
+            if form == "attr" and name.isidentifier()
+            else f"env['{name}']"
+            if form != "double"
+            else f'env["{name}"]'
+        )
+        if draw(st.booleans()):
+            default = draw(st.text(alphabet="xyz :/-.", max_size=5))
+            quote = draw(st.sampled_from(["'", '"']))
+            ref += f" | {draw(st.sampled_from(['default', 'd']))}({quote}{default}{quote})"
+        space = draw(st.sampled_from(["", " ", "  "]))
+        pieces.append("{{" + space + ref + space + "}}")
+    pieces.append(draw(_literals))
+    return "".join(pieces)
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(_template(), st.dictionaries(_names, st.text(alphabet="vw:/ ", max_size=4), max_size=4))
+def test_the_fast_path_agrees_with_jinja(source: str, env: dict[str, str]) -> None:
+    from flue_decl._render import render_with_jinja, simple_parts
+
+    fast, slow = render(source, env), render_with_jinja(source, env)
+    assert (fast.value, fast.missing, fast.problem and fast.problem.code) == (
+        slow.value,
+        slow.missing,
+        slow.problem and slow.problem.code,
+    ), simple_parts(source)

@@ -14,17 +14,14 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
-
-import jinja2
-import jinja2.meta
-import jinja2.nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 MAX_TEMPLATE_CHARS = 4096
 MAX_OUTPUT_CHARS = 65536
 MAX_TEMPLATE_NESTING = 20
+if TYPE_CHECKING:
+    import jinja2
+
 _MARKERS = ("{{", "{%", "{#")
 
 
@@ -82,66 +79,9 @@ class _Env:
         return "<env>"
 
 
-class _Undefined(jinja2.StrictUndefined):
-    """StrictUndefined that says *which* env variable is missing, so it can be collected."""
-
-    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
-        if isinstance(self._undefined_obj, _Env) and isinstance(self._undefined_name, str):
-            raise _MissingVariable(self._undefined_name)
-        super()._fail_with_undefined_error(*args, **kwargs)
-        raise AssertionError("unreachable")
-
-
-# Jinja binds its failing dunders (__str__, __add__, ...) to the base class's function
-# object, so overriding the method is not enough: rebind every one of them.
-for _klass in jinja2.StrictUndefined.__mro__:
-    for _name, _value in vars(_klass).items():
-        if _value is jinja2.Undefined._fail_with_undefined_error and _name.startswith("__"):
-            setattr(_Undefined, _name, _Undefined._fail_with_undefined_error)
-
-
 # Filters a configuration value can need; the rest of Jinja's (center, indent, wordwrap,
 # format, join ...) can allocate without bound or compute more than a value warrants.
 SAFE_FILTERS = ("default", "d", "lower", "upper", "trim", "string", "urlencode", "replace")
-
-
-class _ConfigSandbox(SandboxedEnvironment):
-    """Jinja's sandbox, narrowed to what a configuration value needs, with every operation
-    that could allocate or loop without bound refused *before* it runs."""
-
-    intercepted_binops = frozenset({"*", "**", "%", "//"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*" and (isinstance(left, str | list) or isinstance(right, str | list)):
-            count = right if isinstance(left, str | list) else left
-            size = len(left) if isinstance(left, str | list) else len(right)
-            if isinstance(count, int) and size * count > MAX_OUTPUT_CHARS:
-                raise SecurityError("repetition larger than the output cap")
-        if operator == "**" and (abs(right) > 64 if isinstance(right, int | float) else True):
-            raise SecurityError("exponent too large")
-        if operator == "%" and isinstance(left, str):
-            raise SecurityError("%-formatting is not allowed in templates")
-        return super().call_binop(context, operator, left, right)
-
-    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        raise SecurityError("function and method calls are not allowed in templates")
-
-
-def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
-    text = str(value)
-    grows = max(0, len(new) - len(old)) * (text.count(old) if old else len(text) + 1)
-    if len(text) + grows > MAX_OUTPUT_CHARS:
-        raise SecurityError("replace result larger than the output cap")
-    return text.replace(old, new) if count is None else text.replace(old, new, count)
-
-
-@functools.cache
-def _environment() -> SandboxedEnvironment:
-    env = _ConfigSandbox(undefined=_Undefined, autoescape=False, keep_trailing_newline=True)
-    env.globals.clear()
-    env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name != "replace"}
-    env.filters["replace"] = _replace
-    return env
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +110,12 @@ def check_syntax(source: str) -> TemplateProblem | None:
         )
     if simple_parts(source) is not None:
         return None  # env lookups and defaults only: nothing for Jinja to check
+    import jinja2  # only now: most configurations never need it
+    import jinja2.meta
+    import jinja2.nodes
+
+    from ._sandbox import environment
+
     if _bracket_depth(source) > MAX_TEMPLATE_NESTING:
         return TemplateProblem(
             "template-syntax",
@@ -177,7 +123,7 @@ def check_syntax(source: str) -> TemplateProblem | None:
             "a configuration value needs only {{ env.NAME | default('value') }}",
         )
     try:
-        ast = _environment().parse(source)
+        ast = environment().parse(source)
     except RecursionError:  # Jinja's parser recurses per nesting level
         return TemplateProblem("template-syntax", "template is nested too deeply")
     except jinja2.TemplateSyntaxError as exc:
@@ -214,7 +160,9 @@ def check_syntax(source: str) -> TemplateProblem | None:
 
 @functools.lru_cache(maxsize=4096)
 def _compile(source: str) -> jinja2.Template:
-    return _environment().from_string(source)
+    from ._sandbox import environment
+
+    return environment().from_string(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +245,10 @@ def render(source: str, env: Mapping[str, str]) -> Rendered:
 
 
 def render_with_jinja(source: str, env: Mapping[str, str]) -> Rendered:
+    """The general path: Jinja in the narrowed sandbox (imported only when a template needs it)."""
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
     problem = check_syntax(source)
     if problem is not None:
         return Rendered(None, problem=problem)

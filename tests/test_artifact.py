@@ -44,7 +44,8 @@ def test_service_start_from_an_artifact_imports_no_schema_machinery(artifact: Pa
         "import sys, flue_decl\n"
         f"r = flue_decl.load_artifact({str(artifact)!r}, env={ENV!r}, import_handlers=False)\n"
         "print(r.resolve_model('ollama/llama3.1:8b').context_window)\n"
-        "print(sorted(m for m in ('jsonschema', 'referencing', 'httpx', 'jinja2') if m in sys.modules))\n"
+        "heavy = ('jsonschema', 'referencing', 'httpx', 'jinja2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],

@@ -120,7 +120,20 @@ class Located:
     broken: frozenset[JsonPath] = frozenset()
 
 
+@functools.cache
+def _fast_checks() -> dict[str, Callable[[Any], bool]] | None:
+    from ._fastcheck import compile_checks
+
+    files = {_file(name): schema for name, schema in load_schemas().items()}
+    return compile_checks(files, {kind: _file(name) for kind, name in KIND_SCHEMAS.items()})
+
+
 def validate(kind: str, doc: Located) -> list[Diagnostic]:
+    # Valid documents are the common case and are answered without jsonschema; anything
+    # else goes to jsonschema, which finds and words the errors (see _fastcheck).
+    fast = _fast_checks()
+    if fast is not None and fast[kind](doc.data):
+        return []
     validator = _validators()[kind]
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.path])
     out: list[Diagnostic] = []

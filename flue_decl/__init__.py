@@ -5,6 +5,8 @@
 >>> registry.resolve_model("ollama/llama3.1:8b").to_dict()  # doctest: +SKIP
 """
 
+import typing as _typing
+
 from ._artifact import load_artifact
 from ._catalog import PI_APIS, Catalog, builtin_catalog
 from ._compile import Call
@@ -18,13 +20,43 @@ from ._errors import (
     TemplateError,
     ValidationError,
 )
-from ._pipeline import Compilation, compile_paths, load_registry
 from ._protocol import WireProtocol
 from ._registry import Model, Origin, Registry
-from ._schema import bundled_schema
 from ._secrets import Secret
 from ._version import __version__
-from ._watch import Snapshot, Watch, watch
+
+if _typing.TYPE_CHECKING:
+    from ._pipeline import Compilation, compile_paths, load_registry
+    from ._schema import bundled_schema
+    from ._watch import Snapshot, Watch, watch
+
+# The compile side (YAML, schemas, layering, watching) is imported on first use, so a
+# service that starts from a compiled artifact loads only what it runs (PEP 562).
+_LAZY = {
+    "Compilation": "_pipeline",
+    "compile_paths": "_pipeline",
+    "load_registry": "_pipeline",
+    "bundled_schema": "_schema",
+    "Snapshot": "_watch",
+    "Watch": "_watch",
+    "watch": "_watch",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flue_decl' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "PI_APIS",

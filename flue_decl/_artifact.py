@@ -14,78 +14,115 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._build import build_registry, render_or_raise
 from ._compile import OPS, Call, literal_secrets
-from ._errors import Diagnostic, InputError, JsonPath, Place, Severity, format_path
-from ._pipeline import Compilation, build_registry, render_or_raise
+from ._errors import Diagnostic, InputError, JsonPath, Place, Severity
 from ._registry import Origin, Registry
 
+if TYPE_CHECKING:
+    from ._pipeline import Compilation
+
 FORMAT = "flue-decl-artifact"
-VERSION = 1
+VERSION = 2  # 2: compact sources against an origins table, one call per line
 
 
 def artifact_problems(compilation: Compilation) -> list[Diagnostic]:
     return literal_secrets(compilation.calls)
 
 
-def _call_json(call: Call) -> dict[str, Any]:
+def _call_json(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> dict[str, Any]:
     data = call.to_replay(show_secrets=True)  # safe: literal secrets were refused before
-    data["sources"] = {
-        format_path(path): {
-            "path": list(path),
-            "file": o.place.file,
-            "line": o.place.line,
-            "column": o.place.column,
-            "layer": o.layer,
-            "overlay": o.overlay,
-        }
-        for path, o in sorted(call.origins.items(), key=lambda kv: [str(p) for p in kv[0]])
-    }
+    sources = []
+    for path, o in sorted(call.origins.items(), key=lambda kv: [str(p) for p in kv[0]]):
+        where = origin_ids.setdefault((o.place.file or "", o.layer, o.overlay), len(origin_ids))
+        sources.append([where, o.place.line, o.place.column, *path])
+    # JSON text inside the JSON: decoding a string is a scan, and a service reads its
+    # sources only to explain a field or report an error (most of the file, least used).
+    data["sources"] = json.dumps(sources, ensure_ascii=False, separators=(",", ":"))
     return data
 
 
 # The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
 # it is one hash over the file, not a re-encoding of every call.
 _ZEROED = "sha256:" + "0" * 64
-_INTEGRITY = re.compile(r'"integrity": "sha256:([0-9a-f]{64})"')
+_INTEGRITY = re.compile(rb'"integrity": "sha256:([0-9a-f]{64})"')
+_ZEROED_FIELD = f'"integrity": "{_ZEROED}"'.encode()
 
 
 def artifact_text(compilation: Compilation, version: str) -> str:
-    """The artifact as written to disk: JSON with a checksum of its own bytes."""
-    text = json.dumps(build_artifact(compilation, version), indent=2, ensure_ascii=False) + "\n"
+    """The artifact as written to disk: JSON with a checksum of its own bytes.
+
+    One call per line, compact: a service start decodes the whole file. The per-field
+    sources are most of it: each call's ``sources`` is the JSON text of a list of
+    ``[origin, line, column, *path]`` (``origin`` indexes the ``origins`` table of
+    ``[file, layer, overlay]``), decoded only when an origin is asked for.
+    """
+    origin_ids: dict[tuple[str, int, bool], int] = {}
+    calls = [_call_json(call, origin_ids) for call in compilation.calls]
+    head = build_header(compilation, version)
+    head["origins"] = _ORIGINS
+    head["calls"] = _CALLS
+    text = json.dumps(head, indent=2, ensure_ascii=False) + "\n"
+    text = text.replace(json.dumps(_ORIGINS), _block([list(o) for o in origin_ids]), 1)
+    text = text.replace(json.dumps(_CALLS), _block(calls), 1)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
 
 
-def _verify(text: str) -> bool:
-    match = _INTEGRITY.search(text)  # the first occurrence: it is written before the calls
+def _block(items: list[Any]) -> str:
+    lines = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]
+    return "[\n" + ",\n".join(f"    {line}" for line in lines) + "\n  ]" if lines else "[]"
+
+
+# Placeholders for the two long lists, written one item per line: they cannot occur in the
+# header's own JSON (NUL is escaped there and no path holds one).
+_ORIGINS = "\u0000origins\u0000"
+_CALLS = "\u0000calls\u0000"
+
+
+def _verify(raw: bytes) -> bool:
+    match = _INTEGRITY.search(raw)  # the first occurrence: it is written before the calls
     if match is None:
         return False
-    zeroed = text[: match.start()] + f'"integrity": "{_ZEROED}"' + text[match.end() :]
-    return hashlib.sha256(zeroed.encode("utf-8")).hexdigest() == match.group(1)
+    digest = hashlib.sha256(raw[: match.start()])
+    digest.update(_ZEROED_FIELD)
+    digest.update(memoryview(raw)[match.end() :])
+    return digest.hexdigest() == match.group(1).decode("ascii")
 
 
 class _Origins(Mapping[JsonPath, Origin]):
     """A call's origins, built on first use: a service never reads them unless it explains
     a field or reports an error, and an artifact holds one per field."""
 
-    def __init__(self, sources: Any, layers: list[str]) -> None:
-        self._sources, self._layers = sources, layers
+    def __init__(self, artifact: str, sources: str, origins: list[Any], layers: list[str]) -> None:
+        self._artifact, self._sources, self._origins, self._layers = (
+            artifact,
+            sources,
+            origins,
+            layers,
+        )
         self._built: dict[JsonPath, Origin] | None = None
 
     def _table(self) -> dict[JsonPath, Origin]:
         if self._built is None:
             layers = self._layers
-            self._built = {
-                tuple(o["path"]): Origin(
-                    Place(o["file"], o["line"], o["column"]),
-                    o["layer"],
-                    layers[o["layer"]] if o["layer"] < len(layers) else "",
-                    o["overlay"],
-                )
-                for o in self._sources.values()
-            }
+            built = {}
+            try:
+                table = [
+                    (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
+                    for file, layer, overlay in self._origins
+                ]
+                for where, line, column, *path in json.loads(self._sources):
+                    file, layer, root, overlay = table[where]
+                    built[tuple(path)] = Origin(Place(file, line, column), layer, root, overlay)
+            except (ValueError, TypeError, IndexError) as exc:
+                message = f"malformed sources in the artifact ({exc}); compile it again"
+                raise InputError(
+                    [Diagnostic(Severity.ERROR, "artifact-invalid", message, file=self._artifact)]
+                ) from None
+            self._built = built
         return self._built
 
     def __getitem__(self, path: JsonPath) -> Origin:
@@ -98,8 +135,7 @@ class _Origins(Mapping[JsonPath, Origin]):
         return len(self._table())
 
 
-def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
-    calls = [_call_json(call) for call in compilation.calls]
+def build_header(compilation: Compilation, version: str) -> dict[str, Any]:
     digest = hashlib.sha256()
     for path, sha in compilation.hashes:
         digest.update(f"{path}\0{sha}\n".encode())
@@ -113,7 +149,6 @@ def build_artifact(compilation: Compilation, version: str) -> dict[str, Any]:
             "files": [{"path": p, "sha256": s} for p, s in compilation.hashes],
             "sha256": digest.hexdigest(),
         },
-        "calls": calls,
     }
 
 
@@ -124,21 +159,25 @@ def read_artifact(path: str) -> tuple[Call, ...]:
         return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        data = json.loads(text)
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        data = json.loads(raw)  # UTF-8 (json.loads also takes UTF-16/32 bytes: refused below)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise bad(f"cannot read the artifact: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
     if data.get("version") != VERSION:
-        raise bad(f"artifact version {data.get('version')!r} is not supported (expected {VERSION})")
-    if not _verify(text):
+        raise bad(
+            f"artifact version {data.get('version')!r} is not supported (expected {VERSION}); "
+            "compile it again with this flue-decl"
+        )
+    if not _verify(raw):
         raise bad(
             "integrity check failed: the file does not match its checksum "
             "(truncated or edited by hand?); compile it again"
         )
     layers = data.get("inputs", {}).get("layers", [])
+    origins = data.get("origins", [])
     calls = []
     try:
         for raw in data["calls"]:
@@ -151,8 +190,10 @@ def read_artifact(path: str) -> tuple[Call, ...]:
             else:
                 target = raw["id"]
                 payload = raw["registration" if op == "registerProvider" else "settings"]
-            origins = _Origins(raw.get("sources", {}), layers)
-            calls.append(Call(op, target, payload, origins))
+            sources = raw["sources"]
+            if not isinstance(sources, str):
+                raise bad(f"malformed call in the artifact (sources of {target!r})")
+            calls.append(Call(op, target, payload, _Origins(path, sources, origins, layers)))
     except (KeyError, TypeError, IndexError) as exc:
         raise bad(f"malformed call in the artifact ({exc})") from None
     return tuple(calls)
@@ -172,4 +213,7 @@ def load_artifact(
     """
     environ = dict(os.environ) if env is None else dict(env)
     rendered = render_or_raise(read_artifact(os.fspath(path)), environ)
-    return build_registry(rendered, env=environ, bindings=bindings, import_handlers=import_handlers)
+    # The calls were decoded for this registry alone: their payloads are handed over.
+    return build_registry(
+        rendered, env=environ, bindings=bindings, import_handlers=import_handlers, owned=True
+    )

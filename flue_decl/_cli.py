@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from ._artifact import artifact_problems, artifact_text
+from ._build import build_registry, render_or_raise
 from ._catalog import builtin_catalog
 from ._compile import Call, render_calls
 from ._diff import RENDERERS, diff_paths
@@ -22,7 +23,7 @@ from ._discover import DEFAULT_PATHS
 from ._errors import ConfigError, Diagnostic, InputError, ResolveError, Severity
 from ._explain import explain
 from ._parse import MAX_FILE_BYTES
-from ._pipeline import Compilation, build_registry, compile_paths, render_or_raise
+from ._pipeline import Compilation, compile_paths
 from ._registry import AUTHENTICATED, Registry
 from ._render import is_template, render
 from ._reporters import REPORTERS, TextReporter, resolve_format

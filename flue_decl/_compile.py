@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import Diagnostic, JsonPath, Place
-from ._layer import Entity
 from ._lints import credential_paths
 from ._registry import Origin
-from ._render import get_path, is_template, render, template_paths
+from ._render import Rendered, get_path, is_template, render, template_paths
 from ._secrets import mask_payload
 from ._semantic import insecure_transport, transport_diagnostic, transport_owners, url_problem
+
+if TYPE_CHECKING:
+    from ._layer import Entity
 
 OPS = {
     "ApiProvider": "registerApiProvider",
@@ -84,8 +86,11 @@ def env_names(source: str) -> list[str]:
     return [a or b for a, b in _ENV_REF.findall(source)]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_control(value: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+    return _CONTROL.search(value) is not None
 
 
 def render_calls(
@@ -95,15 +100,18 @@ def render_calls(
     rendered: list[Call] = []
     diagnostics: list[Diagnostic] = []
     templated: set[tuple[str, str, JsonPath]] = set()
+    results: dict[str, Rendered] = {}  # one environment: the same template, the same result
     for call in calls:
-        payload = _copy(call.payload)
+        payload = call.payload  # copied along the path of each rendered value only
         kind = call.kind
         for path in list(template_paths(kind, payload)):
             source = get_path(payload, path)
             if not is_template(source):
                 continue
             templated.add((call.op, call.target, path))
-            result = render(source, env)
+            result = results.get(source)
+            if result is None:
+                result = results[source] = render(source, env)
             if result.missing or result.problem is not None:
                 place = _place(call, path)
             if result.missing:
@@ -131,7 +139,7 @@ def render_calls(
                 )
                 continue
             assert result.value is not None
-            _set_path(payload, path, result.value)
+            payload = _with_value(payload, path, result.value)
             diagnostics.extend(_check_rendered(path, source, result.value, call))
         rendered.append(Call(call.op, call.target, payload, call.origins))
     diagnostics.extend(_rendered_transport(rendered, templated))
@@ -213,18 +221,13 @@ def _rendered_transport(
     return out
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
-
-
-def _set_path(data: Any, path: JsonPath, value: str) -> None:
-    for part in path[:-1]:
-        data = data[part]
-    data[path[-1]] = value
+def _with_value(data: Any, path: JsonPath, value: str) -> Any:
+    """``data`` with ``value`` at ``path``: the containers along the path are new, the rest
+    is shared (calls are never mutated, and rendering touches a few fields of each)."""
+    head = path[0]
+    out: Any = dict(data) if isinstance(data, Mapping) else list(data)
+    out[head] = value if len(path) == 1 else _with_value(data[head], path[1:], value)
+    return out
 
 
 def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:

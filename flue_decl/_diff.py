@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._artifact import read_artifact
+from ._build import build_registry
 from ._compile import Call
 from ._errors import InputError, ValidationError
-from ._pipeline import build_registry, compile_paths
+from ._pipeline import compile_paths
 from ._registry import Registry
 from ._render import is_template
 from ._secrets import MASK, Secret, is_credential_header

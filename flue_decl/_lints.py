@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._catalog import CLOUDFLARE_AI_BINDING, Catalog
 from ._errors import Diagnostic, JsonPath, Severity, did_you_mean
-from ._layer import Entity
 from ._registry import RESPONSES_APIS
 from ._render import get_path, is_template, template_paths
 from ._secrets import is_credential_header, secret_kind
+
+if TYPE_CHECKING:
+    from ._layer import Entity
 
 W = Severity.WARNING
 

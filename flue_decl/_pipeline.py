@@ -8,21 +8,20 @@ is the strict entry point that raises a :class:`ConfigError` subclass.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import _lints, _schema, _semantic
+from ._build import build_registry, render_or_raise
 from ._catalog import Catalog, builtin_catalog
-from ._compile import Call, compile_entities, render_calls
+from ._compile import Call, compile_entities
 from ._discover import DEFAULT_PATHS, Discovery, discover
 from ._errors import (
     Diagnostic,
     InputError,
     Severity,
-    TemplateError,
     ValidationError,
 )
 from ._layer import Entity, layer
@@ -130,60 +129,6 @@ def raise_for(compilation: Compilation) -> None:
         raise InputError(compilation.errors)
     if not compilation.ok:
         raise ValidationError(compilation.errors)
-
-
-def import_handler(call: Call) -> Any:
-    """Import an ApiProvider's ``package.module:Attribute`` handler."""
-    handler = str(call.payload.get("handler", ""))
-    module_name, _, attribute = handler.partition(":")
-    origin = call.origins.get(("handler",))
-    place = origin.place if origin else None
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            obj = getattr(obj, part)
-    except Exception as exc:  # an import runs foreign code: any failure is the user's to see
-        raise ValidationError(
-            [
-                Diagnostic.at(
-                    "handler-import",
-                    f"cannot import handler `{handler}` for api `{call.target}`: "
-                    f"{type(exc).__name__}: {exc}",
-                    place,
-                    ("handler",),
-                    hint="install the package that provides it, or fix the import path",
-                )
-            ]
-        ) from None
-    return obj
-
-
-def build_registry(
-    calls: Sequence[Call],
-    *,
-    env: Mapping[str, str] | None = None,
-    bindings: Mapping[str, Any] | None = None,
-    import_handlers: bool = True,
-    catalog: Catalog | None = None,
-) -> Registry:
-    """Apply already-rendered calls, in order, to a new Registry."""
-    registry = Registry(env=env, catalog=catalog, bindings=bindings)
-    for call in calls:
-        if call.op == "registerApiProvider":
-            handler = import_handler(call) if import_handlers else call.payload.get("handler")
-            registry.register_api_provider(call.target, handler)
-        elif call.op == "registerProvider":
-            registry.register_provider(call.target, call.payload, origins=call.origins)
-        else:
-            registry.configure_provider(call.target, call.payload, origins=call.origins)
-    return registry
-
-
-def render_or_raise(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[Call, ...]:
-    rendered, problems = render_calls(calls, env)
-    if problems:
-        raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
-    return rendered
 
 
 def load_registry(

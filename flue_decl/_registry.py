@@ -137,9 +137,10 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
-def _protect(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Copy a registration or settings dict, wrapping its secrets."""
-    out: dict[str, Any] = _json_copy(payload)
+def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets. ``copy=False`` is for
+    data nobody else holds (decoded from an artifact just now): only the top is copied."""
+    out: dict[str, Any] = _json_copy(payload) if copy else dict(payload)
     if isinstance(out.get("apiKey"), str):
         out["apiKey"] = Secret(out["apiKey"])
     headers = out.get("headers")
@@ -208,6 +209,16 @@ class Registry:
         self._resolved.clear()
         self._settings[provider_id] = _protect(settings)
         self._origins[("configureProvider", provider_id)] = {} if origins is None else origins
+
+    def _adopt(
+        self, op: str, target: str, payload: Mapping[str, Any], origins: Mapping[Any, Origin]
+    ) -> None:
+        """A register/configure call whose payload nobody else holds (freshly decoded and
+        rendered): taken over without the defensive deep copy of the public methods."""
+        self._resolved.clear()
+        table = self._providers if op == "registerProvider" else self._settings
+        table[target] = _protect(payload, copy=False)
+        self._origins[(op, target)] = origins
 
     def register_api_provider(self, api: str, handler: Any = None) -> None:
         """``registerApiProvider``: last write wins."""

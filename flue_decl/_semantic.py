@@ -8,14 +8,17 @@ transport checks run again on rendered values at load time, so a templated
 from __future__ import annotations
 
 import ipaddress
+import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from ._errors import Diagnostic, JsonPath, Place, did_you_mean
-from ._layer import Entity
 from ._render import check_syntax, is_template, template_paths
+
+if TYPE_CHECKING:
+    from ._layer import Entity
 
 Side = Literal["reg", "conf"]
 
@@ -30,6 +33,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+
+
 def url_problem(value: str) -> str | None:
     """Why ``value`` is not a usable base URL, or None."""
     try:
@@ -41,7 +47,7 @@ def url_problem(value: str) -> str | None:
         return "a base URL starts with https:// (or http:// for a local server)"
     if not parts.hostname:
         return "the URL has no host"
-    if any(c.isspace() or ord(c) < 32 for c in value):
+    if _SPACE_OR_CONTROL.search(value):
         return "the URL contains whitespace or control characters"
     return None
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from ._build import build_registry, render_or_raise
 from ._discover import DEFAULT_PATHS, discover
 from ._errors import ConfigError, Diagnostic
-from ._pipeline import build_registry, compile_paths, raise_for, render_or_raise
+from ._pipeline import compile_paths, raise_for
 from ._registry import Registry
 
 Fingerprint = tuple[tuple[int, str, str], ...]  # (layer, path, sha256) of every input file

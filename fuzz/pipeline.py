@@ -7,8 +7,8 @@ import os
 import tempfile
 
 from flue_decl import ConfigError, compile_paths
+from flue_decl._build import build_registry
 from flue_decl._compile import render_calls
-from flue_decl._pipeline import build_registry
 
 ENV = {"A": "x", "URL": "https://u.example", "KEY": "k\nv", "EMPTY": ""}
 SPECS = ("x/m", "ollama/llama3.1:8b", "openai/gpt-4o", "anthropic/", "nope", "cf/@cf/x")

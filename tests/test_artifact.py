@@ -44,7 +44,7 @@ def test_service_start_from_an_artifact_imports_no_schema_machinery(artifact: Pa
         "import sys, flue_decl\n"
         f"r = flue_decl.load_artifact({str(artifact)!r}, env={ENV!r}, import_handlers=False)\n"
         "print(r.resolve_model('ollama/llama3.1:8b').context_window)\n"
-        "heavy = ('jsonschema', 'referencing', 'httpx', 'jinja2')\n"
+        "heavy = ('jsonschema', 'referencing', 'httpx', 'jinja2', 'yaml')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(
@@ -109,7 +109,7 @@ def test_a_damaged_artifact_is_refused(artifact: Path, damage: str) -> None:
         data["calls"][1]["registration"]["baseUrl"] = "https://evil.example"
         text = json.dumps(data)
     elif damage == "version":
-        data["version"] = 2
+        data["version"] = 1  # the format before compact sources
         text = json.dumps(data)
     elif damage == "format":
         data["format"] = "something-else"
@@ -121,6 +121,39 @@ def test_a_damaged_artifact_is_refused(artifact: Path, damage: str) -> None:
     artifact.write_text(text)
     with pytest.raises(InputError) as info:
         load_artifact(artifact, env=ENV)
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+    assert info.value.diagnostics[0].file == str(artifact)
+
+
+def _resign(text: str) -> str:
+    """The artifact with its checksum recomputed, as a careful forger would."""
+    import hashlib
+    import re
+
+    zeroed = re.sub(
+        r'"integrity": "sha256:[0-9a-f]{64}"',
+        '"integrity": "sha256:' + "0" * 64 + '"',
+        text,
+        count=1,
+    )
+    digest = hashlib.sha256(zeroed.encode()).hexdigest()
+    return zeroed.replace("sha256:" + "0" * 64, f"sha256:{digest}", 1)
+
+
+@pytest.mark.parametrize("sources", ['"[[99, 1, 1]]"', '"[[0, 1"', "[[0, 1, 1]]"])
+def test_malformed_sources_are_refused_cleanly(artifact: Path, sources: str) -> None:
+    # Sources are decoded on first use: the error must still be artifact-invalid, even
+    # when it surfaces while a missing variable is being reported.
+    lines = artifact.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if '"id":"openrouter-team"' in line)
+    call = json.loads(lines[index].rstrip().rstrip(","))
+    call["sources"] = json.loads(sources)
+    lines[index] = (
+        "    " + json.dumps(call) + ("," if lines[index].rstrip().endswith(",") else "") + "\n"
+    )
+    artifact.write_text(_resign("".join(lines)))
+    with pytest.raises(InputError) as info:
+        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a", "ACME_API_KEY": "b"})
     assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
     assert info.value.diagnostics[0].file == str(artifact)
 

@@ -98,12 +98,19 @@ def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
     text = out.read_text()
     assert CANARY not in text
     artifact = json.loads(text)
-    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 1)
+    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 2)
     ops = [(c["op"], c.get("id") or c.get("api")) for c in artifact["calls"]]
     assert ops[0] == ("registerApiProvider", "acme-rpc")
     ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
     assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('') }}"
-    assert ollama["sources"]["$.models['llama3.1:8b'].contextWindow"]["line"] == 18
+    # sources: JSON text of [origin, line, column, *path]; origins: [file, layer, overlay]
+    where, line, column = next(
+        s[:3]
+        for s in json.loads(ollama["sources"])
+        if s[3:] == ["models", "llama3.1:8b", "contextWindow"]
+    )
+    assert (line, column) == (18, 34)
+    assert artifact["origins"][where] == ["providers.d/10-ollama.yaml", 0, False]
     # deterministic: same input, same bytes
     again = tmp_path / "again.json"
     run_cli("compile", "-o", str(again))

@@ -1,7 +1,8 @@
 // The reference runtime's resolveModel per call, on the same registry calls as flue-decl.
 // Run as `node --input-type=module -e "$(cat bench/resolve.mjs)" INPUT.json` with the
 // conformance install (tests/conformance/node) as the working directory.
-// INPUT.json: {"calls": [...], "specs": [...], "iterations": N}; stdout: {"ns_per_call": x}
+// INPUT.json: {"calls": [...], "specs": [...], "iterations": N, "rounds": R}
+// stdout: {"ns_per_call": median over R rounds}. Same loop shape as bench/run.py's.
 import { readFileSync } from 'node:fs';
 
 const input = JSON.parse(readFileSync(process.argv[1], 'utf8'));
@@ -12,9 +13,18 @@ for (const call of input.calls) {
   else if (call.op === 'configureProvider') configureProvider(call.id, call.settings);
 }
 const specs = input.specs;
-let sink = 0;
-for (let i = 0; i < 20000; i++) sink += resolveModel(specs[i % specs.length]).maxTokens;
-const start = process.hrtime.bigint();
-for (let i = 0; i < input.iterations; i++) sink += resolveModel(specs[i % specs.length]).maxTokens;
-const ns = Number(process.hrtime.bigint() - start) / input.iterations;
-process.stdout.write(JSON.stringify({ ns_per_call: ns, sink }) + '\n');
+const seq = Array.from({ length: input.iterations }, (_, i) => specs[i % specs.length]);
+function rounds(seq, count) {
+  // In a function, like bench/run.py's loop; the sink keeps every call observable.
+  let sink = 0;
+  for (const s of seq) sink += resolveModel(s).maxTokens;
+  const runs = [];
+  for (let r = 0; r < count; r++) {
+    const start = process.hrtime.bigint();
+    for (const s of seq) sink += resolveModel(s).maxTokens;
+    runs.push(Number(process.hrtime.bigint() - start) / seq.length);
+  }
+  runs.sort((a, b) => a - b);
+  return { ns_per_call: runs[Math.floor(runs.length / 2)], sink };
+}
+process.stdout.write(JSON.stringify(rounds(seq, input.rounds)) + '\n');

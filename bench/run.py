@@ -64,15 +64,25 @@ def flue(args: Sequence[str]) -> list[str]:
     return [PY, "-c", PEAK.format(argv=["flue-decl", *args])]
 
 
+ROUNDS = 5  # resolve timings: median of this many rounds over the whole sequence
+
+
 def resolve_ours(artifact: Path, specs: list[str], iterations: int) -> float:
+    # The same loop shape as bench/resolve.mjs: a prepared sequence, one call per item.
     code = (
-        "import time, flue_decl\n"
+        "import statistics, time, flue_decl\n"
         f"r = flue_decl.load_artifact({str(artifact)!r}, env={{}}, import_handlers=False)\n"
         f"specs = {specs!r}\n"
-        "for i in range(20000): r.resolve_model(specs[i % len(specs)])\n"
-        "t = time.perf_counter()\n"
-        f"for i in range({iterations}): r.resolve_model(specs[i % len(specs)])\n"
-        f"print((time.perf_counter() - t) / {iterations} * 1e9)\n"
+        f"seq = [specs[i % len(specs)] for i in range({iterations})]\n"
+        "def rounds(resolve, seq):\n"  # in a function, as service code runs: local names
+        "    for s in seq: resolve(s)\n"
+        "    runs = []\n"
+        f"    for _ in range({ROUNDS}):\n"
+        "        t = time.perf_counter()\n"
+        "        for s in seq: resolve(s)\n"
+        "        runs.append((time.perf_counter() - t) / len(seq) * 1e9)\n"
+        "    return statistics.median(runs)\n"
+        "print(rounds(r.resolve_model, seq))\n"
     )
     out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
@@ -84,7 +94,9 @@ def resolve_reference(artifact: Path, specs: list[str], iterations: int) -> floa
     data = json.loads(artifact.read_text())
     calls = [{k: v for k, v in c.items() if k != "sources"} for c in data["calls"]]
     payload = artifact.with_suffix(".resolve.json")
-    payload.write_text(json.dumps({"calls": calls, "specs": specs, "iterations": iterations}))
+    payload.write_text(
+        json.dumps({"calls": calls, "specs": specs, "iterations": iterations, "rounds": ROUNDS})
+    )
     script = (ROOT / "bench" / "resolve.mjs").read_text()
     out = subprocess.run(
         ["node", "--input-type=module", "-e", script, str(payload)],

@@ -10,7 +10,7 @@ compares every answer. JavaScript's ``undefined`` is Python's missing key or
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -152,6 +152,20 @@ def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]
     return out
 
 
+class _Resolved(dict[str, "Model"]):
+    """Resolved models by specifier, resolving on a miss (errors are not remembered)."""
+
+    __slots__ = ("_resolve",)
+
+    def __init__(self, resolve: Callable[[str], Model]) -> None:
+        super().__init__()
+        self._resolve = resolve
+
+    def __missing__(self, spec: str) -> Model:
+        model = self[spec] = self._resolve(spec)
+        return model
+
+
 class Registry:
     """Registered providers, provider settings and API protocols, resolved like Flue does.
 
@@ -176,7 +190,12 @@ class Registry:
         self._origins: dict[tuple[str, str], Mapping[tuple[str | int, ...], Origin]] = {}
         # Models are immutable and resolution depends only on the calls so far: each
         # specifier is resolved once until the next register/configure call.
-        self._resolved: dict[str, Model] = {}
+        self._resolved = _Resolved(self._resolve)
+        if type(self).resolve_model is Registry.resolve_model:
+            # A hit is then one C-level dict lookup, no Python frame (~25 ns instead of
+            # ~45 ns): services resolve on every request. A subclass that overrides
+            # resolve_model keeps its override.
+            self.resolve_model = self._resolved.__getitem__  # type: ignore[method-assign,assignment]
 
     def __repr__(self) -> str:
         return (
@@ -256,12 +275,7 @@ class Registry:
 
     def resolve_model(self, spec: str) -> Model:
         """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does."""
-        cached = self._resolved.get(spec)
-        if cached is not None:
-            return cached
-        model = self._resolve(spec)
-        self._resolved[spec] = model
-        return model
+        return self._resolved[spec]
 
     def _resolve(self, spec: str) -> Model:
         slash = spec.find("/")

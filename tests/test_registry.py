@@ -176,3 +176,23 @@ def test_resolution_is_memoised_until_the_next_registry_call() -> None:
         registry.resolve_model("p/")
     with pytest.raises(ResolveError):  # errors are not cached as results
         registry.resolve_model("p/")
+
+
+def test_a_subclass_override_of_resolve_model_is_kept() -> None:
+    # The base class answers resolve_model from its memo directly; an override must win.
+    class Audited(Registry):
+        def __init__(self) -> None:
+            super().__init__(env={})
+            self.seen: list[str] = []
+
+        def resolve_model(self, spec: str) -> Model:
+            self.seen.append(spec)
+            return super().resolve_model(spec)
+
+    registry = Audited()
+    registry.register_provider("p", {"api": "openai-completions", "baseUrl": "https://a"})
+    assert registry.resolve_model("p/m").base_url == "https://a"
+    assert registry.resolve_model("p/m").base_url == "https://a"
+    assert registry.seen == ["p/m", "p/m"]
+    with pytest.raises(ResolveError):
+        registry.resolve_model("nope")

@@ -70,16 +70,34 @@ class _Builder:
         self.kind, self.key, self.order = kind, key, order
         self.documents = [doc]
         # The base is taken as written: a null in it is the schema's to report;
-        # only in an overlay does null mean "remove".
-        self.data: dict[str, Any] = _strip(doc.data)
-        self.places: dict[JsonPath, Place] = dict(doc.places)
-        self.key_places: dict[JsonPath, Place] = dict(doc.key_places)
-        self.typed: dict[JsonPath, tuple[str, str]] = dict(doc.typed_scalars)
-        self.setters: dict[JsonPath, int] = dict.fromkeys(doc.places, 0)
+        # only in an overlay does null mean "remove". Most entities are one document:
+        # its tables are shared, read-only, and copied only when an overlay arrives.
+        self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
+        self.places: Mapping[JsonPath, Place] = doc.places
+        self.key_places: Mapping[JsonPath, Place] = doc.key_places
+        self.typed: Mapping[JsonPath, tuple[str, str]] = doc.typed_scalars
+        self.setters: dict[JsonPath, int] = {}  # empty: everything from documents[0]
         self.removed: dict[JsonPath, Place] = {}
         self.broken: set[JsonPath] = set(doc.broken)
+        self.shared = True
+
+    def _own(
+        self,
+    ) -> tuple[dict[JsonPath, Place], dict[JsonPath, Place], dict[JsonPath, tuple[str, str]]]:
+        if self.shared:
+            base = self.documents[0]
+            self.data = _strip(base.data)
+            self.places, self.key_places = dict(base.places), dict(base.key_places)
+            self.typed = dict(base.typed_scalars)
+            self.setters = dict.fromkeys(base.places, 0)
+            self.shared = False
+        assert isinstance(self.places, dict)
+        assert isinstance(self.key_places, dict)
+        assert isinstance(self.typed, dict)
+        return self.places, self.key_places, self.typed
 
     def overlay(self, doc: Document) -> None:
+        self._own()
         self.documents.append(doc)
         self.broken |= doc.broken
         source = {k: v for k, v in doc.data.items() if k != "overlay"}
@@ -111,9 +129,10 @@ class _Builder:
                 self._take(child, doc, who, subtree=True)
 
     def _take(self, path: JsonPath, doc: Document, who: int, *, subtree: bool) -> None:
-        _copy_at(self.places, doc.places, path, subtree)
-        _copy_at(self.key_places, doc.key_places, path, subtree)
-        _copy_at(self.typed, doc.typed_scalars, path, subtree)
+        places, key_places, typed = self._own()
+        _copy_at(places, doc.places, path, subtree)
+        _copy_at(key_places, doc.key_places, path, subtree)
+        _copy_at(typed, doc.typed_scalars, path, subtree)
         if subtree:
             n = len(path)
             self.setters.update((p, who) for p in doc.places if p[:n] == path)
@@ -121,7 +140,7 @@ class _Builder:
             self.setters[path] = who
 
     def _forget(self, path: JsonPath) -> None:
-        for table in (self.places, self.key_places, self.typed, self.setters):
+        for table in (*self._own(), self.setters):
             _drop_at(table, path)
 
     def build(self) -> Entity:

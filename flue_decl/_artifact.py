@@ -32,16 +32,12 @@ def artifact_problems(compilation: Compilation) -> list[Diagnostic]:
     return literal_secrets(compilation.calls)
 
 
-def _call_json(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> dict[str, Any]:
-    data = call.to_replay(show_secrets=True)  # safe: literal secrets were refused before
-    sources = []
+def _sources(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[list[Any]]:
+    out = []
     for path, o in sorted(call.origins.items(), key=lambda kv: [str(p) for p in kv[0]]):
         where = origin_ids.setdefault((o.place.file or "", o.layer, o.overlay), len(origin_ids))
-        sources.append([where, o.place.line, o.place.column, *path])
-    # JSON text inside the JSON: decoding a string is a scan, and a service reads its
-    # sources only to explain a field or report an error (most of the file, least used).
-    data["sources"] = json.dumps(sources, ensure_ascii=False, separators=(",", ":"))
-    return data
+        out.append([where, o.place.line, o.place.column, *path])
+    return out
 
 
 # The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
@@ -49,24 +45,31 @@ def _call_json(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> dict
 _ZEROED = "sha256:" + "0" * 64
 _INTEGRITY = re.compile(rb'"integrity": "sha256:([0-9a-f]{64})"')
 _ZEROED_FIELD = f'"integrity": "{_ZEROED}"'.encode()
+# The last member, on a line of its own: a service start decodes everything before it and
+# leaves the sources (most of the file, read only to explain a field or report an error)
+# for the first time an origin is asked for.
+_SOURCES = b'\n  "sources": '
 
 
 def artifact_text(compilation: Compilation, version: str) -> str:
     """The artifact as written to disk: JSON with a checksum of its own bytes.
 
-    One call per line, compact: a service start decodes the whole file. The per-field
-    sources are most of it: each call's ``sources`` is the JSON text of a list of
-    ``[origin, line, column, *path]`` (``origin`` indexes the ``origins`` table of
-    ``[file, layer, overlay]``), decoded only when an origin is asked for.
+    Compact, one item per line: ``calls`` in order, then ``sources``, whose n-th line holds
+    the n-th call's fields as ``[origin, line, column, *path]``, ``origin`` indexing the
+    ``origins`` table of ``[file, layer, overlay]``.
     """
     origin_ids: dict[tuple[str, int, bool], int] = {}
-    calls = [_call_json(call, origin_ids) for call in compilation.calls]
+    # show_secrets is safe: literal secrets were refused before an artifact is written.
+    calls = [call.to_replay(show_secrets=True) for call in compilation.calls]
+    sources = [_sources(call, origin_ids) for call in compilation.calls]
     head = build_header(compilation, version)
     head["origins"] = _ORIGINS
     head["calls"] = _CALLS
+    head["sources"] = _SOURCES_SLOT
     text = json.dumps(head, indent=2, ensure_ascii=False) + "\n"
     text = text.replace(json.dumps(_ORIGINS), _block([list(o) for o in origin_ids]), 1)
     text = text.replace(json.dumps(_CALLS), _block(calls), 1)
+    text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
 
@@ -76,10 +79,11 @@ def _block(items: list[Any]) -> str:
     return "[\n" + ",\n".join(f"    {line}" for line in lines) + "\n  ]" if lines else "[]"
 
 
-# Placeholders for the two long lists, written one item per line: they cannot occur in the
+# Placeholders for the long lists, written one item per line: they cannot occur in the
 # header's own JSON (NUL is escaped there and no path holds one).
 _ORIGINS = "\u0000origins\u0000"
 _CALLS = "\u0000calls\u0000"
+_SOURCES_SLOT = "\u0000sources\u0000"
 
 
 def _verify(raw: bytes) -> bool:
@@ -92,17 +96,40 @@ def _verify(raw: bytes) -> bool:
     return digest.hexdigest() == match.group(1).decode("ascii")
 
 
+class _Sources:
+    """The artifact's ``sources`` member, decoded once, on first use."""
+
+    def __init__(self, artifact: str, text: bytes, count: int) -> None:
+        self.artifact, self._text, self._count = artifact, text, count
+        self._decoded: list[Any] | None = None
+
+    def bad(self, why: str) -> InputError:
+        message = f"malformed sources in the artifact ({why}); compile it again"
+        return InputError(
+            [Diagnostic(Severity.ERROR, "artifact-invalid", message, file=self.artifact)]
+        )
+
+    def of(self, index: int) -> list[Any]:
+        if self._decoded is None:
+            try:
+                decoded = json.loads(self._text)
+            except ValueError as exc:
+                raise self.bad(str(exc)) from None
+            if not isinstance(decoded, list) or len(decoded) != self._count:
+                raise self.bad("one list of fields per call expected")
+            self._decoded, self._text = decoded, b""
+        entries: list[Any] = self._decoded[index]
+        return entries
+
+
 class _Origins(Mapping[JsonPath, Origin]):
     """A call's origins, built on first use: a service never reads them unless it explains
     a field or reports an error, and an artifact holds one per field."""
 
-    def __init__(self, artifact: str, sources: str, origins: list[Any], layers: list[str]) -> None:
-        self._artifact, self._sources, self._origins, self._layers = (
-            artifact,
-            sources,
-            origins,
-            layers,
-        )
+    def __init__(
+        self, sources: _Sources, index: int, origins: list[Any], layers: list[str]
+    ) -> None:
+        self._sources, self._index, self._origins, self._layers = sources, index, origins, layers
         self._built: dict[JsonPath, Origin] | None = None
 
     def _table(self) -> dict[JsonPath, Origin]:
@@ -114,14 +141,11 @@ class _Origins(Mapping[JsonPath, Origin]):
                     (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
                     for file, layer, overlay in self._origins
                 ]
-                for where, line, column, *path in json.loads(self._sources):
+                for where, line, column, *path in self._sources.of(self._index):
                     file, layer, root, overlay = table[where]
                     built[tuple(path)] = Origin(Place(file, line, column), layer, root, overlay)
             except (ValueError, TypeError, IndexError) as exc:
-                message = f"malformed sources in the artifact ({exc}); compile it again"
-                raise InputError(
-                    [Diagnostic(Severity.ERROR, "artifact-invalid", message, file=self._artifact)]
-                ) from None
+                raise self._sources.bad(str(exc)) from None
             self._built = built
         return self._built
 
@@ -161,8 +185,15 @@ def read_artifact(path: str) -> tuple[Call, ...]:
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
-        data = json.loads(raw)  # UTF-8 (json.loads also takes UTF-16/32 bytes: refused below)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise bad(f"cannot read the artifact: {exc}") from None
+    # Everything but the trailing sources member is decoded now; the checksum (verified
+    # before anything is used) guarantees the layout this split relies on.
+    split = raw.rfind(_SOURCES)
+    head, tail = (raw[:split], raw[split + len(_SOURCES) :]) if split != -1 else (raw, b"")
+    try:
+        data = json.loads(head.rstrip().removesuffix(b",") + b"\n}" if split != -1 else head)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
         raise bad(f"cannot read the artifact: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
@@ -176,24 +207,25 @@ def read_artifact(path: str) -> tuple[Call, ...]:
             "integrity check failed: the file does not match its checksum "
             "(truncated or edited by hand?); compile it again"
         )
+    if split == -1:
+        raise bad("malformed artifact (no `sources` member at the end)")
     layers = data.get("inputs", {}).get("layers", [])
     origins = data.get("origins", [])
     calls = []
     try:
-        for raw in data["calls"]:
-            op = raw["op"]
+        raw_calls = data["calls"]
+        sources = _Sources(path, tail.rstrip().removesuffix(b"}"), len(raw_calls))
+        for index, raw_call in enumerate(raw_calls):
+            op = raw_call["op"]
             if op not in OPS.values():
                 raise bad(f"unknown call {op!r}")
             if op == "registerApiProvider":
-                target = raw["api"]
-                payload = {k: v for k, v in raw.items() if k not in ("op", "api", "sources")}
+                target = raw_call["api"]
+                payload = {k: v for k, v in raw_call.items() if k not in ("op", "api")}
             else:
-                target = raw["id"]
-                payload = raw["registration" if op == "registerProvider" else "settings"]
-            sources = raw["sources"]
-            if not isinstance(sources, str):
-                raise bad(f"malformed call in the artifact (sources of {target!r})")
-            calls.append(Call(op, target, payload, _Origins(path, sources, origins, layers)))
+                target = raw_call["id"]
+                payload = raw_call["registration" if op == "registerProvider" else "settings"]
+            calls.append(Call(op, target, payload, _Origins(sources, index, origins, layers)))
     except (KeyError, TypeError, IndexError) as exc:
         raise bad(f"malformed call in the artifact ({exc})") from None
     return tuple(calls)

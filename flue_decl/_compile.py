@@ -28,6 +28,7 @@ OPS = {
     "Provider": "registerProvider",
     "ProviderConfiguration": "configureProvider",
 }
+_KINDS = {op: kind for kind, op in OPS.items()}
 _RANK = {kind: rank for rank, kind in enumerate(OPS)}
 _PAYLOAD_KEY = {"registerProvider": "registration", "configureProvider": "settings"}
 
@@ -41,7 +42,7 @@ class Call:
 
     @property
     def kind(self) -> str:
-        return next(k for k, op in OPS.items() if op == self.op)
+        return _KINDS[self.op]
 
     def to_replay(self, *, show_secrets: bool = False) -> dict[str, Any]:
         """This call in ``replay.mjs``'s input shape."""
@@ -153,30 +154,30 @@ def _place(call: Call, path: JsonPath) -> Place | None:
 
 
 def _check_rendered(path: JsonPath, source: str, value: str, call: Call) -> list[Diagnostic]:
-    names = ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
-    field = (
-        "baseUrl"
-        if path == ("baseUrl",)
-        else "apiKey"
-        if path == ("apiKey",)
-        else (f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
-    )
+    def names() -> str:
+        return ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
+
     if path == ("baseUrl",):
         problem = url_problem(value)
         if problem is not None:
             return [
                 Diagnostic.at(
                     "invalid-url",
-                    f"baseUrl rendered from {names} is invalid: {problem}",
+                    f"baseUrl rendered from {names()} is invalid: {problem}",
                     _place(call, path),
                     path,
                 )
             ]
     elif _has_control(value):
+        field = (
+            "apiKey"
+            if path == ("apiKey",)
+            else (f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
+        )
         return [
             Diagnostic.at(
                 "invalid-rendered-value",
-                f"{field} rendered from {names} contains a line break or control character",
+                f"{field} rendered from {names()} contains a line break or control character",
                 _place(call, path),
                 path,
                 hint="check the variable's value (a trailing newline from a file?)",

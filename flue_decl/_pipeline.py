@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _lints, _schema, _semantic
@@ -37,9 +37,18 @@ class Compilation:
     discovery: Discovery
     documents: tuple[Document, ...]
     entities: tuple[Entity, ...]
-    calls: tuple[Call, ...]
     diagnostics: tuple[Diagnostic, ...]
     hashes: tuple[tuple[str, str], ...]  # (file, sha256) of every input read
+    valid: tuple[Entity, ...] = ()  # the entities without schema errors: the calls' source
+    _calls: list[tuple[Call, ...]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """The registry calls, in order. Built on first use: `validate` never needs them."""
+        if not self._calls:
+            roots = [layer.root for layer in self.discovery.layers]
+            self._calls.append(compile_entities(self.valid, roots))
+        return self._calls[0]
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -85,9 +94,10 @@ def compile_paths(
             valid.append(entity)
     diagnostics.extend(_semantic.check(layered.entities, catalog, valid))
     diagnostics.extend(_lints.lint(layered.entities, valid, catalog))
-    calls = compile_entities(valid, [layer_.root for layer_ in found.layers])
     ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
-    return Compilation(found, tuple(documents), layered.entities, calls, ordered, tuple(hashes))
+    return Compilation(
+        found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
+    )
 
 
 MAX_DIAGNOSTICS_PER_FILE = 100

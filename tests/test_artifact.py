@@ -140,18 +140,29 @@ def _resign(text: str) -> str:
     return zeroed.replace("sha256:" + "0" * 64, f"sha256:{digest}", 1)
 
 
-@pytest.mark.parametrize("sources", ['"[[99, 1, 1]]"', '"[[0, 1"', "[[0, 1, 1]]"])
-def test_malformed_sources_are_refused_cleanly(artifact: Path, sources: str) -> None:
+@pytest.mark.parametrize(
+    "damage", ["index out of range", "not a list", "one call short", "bad json", "no sources"]
+)
+def test_malformed_sources_are_refused_cleanly(artifact: Path, damage: str) -> None:
     # Sources are decoded on first use: the error must still be artifact-invalid, even
     # when it surfaces while a missing variable is being reported.
-    lines = artifact.read_text().splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if '"id":"openrouter-team"' in line)
-    call = json.loads(lines[index].rstrip().rstrip(","))
-    call["sources"] = json.loads(sources)
-    lines[index] = (
-        "    " + json.dumps(call) + ("," if lines[index].rstrip().endswith(",") else "") + "\n"
-    )
-    artifact.write_text(_resign("".join(lines)))
+    text = artifact.read_text()
+    head, _, tail = text.rpartition('\n  "sources": ')
+    sources = json.loads(tail.rstrip().removesuffix("}"))
+    if damage == "index out of range":
+        sources[2] = [[99, 1, 1]]
+    elif damage == "not a list":
+        sources[2] = "x"
+    elif damage == "one call short":
+        sources.pop()
+    if damage == "bad json":
+        tail = "[[[0, 1\n}\n"
+    elif damage == "no sources":
+        tail = ""
+    else:
+        tail = json.dumps(sources) + "\n}\n"
+    text = head + ('\n  "sources": ' + tail if tail else "\n}\n")
+    artifact.write_text(_resign(text))
     with pytest.raises(InputError) as info:
         load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a", "ACME_API_KEY": "b"})
     assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]

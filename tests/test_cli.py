@@ -103,10 +103,10 @@ def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
     assert ops[0] == ("registerApiProvider", "acme-rpc")
     ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
     assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('') }}"
-    # sources: JSON text of [origin, line, column, *path]; origins: [file, layer, overlay]
+    # sources: per call, [origin, line, column, *path]; origins: [file, layer, overlay]
     where, line, column = next(
         s[:3]
-        for s in json.loads(ollama["sources"])
+        for s in artifact["sources"][artifact["calls"].index(ollama)]
         if s[3:] == ["models", "llama3.1:8b", "contextWindow"]
     )
     assert (line, column) == (18, 34)

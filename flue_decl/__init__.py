@@ -7,9 +7,6 @@
 
 import typing as _typing
 
-from ._artifact import load_artifact
-from ._catalog import PI_APIS, Catalog, builtin_catalog
-from ._compile import Call
 from ._errors import (
     ConfigError,
     Diagnostic,
@@ -20,23 +17,37 @@ from ._errors import (
     TemplateError,
     ValidationError,
 )
-from ._protocol import WireProtocol
-from ._registry import Model, Origin, Registry
-from ._secrets import Secret
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from ._artifact import load_artifact
+    from ._catalog import PI_APIS, Catalog, builtin_catalog
+    from ._compile import Call
     from ._pipeline import Compilation, compile_paths, load_registry
+    from ._protocol import WireProtocol
+    from ._registry import Model, Origin, Registry
     from ._schema import bundled_schema
+    from ._secrets import Secret
     from ._watch import Snapshot, Watch, watch
 
-# The compile side (YAML, schemas, layering, watching) is imported on first use, so a
-# service that starts from a compiled artifact loads only what it runs (PEP 562).
+# Everything but the errors is imported on first use (PEP 562): a service that starts
+# from a compiled artifact loads only what it runs, and the command line's cached path
+# none of the compile machinery.
 _LAZY = {
+    "load_artifact": "_artifact",
+    "PI_APIS": "_catalog",
+    "Catalog": "_catalog",
+    "builtin_catalog": "_catalog",
+    "Call": "_compile",
     "Compilation": "_pipeline",
     "compile_paths": "_pipeline",
     "load_registry": "_pipeline",
+    "WireProtocol": "_protocol",
+    "Model": "_registry",
+    "Origin": "_registry",
+    "Registry": "_registry",
     "bundled_schema": "_schema",
+    "Secret": "_secrets",
     "Snapshot": "_watch",
     "Watch": "_watch",
     "watch": "_watch",

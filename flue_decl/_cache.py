@@ -18,7 +18,6 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ def _tool_digest() -> bytes:
         digest.update(source.read_bytes())
     for name in SCHEMA_FILES:
         digest.update((schema_dir() / f"{name}.schema.json").read_bytes())
-    digest.update(resources.files("flue_decl").joinpath("_data", "catalog.json").read_bytes())
+    digest.update((package / "_data" / "catalog.json").read_bytes())
     return digest.digest()
 
 

@@ -12,26 +12,24 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ._artifact import artifact_problems, artifact_text
-from ._build import build_registry, render_or_raise
-from ._catalog import builtin_catalog
-from ._compile import Call, render_calls
-from ._diff import RENDERERS, diff_paths
-from ._discover import DEFAULT_PATHS
+from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES
 from ._errors import ConfigError, Diagnostic, InputError, ResolveError, Severity
-from ._explain import explain
-from ._parse import MAX_FILE_BYTES
-from ._pipeline import Compilation, compile_paths
-from ._registry import AUTHENTICATED, Registry
-from ._render import is_template, render
 from ._reporters import REPORTERS, TextReporter, resolve_format
-from ._schema import bundled_schema
 from ._secrets import MASK, mask_headers
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._compile import Call
+    from ._pipeline import Compilation
+    from ._registry import Registry
+
+# The stages are imported by the commands that use them: `validate` answered from the
+# cache loads none of the YAML, schema or compile machinery.
+
 OK, PROBLEMS, USAGE, INTERNAL = 0, 1, 2, 70
+DIFF_FORMATS = ("json", "markdown", "text")  # _diff.RENDERERS, without importing it
 
 
 def _paths(values: Sequence[str] | None) -> list[str]:
@@ -59,12 +57,16 @@ def _compiled(args: argparse.Namespace) -> tuple[Compilation, int | None]:
 
 
 def _compile(args: argparse.Namespace) -> Compilation:
+    from ._pipeline import compile_paths
+
     paths = getattr(args, "paths", None) or getattr(args, "config", None)
     return compile_paths(_paths(paths), max_file_bytes=args.max_file_bytes)
 
 
 def _rendered(args: argparse.Namespace) -> tuple[tuple[Call, ...] | None, int]:
     """Compile and render against the environment; on problems report them, give the code."""
+    from ._build import render_or_raise
+
     compilation, code = _compiled(args)
     if code is not None:
         return None, code
@@ -75,6 +77,8 @@ def _rendered(args: argparse.Namespace) -> tuple[tuple[Call, ...] | None, int]:
 
 
 def _registry(args: argparse.Namespace) -> tuple[Registry | None, int]:
+    from ._build import build_registry
+
     rendered, code = _rendered(args)
     if rendered is None:
         return None, code
@@ -110,6 +114,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_check_env(args: argparse.Namespace) -> int:
+    from ._compile import render_calls
+
     compilation, code = _compiled(args)
     if code is not None:
         return code
@@ -121,6 +127,8 @@ def cmd_check_env(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    from ._artifact import artifact_problems, artifact_text
+
     compilation, code = _compiled(args)
     if code is not None:
         return code
@@ -154,6 +162,8 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
 
 def _mask_key(key: str | None, show: bool) -> str | None:
+    from ._registry import AUTHENTICATED
+
     return key if show or not key or key == AUTHENTICATED else MASK
 
 
@@ -186,6 +196,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from ._explain import explain
+
     registry, code = _registry(args)
     if registry is None:
         return code
@@ -227,6 +239,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _display_url(value: Any) -> str:
+    from ._render import is_template, render
+
     if not isinstance(value, str):
         return ""
     if is_template(value):
@@ -237,6 +251,8 @@ def _display_url(value: Any) -> str:
 
 def _list_entries(compilation: Compilation, with_catalog: bool) -> list[dict[str, Any]]:
     """One entry per provider (and per declared api), with its models' effective limits."""
+    from ._catalog import builtin_catalog
+
     entries: list[dict[str, Any]] = []
     registered = {c.target: c for c in compilation.calls if c.op == "registerProvider"}
     configured = {c.target: c for c in compilation.calls if c.op == "configureProvider"}
@@ -348,6 +364,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from ._diff import RENDERERS, diff_paths
+
     try:
         result = diff_paths(args.old, args.new)
     except ConfigError as exc:
@@ -372,6 +390,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from ._schema import bundled_schema
+
     _dump(bundled_schema(), sys.stdout)
     return OK
 
@@ -476,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("old", metavar="OLD", help="providers.d path or compiled artifact (.json)")
     p.add_argument("new", metavar="NEW", help="providers.d path or compiled artifact (.json)")
-    p.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    p.add_argument("--format", choices=DIFF_FORMATS, default="text")
 
     p = command(
         "probe",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from ._errors import Diagnostic, Severity
 
+MAX_FILE_BYTES = 1 << 20  # a providers.d file larger than this is refused, not read
+
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_PATHS: tuple[str, ...] = ("providers.d",)
 
@@ -58,16 +60,23 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
         files: list[SourceFile] = []
         if os.path.isdir(root):
             try:
-                names = os.listdir(root)
+                with os.scandir(root) as listing:
+                    entries = list(listing)
             except OSError as exc:
                 diagnostics.append(_io_error(root, exc))
-                names = []
-            for name in sorted(names, key=_sort_key):
+                entries = []
+            for entry in sorted(entries, key=lambda e: _sort_key(e.name)):
+                name = entry.name
                 if is_skipped(name) or not name.endswith(YAML_SUFFIXES):
                     continue
-                full = os.path.join(root, name)
-                if os.path.isfile(full):  # follows symlinks: ConfigMap mounts are links
-                    files.append(SourceFile(full, index))
+                # is_file() follows symlinks (ConfigMap mounts are links); for a plain
+                # file the directory listing already says, without a stat per file.
+                try:
+                    regular = entry.is_file()
+                except OSError:
+                    regular = False
+                if regular:
+                    files.append(SourceFile(os.path.join(root, name), index))
         elif os.path.isfile(root):
             files.append(SourceFile(root, index))
         elif os.path.lexists(root):

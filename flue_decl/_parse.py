@@ -38,7 +38,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from ._discover import SourceFile
+from ._discover import MAX_FILE_BYTES, SourceFile
 from ._errors import Diagnostic, JsonPath, Place, Severity
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -57,7 +57,6 @@ _SCALAR_TAGS = {
 }
 _COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
-MAX_FILE_BYTES = 1 << 20
 MAX_NODES_PER_FILE = 200_000
 MAX_DEPTH = 64
 

@@ -17,7 +17,7 @@ from . import _lints, _schema, _semantic
 from ._build import build_registry, render_or_raise
 from ._catalog import Catalog, builtin_catalog
 from ._compile import Call, compile_entities
-from ._discover import DEFAULT_PATHS, Discovery, discover
+from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, Discovery, discover
 from ._errors import (
     Diagnostic,
     InputError,
@@ -25,7 +25,7 @@ from ._errors import (
     ValidationError,
 )
 from ._layer import Entity, layer
-from ._parse import MAX_FILE_BYTES, Document, parse_file
+from ._parse import Document, parse_file
 from ._registry import Registry
 from ._schema import Located
 

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     import jinja2
 
 
-
 def is_template(value: object) -> bool:
     # Spelled out rather than any(...) over the markers: called for every string field.
     return isinstance(value, str) and ("{{" in value or "{%" in value or "{#" in value)

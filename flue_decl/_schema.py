@@ -14,7 +14,6 @@ import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +43,9 @@ _TYPE_NAMES = {
 
 def schema_dir() -> Path:
     """The packaged schemas, or the checkout's top-level ``schemas/`` in a source tree."""
-    packaged = resources.files("flue_decl").joinpath("schemas")
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "schemas"
+    here = Path(__file__).resolve().parent
+    packaged = here / "schemas"
+    return packaged if packaged.is_dir() else here.parent / "schemas"
 
 
 @functools.cache

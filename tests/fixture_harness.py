@@ -15,7 +15,7 @@ from typing import Any
 from flue_decl import ConfigError, Diagnostic, ResolveError, compile_paths, load_registry
 from flue_decl._compile import render_calls
 from flue_decl._diff import diff_paths
-from flue_decl._parse import MAX_FILE_BYTES
+from flue_decl._discover import MAX_FILE_BYTES
 
 ROOT = Path(__file__).parent / "fixtures" / "invalid"
 CASES = sorted(p for p in ROOT.iterdir() if p.is_dir())

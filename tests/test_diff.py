@@ -113,3 +113,11 @@ def test_unreadable_side_is_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "[artifact-invalid]" in result.stderr
     assert run_cli("diff", str(tmp_path / "missing.d"), "providers.d").returncode == 2
+
+
+def test_the_command_line_offers_every_diff_format() -> None:
+    # The CLI spells the choices out so that `validate` need not import the diff machinery.
+    from flue_decl._cli import DIFF_FORMATS
+    from flue_decl._diff import RENDERERS
+
+    assert sorted(DIFF_FORMATS) == sorted(RENDERERS)

@@ -122,12 +122,13 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     timed(flue(["validate", str(tree)]), 1, env=cache_env)  # fill the cache
     row["warm_validate"], _ = timed(flue(["validate", str(tree)]), repeat, env=cache_env)
     row["compile"], _ = timed(flue(["compile", str(tree), "-o", str(artifact)]), repeat)
-    row["load_artifact"], _ = timed(
+    row["load_artifact"], row["load_peak_kb"] = timed(
         [
             PY,
             "-c",
-            f"import flue_decl; flue_decl.load_artifact({str(artifact)!r}, env={{}}, "
-            "import_handlers=False)",
+            f"import flue_decl, resource, sys; flue_decl.load_artifact({str(artifact)!r}, "
+            "env={}, import_handlers=False); "
+            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)",
         ],
         repeat,
     )
@@ -146,6 +147,20 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     row["resolve_ns"] = resolve_ours(artifact, specs, iterations)
     row["resolve_ref_ns"] = resolve_reference(artifact, specs, iterations)
     return row
+
+
+def startup(repeat: int) -> dict[str, float]:
+    """Size-independent start-up costs, in a fresh process each: the bare interpreter, and
+    each import above it."""
+    bare = timed([PY, "-c", "pass"], repeat)[0]
+    out = {"python": bare}
+    for name, code in [
+        ("import flue_decl", "import flue_decl"),
+        ("from flue_decl import load_artifact", "from flue_decl import load_artifact"),
+        ("import jsonschema (for scale)", "import jsonschema"),
+    ]:
+        out[name] = timed([PY, "-c", code], repeat)[0] - bare
+    return out
 
 
 def machine() -> str:
@@ -174,7 +189,7 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a is not None and b else "n/a"
 
 
-def report(rows: list[dict[str, Any]], repeat: int) -> str:
+def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> str:
     lines = [
         "# flue-decl benchmarks",
         "",
@@ -184,9 +199,9 @@ def report(rows: list[dict[str, Any]], repeat: int) -> str:
         "| files | size | validate | warm validate | compile | load_artifact | floor "
         "| check-jsonschema | validate / check-jsonschema | validate / floor | warm / cold "
         "| load_artifact / compile | resolve (ns) | reference resolve (ns) "
-        "| resolve / reference | peak RSS (MB) |",
+        "| resolve / reference | validate peak RSS (MB) | load_artifact peak RSS (MB) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         cj, ref = r.get("check_jsonschema"), r.get("resolve_ref_ns")
@@ -207,9 +222,14 @@ def report(rows: list[dict[str, Any]], repeat: int) -> str:
             f"{ref:.0f}" if ref else "n/a",
             ratio(r["resolve_ns"], ref),
             f"{(r['validate_peak_kb'] or 0) / 1024:.0f}",
+            f"{(r.get('load_peak_kb') or 0) / 1024:.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    imports = ", ".join(f"`{k}` {v * 1000:.0f} ms" for k, v in start.items() if k != "python")
     lines += [
+        "",
+        f"Start-up, fresh processes, over the bare interpreter ({start['python'] * 1000:.0f} ms): "
+        f"{imports}.",
         "",
         "Baselines: *floor* is PyYAML's C loader plus jsonschema on the same documents in one "
         "process (`bench/floor.py`); *check-jsonschema* validates the same documents against "
@@ -233,12 +253,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     sizes, repeat = ([10], 1) if args.smoke else (args.sizes, args.repeat)
+    # Byte-compiled first, as an installed wheel is: with PYTHONDONTWRITEBYTECODE set (as
+    # on some CI machines) every fresh process would otherwise compile changed modules.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "flue_decl")], check=True)
     rows = []
+    start = startup(max(repeat, 5))
+    print(json.dumps(start), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             rows.append(measure(size, repeat if size < 10000 else max(1, repeat // 2), Path(tmp)))
             print(json.dumps(rows[-1]), flush=True)
-    Path(args.output).write_text(report(rows, repeat))
+    Path(args.output).write_text(report(rows, repeat, start))
     print(f"wrote {args.output}")
     return 0
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._build import build_registry, render_or_raise
+from ._build import build_registry, cyclic_gc_paused, render_or_raise
 from ._compile import OPS, Call, literal_secrets
 from ._errors import Diagnostic, InputError, JsonPath, Place, Severity
 from ._registry import Origin, Registry
@@ -244,8 +244,9 @@ def load_artifact(
     Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
     """
     environ = dict(os.environ) if env is None else dict(env)
-    rendered = render_or_raise(read_artifact(os.fspath(path)), environ)
-    # The calls were decoded for this registry alone: their payloads are handed over.
-    return build_registry(
-        rendered, env=environ, bindings=bindings, import_handlers=import_handlers, owned=True
-    )
+    with cyclic_gc_paused():
+        rendered = render_or_raise(read_artifact(os.fspath(path)), environ)
+        # The calls were decoded for this registry alone: their payloads are handed over.
+        return build_registry(
+            rendered, env=environ, bindings=bindings, import_handlers=import_handlers, owned=True
+        )

@@ -6,8 +6,10 @@ none of the YAML, schema or layering machinery.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._catalog import Catalog
@@ -72,3 +74,17 @@ def render_or_raise(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[Call
     if problems:
         raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
     return rendered
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Loading builds a large, acyclic graph of dicts, lists and strings in one go; the
+    cyclic collector would rescan it repeatedly for nothing. Paused for that one step (and
+    re-enabled after, unless the caller had turned it off) at a service's start-up."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

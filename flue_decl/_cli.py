@@ -518,7 +518,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ._build import cyclic_gc_paused
+
     args = build_parser().parse_args(argv)
+    # A command is one short pass over a large, acyclic graph: without the cyclic
+    # collector a 10,000-file compile takes two thirds of the time.
+    with cyclic_gc_paused():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
     except InputError as exc:

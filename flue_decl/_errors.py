@@ -18,7 +18,6 @@ diagnostics.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -156,5 +155,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in pool}
     if word.lower() in lowered and lowered[word.lower()] != word:
         return f"did you mean `{lowered[word.lower()]}`?"
+    import difflib  # only when there is a misspelling to explain: not at a service start
+
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.75)
     return f"did you mean `{matches[0]}`?" if matches else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _lints, _schema, _semantic
-from ._build import build_registry, render_or_raise
+from ._build import build_registry, cyclic_gc_paused, render_or_raise
 from ._catalog import Catalog, builtin_catalog
 from ._compile import Call, compile_entities
 from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, Discovery, discover
@@ -154,7 +154,10 @@ def load_registry(
     (all :class:`ConfigError`) with every problem found.
     """
     environ = dict(os.environ) if env is None else dict(env)
-    compilation = compile_paths(paths)
-    raise_for(compilation)
-    rendered = render_or_raise(compilation.calls, environ)
-    return build_registry(rendered, env=environ, bindings=bindings, import_handlers=import_handlers)
+    with cyclic_gc_paused():
+        compilation = compile_paths(paths)
+        raise_for(compilation)
+        rendered = render_or_raise(compilation.calls, environ)
+        return build_registry(
+            rendered, env=environ, bindings=bindings, import_handlers=import_handlers
+        )

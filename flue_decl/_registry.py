@@ -182,7 +182,7 @@ class Registry:
         bindings: Mapping[str, Any] | None = None,
     ) -> None:
         self._env = env
-        self._catalog = catalog or builtin_catalog()
+        self._catalog: Catalog | None = catalog  # the built-in one: loaded on first use
         self._bindings = dict(bindings or {})
         self._providers: dict[str, dict[str, Any]] = {}
         self._settings: dict[str, dict[str, Any]] = {}
@@ -247,6 +247,8 @@ class Registry:
 
     @property
     def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = builtin_catalog()
         return self._catalog
 
     def registered_providers(self) -> tuple[str, ...]:
@@ -297,7 +299,7 @@ class Registry:
                 )
             data = self._from_registration(provider_id, registration, model_id)
         else:
-            found = self._catalog.get_model(provider_id, model_id)
+            found = self.catalog.get_model(provider_id, model_id)
             if found is None:
                 raise _resolve_error(
                     spec,
@@ -317,7 +319,7 @@ class Registry:
             return str(reveal(self._settings[provider_id]["apiKey"]))
         if source[0] == "registerProvider":
             return str(reveal(self._providers[provider_id]["apiKey"]))
-        return env_api_key(model.provider, self._environ(), self._catalog)
+        return env_api_key(model.provider, self._environ(), self.catalog)
 
     def api_key_source(self, spec: str, *, _model: Model | None = None) -> tuple[str, str | None]:
         """Which step supplies the key: (``configureProvider`` | ``registerProvider`` | ``env``
@@ -334,10 +336,10 @@ class Registry:
         ):
             return ("registerProvider", None)
         env = self._environ()
-        for name in self._catalog.api_key_env(model.provider):
+        for name in self.catalog.api_key_env(model.provider):
             if env.get(name):
                 return ("env", name)
-        if env_api_key(model.provider, env, self._catalog) is not None:
+        if env_api_key(model.provider, env, self.catalog) is not None:
             return ("env", None)
         return ("none", None)
 
@@ -393,7 +395,7 @@ class Registry:
         self, provider_id: str, reg: Mapping[str, Any], model_id: str
     ) -> dict[str, Any]:
         if reg.get("api") == CLOUDFLARE_AI_BINDING:
-            found = self._catalog.get_model(CLOUDFLARE_CATALOG, model_id)
+            found = self.catalog.get_model(CLOUDFLARE_CATALOG, model_id)
             if found is not None:
                 base = {
                     **found,

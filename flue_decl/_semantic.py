@@ -36,8 +36,24 @@ def is_loopback(host: str) -> bool:
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 
 
+# The shape nearly every base URL has, which the full check below always accepts (ASCII
+# host, a port up to 65535, no whitespace or control characters): decided with one match,
+# since a service start checks every rendered URL. tests/test_render.py holds the proof.
+PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9][A-Za-z0-9.-]*"
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"(?:[/?#][!-~]*)?"
+)
+
+
 def url_problem(value: str) -> str | None:
     """Why ``value`` is not a usable base URL, or None."""
+    if PLAIN_URL.fullmatch(value):
+        return None
+    return full_url_problem(value)
+
+
+def full_url_problem(value: str) -> str | None:
     try:
         parts = urllib.parse.urlsplit(value)
         parts.port  # noqa: B018 -- raises ValueError on a bad port

@@ -177,3 +177,22 @@ def test_missing_environment_at_start_names_the_yaml_places(artifact: Path) -> N
         ("OPENROUTER_API_KEY", "providers.d/30-openrouter.yaml", 10),
         ("ACME_API_KEY", "providers.d/50-acme-rpc.yaml", 14),
     }
+
+
+def test_loading_leaves_the_garbage_collector_as_it_found_it(artifact: Path) -> None:
+    # Loading pauses the cyclic collector for its one pass; the caller's setting survives
+    # success and failure alike.
+    import gc
+
+    assert gc.isenabled()
+    load_artifact(artifact, env=ENV, import_handlers=False)
+    assert gc.isenabled()
+    with pytest.raises(TemplateError):
+        load_artifact(artifact, env={})
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_artifact(artifact, env=ENV, import_handlers=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

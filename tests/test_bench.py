@@ -21,4 +21,6 @@ def test_benchmark_smoke_run_writes_its_report(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("# flue-decl benchmarks")
     row = next(line for line in text.splitlines() if line.startswith("| 10 |"))
-    assert row.count("|") == 17
+    assert row.count("|") == 18  # 17 columns
+    assert "Start-up, fresh processes" in text
+    assert "`import flue_decl`" in text

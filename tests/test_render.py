@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from flue_decl import TemplateError, compile_paths, load_registry
 from flue_decl._render import check_syntax, render
+from flue_decl._semantic import PLAIN_URL, full_url_problem, url_problem
 
 from .helpers import write_files
 
@@ -217,3 +218,24 @@ def test_the_fast_path_agrees_with_jinja(source: str, env: dict[str, str]) -> No
         slow.missing,
         slow.problem and slow.problem.code,
     ), simple_parts(source)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    url=st.from_regex(PLAIN_URL, fullmatch=True)
+    | st.text(alphabet="htps:/[]@%.-_?#0123456789 aZ\t\n\x00é", max_size=30)
+)
+def test_the_plain_url_shortcut_never_accepts_what_the_full_check_refuses(url: str) -> None:
+    # url_problem answers "no problem" from one regex match for the common shape; that
+    # shape must be a subset of what the full urllib-based check accepts.
+    if PLAIN_URL.fullmatch(url):
+        assert full_url_problem(url) is None, url
+    assert url_problem(url) == (None if PLAIN_URL.fullmatch(url) else full_url_problem(url))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.example.com/v1", "http://localhost:11434/v1", "https://a.b:65535/x?y=1#z"],
+)
+def test_common_base_urls_take_the_shortcut(url: str) -> None:
+    assert PLAIN_URL.fullmatch(url)

@@ -99,7 +99,7 @@ def _verify(raw: bytes) -> bool:
 class _Sources:
     """The artifact's ``sources`` member, decoded once, on first use."""
 
-    def __init__(self, artifact: str, text: bytes, count: int) -> None:
+    def __init__(self, artifact: str, text: memoryview, count: int) -> None:
         self.artifact, self._text, self._count = artifact, text, count
         self._decoded: list[Any] | None = None
 
@@ -112,12 +112,15 @@ class _Sources:
     def of(self, index: int) -> list[Any]:
         if self._decoded is None:
             try:
-                decoded = json.loads(self._text)
+                text = bytes(self._text).decode("utf-8")
+                decoded, end = json.JSONDecoder().raw_decode(text)
             except ValueError as exc:
                 raise self.bad(str(exc)) from None
+            if text[end:].strip() != "}":
+                raise self.bad("the sources are not the last member")
             if not isinstance(decoded, list) or len(decoded) != self._count:
                 raise self.bad("one list of fields per call expected")
-            self._decoded, self._text = decoded, b""
+            self._decoded, self._text = decoded, memoryview(b"")
         entries: list[Any] = self._decoded[index]
         return entries
 
@@ -190,9 +193,9 @@ def read_artifact(path: str) -> tuple[Call, ...]:
     # Everything but the trailing sources member is decoded now; the checksum (verified
     # before anything is used) guarantees the layout this split relies on.
     split = raw.rfind(_SOURCES)
-    head, tail = (raw[:split], raw[split + len(_SOURCES) :]) if split != -1 else (raw, b"")
+    comma = raw.rfind(b",", 0, split) if split != -1 else -1  # the one ending `calls`
     try:
-        data = json.loads(head.rstrip().removesuffix(b",") + b"\n}" if split != -1 else head)
+        data = json.loads(raw[:comma] + b"\n}" if comma != -1 else raw)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
         raise bad(f"cannot read the artifact: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -207,14 +210,14 @@ def read_artifact(path: str) -> tuple[Call, ...]:
             "integrity check failed: the file does not match its checksum "
             "(truncated or edited by hand?); compile it again"
         )
-    if split == -1:
+    if comma == -1:
         raise bad("malformed artifact (no `sources` member at the end)")
     layers = data.get("inputs", {}).get("layers", [])
     origins = data.get("origins", [])
     calls = []
     try:
         raw_calls = data["calls"]
-        sources = _Sources(path, tail.rstrip().removesuffix(b"}"), len(raw_calls))
+        sources = _Sources(path, memoryview(raw)[split + len(_SOURCES) :], len(raw_calls))
         for index, raw_call in enumerate(raw_calls):
             op = raw_call["op"]
             if op not in OPS.values():

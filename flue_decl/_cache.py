@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._discover import discover
+from ._discover import discover, read_capped
 from ._errors import Diagnostic, Place, Severity
 from ._version import __version__
 
@@ -60,8 +60,7 @@ def tree_key(paths: Sequence[str], max_file_bytes: int) -> str | None:
     digest.update(json.dumps([list(paths), max_file_bytes]).encode())
     for source in found.files:
         try:
-            with open(source.path, "rb") as fh:
-                data = fh.read(max_file_bytes + 1)
+            data = read_capped(source.path, max_file_bytes)
         except OSError:
             return None
         digest.update(f"\0{source.layer}\0{source.path}\0{len(data)}\0".encode())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import Diagnostic, JsonPath, Place
 from ._lints import credential_paths
 from ._registry import Origin
-from ._render import Rendered, get_path, is_template, render, template_paths
+from ._render import Rendered, get_path, is_template, render, templates
 from ._secrets import mask_payload
 from ._semantic import insecure_transport, transport_diagnostic, transport_owners, url_problem
 
@@ -104,11 +104,7 @@ def render_calls(
     results: dict[str, Rendered] = {}  # one environment: the same template, the same result
     for call in calls:
         payload = call.payload  # copied along the path of each rendered value only
-        kind = call.kind
-        for path in list(template_paths(kind, payload)):
-            source = get_path(payload, path)
-            if not is_template(source):
-                continue
+        for path, source in templates(call.kind, payload):
             templated.add((call.op, call.target, path))
             result = results.get(source)
             if result is None:

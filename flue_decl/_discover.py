@@ -102,6 +102,28 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
     return Discovery(tuple(layers), tuple(diagnostics))
 
 
+def read_capped(path: str, limit: int) -> bytes:
+    """The file's bytes, but never more than ``limit + 1`` of them (one more than allowed
+    is how a caller tells a file that is too large). Sized from fstat: a buffered
+    ``read(limit + 1)`` allocates the whole limit for every small file, which was most of
+    the cost of hashing a tree for the validation cache. Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        remaining = limit + 1
+        request = min(os.fstat(fd).st_size + 1, remaining)
+        chunks = []
+        while remaining > 0:
+            chunk = os.read(fd, max(request, 1))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+            request = min(remaining, 1 << 16)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _io_error(path: str, exc: OSError) -> Diagnostic:
     return Diagnostic(
         Severity.ERROR, "io-error", f"cannot read {path}: {exc.strerror or exc}", file=path

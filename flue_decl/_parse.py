@@ -38,7 +38,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from ._discover import MAX_FILE_BYTES, SourceFile
+from ._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from ._errors import Diagnostic, JsonPath, Place, Severity
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -598,8 +598,7 @@ def read_source(
     source: SourceFile, max_bytes: int = MAX_FILE_BYTES
 ) -> tuple[bytes | None, Diagnostic | None]:
     try:
-        with open(source.path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
+        raw = read_capped(source.path, max_bytes)
     except OSError as exc:
         return None, Diagnostic(
             Severity.ERROR,

@@ -30,26 +30,42 @@ def is_template(value: object) -> bool:
 
 def template_paths(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str | int, ...]]:
     """Every path of ``data`` whose string value may be a template."""
+    return (path for path, _ in string_fields(kind, data))
+
+
+def templates(kind: str, data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(path, source)`` of every field of ``data`` that holds a template."""
+    return [
+        (path, v) for path, v in string_fields(kind, data) if "{{" in v or "{%" in v or "{#" in v
+    ]
+
+
+def string_fields(
+    kind: str, data: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """``(path, value)`` of every string field of ``data`` that may be a template."""
     if kind == "ApiProvider":
         return
     for key in ("baseUrl", "apiKey"):
-        if isinstance(data.get(key), str):
-            yield (key,)
+        value = data.get(key)
+        if isinstance(value, str):
+            yield (key,), value
     headers = data.get("headers")
     if isinstance(headers, Mapping):
         for name, value in headers.items():
             if isinstance(value, str):
-                yield ("headers", name)
+                yield ("headers", name), value
     gateway = data.get("gateway")
     if isinstance(gateway, Mapping):
         for key in ("id", "cacheKey", "eventId"):
-            if isinstance(gateway.get(key), str):
-                yield ("gateway", key)
+            value = gateway.get(key)
+            if isinstance(value, str):
+                yield ("gateway", key), value
         metadata = gateway.get("metadata")
         if isinstance(metadata, Mapping):
             for name, value in metadata.items():
                 if isinstance(value, str):
-                    yield ("gateway", "metadata", name)
+                    yield ("gateway", "metadata", name), value
 
 
 def get_path(data: Any, path: tuple[str | int, ...]) -> Any:

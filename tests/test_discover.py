@@ -3,7 +3,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flue_decl._discover import discover
+import pytest
+
+from flue_decl._discover import discover, read_capped
 
 from .helpers import write_files
 
@@ -84,3 +86,12 @@ def test_configmap_symlink_layout_is_followed(tmp_path: Path) -> None:
         (tmp_path / name).symlink_to(f"..data/{name}")
     (tmp_path / "dangling.yaml").symlink_to("..data/missing.yaml")
     assert names([str(tmp_path)]) == ["a.yaml", "b.yaml"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 250_000])
+def test_read_capped_reads_at_most_one_byte_over_the_limit(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.yaml"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    assert read_capped(str(path), 100) == data[:101]
+    assert read_capped(str(path), 1 << 20) == data

@@ -1,10 +1,9 @@
 """The compiled artifact: the calls with templates unrendered, their sources, no secrets.
 
-Deterministic for the same input (no timestamps, sorted keys where order is not
-meaningful), so CI can diff and cache it. ``integrity`` is the SHA-256 of the calls in
-canonical JSON: a truncated or hand-edited artifact is refused at load, not half-used.
-Loading needs no schema machinery (jsonschema is never imported): validation happened
-when the artifact was compiled.
+Deterministic for the same input (no timestamps, sources in path order), so CI can diff
+and cache it. ``integrity`` is the SHA-256 of the file's own bytes with that field zeroed:
+a truncated or hand-edited artifact is refused at load, not half-used. Loading needs no
+YAML or schema machinery: validation happened when the artifact was compiled.
 """
 
 from __future__ import annotations
@@ -110,9 +109,10 @@ class _Sources:
         )
 
     def of(self, index: int) -> list[Any]:
+        view = self._text  # before the check: another thread may decode and drop it meanwhile
         if self._decoded is None:
             try:
-                text = bytes(self._text).decode("utf-8")
+                text = bytes(view).decode("utf-8")
                 decoded, end = json.JSONDecoder().raw_decode(text)
             except ValueError as exc:
                 raise self.bad(str(exc)) from None

@@ -225,6 +225,7 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
             f"{(r.get('load_peak_kb') or 0) / 1024:.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += targets(rows)
     imports = ", ".join(f"`{k}` {v * 1000:.0f} ms" for k, v in start.items() if k != "python")
     lines += [
         "",
@@ -243,6 +244,43 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
     if notes.exists():
         lines += [notes.read_text()]
     return "\n".join(lines)
+
+
+def targets(rows: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets, checked against this run's 1,000-file row (and the growth to
+    10,000 files when both sizes ran)."""
+    by_size = {r["files"]: r for r in rows}
+    row = by_size.get(1000)
+    if row is None:
+        return []
+    checks: list[tuple[str, float | None, float]] = [
+        (
+            "cold validate / check-jsonschema",
+            _over(row["validate"], row.get("check_jsonschema")),
+            0.25,
+        ),
+        ("cold validate / floor", _over(row["validate"], row["floor"]), 1.5),
+        ("warm validate / cold validate", _over(row["warm_validate"], row["validate"]), 0.1),
+        ("load_artifact / cold compile", _over(row["load_artifact"], row["compile"]), 0.1),
+        ("resolve_model / reference", _over(row["resolve_ns"], row.get("resolve_ref_ns")), 0.5),
+    ]
+    out = ["", "Targets at 1,000 files, this run:", ""]
+    for name, value, limit in checks:
+        verdict = "n/a" if value is None else ("met" if value <= limit else "NOT met")
+        shown = "n/a" if value is None else f"{value:.2f}x"
+        out.append(f"- {name}: {shown} (target ≤ {limit}x): {verdict}")
+    big = by_size.get(10000)
+    if big is not None:
+        growth = ", ".join(
+            f"{what} {big[key] / row[key]:.1f}x"
+            for what, key in [("validate", "validate"), ("compile", "compile")]
+        )
+        out.append(f"- growth from 1,000 to 10,000 files (linear is 10x): {growth}")
+    return out
+
+
+def _over(a: float, b: float | None) -> float | None:
+    return a / b if b else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

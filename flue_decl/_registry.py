@@ -188,6 +188,9 @@ class Registry:
         self._settings: dict[str, dict[str, Any]] = {}
         self._apis: dict[str, Any] = {}
         self._origins: dict[tuple[str, str], Mapping[tuple[str | int, ...], Origin]] = {}
+        self._memoise()
+
+    def _memoise(self) -> None:
         # Models are immutable and resolution depends only on the calls so far: each
         # specifier is resolved once until the next register/configure call.
         self._resolved = _Resolved(self._resolve)
@@ -196,6 +199,14 @@ class Registry:
             # ~45 ns): services resolve on every request. A subclass that overrides
             # resolve_model keeps its override.
             self.resolve_model = self._resolved.__getitem__  # type: ignore[method-assign,assignment]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The memo and the bound fast path belong to one instance: a copy makes its own.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_resolved", "resolve_model")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._memoise()
 
     def __repr__(self) -> str:
         return (

@@ -196,3 +196,20 @@ def test_a_subclass_override_of_resolve_model_is_kept() -> None:
     assert registry.seen == ["p/m", "p/m"]
     with pytest.raises(ResolveError):
         registry.resolve_model("nope")
+
+
+def test_a_copied_registry_resolves_from_its_own_calls() -> None:
+    # resolve_model is bound to the instance's memo: a copy must get its own, not the
+    # original's (which would answer from the original's providers).
+    import copy
+
+    original = Registry(env={})
+    original.register_provider("p", {"api": "openai-completions", "baseUrl": "https://a"})
+    assert original.resolve_model("p/m").base_url == "https://a"
+    clone = copy.deepcopy(original)
+    clone.register_provider("p", {"api": "openai-completions", "baseUrl": "https://b"})
+    assert clone.resolve_model("p/m").base_url == "https://b"
+    assert original.resolve_model("p/m").base_url == "https://a"
+    shallow = copy.copy(original)
+    assert shallow.resolve_model("p/m").base_url == "https://a"
+    assert shallow._resolved is not original._resolved

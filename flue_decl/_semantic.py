@@ -69,8 +69,12 @@ def full_url_problem(value: str) -> str | None:
 
 
 def insecure_transport(base_url: str) -> bool:
-    parts = urllib.parse.urlsplit(base_url)
-    return parts.scheme == "http" and not is_loopback(parts.hostname or "")
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False  # not a URL at all: reported as invalid-url, and nothing is ever sent
+    return parts.scheme == "http" and not is_loopback(host)
 
 
 def check(

@@ -149,6 +149,10 @@ FUZZ = settings(
 @FUZZ
 @given(yaml_text)
 @example("a: &a [*a]\n")
+@example(  # found by atheris: a templated URL that urllib cannot split, next to a key
+    'kind: Provider\nid: x\napi: openai-completions\napiKey: "{{ env.A }}"\n'
+    "baseUrl: \"{{ env.NO | default('https://l.anrp: [{{{{{c') }}\"\n"
+)
 @example("kind: Provider\nid: deep\n*headers: [[[]]]\n")  # found by atheris: an alias as a key
 @example('kind: ProviderConfiguration\nid: x\napiKey: "{{ env.A' + "(" * 200 + ' }}"\n')  # atheris
 @example("a: " + "[" * 5000)

@@ -23,11 +23,11 @@ from typing import Any
 
 Check = Callable[[Any], bool]
 
-# Keywords that never affect validity.
+# Keywords that never affect validity. (`$id` is not among them: it moves the base that
+# references resolve against, so a schema with one goes to jsonschema.)
 _ANNOTATIONS = frozenset(
     {
         "$schema",
-        "$id",
         "$comment",
         "$defs",
         "title",

@@ -327,6 +327,7 @@ def test_equal_is_json_equality() -> None:
         {"$ref": "elsewhere.json"},
         {"pattern": "("},
         {"type": "decimal"},
+        {"$id": "https://example.com/s.json", "type": "object"},
     ],
 )
 def test_anything_outside_the_subset_falls_back_to_jsonschema(schema: dict[str, Any]) -> None:

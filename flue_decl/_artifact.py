@@ -8,6 +8,7 @@ YAML or schema machinery: validation happened when the artifact was compiled.
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading at a service start
 import hashlib
 import json
 import os
@@ -101,6 +102,7 @@ class _Sources:
     def __init__(self, artifact: str, text: memoryview, count: int) -> None:
         self.artifact, self._text, self._count = artifact, text, count
         self._decoded: list[Any] | None = None
+        self._lock = _thread.allocate_lock()  # threads of a service may ask at once
 
     def bad(self, why: str) -> InputError:
         message = f"malformed sources in the artifact ({why}); compile it again"
@@ -109,20 +111,25 @@ class _Sources:
         )
 
     def of(self, index: int) -> list[Any]:
-        view = self._text  # before the check: another thread may decode and drop it meanwhile
         if self._decoded is None:
-            try:
-                text = bytes(view).decode("utf-8")
-                decoded, end = json.JSONDecoder().raw_decode(text)
-            except ValueError as exc:
-                raise self.bad(str(exc)) from None
-            if text[end:].strip() != "}":
-                raise self.bad("the sources are not the last member")
-            if not isinstance(decoded, list) or len(decoded) != self._count:
-                raise self.bad("one list of fields per call expected")
-            self._decoded, self._text = decoded, memoryview(b"")
+            with self._lock:
+                if self._decoded is None:
+                    self._decoded = self._decode()
+                    self._text = memoryview(b"")  # the file's bytes can go now
         entries: list[Any] = self._decoded[index]
         return entries
+
+    def _decode(self) -> list[Any]:
+        try:
+            text = bytes(self._text).decode("utf-8")
+            decoded, end = json.JSONDecoder().raw_decode(text)
+        except ValueError as exc:
+            raise self.bad(str(exc)) from None
+        if text[end:].strip() != "}":
+            raise self.bad("the sources are not the last member")
+        if not isinstance(decoded, list) or len(decoded) != self._count:
+            raise self.bad("one list of fields per call expected")
+        return decoded
 
 
 class _Origins(Mapping[JsonPath, Origin]):

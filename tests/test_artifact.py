@@ -7,11 +7,19 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from flue_decl import InputError, TemplateError, compile_paths, load_artifact, load_registry
+from flue_decl import (
+    InputError,
+    Registry,
+    TemplateError,
+    compile_paths,
+    load_artifact,
+    load_registry,
+)
 from flue_decl._artifact import artifact_problems, artifact_text
 from flue_decl._cli import resolve_result
 
@@ -196,3 +204,35 @@ def test_loading_leaves_the_garbage_collector_as_it_found_it(artifact: Path) -> 
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _ask_for_origins(
+    registry: Registry, barrier: Any, found: list[int], errors: list[BaseException]
+) -> None:
+    try:
+        barrier.wait()
+        origins = registry.origins("registerProvider", "ollama")
+        found.append(origins[("models", "llama3.1:8b", "contextWindow")].place.line)
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_origins_asked_for_from_many_threads_at_once_all_arrive(artifact: Path) -> None:
+    # The sources are decoded on first use; threads racing to be first must all get them.
+    import threading
+
+    for _ in range(20):
+        registry = load_artifact(artifact, env=ENV, import_handlers=False)
+        barrier = threading.Barrier(8)
+        found: list[int] = []
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(target=_ask_for_origins, args=(registry, barrier, found, errors))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert found == [18] * 8

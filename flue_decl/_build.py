@@ -60,12 +60,8 @@ def build_registry(
         if call.op == "registerApiProvider":
             handler = import_handler(call) if import_handlers else call.payload.get("handler")
             registry.register_api_provider(call.target, handler)
-        elif owned:
-            registry._adopt(call.op, call.target, call.payload, call.origins)
-        elif call.op == "registerProvider":
-            registry.register_provider(call.target, call.payload, origins=call.origins)
         else:
-            registry.configure_provider(call.target, call.payload, origins=call.origins)
+            registry._store(call.op, call.target, call.payload, call.origins, copy=not owned)
     return registry
 
 

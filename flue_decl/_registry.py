@@ -224,9 +224,13 @@ class Registry:
         origins: Mapping[tuple[str | int, ...], Origin] | None = None,
     ) -> None:
         """``registerProvider``: last write wins, no merging."""
-        self._resolved.clear()
-        self._providers[provider_id] = _protect(registration)
-        self._origins[("registerProvider", provider_id)] = {} if origins is None else origins
+        self._store(
+            "registerProvider",
+            provider_id,
+            registration,
+            {} if origins is None else origins,
+            copy=True,
+        )
 
     def configure_provider(
         self,
@@ -236,18 +240,28 @@ class Registry:
         origins: Mapping[tuple[str | int, ...], Origin] | None = None,
     ) -> None:
         """``configureProvider``: replaces any earlier settings for the id."""
-        self._resolved.clear()
-        self._settings[provider_id] = _protect(settings)
-        self._origins[("configureProvider", provider_id)] = {} if origins is None else origins
+        self._store(
+            "configureProvider",
+            provider_id,
+            settings,
+            {} if origins is None else origins,
+            copy=True,
+        )
 
-    def _adopt(
-        self, op: str, target: str, payload: Mapping[str, Any], origins: Mapping[Any, Origin]
+    def _store(
+        self,
+        op: str,
+        target: str,
+        payload: Mapping[str, Any],
+        origins: Mapping[Any, Origin],
+        *,
+        copy: bool,
     ) -> None:
-        """A register/configure call whose payload nobody else holds (freshly decoded and
-        rendered): taken over without the defensive deep copy of the public methods."""
+        """A register/configure call. ``copy=False`` is for a payload nobody else holds
+        (decoded and rendered for this registry): taken over without the deep copy."""
         self._resolved.clear()
         table = self._providers if op == "registerProvider" else self._settings
-        table[target] = _protect(payload, copy=False)
+        table[target] = _protect(payload, copy=copy)
         self._origins[(op, target)] = origins
 
     def register_api_provider(self, api: str, handler: Any = None) -> None:

@@ -35,9 +35,7 @@ def template_paths(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str | i
 
 def templates(kind: str, data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """``(path, source)`` of every field of ``data`` that holds a template."""
-    return [
-        (path, v) for path, v in string_fields(kind, data) if "{{" in v or "{%" in v or "{#" in v
-    ]
+    return [(path, v) for path, v in string_fields(kind, data) if is_template(v)]
 
 
 def string_fields(

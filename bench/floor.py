@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from flue_decl._schema import bundled_schema
+from flue_decl.compiler import bundled_schema
 
 
 def main(tree: str) -> int:

@@ -3,11 +3,19 @@
 >>> from flue_decl import load_registry
 >>> registry = load_registry(["providers.d"])            # doctest: +SKIP
 >>> registry.resolve_model("ollama/llama3.1:8b").to_dict()  # doctest: +SKIP
+
+The package has two sides. ``flue_decl.compiler`` turns YAML trees into checked registry
+calls; ``flue_decl.runtime`` builds a :class:`Registry` from calls and serves it. The names
+that need the compiler (or httpx) are imported the first time they are used, so that a
+service starting from a compiled artifact loads neither.
 """
 
 import typing as _typing
 
+from ._catalog import PI_APIS, Catalog, builtin_catalog
+from ._domain import Call, Op, Origin
 from ._errors import (
+    ClientError,
     ConfigError,
     Diagnostic,
     InputError,
@@ -17,67 +25,54 @@ from ._errors import (
     TemplateError,
     ValidationError,
 )
+from ._protocol import WireProtocol
+from ._secrets import Secret
 from ._version import __version__
+from .runtime import Model, Registry, Snapshot, Watch, load_artifact
 
 if _typing.TYPE_CHECKING:
-    from ._artifact import load_artifact
-    from ._catalog import PI_APIS, Catalog, builtin_catalog
-    from ._compile import Call
-    from ._pipeline import Compilation, compile_paths, load_registry
-    from ._protocol import WireProtocol
-    from ._registry import Model, Origin, Registry
-    from ._schema import bundled_schema
-    from ._secrets import Secret
-    from ._watch import Snapshot, Watch, watch
+    from ._load import load_registry, watch
+    from .compiler import Compilation, bundled_schema, compile_paths
+    from .runtime._clients import CrossOriginRequestError
 
-# Everything but the errors is imported on first use (PEP 562): a service that starts
-# from a compiled artifact loads only what it runs, and the command line's cached path
-# none of the compile machinery.
-_LAZY = {
-    "load_artifact": "_artifact",
-    "PI_APIS": "_catalog",
-    "Catalog": "_catalog",
-    "builtin_catalog": "_catalog",
-    "Call": "_compile",
-    "Compilation": "_pipeline",
-    "compile_paths": "_pipeline",
-    "load_registry": "_pipeline",
-    "WireProtocol": "_protocol",
-    "Model": "_registry",
-    "Origin": "_registry",
-    "Registry": "_registry",
-    "bundled_schema": "_schema",
-    "Secret": "_secrets",
-    "Snapshot": "_watch",
-    "Watch": "_watch",
-    "watch": "_watch",
+# Name -> the module that has it: the compile side, and httpx for the client error.
+_ON_FIRST_USE = {
+    "Compilation": "flue_decl.compiler",
+    "bundled_schema": "flue_decl.compiler",
+    "compile_paths": "flue_decl.compiler",
+    "load_registry": "flue_decl._load",
+    "watch": "flue_decl._load",
+    "CrossOriginRequestError": "flue_decl.runtime._clients",
 }
 
 
 def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
+    module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'flue_decl' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_ON_FIRST_USE})
 
 
 __all__ = [
     "PI_APIS",
     "Call",
     "Catalog",
+    "ClientError",
     "Compilation",
     "ConfigError",
+    "CrossOriginRequestError",
     "Diagnostic",
     "InputError",
     "Model",
+    "Op",
     "Origin",
     "Place",
     "Registry",

@@ -21,12 +21,21 @@ PI_APIS = (
     "google-vertex",
     "mistral-conversations",
 )
+# The APIs whose requests send ``store`` (configureProvider's ``storeResponses``).
+RESPONSES_APIS = ("openai-responses", "azure-openai-responses")
 CLOUDFLARE_AI_BINDING = "cloudflare-ai-binding"
+# What pi-ai gives as the key of a provider whose SDK finds credentials itself (Vertex's
+# application default credentials, Bedrock's AWS chain): nothing to put in a header.
+AUTHENTICATED = "<authenticated>"
 CLOUDFLARE_CATALOG = "cloudflare-workers-ai"
 
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
+    """Built-in providers and their models, as pi-ai ships them: ``providers[id]`` holds
+    ``models`` (by model ID, each the runtime's Model JSON) and ``apiKeyEnv`` (the
+    environment variables pi-ai reads the provider's key from, in order)."""
+
     source: str
     providers: Mapping[str, Mapping[str, Any]]
 
@@ -48,6 +57,8 @@ class Catalog:
 
 @functools.cache
 def builtin_catalog() -> Catalog:
+    """The catalog shipped with flue-decl (regenerated from the pinned runtime by
+    ``make catalog``); read once, on first use."""
     # Next to this module in a checkout and in the wheel alike; importlib.resources would
     # cost a service ~7 ms of imports at start for the same file.
     path = os.path.join(os.path.dirname(__file__), "_data", "catalog.json")

@@ -1,4 +1,5 @@
-"""Stage 1: turn input paths into layers of source files, in the contract's order."""
+"""Turn input paths into layers of source files: which files make a tree, in which order,
+read how. Shared by the compiler, the validation cache and the watcher."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def is_skipped(name: str) -> bool:
 
 
 def _sort_key(name: str) -> bytes:
-    # Byte order of the file name, as the contract says: not locale, not case-folded.
+    # Layers are read in byte order of the file names: not locale order, not case-folded.
     return os.fsencode(name)
 
 

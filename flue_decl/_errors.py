@@ -9,7 +9,11 @@ only the public entry points raise, and they raise one of::
     ├── InputError              a path is missing or unreadable (CLI exit 2)
     ├── ValidationError         syntax, schema, semantic or layering problems
     ├── TemplateError           a template failed to render (missing env var ...)
-    └── ResolveError            a model specifier does not resolve
+    ├── ResolveError            a model specifier does not resolve
+    └── ClientError             no HTTP client for a model (unsupported API, unsafe transport)
+
+    httpx.RequestError
+    └── CrossOriginRequestError a client's request would leave its model's origin
 
 Messages never contain secret values: render errors name the variable, not
 its value, and the stages that see secrets only ever put places into
@@ -29,6 +33,8 @@ JsonPath = tuple[PathPart, ...]
 
 
 class Severity(enum.StrEnum):
+    """How bad a diagnostic is: an error fails ``validate``; a warning only with --strict."""
+
     ERROR = "error"
     WARNING = "warning"
 
@@ -63,6 +69,11 @@ def format_path(path: JsonPath) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem: its severity, a stable ``code`` (see ``flue_decl._codes``), a message,
+    where it is (``file``, 1-based ``line`` and ``column``, the JSON ``path`` in the
+    document), an optional fix ``hint``, and ``related`` places (the other definition of a
+    duplicate, say). Messages and hints are scrubbed of key-shaped text."""
+
     severity: Severity
     code: str
     message: str
@@ -147,6 +158,11 @@ class TemplateError(ConfigError):
 
 class ResolveError(ConfigError):
     """A model specifier does not resolve."""
+
+
+class ClientError(ConfigError):
+    """No HTTP client can be made for a model (an API that is not plain HTTP, an unsafe
+    transport)."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

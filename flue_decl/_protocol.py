@@ -14,4 +14,6 @@ class WireProtocol(Protocol):
     there is no key); ``probe_path`` (optional) is a cheap GET, relative to the base URL.
     """
 
-    def auth_headers(self, api_key: str | None) -> Mapping[str, str]: ...
+    def auth_headers(self, api_key: str | None) -> Mapping[str, str]:
+        """The headers that carry ``api_key`` (empty when there is none)."""
+        ...

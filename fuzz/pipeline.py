@@ -7,8 +7,7 @@ import os
 import tempfile
 
 from flue_decl import ConfigError, compile_paths
-from flue_decl._build import build_registry
-from flue_decl._compile import render_calls
+from flue_decl.runtime import build_registry, render_calls
 
 ENV = {"A": "x", "URL": "https://u.example", "KEY": "k\nv", "EMPTY": ""}
 SPECS = ("x/m", "ollama/llama3.1:8b", "openai/gpt-4o", "anthropic/", "nope", "cf/@cf/x")
@@ -26,10 +25,10 @@ def run_pipeline(data: bytes, workdir: str | None = None) -> None:
             assert diagnostic.message
         if not compilation.ok:
             return
-        rendered, problems = render_calls(compilation.calls, ENV)
+        _, problems = render_calls(compilation.calls, ENV)
         if problems:
             return
-        registry = build_registry(rendered, env=ENV, import_handlers=False)
+        registry = build_registry(compilation.calls, env=ENV, import_handlers=False)
         for spec in SPECS:
             try:
                 registry.resolve_model(spec).to_dict()

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from flue_decl import ConfigError, Diagnostic, ResolveError, compile_paths, load_registry
-from flue_decl._compile import render_calls
-from flue_decl._diff import diff_paths
 from flue_decl._discover import MAX_FILE_BYTES
+from flue_decl._load import calls_of
+from flue_decl.runtime import render_calls
+from flue_decl.views import diff_calls
 
 ROOT = Path(__file__).parent / "fixtures" / "invalid"
 CASES = sorted(p for p in ROOT.iterdir() if p.is_dir())
@@ -62,7 +63,8 @@ def run(case: Path, meta: dict[str, Any]) -> list[Diagnostic]:
                     found.extend(exc.diagnostics)
             return found
         elif command == "diff":
-            diff_paths(*meta["args"])
+            old, new = meta["args"]
+            diff_calls(calls_of(old), calls_of(new))
         else:
             raise AssertionError(f"unknown fixture command {command}")
     except ConfigError as exc:

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from flue_decl import compile_paths, load_registry
-from flue_decl._cli import resolve_result
-from flue_decl._compile import render_calls
+from flue_decl.runtime import render_calls
+from flue_decl.views import resolve_result
 
 from .generate import Tree, trees
 from .oracle import ReplayServer, replay_once
@@ -49,7 +49,7 @@ def check_tree(tree: Tree, oracle: ReplayServer) -> None:
         assert compilation.ok, [str(d) for d in compilation.diagnostics]
         rendered, problems = render_calls(compilation.calls, tree.env)
         assert not problems, [str(d) for d in problems]
-        # The tree means exactly the calls it was built from, in the contract's order.
+        # The tree means exactly the calls it was built from, in call order.
         assert [c.to_replay(show_secrets=True) for c in rendered] == tree.expected_calls
         mine = ours(paths, tree.env, tree.specs)
     reference = oracle.run({"env": tree.env, "calls": tree.expected_calls, "resolve": tree.specs})[

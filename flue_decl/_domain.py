@@ -1,0 +1,163 @@
+"""The domain: the three document kinds, the Flue calls they become, and their fields.
+
+One table, :data:`KINDS`, says everything flue-decl knows about a kind of document: the
+registry call it compiles to, the field that names it, its schema file and where the call
+keeps its payload. Calls are ordered by that table (every ``registerApiProvider`` first,
+then ``registerProvider``, then ``configureProvider``), each kind in document order.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._errors import JsonPath, Place
+from ._secrets import is_credential_header, mask_payload
+
+
+class Op(enum.StrEnum):
+    """The registry calls of Flue's Provider API."""
+
+    REGISTER_API_PROVIDER = "registerApiProvider"
+    REGISTER_PROVIDER = "registerProvider"
+    CONFIGURE_PROVIDER = "configureProvider"
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A kind of document and the call it becomes."""
+
+    name: str  # the document's ``kind:``
+    op: Op
+    identity: str  # the field that names the entity: ``id``, or ``api`` for an ApiProvider
+    schema: str  # its schema file in schemas/, without ``.schema.json``
+    payload_key: str | None  # where replay.mjs's call shape holds the payload (None: inline)
+
+
+# In call order.
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("ApiProvider", Op.REGISTER_API_PROVIDER, "api", "api-provider", None),
+        Kind("Provider", Op.REGISTER_PROVIDER, "id", "provider", "registration"),
+        Kind(
+            "ProviderConfiguration",
+            Op.CONFIGURE_PROVIDER,
+            "id",
+            "provider-configuration",
+            "settings",
+        ),
+    )
+}
+BY_OP: dict[Op, Kind] = {kind.op: kind for kind in KINDS.values()}
+CALL_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(KINDS)}
+
+
+def schema_dir() -> Path:
+    """Where the schema files are: inside the installed package, or the checkout's
+    top-level ``schemas/`` (the one source of truth, copied into the wheel)."""
+    package = Path(__file__).resolve().parent
+    packaged = package / "schemas"
+    return packaged if packaged.is_dir() else package.parent / "schemas"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a field of a compiled call came from: its place, and the layer that set it."""
+
+    place: Place
+    layer: int
+    layer_root: str
+    overlay: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One registry call: ``op`` on ``target`` (a provider ID, or an api slug for
+    ``registerApiProvider``) with its ``payload`` (the registration, the settings, or
+    ``{"handler": ...}``) and the :class:`Origin` of every field, by JSON path."""
+
+    op: Op
+    target: str
+    payload: Mapping[str, Any]
+    origins: Mapping[JsonPath, Origin]
+
+    @property
+    def kind(self) -> Kind:
+        return BY_OP[self.op]
+
+    def to_replay(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        """This call in ``replay.mjs``'s input shape; keys and credential headers masked
+        unless ``show_secrets``."""
+        key = self.kind.payload_key
+        if key is None:
+            return {"op": self.op.value, self.kind.identity: self.target, **dict(self.payload)}
+        payload = dict(self.payload) if show_secrets else mask_payload(self.payload)
+        return {"op": self.op.value, "id": self.target, key: payload}
+
+    @classmethod
+    def from_replay(cls, data: Mapping[str, Any], origins: Mapping[JsonPath, Origin]) -> Call:
+        """The inverse of :meth:`to_replay` (with secrets shown). Raises ``ValueError``,
+        ``KeyError`` or ``TypeError`` for data of another shape."""
+        op = Op(data["op"])
+        kind = BY_OP[op]
+        target = data[kind.identity]
+        if not isinstance(target, str):
+            raise TypeError(f"{kind.identity} is not a string")
+        if kind.payload_key is None:
+            payload = {k: v for k, v in data.items() if k not in ("op", kind.identity)}
+        else:
+            payload = data[kind.payload_key]
+        if not isinstance(payload, Mapping):
+            raise TypeError("the payload is not a mapping")
+        return cls(op, target, payload, origins)
+
+
+# -- fields -------------------------------------------------------------------------------
+
+
+def string_fields(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str]]:
+    """``(path, value)`` of every string field of a document's ``data`` that may be a
+    template: ``baseUrl``, ``apiKey``, header values and the gateway's strings."""
+    if kind == "ApiProvider":
+        return
+    for key in ("baseUrl", "apiKey"):
+        value = data.get(key)
+        if isinstance(value, str):
+            yield (key,), value
+    headers = data.get("headers")
+    if isinstance(headers, Mapping):
+        for name, value in headers.items():
+            if isinstance(value, str):
+                yield ("headers", name), value
+    gateway = data.get("gateway")
+    if isinstance(gateway, Mapping):
+        for key in ("id", "cacheKey", "eventId"):
+            value = gateway.get(key)
+            if isinstance(value, str):
+                yield ("gateway", key), value
+        metadata = gateway.get("metadata")
+        if isinstance(metadata, Mapping):
+            for name, value in metadata.items():
+                if isinstance(value, str):
+                    yield ("gateway", "metadata", name), value
+
+
+def credential_paths(data: Mapping[str, Any]) -> Iterator[JsonPath]:
+    """Paths of the fields that hold credentials: ``apiKey`` and credential headers."""
+    if isinstance(data.get("apiKey"), str):
+        yield ("apiKey",)
+    headers = data.get("headers")
+    if isinstance(headers, Mapping):
+        for name, value in headers.items():
+            if isinstance(value, str) and is_credential_header(name):
+                yield ("headers", name)
+
+
+def get_path(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data

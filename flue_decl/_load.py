@@ -1,0 +1,99 @@
+"""Loading a providers.d tree into a service: the compiler's calls handed to the runtime.
+
+The one place where the two sides meet: :func:`load_registry` and :func:`watch` compile
+with ``flue_decl.compiler`` and build with ``flue_decl.runtime``; :func:`calls_of` reads
+either a tree or an artifact.
+A service that starts from an artifact (``load_artifact``) never imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ._discover import DEFAULT_PATHS, discover
+from ._domain import Call
+from ._errors import ConfigError
+from .compiler import load_calls
+from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
+
+Fingerprint = tuple[tuple[int, str, str], ...]  # (layer, path, sha256) of every input file
+
+
+def load_registry(
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    *,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+) -> Registry:
+    """Validate, compile and render ``paths`` (in layer order) and return the Registry.
+
+    ``env`` defaults to ``os.environ``; ``bindings`` maps Cloudflare binding names to the
+    host's objects. Raises :class:`InputError`, :class:`ValidationError` or
+    :class:`TemplateError` (all :class:`ConfigError`) with every problem found.
+    """
+    return build_registry(
+        load_calls(paths), env=env, bindings=bindings, import_handlers=import_handlers
+    )
+
+
+def calls_of(path: str) -> tuple[Call, ...]:
+    """The compiled calls of a providers.d path, or of a compiled artifact (``*.json``);
+    raises ConfigError."""
+    if path.endswith(".json") and os.path.isfile(path):
+        return read_artifact(path)
+    return load_calls([path])
+
+
+class Tree:
+    """A providers.d tree as a :class:`Watch` source: its fingerprint is the content hash
+    of every file, in layer order."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike[str]]) -> None:
+        self.paths = [os.fspath(p) for p in paths]
+
+    def fingerprint(self) -> Fingerprint | ConfigError:
+        found = discover(self.paths)
+        if found.diagnostics:
+            return ConfigError(found.diagnostics)
+        out = []
+        for source in found.files:
+            try:
+                with open(source.path, "rb") as fh:
+                    digest = hashlib.sha256(fh.read()).hexdigest()
+            except OSError:  # vanished between listing and reading: not stable yet
+                digest = "unreadable"
+            out.append((source.layer, source.path, digest))
+        return tuple(out)
+
+    def calls(self) -> tuple[Call, ...]:
+        return load_calls(self.paths)
+
+
+def watch(
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    *,
+    interval: float = 1.0,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+    allow_empty: bool = False,
+    on_reload: Callable[[Snapshot], None] | None = None,
+) -> Watch:
+    """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
+
+    Use as a context manager (``with watch([...]) as live:``) or call ``.start()`` /
+    ``.stop()``; ``poll_once()`` polls by hand. A changed tree is swapped in only when it
+    is stable and good; a bad one leaves the last good registry serving."""
+    return Watch(
+        Tree(paths),
+        interval=interval,
+        env=env,
+        bindings=bindings,
+        import_handlers=import_handlers,
+        allow_empty=allow_empty,
+        on_reload=on_reload,
+    )

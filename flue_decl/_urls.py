@@ -1,0 +1,95 @@
+"""URL and transport rules, shared by the checks (on literal and rendered values) and the
+HTTP clients: what a usable base URL is, and when a key would travel in clear."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from ._errors import Diagnostic, JsonPath, Place
+
+Side = Literal["reg", "conf"]
+
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+
+# The shape nearly every base URL has, which the full check below always accepts (ASCII
+# host, a port up to 65535, no whitespace or control characters): decided with one match,
+# since a service start checks every rendered URL. A property test holds the proof.
+PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9][A-Za-z0-9.-]*"
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"(?:[/?#][!-~]*)?"
+)
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not a usable base URL, or None."""
+    if PLAIN_URL.fullmatch(value):
+        return None
+    return full_url_problem(value)
+
+
+def full_url_problem(value: str) -> str | None:
+    """:func:`url_problem` without the shortcut for the common shape."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "a base URL starts with https:// (or http:// for a local server)"
+    if not parts.hostname:
+        return "the URL has no host"
+    if _SPACE_OR_CONTROL.search(value):
+        return "the URL contains whitespace or control characters"
+    return None
+
+
+def insecure_transport(base_url: str) -> bool:
+    """Whether a key sent to ``base_url`` would travel in clear off this machine."""
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False  # not a URL at all: reported as invalid-url, and nothing is ever sent
+    return parts.scheme == "http" and not is_loopback(host)
+
+
+def transport_owners(
+    reg: Mapping[str, Any] | None, conf: Mapping[str, Any] | None
+) -> tuple[Side | None, Side | None]:
+    """Which of a provider's registration and configuration supplies the effective
+    ``baseUrl`` and which the key (configureProvider wins for each field it sets)."""
+    url: Side | None = (
+        "conf" if conf is not None and "baseUrl" in conf else ("reg" if reg is not None else None)
+    )
+    if conf is not None and "apiKey" in conf:
+        return url, "conf"
+    return url, ("reg" if reg is not None and "apiKey" in reg else None)
+
+
+def transport_diagnostic(
+    base_url_place: Place | None, key_place: Place | None, provider: str, path: JsonPath
+) -> Diagnostic:
+    return Diagnostic.at(
+        "insecure-key-transport",
+        f"provider `{provider}` would send its API key over plain http:// to a host that is "
+        "not loopback",
+        base_url_place,
+        path,
+        hint="use https://, or http:// only for localhost / 127.0.0.1 / ::1",
+        related=[key_place] if key_place else [],
+    )

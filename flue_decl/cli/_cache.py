@@ -1,0 +1,135 @@
+"""Validation cache: re-validating an unchanged tree costs a hash of its files.
+
+The key is a SHA-256 over flue-decl's version and code, the schemas, the catalog, the size cap,
+the input paths, and every input file's name, layer and bytes, so any change to any of them
+is a miss and the tree is validated from scratch. An entry is JSON (never pickle: nothing
+from the cache can run), written to a temporary file and renamed into place, so concurrent
+runs never see half an entry; an unreadable or malformed entry is a miss.
+
+Directory: ``$FLUE_DECL_CACHE_DIR``, else ``$XDG_CACHE_HOME/flue-decl``, else
+``~/.cache/flue-decl`` (created 0700).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .._discover import discover, read_capped
+from .._domain import schema_dir
+from .._errors import Diagnostic, Place, Severity
+from .._version import __version__
+
+FORMAT = "flue-decl-validation-cache"
+VERSION = 1
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("FLUE_DECL_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "flue-decl"
+
+
+def _tool_digest() -> bytes:
+    """What besides the inputs decides the result: the version, schemas and catalog."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent.parent
+    # A changed flue-decl never reuses old results: its code, schemas and catalog.
+    for source in sorted(package.rglob("*.py")):
+        digest.update(str(source.relative_to(package)).encode() + b"\0")
+        digest.update(source.read_bytes())
+    for schema in sorted(schema_dir().glob("*.schema.json")):
+        digest.update(schema.read_bytes())
+    digest.update((package / "_data" / "catalog.json").read_bytes())
+    return digest.digest()
+
+
+def tree_key(paths: Sequence[str], max_file_bytes: int) -> str | None:
+    """The cache key of a tree, or None when it cannot be cached (an input problem)."""
+    found = discover(paths)
+    if found.diagnostics:
+        return None
+    digest = hashlib.sha256(_tool_digest())
+    digest.update(json.dumps([list(paths), max_file_bytes]).encode())
+    for source in found.files:
+        try:
+            data = read_capped(source.path, max_file_bytes)
+        except OSError:
+            return None
+        digest.update(f"\0{source.layer}\0{source.path}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _entry(key: str) -> Path:
+    return cache_dir() / f"{key}.json"
+
+
+def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
+    """The cached diagnostics and file count for ``key``, or None (a miss, or a bad entry)."""
+    try:
+        data = json.loads(_entry(key).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT or data.get("version") != VERSION or data["key"] != key:
+            return None
+        diagnostics = tuple(_diagnostic(d) for d in data["diagnostics"])
+        return diagnostics, int(data["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(key: str, diagnostics: Sequence[Diagnostic], files: int) -> None:
+    """Best effort: a cache that cannot be written is no reason to fail a validation."""
+    directory = cache_dir()
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "key": key,
+        "files": files,
+        "diagnostics": [_encode(d) for d in diagnostics],
+    }
+    with contextlib.suppress(OSError):
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh)
+            os.replace(tmp, _entry(key))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _encode(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "severity": d.severity.value,
+        "code": d.code,
+        "message": d.message,
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "path": d.path,
+        "hint": d.hint,
+        "related": [[p.file, p.line, p.column] for p in d.related],
+    }
+
+
+def _diagnostic(data: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        Severity(data["severity"]),
+        str(data["code"]),
+        str(data["message"]),
+        data["file"],
+        data["line"],
+        data["column"],
+        data["path"],
+        data["hint"],
+        tuple(Place(str(f), int(line), int(col)) for f, line, col in data["related"]),
+    )

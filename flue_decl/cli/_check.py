@@ -1,0 +1,50 @@
+"""``check-env`` (render against this environment, report every problem) and ``compile``
+(write the artifact)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+from .._errors import Diagnostic
+from ..compiler import literal_secrets
+from ..runtime import artifact_text, render_calls
+from ._inputs import compiled
+from ._outcome import OK, PROBLEMS, USAGE, fail
+from ._reporters import REPORTERS, resolve_format
+
+
+def check_env(args: argparse.Namespace) -> int:
+    compilation = compiled(args)
+    _, problems = render_calls(compilation.calls, os.environ)
+    ordered = sorted(problems, key=Diagnostic.sort_key)
+    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
+    reporter.report(ordered, ok=not problems, files=compilation.files)
+    return PROBLEMS if problems else OK
+
+
+def compile_artifact(args: argparse.Namespace) -> int:
+    compilation = compiled(args)
+    problems = literal_secrets(compilation.calls)
+    if problems:
+        return fail(problems, compilation.files, input_error=False)
+    text = artifact_text(
+        compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
+    )
+    if args.output in (None, "-"):
+        sys.stdout.write(text)  # exactly the checksummed bytes
+        return OK
+    tmp = f"{args.output}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, args.output)  # readers never see a half-written artifact
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        print(f"flue-decl: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return USAGE
+    print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
+    return OK

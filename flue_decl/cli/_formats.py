@@ -1,0 +1,213 @@
+"""Output formats of the commands, by name: one function per format of each command, from
+the command's result to its text. (``validate`` and ``check-env`` print diagnostics
+through the reporters of ``_reporters``, selected the same way.)
+
+Light on purpose: the parser reads the format names here before any command runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._secrets import MASK, Secret
+
+if TYPE_CHECKING:
+    from ..runtime._probe import ProbeResult
+    from ..views import Diff, Row
+
+T = TypeVar("T")
+Formats = dict[str, Callable[[T], str]]
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# -- diff -------------------------------------------------------------------------------
+
+
+def _groups(diff: Diff) -> list[tuple[str, dict[str, tuple[Any, Any]]]]:
+    """Changed models, with a provider's models folded into one line when they changed alike."""
+    by_provider: dict[str, list[str]] = {}
+    for spec in diff.changed:
+        by_provider.setdefault(spec.split("/", 1)[0], []).append(spec)
+    out: list[tuple[str, dict[str, tuple[Any, Any]]]] = []
+    for provider, specs in by_provider.items():
+        first = diff.changed[specs[0]]
+        alike = {k: v for k, v in first.items() if k not in ("id", "name")}
+        if len(specs) > 2 and all(
+            {k: v for k, v in diff.changed[s].items() if k not in ("id", "name")} == alike
+            for s in specs
+        ):
+            out.append((f"{provider} ({len(specs)} models)", alike))
+        else:
+            out.extend((spec, diff.changed[spec]) for spec in specs)
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def diff_text(diff: Diff) -> str:
+    if diff.equal:
+        return "no effective change"
+    lines: list[str] = []
+    providers_added, providers_removed = diff.providers()
+    lines += [f"+ provider {p}" for p in providers_added]
+    lines += [f"- provider {p}" for p in providers_removed]
+    lines += [f"+ {s}" for s in diff.added]
+    lines += [f"- {s}" for s in diff.removed]
+    for label, fields in _groups(diff):
+        lines.append(f"~ {label}")
+        lines += [f"    {name}: {_fmt(a)} → {_fmt(b)}" for name, (a, b) in fields.items()]
+    return "\n".join(lines)
+
+
+def diff_markdown(diff: Diff) -> str:
+    if diff.equal:
+        return "**flue-decl:** no effective change to the provider registry."
+    out = ["### flue-decl: provider registry changes", ""]
+    providers_added, providers_removed = diff.providers()
+    for title, items in (
+        ("Providers added", providers_added),
+        ("Providers removed", providers_removed),
+        ("Models added", list(diff.added)),
+        ("Models removed", list(diff.removed)),
+    ):
+        if items:
+            out.append(f"**{title}:** " + ", ".join(f"`{i}`" for i in items))
+            out.append("")
+    rows = [
+        (label, name, a, b) for label, fields in _groups(diff) for name, (a, b) in fields.items()
+    ]
+    if rows:
+        out += ["| model | field | before | after |", "| --- | --- | --- | --- |"]
+
+        def cell(value: Any) -> str:
+            return f"`{_fmt(value)}`".replace("|", "\\|")
+
+        out += [f"| `{label}` | {name} | {cell(a)} | {cell(b)} |" for label, name, a, b in rows]
+    return "\n".join(out)
+
+
+def diff_json(diff: Diff) -> str:
+    providers_added, providers_removed = diff.providers()
+    changed = [
+        {"spec": spec, "changes": {k: {"old": a, "new": b} for k, (a, b) in fields.items()}}
+        for spec, fields in diff.changed.items()
+    ]
+    data = {
+        "equal": diff.equal,
+        "providers": {"added": providers_added, "removed": providers_removed},
+        "models": {"added": list(diff.added), "removed": list(diff.removed)},
+        "changed": changed,
+    }
+    return as_json(data)
+
+
+DIFF_FORMATS: Formats[Diff] = {"text": diff_text, "json": diff_json, "markdown": diff_markdown}
+
+
+# -- list -------------------------------------------------------------------------------
+
+Listing = tuple[list[dict[str, Any]], str]  # the entries, and the closing line
+
+
+def list_text(listing: Listing) -> str:
+    entries, closing = listing
+    lines = []
+    for entry in entries:
+        if entry["kind"] == "api":
+            lines.append(f"api {entry['id']}  (protocol {entry['handler']})  {entry['source']}")
+            continue
+        lines.append(
+            f"{entry['id']}  [{entry['kind']}, {entry['api']}]  {entry['baseUrl'] or '-'}"
+            f"  {entry['source']}"
+        )
+        models = entry.get("models")
+        if isinstance(models, dict):
+            rows = [("(any other)", entry["defaults"]), *models.items()]
+            width = max(len(name) for name, _ in rows)
+            lines += [
+                f"    {name:<{width}}  context {limits['contextWindow']:>8}"
+                f"  max output {limits['maxTokens']:>6}"
+                for name, limits in rows
+            ]
+        else:
+            extra = f", binding {entry['binding']}" if entry.get("binding") else ""
+            store = ", storeResponses" if entry.get("storeResponses") else ""
+            lines.append(f"    {models}{extra}{store}")
+    lines.append(f"\n{closing}")
+    return "\n".join(lines)
+
+
+def list_json(listing: Listing) -> str:
+    return as_json({"providers": listing[0]})
+
+
+LIST_FORMATS: Formats[Listing] = {"text": list_text, "json": list_json}
+
+
+# -- explain ----------------------------------------------------------------------------
+
+Explained = tuple[str, Sequence["Row"]]  # the specifier, and its rows
+
+
+def explain_text(explained: Explained) -> str:
+    spec, rows = explained
+    lines = [spec]
+    width = max(len(r.field) for r in rows)
+    for row in rows:
+        value = json.dumps(row.value, ensure_ascii=False)
+        if len(value) > 60:
+            value = value[:57] + "..."
+        where = f"  [{row.where()}]" if row.origin else ""
+        lines.append(f"  {row.field:<{width}}  {value}")
+        lines.append(f"  {'':<{width}}    ← {row.source}{where}")
+    return "\n".join(lines)
+
+
+def explain_json(explained: Explained) -> str:
+    spec, rows = explained
+    return as_json({"spec": spec, "fields": [row.to_json() for row in rows]})
+
+
+EXPLAIN_FORMATS: Formats[Explained] = {"text": explain_text, "json": explain_json}
+
+
+# -- probe ------------------------------------------------------------------------------
+
+
+def probe_text(results: Sequence[ProbeResult]) -> str:
+    width = max((len(r.provider) for r in results), default=8)
+    lines = []
+    for r in results:
+        latency = f"{r.latency_ms:>8.1f} ms" if r.latency_ms is not None else " " * 11
+        lines.append(
+            f"{r.provider:<{width}}  {r.status:<13} {latency}  {r.detail}"
+            + (f"  {r.url}" if r.url else "")
+        )
+    bad = sum(not r.ok for r in results)
+    lines.append(
+        f"{len(results) - bad}/{len(results)} providers ok" if results else "no providers to probe"
+    )
+    return "\n".join(lines)
+
+
+def probe_json(results: Sequence[ProbeResult]) -> str:
+    return as_json({"ok": all(r.ok for r in results), "providers": [asdict(r) for r in results]})
+
+
+PROBE_FORMATS: Formats[Sequence[ProbeResult]] = {"text": probe_text, "json": probe_json}

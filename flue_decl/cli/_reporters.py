@@ -1,0 +1,339 @@
+"""Reporters turn collected diagnostics into output; selected by name (``--format``).
+
+``text`` for people (the source line with a caret, colour on a terminal), ``json`` for
+scripts, ``github`` for workflow annotations, ``sarif`` for code-scanning tools.
+Source lines are shown with credential values masked: a file that commits a key
+must not have it echoed into CI logs by the tool that complains about it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TextIO
+
+from .._codes import RULES
+from .._errors import Diagnostic, Severity
+from .._secrets import scrub
+from .._version import __version__
+
+INFORMATION_URI = "https://pypi.org/project/flue-decl/"
+
+
+class Reporter:
+    name: ClassVar[str]
+
+    def __init__(self, stream: TextIO, *, color: bool | None = None) -> None:
+        self.stream = stream
+        self.color = use_color(stream) if color is None else color
+
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+        raise NotImplementedError
+
+    def emit(self, text: str) -> None:
+        print(text, file=self.stream)
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    env = os.environ if environ is None else environ
+    if "NO_COLOR" in env or env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# -- source excerpts ------------------------------------------------------------------
+
+_CREDENTIAL_VALUE = re.compile(
+    r"""(?ix)
+    ( (?:^|[\s{,]) ["']? ([\w.-]*
+      (?:apikey|api[-_]key|authorization|token|secret|password|passwd|cookie|credential|signature)
+      [\w.-]*) ["']? \s*:\s* )
+    ( "(?:[^"\\]|\\.)*" | '[^']*' | [^,}\s#][^,}#]* )
+    """
+)
+_NOT_SECRET_KEYS = {"maxtokens"}  # schema fields whose names merely contain "token"
+
+
+def redact_line(line: str) -> str:
+    """The line with every credential-looking value replaced, unless it is a template."""
+
+    def mask(match: re.Match[str]) -> str:
+        value = match.group(3)
+        if match.group(2).lower() in _NOT_SECRET_KEYS or "{{" in value or not value.strip("\"' "):
+            return match.group(0)
+        return match.group(1) + "***"
+
+    return scrub(_CREDENTIAL_VALUE.sub(mask, line))
+
+
+class _SourceLines:
+    def __init__(self) -> None:
+        self._cache: dict[str, list[str] | None] = {}
+
+    def line(self, file: str, number: int) -> str | None:
+        if file not in self._cache:
+            try:
+                with open(file, "rb") as fh:
+                    raw = fh.read(1 << 20)
+                self._cache[file] = raw.decode("utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._cache[file] = None
+        lines = self._cache[file]
+        if lines is None or not 1 <= number <= len(lines):
+            return None
+        return lines[number - 1]
+
+
+_STYLE = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+    "caret": "\x1b[1;32m",
+    "reset": "\x1b[0m",
+}
+
+
+EXCERPT_WIDTH = 100
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127) if c != 9}
+_CONTROL_AS_ONE = dict.fromkeys(_CONTROL, "?")
+
+
+_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 10}
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """Control characters as ``\\xNN``: a config value must not drive the terminal."""
+    return text.translate(_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL)
+
+
+def excerpt(line: str, column: int) -> tuple[str, int]:
+    """At most EXCERPT_WIDTH characters of ``line`` around ``column``, and the caret offset."""
+    if len(line) <= EXCERPT_WIDTH:
+        return line, column - 1
+    start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
+    text = line[start : start + EXCERPT_WIDTH]
+    caret = column - 1 - start
+    if start > 0:
+        text, caret = "…" + text, caret + 1
+    if start + EXCERPT_WIDTH < len(line):
+        text += "…"
+    return text, caret
+
+
+class TextReporter(Reporter):
+    """``file:line:col: severity[code]: message``, the source line with a caret, a hint."""
+
+    name = "text"
+
+    def paint(self, text: str, style: str) -> str:
+        return f"{_STYLE[style]}{text}{_STYLE['reset']}" if self.color else text
+
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+        sources = _SourceLines()
+        for diag in diagnostics:
+            severity = self.paint(diag.severity.value, diag.severity.value)
+            head = (
+                f"{self.paint(visible(diag.location), 'bold')}: {severity}[{diag.code}]: "
+                f"{visible(diag.message)}"
+            )
+            self.emit(head)
+            line = sources.line(diag.file, diag.line) if diag.file and diag.line else None
+            if line is not None and diag.column is not None:
+                text, caret = excerpt(redact_line(line).replace("\t", " "), diag.column)
+                text = text.translate(_CONTROL_AS_ONE)  # one column each: the caret stays put
+                gutter = f"{diag.line:>5} | "
+                self.emit(self.paint(gutter, "dim") + text)
+                pad = " " * (len(gutter) - 2)
+                self.emit(self.paint(f"{pad}| ", "dim") + " " * caret + self.paint("^", "caret"))
+            elif diag.path and diag.path != "$":
+                self.emit(f"    at {diag.path}")
+            if diag.hint:
+                self.emit(f"    hint: {visible(diag.hint)}")
+            for place in diag.related:
+                self.emit(f"    see: {visible(str(place))}")
+        self.emit(summary(diagnostics, ok=ok, files=files))
+
+
+class JsonReporter(Reporter):
+    """``{"ok": bool, "diagnostics": [...]}``: one object for scripts."""
+
+    name = "json"
+
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+        payload = {"ok": ok, "diagnostics": [diagnostic_json(d) for d in diagnostics]}
+        self.emit(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _escape_data(text: str) -> str:
+    # @actions/core escapeData
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    # @actions/core escapeProperty
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class GitHubReporter(Reporter):
+    """GitHub Actions workflow commands: one annotation per problem, then a total.
+
+    GitHub shows at most 10 annotations of each severity per step, so the closing
+    line gives the full count (and every problem is in the log anyway)."""
+
+    name = "github"
+
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+        for diag in diagnostics:
+            props = []
+            if diag.file:
+                props.append(f"file={_escape_property(diag.file)}")
+            if diag.line:
+                props.append(f"line={diag.line}")
+            if diag.column:
+                props.append(f"col={diag.column}")
+            props.append(f"title={_escape_property(f'flue-decl {diag.code}')}")
+            message = visible(diag.message, keep_newlines=True) + (
+                f"\nhint: {visible(diag.hint, keep_newlines=True)}" if diag.hint else ""
+            )
+            command = "error" if diag.severity is Severity.ERROR else "warning"
+            self.emit(f"::{command} {','.join(props)}::{_escape_data(message)}")
+        shown = (
+            "; GitHub shows the first 10 of each kind per step, all are in this log"
+            if len(diagnostics) > 10
+            else ""
+        )
+        self.emit(f"flue-decl: {summary(diagnostics, ok=ok, files=files)}{shown}")
+
+
+def _uri(path: str) -> str:
+    if os.path.isabs(path):
+        return "file://" + urllib.parse.quote(path)
+    return urllib.parse.quote(path.replace(os.sep, "/"))
+
+
+class SarifReporter(Reporter):
+    """SARIF 2.1.0: every rule listed in the driver, results with their regions."""
+
+    name = "sarif"
+
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+        rules = list(RULES.values())
+        index = {rule.code: i for i, rule in enumerate(rules)}
+        results: list[dict[str, Any]] = []
+        for diag in diagnostics:
+            result: dict[str, Any] = {
+                "ruleId": diag.code,
+                "level": "error" if diag.severity is Severity.ERROR else "warning",
+                "message": {"text": diag.message + (f" (hint: {diag.hint})" if diag.hint else "")},
+            }
+            if diag.code in index:
+                result["ruleIndex"] = index[diag.code]
+            if diag.file:
+                location: dict[str, Any] = {
+                    "physicalLocation": {"artifactLocation": {"uri": _uri(diag.file)}}
+                }
+                if diag.line:
+                    location["physicalLocation"]["region"] = {
+                        "startLine": diag.line,
+                        "startColumn": diag.column or 1,
+                    }
+                if diag.path:
+                    location["logicalLocations"] = [
+                        {"fullyQualifiedName": diag.path, "kind": "member"}
+                    ]
+                result["locations"] = [location]
+            if diag.related:
+                result["relatedLocations"] = [
+                    {
+                        "id": i,
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(p.file)},
+                            "region": {"startLine": p.line, "startColumn": p.column},
+                        },
+                    }
+                    for i, p in enumerate(diag.related)
+                ]
+            results.append(result)
+        log = {
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "flue-decl",
+                            "version": __version__,
+                            "informationUri": INFORMATION_URI,
+                            "rules": [
+                                {
+                                    "id": rule.code,
+                                    "name": rule.name,
+                                    "shortDescription": {"text": rule.summary},
+                                    "defaultConfiguration": {
+                                        "level": "error"
+                                        if rule.severity is Severity.ERROR
+                                        else "warning"
+                                    },
+                                }
+                                for rule in rules
+                            ],
+                        }
+                    },
+                    "results": results,
+                }
+            ],
+        }
+        self.emit(json.dumps(log, indent=2, ensure_ascii=False))
+
+
+def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
+    out: dict[str, object] = {
+        "severity": diag.severity.value,
+        "code": diag.code,
+        "message": diag.message,
+        "file": diag.file,
+        "line": diag.line,
+        "column": diag.column,
+        "path": diag.path,
+    }
+    if diag.hint:
+        out["hint"] = diag.hint
+    if diag.related:
+        out["related"] = [
+            {"file": p.file, "line": p.line, "column": p.column} for p in diag.related
+        ]
+    return out
+
+
+def summary(diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    noun = "file" if files == 1 else "files"
+    if not diagnostics:
+        return f"ok: {files} {noun} checked, no problems"
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    status = "ok" if ok else "failed"
+    return f"{status}: {' and '.join(parts)} in {files} {noun} checked"
+
+
+REPORTERS: dict[str, type[Reporter]] = {
+    cls.name: cls for cls in (TextReporter, JsonReporter, GitHubReporter, SarifReporter)
+}
+
+
+def resolve_format(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """``auto`` is ``github`` under GitHub Actions, else ``text``."""
+    if name != "auto":
+        return name
+    env = os.environ if environ is None else environ
+    return "github" if env.get("GITHUB_ACTIONS") == "true" else "text"

@@ -1,0 +1,37 @@
+"""``validate``: every problem of a tree at once, answered from the cache when unchanged."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._discover import DEFAULT_PATHS
+from .._errors import Severity
+from . import _cache
+from ._outcome import OK, PROBLEMS, USAGE
+from ._reporters import REPORTERS, resolve_format
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = list(args.paths) if args.paths else list(DEFAULT_PATHS)
+    key = None if args.no_cache else _cache.tree_key(paths, args.max_file_bytes)
+    cached = _cache.load(key) if key else None
+    input_failed = False
+    if cached is not None:
+        diagnostics, files = cached
+    else:
+        # Only a miss compiles: an unchanged tree is answered without loading the compiler.
+        from ..compiler import compile_paths
+
+        compilation = compile_paths(paths, max_file_bytes=args.max_file_bytes)
+        diagnostics, files = compilation.diagnostics, compilation.files
+        input_failed = compilation.input_failed
+        if key and not input_failed:
+            _cache.store(key, diagnostics, files)
+    errors = any(d.severity is Severity.ERROR for d in diagnostics)
+    failed = errors or (args.strict and bool(diagnostics))
+    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
+    reporter.report(diagnostics, ok=not failed, files=files)
+    if input_failed:
+        return USAGE
+    return PROBLEMS if failed else OK

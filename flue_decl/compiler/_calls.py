@@ -1,0 +1,66 @@
+"""Entities to the ordered registry calls, each field keeping its origin.
+
+Calls come in the order of the kinds' table (every ``registerApiProvider``, then
+``registerProvider``, then ``configureProvider``), each kind in document order (the place
+of an entity's first document). Templates stay unrendered: a call is rendered against an
+environment only when a registry is built from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._domain import CALL_ORDER, KINDS, Call, Origin, credential_paths, get_path
+from .._errors import Diagnostic
+from ..templates import is_template
+from ._layer import Entity
+
+
+def _normalise(value: Any) -> Any:
+    # JavaScript has one number type: 8192.0 is 8192.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> tuple[Call, ...]:
+    """The calls of schema-valid ``entities``, in call order."""
+    calls = []
+    for entity in sorted(entities, key=lambda e: (CALL_ORDER[e.kind], e.order)):
+        kind = KINDS[entity.kind]
+        skip = ("kind", kind.identity)
+        payload = {k: _normalise(v) for k, v in entity.data.items() if k not in skip}
+        origins = {}
+        for path, place in entity.places.items():
+            doc = entity.setter(path)
+            origins[path] = Origin(
+                place, doc.layer, layer_roots[doc.layer], doc is not entity.documents[0]
+            )
+        calls.append(Call(kind.op, entity.key, payload, origins))
+    return tuple(calls)
+
+
+def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
+    """Literal (non-template) keys and credentials: an artifact must never carry them."""
+    out = []
+    for call in calls:
+        for path in credential_paths(call.payload):
+            value = get_path(call.payload, path)
+            if value and not is_template(value):
+                origin = call.origins.get(path)
+                out.append(
+                    Diagnostic.at(
+                        "literal-secret",
+                        f"{'/'.join(map(str, path))} of `{call.target}` is written literally; the "
+                        "compiled artifact cannot carry it",
+                        origin.place if origin else None,
+                        path,
+                        hint="write it as a template, e.g. {{ env.PROVIDER_API_KEY }}",
+                    )
+                )
+    return out

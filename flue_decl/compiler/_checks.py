@@ -1,0 +1,150 @@
+"""Checks the schema cannot express: templates where they may be and parse, known APIs
+and providers, usable base URLs, and keys that would travel in clear.
+
+The URL and transport rules (``_urls``) run again on rendered values when a registry is
+built, so a templated ``baseUrl`` gets the same treatment as a literal one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
+from .._domain import string_fields
+from .._errors import Diagnostic, JsonPath, did_you_mean
+from .._urls import insecure_transport, transport_diagnostic, transport_owners, url_problem
+from ..templates import check_syntax, is_template
+from ._layer import Entity
+
+
+def check(
+    entities: Sequence[Entity], catalog: Catalog, valid: Sequence[Entity]
+) -> list[Diagnostic]:
+    """Per-entity checks run on every entity (each guards the types it reads), so a
+    schema error elsewhere in a document hides nothing; the cross-entity transport
+    check needs trustworthy shapes and sees only the schema-``valid`` ones."""
+    out: list[Diagnostic] = []
+    by_kind: dict[str, dict[str, Entity]] = {}
+    for entity in entities:
+        by_kind.setdefault(entity.kind, {})[entity.key] = entity
+    valid_by_kind: dict[str, dict[str, Entity]] = {}
+    for entity in valid:
+        valid_by_kind.setdefault(entity.kind, {})[entity.key] = entity
+    apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | set(by_kind.get("ApiProvider", {}))
+    registered = by_kind.get("Provider", {})
+    for entity in entities:
+        out.extend(_templates(entity))
+        if entity.kind == "Provider":
+            out.extend(_api_known(entity, apis))
+        if (
+            entity.kind == "ProviderConfiguration"
+            and entity.key not in registered
+            and entity.key not in catalog.providers
+        ):
+            out.append(
+                Diagnostic.at(
+                    "unknown-provider",
+                    f"configureProvider targets `{entity.key}`, which is neither a built-in "
+                    "provider nor registered by a Provider document",
+                    entity.place(("id",)),
+                    ("id",),
+                    hint=did_you_mean(entity.key, [*registered, *catalog.providers])
+                    or "add a Provider document for it, or check `flue-decl list --catalog`",
+                )
+            )
+        out.extend(_literal_urls(entity))
+    out.extend(
+        _transport(
+            valid_by_kind.get("Provider", {}), valid_by_kind.get("ProviderConfiguration", {})
+        )
+    )
+    return out
+
+
+def _templates(entity: Entity) -> Iterator[Diagnostic]:
+    allowed = {path for path, _ in string_fields(entity.kind, entity.data)}
+    for path, value in _strings(entity.data, ()):
+        if not is_template(value) and not (path and is_template(path[-1])):
+            continue
+        if path in allowed:
+            problem = check_syntax(value)
+            if problem is not None:
+                yield Diagnostic.at(
+                    problem.code, problem.message, entity.place(path), path, hint=problem.hint
+                )
+        else:
+            field = path[-1] if path else "value"
+            yield Diagnostic.at(
+                "template-not-allowed",
+                f"`{field}` cannot be a template",
+                entity.key_place(path) if is_template(path[-1]) else entity.place(path),
+                path,
+                hint="templates are allowed in baseUrl, apiKey, header values and gateway "
+                "strings; keys, kind, id, api and model IDs are literal",
+            )
+
+
+def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            if is_template(key):
+                yield (*path, key), key
+            else:
+                yield from _strings(child, (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _strings(child, (*path, i))
+
+
+def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:
+    api = entity.data.get("api")
+    if isinstance(api, str) and api not in apis and not is_template(api):
+        yield Diagnostic.at(
+            "unknown-api",
+            f"api `{api}` is not one of Pi's APIs, cloudflare-ai-binding, or declared by an "
+            "ApiProvider document",
+            entity.place(("api",)),
+            ("api",),
+            hint=did_you_mean(api, sorted(apis))
+            or f"declare it with `kind: ApiProvider` and `api: {api}`",
+        )
+
+
+def _literal_urls(entity: Entity) -> Iterator[Diagnostic]:
+    value = entity.data.get("baseUrl")
+    if isinstance(value, str) and not is_template(value):
+        problem = url_problem(value)
+        if problem is not None:
+            yield Diagnostic.at(
+                "invalid-url",
+                f"invalid baseUrl {value!r}: {problem}",
+                entity.place(("baseUrl",)),
+                ("baseUrl",),
+            )
+
+
+def _transport(
+    registered: Mapping[str, Entity], configured: Mapping[str, Entity]
+) -> Iterator[Diagnostic]:
+    """Static check on literal URLs; templated ones are checked again after rendering."""
+    for provider in dict.fromkeys([*registered, *configured]):
+        reg, conf = registered.get(provider), configured.get(provider)
+        sides = {"reg": reg, "conf": conf}
+        url_side, key_side = transport_owners(
+            reg.data if reg else None, conf.data if conf else None
+        )
+        url_owner = sides[url_side] if url_side else None
+        key_owner = sides[key_side] if key_side else None
+        if url_owner is None or key_owner is None:
+            continue
+        base_url = url_owner.data.get("baseUrl")
+        key = key_owner.data.get("apiKey")
+        if not isinstance(base_url, str) or is_template(base_url) or key == "":
+            continue
+        if insecure_transport(base_url):
+            yield transport_diagnostic(
+                url_owner.place(("baseUrl",)), key_owner.place(("apiKey",)), provider, ("baseUrl",)
+            )

@@ -1,0 +1,270 @@
+"""Documents keyed by (kind, identity) and merged into entities.
+
+A second document with the same key is an error naming both places unless it
+says ``overlay: true``; an overlay merges over what came before: maps merge
+key by key, scalars and lists replace, ``null`` removes a key. Every path of
+the merged value keeps the place (and so the file and layer) that set it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .._domain import KINDS
+from .._errors import Diagnostic, JsonPath, Place, did_you_mean
+from ._parse import Document
+from ._schema import Located
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    kind: str
+    key: str
+    order: int  # position of its first document in input order
+    data: Mapping[str, Any]
+    places: Mapping[JsonPath, Place]
+    key_places: Mapping[JsonPath, Place]
+    typed_scalars: Mapping[JsonPath, tuple[str, str]]
+    documents: tuple[Document, ...]  # the base first, then its overlays in order
+    setters: Mapping[JsonPath, int]  # path -> index in documents of who set it
+    removed: Mapping[JsonPath, Place]  # keys an overlay removed with null, and where
+    broken: frozenset[JsonPath]  # paths the parser already reported
+
+    def place(self, path: JsonPath) -> Place:
+        while path not in self.places and path:
+            path = path[:-1]
+        return self.places.get(path) or self.documents[0].start
+
+    def key_place(self, path: JsonPath) -> Place:
+        return self.key_places.get(path) or self.place(path)
+
+    def setter(self, path: JsonPath) -> Document:
+        while path not in self.setters and path:
+            path = path[:-1]
+        return self.documents[self.setters.get(path, 0)]
+
+    def located(self) -> Located:
+        return Located(
+            self.data, self.place, self.key_place, self.typed_scalars, self.removed, self.broken
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Layering:
+    entities: tuple[Entity, ...]
+    # Documents that could not be keyed (no valid id); still schema-checked alone.
+    unkeyed: tuple[tuple[str, Document], ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class _EntityBuilder:
+    def __init__(self, doc: Document, kind: str, key: str, order: int) -> None:
+        self.kind, self.key, self.order = kind, key, order
+        self.documents = [doc]
+        # The base is taken as written: a null in it is the schema's to report;
+        # only in an overlay does null mean "remove". Most entities are one document:
+        # its tables are shared, read-only, and copied only when an overlay arrives.
+        self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
+        self.places: Mapping[JsonPath, Place] = doc.places
+        self.key_places: Mapping[JsonPath, Place] = doc.key_places
+        self.typed: Mapping[JsonPath, tuple[str, str]] = doc.typed_scalars
+        self.setters: dict[JsonPath, int] = {}  # empty: everything from documents[0]
+        self.removed: dict[JsonPath, Place] = {}
+        self.broken: set[JsonPath] = set(doc.broken)
+        self.shared = True
+
+    def _own(
+        self,
+    ) -> tuple[dict[JsonPath, Place], dict[JsonPath, Place], dict[JsonPath, tuple[str, str]]]:
+        if self.shared:
+            base = self.documents[0]
+            self.data = _strip(base.data)
+            self.places, self.key_places = dict(base.places), dict(base.key_places)
+            self.typed = dict(base.typed_scalars)
+            self.setters = dict.fromkeys(base.places, 0)
+            self.shared = False
+        assert isinstance(self.places, dict)
+        assert isinstance(self.key_places, dict)
+        assert isinstance(self.typed, dict)
+        return self.places, self.key_places, self.typed
+
+    def overlay(self, doc: Document) -> None:
+        self._own()
+        self.documents.append(doc)
+        self.broken |= doc.broken
+        source = {k: v for k, v in doc.data.items() if k != "overlay"}
+        self._merge(self.data, source, (), doc, len(self.documents) - 1)
+
+    def _merge(
+        self,
+        target: dict[str, Any],
+        source: Mapping[str, Any],
+        path: JsonPath,
+        doc: Document,
+        who: int,
+    ) -> None:
+        for key, value in source.items():
+            child = (*path, key)
+            if value is None:
+                target.pop(key, None)
+                self._forget(child)
+                self.removed[child] = doc.key_place(child)
+                continue
+            self.removed.pop(child, None)
+            current = target.get(key)
+            if isinstance(value, dict) and isinstance(current, dict):
+                self._take(child, doc, who, subtree=False)
+                self._merge(current, value, child, doc, who)
+            else:
+                self._forget(child)
+                target[key] = _copy(value)
+                self._take(child, doc, who, subtree=True)
+
+    def _take(self, path: JsonPath, doc: Document, who: int, *, subtree: bool) -> None:
+        places, key_places, typed = self._own()
+        _copy_at(places, doc.places, path, subtree)
+        _copy_at(key_places, doc.key_places, path, subtree)
+        _copy_at(typed, doc.typed_scalars, path, subtree)
+        if subtree:
+            n = len(path)
+            self.setters.update((p, who) for p in doc.places if p[:n] == path)
+        else:
+            self.setters[path] = who
+
+    def _forget(self, path: JsonPath) -> None:
+        for table in (*self._own(), self.setters):
+            _drop_at(table, path)
+
+    def build(self) -> Entity:
+        return Entity(
+            self.kind,
+            self.key,
+            self.order,
+            self.data,
+            self.places,
+            self.key_places,
+            self.typed,
+            tuple(self.documents),
+            self.setters,
+            self.removed,
+            frozenset(self.broken),
+        )
+
+
+def _copy_at(
+    target: dict[JsonPath, T], source: Mapping[JsonPath, T], path: JsonPath, subtree: bool
+) -> None:
+    if subtree:
+        n = len(path)
+        target.update((p, v) for p, v in source.items() if p[:n] == path)
+    elif path in source:
+        target[path] = source[path]
+
+
+def _drop_at(table: dict[JsonPath, Any], path: JsonPath) -> None:
+    n = len(path)
+    for p in [p for p in table if p[:n] == path]:
+        del table[p]
+
+
+def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v, keep_null=True) for k, v in data.items() if k != "overlay"}
+
+
+def _copy(value: Any, *, keep_null: bool = False) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _copy(v, keep_null=keep_null) for k, v in value.items() if keep_null or v is not None
+        }
+    if isinstance(value, list):
+        return [_copy(v, keep_null=keep_null) for v in value]
+    return value
+
+
+def layer(documents: Iterable[Document]) -> Layering:
+    builders: dict[tuple[str, str], _EntityBuilder] = {}
+    unkeyed: list[tuple[str, Document]] = []
+    diagnostics: list[Diagnostic] = []
+    for order, doc in enumerate(documents):
+        data = doc.data
+        if not isinstance(data, dict):
+            diagnostics.append(
+                Diagnostic.at(
+                    "not-a-mapping",
+                    "a document must be a mapping that starts with `kind:`",
+                    doc.start,
+                    (),
+                    hint="each `---` separated document is one Provider, ProviderConfiguration "
+                    "or ApiProvider",
+                )
+            )
+            continue
+        kind = data.get("kind")
+        if kind is None and ("kind",) in doc.broken:
+            continue  # the parser refused the value and said so
+        if kind is None:
+            diagnostics.append(
+                Diagnostic.at(
+                    "missing-key",
+                    "missing required key `kind`",
+                    doc.start,
+                    (),
+                    hint="add `kind: Provider`, `ProviderConfiguration` or `ApiProvider`",
+                )
+            )
+            continue
+        if not isinstance(kind, str) or kind not in KINDS:
+            diagnostics.append(
+                Diagnostic.at(
+                    "unknown-kind",
+                    f"unknown kind {kind!r}",
+                    doc.place(("kind",)),
+                    ("kind",),
+                    hint=(did_you_mean(kind, list(KINDS)) if isinstance(kind, str) else None)
+                    or f"kind is one of {', '.join(KINDS)}",
+                )
+            )
+            continue
+        field = KINDS[kind].identity
+        key = data.get(field)
+        if not isinstance(key, str) or not key:
+            unkeyed.append((kind, doc))  # the schema check reports the bad or missing key
+            continue
+        is_overlay = data.get("overlay") is True
+        existing = builders.get((kind, key))
+        if existing is None:
+            if is_overlay:
+                same_kind = [k for (kd, k) in builders if kd == kind]
+                diagnostics.append(
+                    Diagnostic.at(
+                        "overlay-without-base",
+                        f"overlay for {kind} `{key}`, but no earlier document defines it",
+                        doc.key_place(("overlay",)),
+                        ("overlay",),
+                        hint=did_you_mean(key, same_kind)
+                        or "remove `overlay: true` to define it here, or put the base in an "
+                        "earlier file or layer",
+                    )
+                )
+                continue
+            builders[(kind, key)] = _EntityBuilder(doc, kind, key, order)
+        elif is_overlay:
+            existing.overlay(doc)
+        else:
+            first = existing.documents[0]
+            diagnostics.append(
+                Diagnostic.at(
+                    "duplicate-definition",
+                    f"{kind} `{key}` is already defined at {first.place((field,))}",
+                    doc.place((field,)),
+                    (field,),
+                    hint="add `overlay: true` to merge over the earlier definition, or remove one",
+                    related=[first.place((field,))],
+                )
+            )
+    entities = tuple(sorted((b.build() for b in builders.values()), key=lambda e: e.order))
+    return Layering(entities, tuple(unkeyed), tuple(diagnostics))

@@ -1,0 +1,191 @@
+"""Lints: likely mistakes in otherwise valid configuration (warnings; errors with --strict).
+
+They run on schema-valid entities only, so each can trust the shapes it reads.
+No message ever contains the value of a key: a literal secret is reported by
+its place and its kind ("an OpenAI key"), never echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
+from .._domain import credential_paths, get_path, string_fields
+from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
+from .._secrets import secret_kind
+from ..templates import is_template
+from ._layer import Entity
+
+W = Severity.WARNING
+
+_FOREIGN = (
+    (
+        re.compile(r"\$\{\{\s*(?:secrets|env|vars)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}"),
+        "GitHub Actions",
+    ),
+    (re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-[^}]*)?\}"), "shell / docker-compose"),
+    (re.compile(r"(?<![\w$])\$([A-Z_][A-Z0-9_]{2,})\b"), "shell"),
+    (re.compile(r"^os\.environ/([A-Za-z_][A-Za-z0-9_]*)$"), "LiteLLM"),
+    (re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}"), "opencode"),
+)
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def lint(entities: Sequence[Entity], valid: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
+    """Lint ``valid`` entities; a committed secret is reported in any entity."""
+    out: list[Diagnostic] = []
+    for entity in entities:
+        out.extend(_literal_secrets(entity))
+    for entity in valid:
+        out.extend(_foreign_templates(entity))
+        out.extend(_yaml11_booleans(entity))
+        if entity.kind == "Provider":
+            out.extend(_token_limits(entity))
+            out.extend(_shadows(entity, catalog))
+        if entity.kind == "ProviderConfiguration":
+            out.extend(_store_responses(entity, valid, catalog))
+    return out
+
+
+def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:
+    for path in credential_paths(entity.data):
+        value = get_path(entity.data, path)
+        if not isinstance(value, str) or not value or is_template(value) or foreign_syntax(value):
+            continue  # a misspelt reference is not a secret; foreign-template reports it
+        looks = secret_kind(value)
+        what = "apiKey" if path == ("apiKey",) else f"header `{path[1]}`"
+        yield Diagnostic.at(
+            "literal-secret",
+            f"{what} is written literally" + (f" and looks like {looks}" if looks else ""),
+            entity.place(path),
+            path,
+            severity=W,
+            hint="read it from the environment: {{ env.NAME }}; compiled artifacts refuse "
+            "literal keys",
+        )
+
+
+def foreign_syntax(value: str) -> tuple[re.Match[str], str] | None:
+    for pattern, tool in _FOREIGN:
+        match = pattern.search(value)
+        if match:
+            return match, tool
+    return None
+
+
+def _foreign_templates(entity: Entity) -> Iterator[Diagnostic]:
+    for path, value in string_fields(entity.kind, entity.data):
+        found = foreign_syntax(value) if not is_template(value) else None
+        if found is not None:
+            match, tool = found
+            yield Diagnostic.at(
+                "foreign-template",
+                f"`{match.group(0)}` is {tool} syntax; flue-decl would use it literally",
+                entity.place(path),
+                path,
+                severity=W,
+                hint=f"write {{{{ env.{match.group(1)} }}}}",
+            )
+
+
+def _yaml11_booleans(entity: Entity) -> Iterator[Diagnostic]:
+    for path, (kind, raw) in sorted(entity.typed_scalars.items(), key=lambda kv: str(kv[0])):
+        if kind == "boolean" and raw.lower() in _YAML11_BOOLEANS:
+            yield Diagnostic.at(
+                "yaml11-boolean",
+                f"`{raw}` is read as {str(raw.lower() in ('yes', 'on', 'y')).lower()} "
+                "(a YAML 1.1 boolean)",
+                entity.place(path),
+                path,
+                severity=W,
+                hint="write true or false, or quote it if you meant the word",
+            )
+
+
+def _token_limits(entity: Entity) -> Iterator[Diagnostic]:
+    data = entity.data
+    default_ctx, default_max = data.get("contextWindow"), data.get("maxTokens")
+    if (
+        isinstance(default_ctx, int)
+        and isinstance(default_max, int)
+        and 0 < default_ctx < default_max
+    ):
+        yield _limit(entity, ("maxTokens",), default_max, default_ctx, "provider default")
+    for model, override in (data.get("models") or {}).items():
+        ctx = override.get("contextWindow", default_ctx)
+        mx = override.get("maxTokens", default_max)
+        if (
+            isinstance(ctx, int)
+            and isinstance(mx, int)
+            and 0 < ctx < mx
+            and ("contextWindow" in override or "maxTokens" in override)
+        ):
+            where = (
+                ("models", model, "maxTokens")
+                if "maxTokens" in override
+                else ("models", model, "contextWindow")
+            )
+            yield _limit(entity, where, mx, ctx, f"model `{model}`")
+
+
+def _limit(entity: Entity, path: JsonPath, mx: int, ctx: int, what: str) -> Diagnostic:
+    return Diagnostic.at(
+        "max-tokens-exceeds-context",
+        f"{what}: maxTokens {mx} is larger than contextWindow {ctx}",
+        entity.place(path),
+        path,
+        severity=W,
+        hint="maxTokens is the output limit and cannot exceed the context window",
+    )
+
+
+def _shadows(entity: Entity, catalog: Catalog) -> Iterator[Diagnostic]:
+    builtin = catalog.models(entity.key)
+    if not builtin:
+        return
+    yield Diagnostic.at(
+        "shadows-builtin",
+        f"registering `{entity.key}` replaces the built-in provider and its {len(builtin)} "
+        "catalog models for every specifier `" + entity.key + "/...`",
+        entity.place(("id",)),
+        ("id",),
+        severity=W,
+        hint="to change only the endpoint, headers or key, use kind: ProviderConfiguration; "
+        "otherwise pick another id",
+    )
+    if entity.data.get("api") == CLOUDFLARE_AI_BINDING:
+        return
+    for model in entity.data.get("models") or {}:
+        if model not in builtin:
+            yield Diagnostic.at(
+                "unknown-catalog-model",
+                f"`{entity.key}` has no model `{model}` in the built-in catalog",
+                entity.key_place(("models", model)),
+                ("models", model),
+                severity=W,
+                hint=did_you_mean(model, list(builtin))
+                or f"see `flue-decl list --catalog` for {entity.key}'s models",
+            )
+
+
+def _store_responses(
+    entity: Entity, entities: Sequence[Entity], catalog: Catalog
+) -> Iterator[Diagnostic]:
+    if entity.data.get("storeResponses") is not True:
+        return
+    registered = next((e for e in entities if e.kind == "Provider" and e.key == entity.key), None)
+    if registered is not None:
+        apis = {registered.data.get("api")}
+    else:
+        apis = {m["api"] for m in catalog.models(entity.key).values()}
+    if not apis & set(RESPONSES_APIS):
+        yield Diagnostic.at(
+            "store-responses-ignored",
+            f"storeResponses has no effect on `{entity.key}`: its models use "
+            f"{', '.join(sorted(str(a) for a in apis))}",
+            entity.place(("storeResponses",)),
+            ("storeResponses",),
+            severity=W,
+            hint="only openai-responses and azure-openai-responses models store responses",
+        )

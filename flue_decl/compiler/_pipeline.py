@@ -1,0 +1,165 @@
+"""The compile side wired together: discover → parse → layer → schema → checks and lints →
+calls.
+
+:func:`compile_paths` never raises for bad configuration: it collects every diagnostic of
+every file into a :class:`Compilation`. :func:`load_calls` is the strict form, for code
+that wants the calls or an exception.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .._catalog import Catalog, builtin_catalog
+from .._discover import DEFAULT_PATHS, MAX_FILE_BYTES, Discovery, discover
+from .._domain import Call
+from .._errors import Diagnostic, InputError, Severity, ValidationError
+from . import _checks, _lints, _schema
+from ._calls import compile_entities
+from ._layer import Entity, layer
+from ._parse import Document, parse_file
+from ._schema import Located
+
+INPUT_CODES = frozenset({"input-not-found", "io-error"})
+
+
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """Everything one compile of a tree found: its files, documents, entities, every
+    diagnostic (sorted by place), the hash of every file read, and (on first use) the
+    registry calls of the entities that passed the schema."""
+
+    discovery: Discovery
+    documents: tuple[Document, ...]
+    entities: tuple[Entity, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    hashes: tuple[tuple[str, str], ...]  # (file, sha256) of every input read
+    valid: tuple[Entity, ...] = ()  # the entities without schema errors: the calls' source
+    _calls: list[tuple[Call, ...]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def calls(self) -> tuple[Call, ...]:
+        """The registry calls, in order. Built on first use: `validate` never needs them."""
+        if not self._calls:
+            self._calls.append(compile_entities(self.valid, self.layer_roots))
+        return self._calls[0]
+
+    @property
+    def layer_roots(self) -> tuple[str, ...]:
+        """The input paths, one per layer, in order."""
+        return tuple(layer.root for layer in self.discovery.layers)
+
+    @property
+    def files(self) -> int:
+        """How many files were read."""
+        return len(self.discovery.files)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def input_failed(self) -> bool:
+        return any(d.code in INPUT_CODES for d in self.diagnostics)
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`InputError` (a path is missing or unreadable) or
+        :class:`ValidationError` with every error, if there are any."""
+        if self.input_failed:
+            raise InputError(self.errors)
+        if not self.ok:
+            raise ValidationError(self.errors)
+
+
+def compile_paths(
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    *,
+    catalog: Catalog | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> Compilation:
+    """Compile ``paths`` (directories or files, in layer order) and collect every problem.
+
+    ``catalog`` is the built-in one unless given; files larger than ``max_file_bytes`` are
+    refused unread."""
+    catalog = catalog or builtin_catalog()
+    found = discover(paths)
+    diagnostics: list[Diagnostic] = list(found.diagnostics)
+    documents: list[Document] = []
+    hashes: list[tuple[str, str]] = []
+    for source in found.files:
+        parsed = parse_file(source, max_file_bytes)
+        diagnostics.extend(parsed.diagnostics)
+        documents.extend(parsed.documents)
+        if parsed.sha256 is not None:
+            hashes.append((source.path, parsed.sha256))
+    layered = layer(documents)
+    diagnostics.extend(layered.diagnostics)
+    for kind, doc in layered.unkeyed:
+        diagnostics.extend(
+            _schema.validate(kind, Located(doc.data, doc.place, doc.key_place, doc.typed_scalars))
+        )
+    valid: list[Entity] = []
+    for entity in layered.entities:
+        problems = _schema.validate(entity.kind, entity.located())
+        diagnostics.extend(problems)
+        if not problems:
+            valid.append(entity)
+    diagnostics.extend(_checks.check(layered.entities, catalog, valid))
+    diagnostics.extend(_lints.lint(layered.entities, valid, catalog))
+    ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
+    return Compilation(
+        found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
+    )
+
+
+MAX_DIAGNOSTICS_PER_FILE = 100
+
+
+def _cap_per_file(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """At most MAX_DIAGNOSTICS_PER_FILE per file (errors first), then one notice: a file with
+    thousands of problems needs its first ones fixed, not a flood in the CI log."""
+    by_file: dict[str | None, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.file, []).append(diag)
+    out: list[Diagnostic] = []
+    for file, items in by_file.items():
+        if len(items) <= MAX_DIAGNOSTICS_PER_FILE:
+            out.extend(items)
+            continue
+        keep = sorted(items, key=lambda d: d.severity is not Severity.ERROR)
+        keep = sorted(keep[:MAX_DIAGNOSTICS_PER_FILE], key=Diagnostic.sort_key)
+        out.extend(keep)
+        has_errors = any(d.severity is Severity.ERROR for d in items)
+        out.append(
+            Diagnostic(
+                Severity.ERROR if has_errors else Severity.WARNING,
+                "too-many-problems",
+                f"{len(items) - MAX_DIAGNOSTICS_PER_FILE} more problems in this file are not shown",
+                file=file,
+                hint="fix the ones above and run again",
+            )
+        )
+    return tuple(out)
+
+
+def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return list(dict.fromkeys(diagnostics))
+
+
+def load_calls(
+    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    *,
+    catalog: Catalog | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> tuple[Call, ...]:
+    """The registry calls of ``paths``, templates unrendered; raises :class:`InputError` or
+    :class:`ValidationError` with every error found."""
+    compilation = compile_paths(paths, catalog=catalog, max_file_bytes=max_file_bytes)
+    compilation.raise_for_errors()
+    return compilation.calls

@@ -1,0 +1,318 @@
+"""JSON Schema validation, each error mapped back to its node.
+
+The schemas in ``schemas/`` are the one source of truth; the wheel carries
+them as ``flue_decl/schemas``. jsonschema's messages are rewritten into
+diagnostics with a stable code, the exact key or value at fault, and a hint.
+
+A compiled yes/no check (``_fastcheck``) answers for valid documents; jsonschema, ~170 ms
+to import, is loaded only when a document fails it, to find and word the errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._domain import KINDS, schema_dir
+from .._errors import Diagnostic, JsonPath, Place, did_you_mean
+from ._fastcheck import compile_checks
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaError
+
+SCHEMA_FILES = ("definitions", *(kind.schema for kind in KINDS.values()), "flue-decl")
+MAX_UNKNOWN_KEYS = 20  # per mapping: a typo list is useful, 60,000 of them are not
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+@functools.cache
+def load_schemas() -> dict[str, dict[str, Any]]:
+    base = schema_dir()
+    out: dict[str, dict[str, Any]] = {}
+    for name in SCHEMA_FILES:
+        with open(base / f"{name}.schema.json", encoding="utf-8") as fh:
+            out[name] = json.load(fh)
+    return out
+
+
+def _file(name: str) -> str:
+    return f"{name}.schema.json"
+
+
+@functools.cache
+def _validators() -> dict[str, Draft202012Validator]:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    # The schema files carry no $id and refer to each other by relative file name, so an
+    # editor resolves them next to the file; here each is registered under that name.
+    schemas = load_schemas()
+    registry: Registry[Any] = Registry().with_resources(
+        (_file(name), Resource.from_contents(schema)) for name, schema in schemas.items()
+    )
+    return {
+        name: Draft202012Validator(schemas[kind.schema], registry=registry)
+        for name, kind in KINDS.items()
+    }
+
+
+def bundled_schema() -> dict[str, Any]:
+    """One self-contained schema for every document kind (for editors and `flue-decl schema`):
+    each file becomes ``$defs/<name>`` and its references are rewritten to point there."""
+    schemas = load_schemas()
+
+    def rewrite(node: Any, owner: str) -> Any:
+        if isinstance(node, dict):
+            out = {k: rewrite(v, owner) for k, v in node.items()}
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                target, _, fragment = ref.partition("#")
+                name = target.removesuffix(".schema.json") if target else owner
+                out["$ref"] = f"#/$defs/{name}{fragment}" if name != "flue-decl" else f"#{fragment}"
+            return out
+        if isinstance(node, list):
+            return [rewrite(v, owner) for v in node]
+        return node
+
+    top: dict[str, Any] = rewrite(schemas["flue-decl"], "flue-decl")
+    top["$defs"] = {
+        name: {k: v for k, v in rewrite(schemas[name], name).items() if k != "$schema"}
+        for name in SCHEMA_FILES
+        if name != "flue-decl"
+    }
+    return top
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """What the schema stage needs to know about a document: its data and places."""
+
+    data: Any
+    place: Callable[[JsonPath], Place]
+    key_place: Callable[[JsonPath], Place]
+    typed_scalars: Mapping[JsonPath, tuple[str, str]]
+    removed: Mapping[JsonPath, Place] = field(default_factory=dict)
+    broken: frozenset[JsonPath] = frozenset()
+
+
+@functools.cache
+def _fast_checks() -> dict[str, Callable[[Any], bool]] | None:
+    files = {_file(name): schema for name, schema in load_schemas().items()}
+    return compile_checks(files, {name: _file(kind.schema) for name, kind in KINDS.items()})
+
+
+def validate(kind: str, doc: Located) -> list[Diagnostic]:
+    # Valid documents are the common case and are answered without jsonschema; anything
+    # else goes to jsonschema, which finds and words the errors (see _fastcheck).
+    fast = _fast_checks()
+    if fast is not None and fast[kind](doc.data):
+        return []
+    validator = _validators()[kind]
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.path])
+    out: list[Diagnostic] = []
+    for error in errors:
+        path = tuple(error.absolute_path)
+        if any(path[: len(b)] == b for b in doc.broken):
+            continue  # the parser already said what is wrong there
+        out.extend(_diagnose(kind, error, doc))
+    return out
+
+
+def _misspelt(missing: str, error: SchemaError) -> bool:
+    """Whether an unknown key of the object is a near miss of ``missing`` (`baseURL`): then
+    the unknown-key diagnostic, with its did-you-mean, is the one worth reading."""
+    if not isinstance(error.instance, Mapping):
+        return False
+    known = set(_schema_of(error).get("properties", {}))
+    return any(
+        isinstance(key, str) and key not in known and did_you_mean(key, [missing])
+        for key in error.instance
+    )
+
+
+def _schema_of(error: SchemaError) -> Mapping[str, Any]:
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
+def _leaves(error: SchemaError) -> Iterator[SchemaError]:
+    # oneOf/anyOf failures report the most relevant branch, not the whole tree.
+    custom = _schema_of(error).get("errorMessage")
+    if custom and not isinstance(error.instance, dict | list):
+        yield error  # a scalar that fits no branch: the schema's own message says it best
+        return
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
+        if best is not None:
+            yield from _leaves(best)
+            return
+    yield error
+
+
+def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]:
+    for error in _leaves(top):
+        path: JsonPath = tuple(error.absolute_path)
+        custom = _schema_of(error).get("errorMessage")
+        validator = error.validator
+        if validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(_schema_of(error).get("properties", {}))
+            unknown = [k for k in error.instance if isinstance(k, str) and k not in allowed]
+            where = "" if not path else f" under `{path[-1]}`"
+            if len(unknown) > MAX_UNKNOWN_KEYS:
+                yield Diagnostic.at(
+                    "unknown-key",
+                    f"{len(unknown) - MAX_UNKNOWN_KEYS} more unknown keys in this {kind} "
+                    f"mapping{where} (the first {MAX_UNKNOWN_KEYS} are listed)",
+                    doc.key_place((*path, unknown[MAX_UNKNOWN_KEYS])),
+                    path,
+                    hint=f"allowed keys: {', '.join(allowed)}",
+                )
+            for key in unknown[:MAX_UNKNOWN_KEYS]:
+                yield Diagnostic.at(
+                    "unknown-key",
+                    f"unknown key `{key}` in a {kind} document{where}",
+                    doc.key_place((*path, key)),
+                    (*path, key),
+                    hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+                )
+        elif validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
+            if _misspelt(missing, error):
+                continue
+            removed_at = doc.removed.get((*path, missing))
+            yield Diagnostic.at(
+                "missing-key",
+                f"missing required key `{missing}` in a {kind} document"
+                + (f" under `{path[-1]}`" if path else "")
+                + (" (an overlay removed it with null)" if removed_at else ""),
+                removed_at or doc.place(path),
+                path,
+                hint=_missing_hint(kind, missing, doc.data),
+            )
+        elif "propertyNames" in error.schema_path:
+            key = str(error.instance)
+            yield Diagnostic.at(
+                "invalid-key",
+                f"invalid key `{key}`: {_message(error, custom)}",
+                doc.key_place((*path, key)),
+                (*path, key),
+            )
+        elif validator == "type":
+            yield _type_error(error, path, doc)
+        else:
+            yield Diagnostic.at(
+                "invalid-value",
+                f"invalid value {_short(error.instance)}: {_message(error, custom)}",
+                doc.place(path),
+                path,
+                hint=_value_hint(error),
+            )
+
+
+def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
+    if kind == "Provider" and missing == "baseUrl":
+        return (
+            "an HTTP provider needs `baseUrl` "
+            "(a Cloudflare binding uses `api: cloudflare-ai-binding`)"
+        )
+    if kind == "Provider" and missing == "binding":
+        return "a cloudflare-ai-binding provider names its Worker binding, e.g. `binding: AI`"
+    if missing == "kind":
+        return "start the document with `kind: Provider`, `ProviderConfiguration` or `ApiProvider`"
+    return None
+
+
+def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
+    expected: Any = error.validator_value
+    names = [expected] if isinstance(expected, str) else list(expected)
+    want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    typed = doc.typed_scalars.get(path)
+    got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
+    hint = None
+    instance = error.instance
+    if "string" in names and typed is not None:
+        hint = f'quote it to keep it a string: "{typed[1]}"'
+    elif {"integer", "number"} & set(names) and isinstance(instance, str):
+        hint = (
+            "remove the quotes"
+            if _parses_as_number(instance)
+            else "write a plain number, e.g. 8192"
+        )
+    elif "boolean" in names and isinstance(instance, str):
+        hint = "write true or false, without quotes"
+    elif {"integer", "number"} & set(names) and typed is not None and typed[0] == "boolean":
+        hint = f"YAML reads `{typed[1]}` as a boolean; write a number"
+    return Diagnostic.at(
+        "wrong-type", f"expected {want}, got {got}", doc.place(path), path, hint=hint
+    )
+
+
+def _parses_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return f"number `{value}`"
+    if isinstance(value, str):
+        return f"string {_short(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(error: SchemaError, custom: Any) -> str:
+    if isinstance(custom, str):
+        return custom
+    validator = error.validator
+    if validator == "const":
+        return f"expected {_short(error.validator_value)}"
+    if validator == "enum":
+        options: Any = error.validator_value
+        return "expected one of " + ", ".join(_short(v) for v in options)
+    if validator == "minimum":
+        return f"must be at least {error.validator_value}"
+    if validator == "minLength":
+        return (
+            "cannot be empty"
+            if error.validator_value == 1
+            else (f"must be at least {error.validator_value} characters")
+        )
+    return error.message
+
+
+def _value_hint(error: SchemaError) -> str | None:
+    if error.validator in ("const", "enum") and isinstance(error.instance, str):
+        options: Any = (
+            error.validator_value if error.validator == "enum" else [error.validator_value]
+        )
+        return did_you_mean(error.instance, [o for o in options if isinstance(o, str)])
+    return None

@@ -1,0 +1,27 @@
+"""The service side: a Registry built from compiled calls, and what services do with it.
+
+``_registry`` (resolution exactly as Flue's runtime), ``_build`` (render calls, import
+handlers, apply them), ``_artifact`` (the compiled artifact, written and read),
+``_watch`` (hot reload), ``_clients`` (httpx clients, imported when a client is asked
+for) and ``_probe``. Nothing here imports the compiler: a service that starts from an
+artifact loads no YAML, schema or lint code, and a test walks the imports to keep it so.
+"""
+
+from ._artifact import artifact_text, load_artifact, read_artifact
+from ._build import build_registry, render_calls, render_or_raise
+from ._registry import Model, Registry
+from ._watch import Snapshot, Source, Watch
+
+__all__ = [
+    "Model",
+    "Registry",
+    "Snapshot",
+    "Source",
+    "Watch",
+    "artifact_text",
+    "build_registry",
+    "load_artifact",
+    "read_artifact",
+    "render_calls",
+    "render_or_raise",
+]

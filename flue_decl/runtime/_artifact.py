@@ -1,0 +1,259 @@
+"""The compiled artifact: the calls with templates unrendered, their sources, no secrets.
+
+Deterministic for the same input (no timestamps, sources in path order), so CI can diff
+and cache it. ``integrity`` is the SHA-256 of the file's own bytes with that field zeroed:
+a truncated or hand-edited artifact is refused at load, not half-used. Loading needs no
+YAML or schema machinery: validation happened when the artifact was compiled.
+"""
+
+from __future__ import annotations
+
+import _thread  # a lock without importing threading at a service start
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from .._domain import Call, Origin
+from .._errors import Diagnostic, InputError, JsonPath, Place, Severity
+from .._version import __version__
+from ._build import build_registry
+from ._registry import Registry
+
+FORMAT = "flue-decl-artifact"
+VERSION = 2  # 2: compact sources against an origins table, one call per line
+
+
+def _sources(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[list[Any]]:
+    out = []
+    for path, o in sorted(call.origins.items(), key=lambda kv: [str(p) for p in kv[0]]):
+        where = origin_ids.setdefault((o.place.file or "", o.layer, o.overlay), len(origin_ids))
+        out.append([where, o.place.line, o.place.column, *path])
+    return out
+
+
+# The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
+# it is one hash over the file, not a re-encoding of every call.
+_ZEROED = "sha256:" + "0" * 64
+_INTEGRITY = re.compile(rb'"integrity": "sha256:([0-9a-f]{64})"')
+_ZEROED_FIELD = f'"integrity": "{_ZEROED}"'.encode()
+# The last member, on a line of its own: a service start decodes everything before it and
+# leaves the sources (most of the file, read only to explain a field or report an error)
+# for the first time an origin is asked for.
+_SOURCES = b'\n  "sources": '
+
+
+def artifact_text(
+    calls: Sequence[Call],
+    *,
+    layers: Sequence[str],
+    files: Sequence[tuple[str, str]],
+    generator: str = f"flue-decl {__version__}",
+) -> str:
+    """The artifact of compiled ``calls`` as written to disk: JSON with a checksum of its
+    own bytes. ``layers`` are the input roots in order, ``files`` the ``(path, sha256)`` of
+    every input file. The calls are written as they are: the caller refuses literal
+    secrets first (``literal_secrets``).
+
+    Compact, one item per line: ``calls`` in order, then ``sources``, whose n-th line holds
+    the n-th call's fields as ``[origin, line, column, *path]``, ``origin`` indexing the
+    ``origins`` table of ``[file, layer, overlay]``.
+    """
+    origin_ids: dict[tuple[str, int, bool], int] = {}
+    encoded = [call.to_replay(show_secrets=True) for call in calls]
+    sources = [_sources(call, origin_ids) for call in calls]
+    head = _header(layers, files, generator)
+    head["origins"] = _ORIGINS
+    head["calls"] = _CALLS
+    head["sources"] = _SOURCES_SLOT
+    text = json.dumps(head, indent=2, ensure_ascii=False) + "\n"
+    text = text.replace(json.dumps(_ORIGINS), _block([list(o) for o in origin_ids]), 1)
+    text = text.replace(json.dumps(_CALLS), _block(encoded), 1)
+    text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+
+
+def _block(items: list[Any]) -> str:
+    lines = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]
+    return "[\n" + ",\n".join(f"    {line}" for line in lines) + "\n  ]" if lines else "[]"
+
+
+# Placeholders for the long lists, written one item per line: they cannot occur in the
+# header's own JSON (NUL is escaped there and no path holds one).
+_ORIGINS = "\u0000origins\u0000"
+_CALLS = "\u0000calls\u0000"
+_SOURCES_SLOT = "\u0000sources\u0000"
+
+
+def _verify(raw: bytes) -> bool:
+    match = _INTEGRITY.search(raw)  # the first occurrence: it is written before the calls
+    if match is None:
+        return False
+    digest = hashlib.sha256(raw[: match.start()])
+    digest.update(_ZEROED_FIELD)
+    digest.update(memoryview(raw)[match.end() :])
+    return digest.hexdigest() == match.group(1).decode("ascii")
+
+
+class _LazySources:
+    """The artifact's ``sources`` member, decoded once, on first use."""
+
+    def __init__(self, artifact: str, text: memoryview, count: int) -> None:
+        self.artifact, self._text, self._count = artifact, text, count
+        self._decoded: list[Any] | None = None
+        self._lock = _thread.allocate_lock()  # threads of a service may ask at once
+
+    def bad(self, why: str) -> InputError:
+        message = f"malformed sources in the artifact ({why}); compile it again"
+        return InputError(
+            [Diagnostic(Severity.ERROR, "artifact-invalid", message, file=self.artifact)]
+        )
+
+    def of(self, index: int) -> list[Any]:
+        if self._decoded is None:
+            with self._lock:
+                if self._decoded is None:
+                    self._decoded = self._decode()
+                    self._text = memoryview(b"")  # the file's bytes can go now
+        entries: list[Any] = self._decoded[index]
+        return entries
+
+    def _decode(self) -> list[Any]:
+        try:
+            text = bytes(self._text).decode("utf-8")
+            decoded, end = json.JSONDecoder().raw_decode(text)
+        except ValueError as exc:
+            raise self.bad(str(exc)) from None
+        if text[end:].strip() != "}":
+            raise self.bad("the sources are not the last member")
+        if not isinstance(decoded, list) or len(decoded) != self._count:
+            raise self.bad("one list of fields per call expected")
+        return decoded
+
+
+class _Origins(Mapping[JsonPath, Origin]):
+    """A call's origins, built on first use: a service never reads them unless it explains
+    a field or reports an error, and an artifact holds one per field."""
+
+    def __init__(
+        self, sources: _LazySources, index: int, origins: list[Any], layers: list[str]
+    ) -> None:
+        self._sources, self._index, self._origins, self._layers = sources, index, origins, layers
+        self._built: dict[JsonPath, Origin] | None = None
+
+    def _table(self) -> dict[JsonPath, Origin]:
+        if self._built is None:
+            layers = self._layers
+            built = {}
+            try:
+                table = [
+                    (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
+                    for file, layer, overlay in self._origins
+                ]
+                for where, line, column, *path in self._sources.of(self._index):
+                    file, layer, root, overlay = table[where]
+                    built[tuple(path)] = Origin(Place(file, line, column), layer, root, overlay)
+            except (ValueError, TypeError, IndexError) as exc:
+                raise self._sources.bad(str(exc)) from None
+            self._built = built
+        return self._built
+
+    def __getitem__(self, path: JsonPath) -> Origin:
+        return self._table()[path]
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+def _header(
+    layers: Sequence[str], files: Sequence[tuple[str, str]], generator: str
+) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    for path, sha in files:
+        digest.update(f"{path}\0{sha}\n".encode())
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "integrity": _ZEROED,  # before the calls, so the checksum is the first match
+        "generator": generator,
+        "inputs": {
+            "layers": list(layers),
+            "files": [{"path": p, "sha256": s} for p, s in files],
+            "sha256": digest.hexdigest(),
+        },
+    }
+
+
+def read_artifact(path: str) -> tuple[Call, ...]:
+    """The calls of a compiled artifact (templates unrendered), with their origins."""
+
+    def bad(message: str) -> InputError:
+        return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise bad(f"cannot read the artifact: {exc}") from None
+    # Everything but the trailing sources member is decoded now; the checksum (verified
+    # before anything is used) guarantees the layout this split relies on.
+    split = raw.rfind(_SOURCES)
+    comma = raw.rfind(b",", 0, split) if split != -1 else -1  # the one ending `calls`
+    try:
+        data = json.loads(raw[:comma] + b"\n}" if comma != -1 else raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        raise bad(f"cannot read the artifact: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
+    if data.get("version") != VERSION:
+        raise bad(
+            f"artifact version {data.get('version')!r} is not supported (expected {VERSION}); "
+            "compile it again with this flue-decl"
+        )
+    if not _verify(raw):
+        raise bad(
+            "integrity check failed: the file does not match its checksum "
+            "(truncated or edited by hand?); compile it again"
+        )
+    if comma == -1:
+        raise bad("malformed artifact (no `sources` member at the end)")
+    layers = data.get("inputs", {}).get("layers", [])
+    origins = data.get("origins", [])
+    calls = []
+    try:
+        raw_calls = data["calls"]
+        sources = _LazySources(path, memoryview(raw)[split + len(_SOURCES) :], len(raw_calls))
+        for index, raw_call in enumerate(raw_calls):
+            origins_of = _Origins(sources, index, origins, layers)
+            calls.append(Call.from_replay(raw_call, origins_of))
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise bad(f"malformed call in the artifact ({exc})") from None
+    return tuple(calls)
+
+
+def load_artifact(
+    path: str | os.PathLike[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+) -> Registry:
+    """A Registry from a compiled artifact: version and integrity checked, templates rendered
+    against ``env`` (default ``os.environ``), ApiProvider handlers imported.
+
+    Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
+    """
+    # The calls were decoded for this registry alone: their payloads are handed over.
+    return build_registry(
+        read_artifact(os.fspath(path)),
+        env=env,
+        bindings=bindings,
+        import_handlers=import_handlers,
+        owned=True,
+    )

@@ -1,0 +1,216 @@
+"""From compiled calls to a Registry: render every template, import handlers, apply.
+
+:func:`build_registry` is the one way a registry is made from calls, whether they come
+from a providers.d tree or an artifact. Its first step is :func:`render_or_raise`;
+:func:`render_calls` is the same without raising, for ``check-env``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._catalog import Catalog
+from .._domain import Call, Op
+from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
+from .._urls import insecure_transport, transport_diagnostic, transport_owners, url_problem
+from ..templates import Rendered, env_names, render, templated_fields
+from ._registry import Registry
+
+
+def build_registry(
+    calls: Sequence[Call],
+    *,
+    env: Mapping[str, str] | None = None,
+    bindings: Mapping[str, Any] | None = None,
+    import_handlers: bool = True,
+    catalog: Catalog | None = None,
+    owned: bool = False,
+) -> Registry:
+    """A Registry from compiled ``calls``: every template rendered against ``env`` (default
+    ``os.environ``), each ApiProvider's handler imported (unless ``import_handlers`` is
+    false: the handler stays its import path), the calls applied in order.
+
+    Raises :class:`TemplateError` with every rendering problem (all missing variables at
+    once) or :class:`ValidationError` (``handler-import``). ``owned``: nothing else holds
+    the calls' payloads (decoded from an artifact for this registry), so they are taken
+    over instead of copied.
+    """
+    environ = dict(os.environ) if env is None else dict(env)
+    registry = Registry(env=environ, catalog=catalog, bindings=bindings)
+    for call in render_or_raise(calls, environ):
+        if call.op == Op.REGISTER_API_PROVIDER and import_handlers:
+            registry.register_api_provider(call.target, import_handler(call), origins=call.origins)
+        else:
+            registry.apply(call, copy=not owned)
+    return registry
+
+
+def import_handler(call: Call) -> Any:
+    """Import an ApiProvider's ``package.module:Attribute`` handler."""
+    handler = str(call.payload.get("handler", ""))
+    module_name, _, attribute = handler.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:  # an import runs foreign code: any failure is the user's to see
+        raise ValidationError(
+            [
+                Diagnostic.at(
+                    "handler-import",
+                    f"cannot import handler `{handler}` for api `{call.target}`: "
+                    f"{type(exc).__name__}: {exc}",
+                    _place(call, ("handler",)),
+                    ("handler",),
+                    hint="install the package that provides it, or fix the import path",
+                )
+            ]
+        ) from None
+    return obj
+
+
+def render_or_raise(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[Call, ...]:
+    """``calls`` with every template rendered against ``env``; raises :class:`TemplateError`
+    with every problem of every call."""
+    rendered, problems = render_calls(calls, env)
+    if problems:
+        raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
+    return rendered
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def render_calls(
+    calls: Sequence[Call], env: Mapping[str, str]
+) -> tuple[tuple[Call, ...], tuple[Diagnostic, ...]]:
+    """Every template of every call rendered against ``env``, and every problem found (all
+    missing variables, unusable rendered values, keys that would travel in clear)."""
+    rendered: list[Call] = []
+    diagnostics: list[Diagnostic] = []
+    templated: set[tuple[Op, str, JsonPath]] = set()
+    results: dict[str, Rendered] = {}  # one environment: the same template, the same result
+    for call in calls:
+        payload = call.payload  # copied along the path of each rendered value only
+        for path, source in templated_fields(call.kind.name, payload):
+            templated.add((Op(call.op), call.target, path))
+            result = results.get(source)
+            if result is None:
+                result = results[source] = render(source, env)
+            if result.missing:
+                place = _place(call, path)
+                for name in result.missing:
+                    diagnostics.append(
+                        Diagnostic.at(
+                            "missing-env",
+                            f"environment variable `{name}` is not set",
+                            place,
+                            path,
+                            hint=f"set {name}, or give a default: "
+                            f"{{{{ env.{name} | default('...') }}}}",
+                        )
+                    )
+                continue
+            if result.problem is not None:
+                diagnostics.append(
+                    Diagnostic.at(
+                        result.problem.code,
+                        result.problem.message,
+                        _place(call, path),
+                        path,
+                        hint=result.problem.hint,
+                    )
+                )
+                continue
+            assert result.value is not None
+            payload = _with_value(payload, path, result.value)
+            diagnostics.extend(_check_rendered(path, source, result.value, call))
+        rendered.append(Call(call.op, call.target, payload, call.origins))
+    diagnostics.extend(_rendered_transport(rendered, templated))
+    return tuple(rendered), tuple(diagnostics)
+
+
+def _place(call: Call, path: JsonPath) -> Place | None:
+    """Only looked up to report a problem: an artifact's origins are built on first use."""
+    origin = call.origins.get(path)
+    return origin.place if origin else None
+
+
+def _check_rendered(path: JsonPath, source: str, value: str, call: Call) -> list[Diagnostic]:
+    def names() -> str:
+        return ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
+
+    if path == ("baseUrl",):
+        problem = url_problem(value)
+        if problem is not None:
+            return [
+                Diagnostic.at(
+                    "invalid-url",
+                    f"baseUrl rendered from {names()} is invalid: {problem}",
+                    _place(call, path),
+                    path,
+                )
+            ]
+    elif _CONTROL.search(value) is not None:
+        field = (
+            "apiKey"
+            if path == ("apiKey",)
+            else (f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
+        )
+        return [
+            Diagnostic.at(
+                "invalid-rendered-value",
+                f"{field} rendered from {names()} contains a line break or control character",
+                _place(call, path),
+                path,
+                hint="check the variable's value (a trailing newline from a file?)",
+            )
+        ]
+    return []
+
+
+def _rendered_transport(
+    calls: Sequence[Call], templated: set[tuple[Op, str, JsonPath]]
+) -> list[Diagnostic]:
+    # Literal URL/key pairs were checked when the tree was compiled; only pairs where
+    # either side came from a template are new information here.
+    registered = {c.target: c for c in calls if c.op == Op.REGISTER_PROVIDER}
+    configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
+    out = []
+    for provider in dict.fromkeys([*registered, *configured]):
+        reg, conf = registered.get(provider), configured.get(provider)
+        sides = {"reg": reg, "conf": conf}
+        url_side, key_side = transport_owners(
+            reg.payload if reg else None, conf.payload if conf else None
+        )
+        url_call = sides[url_side] if url_side else None
+        key_call = sides[key_side] if key_side else None
+        if url_call is None or key_call is None:
+            continue
+        base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
+        from_template = (Op(url_call.op), provider, ("baseUrl",)) in templated or (
+            (Op(key_call.op), provider, ("apiKey",)) in templated
+        )
+        if from_template and isinstance(base_url, str) and key and insecure_transport(base_url):
+            out.append(
+                transport_diagnostic(
+                    _place(url_call, ("baseUrl",)),
+                    _place(key_call, ("apiKey",)),
+                    provider,
+                    ("baseUrl",),
+                )
+            )
+    return out
+
+
+def _with_value(data: Any, path: JsonPath, value: str) -> Any:
+    """``data`` with ``value`` at ``path``: the containers along the path are new, the rest
+    is shared (calls are never mutated, and rendering touches a few fields of each)."""
+    head = path[0]
+    out: Any = dict(data) if isinstance(data, Mapping) else list(data)
+    out[head] = value if len(path) == 1 else _with_value(data[head], path[1:], value)
+    return out

@@ -1,0 +1,170 @@
+"""Ready httpx clients for a resolved model: base URL, headers and the key in the header the
+wire protocol uses.
+
+The key is applied per request by an :class:`httpx.Auth` that holds it as a
+:class:`Secret`, so it is not among the client's default headers (httpx's ``repr`` masks
+only ``Authorization``). Every request, redirects included, must stay on the model's
+origin: httpx strips ``Authorization`` on a cross-origin redirect but not ``x-api-key`` or
+``api-key``, so a redirect elsewhere is refused instead of followed.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+
+import httpx
+
+from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
+from .._errors import ClientError, Diagnostic
+from .._protocol import WireProtocol
+from .._secrets import Secret
+from .._urls import insecure_transport
+from .._version import __version__
+
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=10.0)
+USER_AGENT = f"flue-decl/{__version__} httpx/{httpx.__version__}"
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+# The header each of Pi's wire protocols sends its key in.
+AUTH_HEADERS: dict[str, Callable[[str], dict[str, str]]] = {
+    "openai-completions": _bearer,
+    "openai-responses": _bearer,
+    "openai-codex-responses": _bearer,
+    "mistral-conversations": _bearer,
+    "azure-openai-responses": lambda key: {"api-key": key},
+    "anthropic-messages": lambda key: {"x-api-key": key},
+    "google-generative-ai": lambda key: {"x-goog-api-key": key},
+    "google-vertex": lambda key: {"x-goog-api-key": key},
+}
+EXTRA_HEADERS: dict[str, dict[str, str]] = {
+    "anthropic-messages": {"anthropic-version": ANTHROPIC_VERSION},
+}
+UNSUPPORTED = {
+    "bedrock-converse-stream": "Bedrock requests are signed with AWS SigV4; use boto3 / the "
+    "AWS SDK with the model's baseUrl",
+    CLOUDFLARE_AI_BINDING: "a Cloudflare AI binding is called through the Worker binding "
+    "object (registry.binding(spec)), not over HTTP",
+}
+
+
+class _KeyAuth(httpx.Auth):
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = {name: Secret(value) for name, value in headers.items()}
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for name, value in self._headers.items():
+            request.headers[name] = value.reveal()
+        yield request
+
+    def __repr__(self) -> str:
+        return f"_KeyAuth({sorted(self._headers)})"
+
+
+class CrossOriginRequestError(httpx.RequestError):
+    """A request (usually a redirect) would leave the model's origin, with its key."""
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+def _origin_guard(base: httpx.URL) -> Callable[[httpx.Request], None]:
+    allowed = _origin(base)
+
+    def check(request: httpx.Request) -> None:
+        if _origin(request.url) != allowed:
+            raise CrossOriginRequestError(
+                f"refusing a request to {request.url.scheme}://{request.url.host} from a "
+                f"client for {base.scheme}://{base.host}: credentials stay on their origin",
+                request=request,
+            )
+
+    return check
+
+
+def client_settings(model: Any, api_key: str | None, handler: Any = None) -> dict[str, Any]:
+    """base_url, headers and auth for a model, or a ClientError saying why there are none."""
+    api = model.api
+    if api in UNSUPPORTED:
+        raise _unsupported(model, UNSUPPORTED[api])
+    key = None if api_key in (None, "", AUTHENTICATED) else api_key
+    if api in AUTH_HEADERS:
+        auth_headers = AUTH_HEADERS[api](key) if key else {}
+    elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):
+        auth_headers = dict(handler.auth_headers(key))
+    else:
+        raise _unsupported(
+            model,
+            f"the custom api `{api}` needs an ApiProvider handler with "
+            "an auth_headers(api_key) method (see WireProtocol)",
+        )
+    if auth_headers and insecure_transport(model.base_url):
+        raise ClientError(
+            [
+                Diagnostic.at(
+                    "insecure-key-transport",
+                    f"{model.spec}: refusing to send its API key over plain http:// to "
+                    f"{urllib.parse.urlsplit(model.base_url).hostname}",
+                    None,
+                    hint="use https://, or http:// only for localhost / 127.0.0.1 / ::1",
+                )
+            ]
+        )
+    headers = {"User-Agent": USER_AGENT, **EXTRA_HEADERS.get(api, {}), **(model.headers or {})}
+    return {
+        "base_url": model.base_url,
+        "headers": headers,
+        "auth": _KeyAuth(auth_headers) if auth_headers else None,
+    }
+
+
+def _unsupported(model: Any, why: str) -> ClientError:
+    return ClientError(
+        [
+            Diagnostic.at(
+                "client-unsupported",
+                f"{model.spec}: no HTTP client for api `{model.api}`: {why}",
+                None,
+            )
+        ]
+    )
+
+
+def _client_kwargs(
+    settings: Mapping[str, Any],
+    timeout: httpx.Timeout | float | None,
+    hook: Callable[[httpx.Request], Any],
+) -> dict[str, Any]:
+    return {
+        "base_url": httpx.URL(settings["base_url"]),
+        "headers": settings["headers"],
+        "auth": settings["auth"],
+        "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
+        "follow_redirects": True,  # ... and the hook keeps every hop on the origin
+        "event_hooks": {"request": [hook]},
+    }
+
+
+def make_client(
+    settings: Mapping[str, Any], *, timeout: httpx.Timeout | float | None, **kwargs: Any
+) -> httpx.Client:
+    guard = _origin_guard(httpx.URL(settings["base_url"]))
+    return httpx.Client(**_client_kwargs(settings, timeout, guard), **kwargs)
+
+
+def make_async_client(
+    settings: Mapping[str, Any], *, timeout: httpx.Timeout | float | None, **kwargs: Any
+) -> httpx.AsyncClient:
+    guard = _origin_guard(httpx.URL(settings["base_url"]))
+
+    async def check(request: httpx.Request) -> None:
+        guard(request)
+
+    return httpx.AsyncClient(**_client_kwargs(settings, timeout, check), **kwargs)

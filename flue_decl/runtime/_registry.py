@@ -1,0 +1,552 @@
+"""The registry, with the reference runtime's resolution semantics.
+
+This mirrors ``@flue/runtime`` 0.11.1 (``resolveModel``, ``registerProvider``,
+``configureProvider``) and pi-ai 0.79.10 (``getModel``, ``getEnvApiKey``)
+line by line; the conformance suite replays the same calls in node and
+compares every answer. JavaScript's ``undefined`` is Python's missing key or
+``None``: a ``None`` value behaves as if the key were absent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from .._catalog import (
+    AUTHENTICATED,
+    CLOUDFLARE_AI_BINDING,
+    CLOUDFLARE_CATALOG,
+    RESPONSES_APIS,
+    Catalog,
+    builtin_catalog,
+)
+from .._domain import Call, Op, Origin
+from .._errors import Diagnostic, JsonPath, ResolveError
+from .._secrets import MASK, Secret, is_credential_header, reveal
+
+if TYPE_CHECKING:
+    import httpx
+
+_ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
+
+# Resolved models kept per registry. Services resolve the same few specifiers on every
+# request; the bound keeps a caller that passes user input (`?model=...`) from growing it.
+MEMO_LIMIT = 1024
+
+
+class Model:
+    """A resolved model: immutable; ``to_dict()`` is the reference runtime's Model JSON."""
+
+    __slots__ = ("_data",)
+    _data: dict[str, Any]
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        held: dict[str, Any] = _json_copy(data)
+        if isinstance(held.get("headers"), dict):  # credentials stay Secret while held
+            held["headers"] = {
+                k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+                for k, v in held["headers"].items()
+            }
+        object.__setattr__(self, "_data", held)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Model is immutable")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The reference runtime's Model JSON, secrets shown, as a fresh copy."""
+        result: dict[str, Any] = reveal(self._data)  # fresh containers all the way down
+        return result
+
+    @property
+    def id(self) -> str:
+        return str(self._data["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self._data["name"])
+
+    @property
+    def api(self) -> str:
+        return str(self._data["api"])
+
+    @property
+    def provider(self) -> str:
+        return str(self._data["provider"])
+
+    @property
+    def base_url(self) -> str:
+        return str(self._data["baseUrl"])
+
+    @property
+    def reasoning(self) -> bool:
+        return bool(self._data["reasoning"])
+
+    @property
+    def input(self) -> tuple[str, ...]:
+        return tuple(self._data["input"])
+
+    @property
+    def cost(self) -> Mapping[str, float]:
+        return MappingProxyType(dict(self._data["cost"]))
+
+    @property
+    def context_window(self) -> int:
+        return int(self._data["contextWindow"])
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._data["maxTokens"])
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        headers = self._data.get("headers")
+        return None if headers is None else MappingProxyType(reveal(headers))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.provider}/{self.id}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Model({self.spec!r}, api={self.api!r}, baseUrl={self.base_url!r})"
+
+
+def _present(mapping: Mapping[str, Any] | None, key: str) -> bool:
+    return mapping is not None and mapping.get(key) is not None
+
+
+def _coalesce(*values: Any) -> Any:
+    """JavaScript's ``a ?? b ?? c``."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars): several times faster than deepcopy."""
+    if isinstance(value, Mapping):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_copy(v) for v in value]
+    return value
+
+
+def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets. ``copy=False`` is for
+    data nobody else holds (decoded from an artifact just now): only the top is copied."""
+    out: dict[str, Any] = _json_copy(payload) if copy else dict(payload)
+    if isinstance(out.get("apiKey"), str):
+        out["apiKey"] = Secret(out["apiKey"])
+    headers = out.get("headers")
+    if isinstance(headers, dict):
+        out["headers"] = {
+            k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+            for k, v in headers.items()
+        }
+    return out
+
+
+class Registry:
+    """Registered providers, provider settings and API protocols, resolved like Flue does.
+
+    ``env`` is the environment for API-key lookup (default: ``os.environ``,
+    read at each lookup). ``bindings`` maps Cloudflare binding names to the
+    objects the host passes in.
+
+    Resolved models are remembered (at most ``MEMO_LIMIT`` of them, oldest out first)
+    until the next register or configure call. ``copy.copy`` and ``copy.deepcopy`` give an
+    independent registry with the same calls applied; pickling is refused, since a
+    registry holds credentials.
+    """
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        catalog: Catalog | None = None,
+        bindings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._env = env
+        self._catalog: Catalog | None = catalog  # the built-in one: loaded on first use
+        self._bindings = dict(bindings or {})
+        self._providers: dict[str, dict[str, Any]] = {}
+        self._settings: dict[str, dict[str, Any]] = {}
+        self._apis: dict[str, Any] = {}
+        self._origins: dict[tuple[Op, str], Mapping[JsonPath, Origin]] = {}
+        self._memo: dict[str, Model] = {}
+
+    def __copy__(self) -> Registry:
+        """A registry with the same calls applied, sharing nothing that either can change
+        (payloads are never mutated once stored, Secrets are immutable, and bindings and
+        handlers are the host's objects, shared as they were given)."""
+        twin = Registry(env=self._env, catalog=self._catalog, bindings=self._bindings)
+        twin._providers = dict(self._providers)
+        twin._settings = dict(self._settings)
+        twin._apis = dict(self._apis)
+        twin._origins = dict(self._origins)
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Registry:
+        return self.__copy__()  # nothing inside is mutable in place: see __copy__
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError(
+            "a Registry holds credentials and cannot be pickled; "
+            "pass the artifact's path and call load_artifact in the other process"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Registry(providers={sorted(self._providers)}, "
+            f"configured={sorted(self._settings)}, apis={sorted(self._apis)})"
+        )
+
+    # -- the three registry calls -------------------------------------------------
+
+    def register_provider(
+        self,
+        provider_id: str,
+        registration: Mapping[str, Any],
+        *,
+        origins: Mapping[JsonPath, Origin] | None = None,
+    ) -> None:
+        """``registerProvider``: last write wins, no merging."""
+        self.apply(Call(Op.REGISTER_PROVIDER, provider_id, registration, origins or {}))
+
+    def configure_provider(
+        self,
+        provider_id: str,
+        settings: Mapping[str, Any],
+        *,
+        origins: Mapping[JsonPath, Origin] | None = None,
+    ) -> None:
+        """``configureProvider``: replaces any earlier settings for the id."""
+        self.apply(Call(Op.CONFIGURE_PROVIDER, provider_id, settings, origins or {}))
+
+    def register_api_provider(
+        self, api: str, handler: Any = None, *, origins: Mapping[JsonPath, Origin] | None = None
+    ) -> None:
+        """``registerApiProvider``: last write wins."""
+        self._apis[api] = handler
+        self._origins[(Op.REGISTER_API_PROVIDER, api)] = origins or {}
+
+    def apply(self, call: Call, *, copy: bool = True) -> None:
+        """Apply one call with rendered values. An ApiProvider call registers its handler
+        as the payload names it (an import path): loading code imports handlers first.
+        ``copy=False`` takes the payload over instead of copying it, for a payload nothing
+        else holds or will change (decoded for this registry alone)."""
+        if call.op == Op.REGISTER_API_PROVIDER:
+            self.register_api_provider(
+                call.target, call.payload.get("handler"), origins=call.origins
+            )
+            return
+        self._memo.clear()  # resolution depends on every call so far
+        table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
+        table[call.target] = _protect(call.payload, copy=copy)
+        self._origins[(Op(call.op), call.target)] = call.origins
+
+    # -- queries ------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = builtin_catalog()
+        return self._catalog
+
+    def registered_providers(self) -> tuple[str, ...]:
+        return tuple(self._providers)
+
+    def configured_providers(self) -> tuple[str, ...]:
+        return tuple(self._settings)
+
+    def api_providers(self) -> Mapping[str, Any]:
+        return MappingProxyType(self._apis)
+
+    def registration(self, provider_id: str) -> dict[str, Any] | None:
+        """The registration as given, with secrets shown as ``***``."""
+        reg = self._providers.get(provider_id)
+        return None if reg is None else _masked(reg)
+
+    def settings(self, provider_id: str) -> dict[str, Any] | None:
+        """The settings as configured, with secrets shown as ``***``."""
+        settings = self._settings.get(provider_id)
+        return None if settings is None else _masked(settings)
+
+    def binding(self, spec: str) -> Any:
+        """The host object for a Cloudflare binding provider's model (None if not passed in)."""
+        model = self.resolve_model(spec)
+        name = model.to_dict().get("binding")
+        return self._bindings.get(name) if isinstance(name, str) else None
+
+    def resolve_model(self, spec: str) -> Model:
+        """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does; raises
+        :class:`ResolveError` with the runtime's message when it does not resolve."""
+        try:
+            return self._memo[spec]
+        except KeyError:
+            pass
+        model = self._resolve(spec)  # errors are not remembered
+        if len(self._memo) >= MEMO_LIMIT:
+            del self._memo[next(iter(self._memo))]  # the oldest entry
+        self._memo[spec] = model
+        return model
+
+    def _resolve(self, spec: str) -> Model:
+        slash = spec.find("/")
+        if slash == -1:
+            raise _resolve_error(
+                spec,
+                f'[flue] Invalid model specifier "{spec}". Use the "provider-id/model-id" '
+                'format (e.g. "anthropic/claude-haiku-4-5").',
+            )
+        provider_id, model_id = spec[:slash], spec[slash + 1 :]
+        registration = self._providers.get(provider_id)
+        if registration is not None:
+            if model_id == "":
+                raise _resolve_error(
+                    spec,
+                    f'[flue] Invalid model specifier "{spec}". Provider ID "{provider_id}" is '
+                    "registered via registerProvider(), but no model ID was given. "
+                    f'Use "{provider_id}/<model-id>".',
+                )
+            data = self._from_registration(provider_id, registration, model_id)
+        else:
+            found = self.catalog.get_model(provider_id, model_id)
+            if found is None:
+                raise _resolve_error(
+                    spec,
+                    f'[flue] Unknown model specifier "{spec}". Provider ID "{provider_id}" / '
+                    f'model ID "{model_id}" is not registered with @earendil-works/pi-ai or via '
+                    "registerProvider().",
+                )
+            data = dict(found)
+        return Model(self._apply_settings(data, self._settings.get(provider_id)))
+
+    def api_key(self, spec: str) -> str | None:
+        """The key a request for ``spec`` would carry: configured, registered, then env."""
+        model = self.resolve_model(spec)
+        provider_id = spec[: spec.find("/")]
+        source = self.api_key_source(spec)
+        if source[0] == Op.CONFIGURE_PROVIDER:
+            return str(reveal(self._settings[provider_id]["apiKey"]))
+        if source[0] == Op.REGISTER_PROVIDER:
+            return str(reveal(self._providers[provider_id]["apiKey"]))
+        return env_api_key(model.provider, self._environ(), self.catalog)
+
+    def api_key_source(self, spec: str) -> tuple[str, str | None]:
+        """Which step supplies the key: (``configureProvider`` | ``registerProvider`` | ``env``
+        | ``none``, the environment variable or ``None``)."""
+        model = self.resolve_model(spec)
+        provider_id = spec[: spec.find("/")]
+        if _present(self._settings.get(provider_id), "apiKey"):
+            return (Op.CONFIGURE_PROVIDER, None)
+        registration = self._providers.get(provider_id)
+        if (
+            registration is not None
+            and registration.get("api") != CLOUDFLARE_AI_BINDING
+            and _present(registration, "apiKey")
+        ):
+            return (Op.REGISTER_PROVIDER, None)
+        env = self._environ()
+        for name in self.catalog.api_key_env(model.provider):
+            if env.get(name):
+                return ("env", name)
+        if env_api_key(model.provider, env, self.catalog) is not None:
+            return ("env", None)
+        return ("none", None)
+
+    def declared_api_key(self, provider_id: str, op: str) -> str | None:
+        """The ``apiKey`` as the registerProvider or configureProvider call holds it."""
+        table = self._settings if op == Op.CONFIGURE_PROVIDER else self._providers
+        value = (table.get(provider_id) or {}).get("apiKey")
+        return None if value is None else str(reveal(value))
+
+    def store_responses(self, spec: str) -> bool:
+        """Whether requests for ``spec`` send ``store: true``."""
+        model = self.resolve_model(spec)
+        settings = self._settings.get(spec[: spec.find("/")])
+        return (
+            model.api in RESPONSES_APIS
+            and settings is not None
+            and settings.get("storeResponses") is True
+        )
+
+    def http_client(self, spec: str, *, timeout: Any = None, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` for ``spec``: its base URL, headers (configureProvider's merged
+        in) and API key in the header its wire protocol uses; redirects stay on its origin.
+
+        Raises ``ClientError`` (a :class:`ConfigError`) for APIs that are not plain HTTP
+        (Bedrock's signed requests, a Cloudflare binding) or an unsafe transport."""
+        from ._clients import make_client  # httpx: only for services that ask for a client
+
+        return make_client(self._client_settings(spec), timeout=timeout, **kwargs)
+
+    def async_http_client(
+        self, spec: str, *, timeout: Any = None, **kwargs: Any
+    ) -> httpx.AsyncClient:
+        """Like :meth:`http_client`, as an ``httpx.AsyncClient``."""
+        from ._clients import make_async_client
+
+        return make_async_client(self._client_settings(spec), timeout=timeout, **kwargs)
+
+    def _client_settings(self, spec: str) -> dict[str, Any]:
+        from ._clients import client_settings
+
+        model = self.resolve_model(spec)
+        return client_settings(model, self.api_key(spec), self._apis.get(model.api))
+
+    def origins(self, op: str, target: str) -> Mapping[JsonPath, Origin]:
+        """Where each field of the last ``op`` call for ``target`` came from (empty for
+        calls made in code without origins)."""
+        return MappingProxyType(dict(self._origins.get((Op(op), target), {})))
+
+    # -- internals ----------------------------------------------------------------
+
+    def _environ(self) -> Mapping[str, str]:
+        return os.environ if self._env is None else self._env
+
+    def _from_registration(
+        self, provider_id: str, reg: Mapping[str, Any], model_id: str
+    ) -> dict[str, Any]:
+        if reg.get("api") == CLOUDFLARE_AI_BINDING:
+            found = self.catalog.get_model(CLOUDFLARE_CATALOG, model_id)
+            if found is not None:
+                base = {
+                    **found,
+                    "api": CLOUDFLARE_AI_BINDING,
+                    "provider": provider_id,
+                    "baseUrl": "",
+                }
+            else:
+                base = {
+                    "id": model_id,
+                    "name": model_id,
+                    "api": CLOUDFLARE_AI_BINDING,
+                    "provider": provider_id,
+                    "baseUrl": "",
+                    "reasoning": False,
+                    "input": ["text"],
+                    "cost": dict(_ZERO_COST),
+                    "contextWindow": 0,
+                    "maxTokens": 0,
+                }
+            base["binding"] = reg.get("binding")
+            base["gateway"] = reg.get("gateway")
+            return _drop_none(base)
+        per_model = reg.get("models")
+        override = per_model.get(model_id) if isinstance(per_model, Mapping) else None
+        if not isinstance(override, Mapping):
+            override = None
+        data: dict[str, Any] = {
+            "id": model_id,
+            "name": model_id,
+            "api": reg.get("api"),
+            "provider": provider_id,
+            "baseUrl": reg.get("baseUrl"),
+            "reasoning": False,
+            "input": ["text"],
+            "cost": dict(_ZERO_COST),
+            "contextWindow": _coalesce(
+                override.get("contextWindow") if override else None, reg.get("contextWindow"), 0
+            ),
+            "maxTokens": _coalesce(
+                override.get("maxTokens") if override else None, reg.get("maxTokens"), 0
+            ),
+            "headers": reveal(reg.get("headers")),
+        }
+        return _drop_none(data)
+
+    @staticmethod
+    def _apply_settings(
+        model: dict[str, Any], settings: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        if settings is None:
+            return model
+        has_base_url = settings.get("baseUrl") is not None
+        has_headers = settings.get("headers") is not None
+        if not has_base_url and not has_headers:
+            return model
+        out = dict(model)
+        out["baseUrl"] = _coalesce(settings.get("baseUrl"), model.get("baseUrl"))
+        if has_headers:
+            out["headers"] = {**(model.get("headers") or {}), **reveal(settings["headers"])}
+        return _drop_none(out)
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    # JSON.stringify leaves out undefined; so does the reference's Model JSON.
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _masked(payload: Mapping[str, Any]) -> dict[str, Any]:
+    def walk(value: Any) -> Any:
+        if isinstance(value, Secret):
+            return MASK
+        if isinstance(value, Mapping):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    result: dict[str, Any] = walk(payload)
+    return result
+
+
+def _resolve_error(spec: str, message: str) -> ResolveError:
+    return ResolveError(
+        [
+            Diagnostic.at(
+                "unresolved-model",
+                message,
+                None,
+                hint=None if "/" in spec else "write provider-id/model-id",
+            )
+        ]
+    )
+
+
+_BEDROCK_ENV = (
+    "AWS_PROFILE",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
+def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str | None:
+    """pi-ai's ``getEnvApiKey``: the first *non-empty* variable of the provider's list.
+
+    pi-ai tests variables with ``||``, so an empty value counts as unset here
+    (unlike an empty ``apiKey`` in configuration, which ``??`` keeps). Vertex
+    and Bedrock report ``<authenticated>`` when SDK credentials are present.
+    """
+    for name in catalog.api_key_env(provider):
+        value = env.get(name)
+        if value:
+            return value
+    if provider == "google-vertex":
+        explicit = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if explicit:
+            has_credentials = os.path.exists(explicit)
+        else:
+            home = env.get("HOME") or os.path.expanduser("~")
+            has_credentials = os.path.exists(
+                os.path.join(home, ".config", "gcloud", "application_default_credentials.json")
+            )
+        has_project = bool(env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT"))
+        if has_credentials and has_project and env.get("GOOGLE_CLOUD_LOCATION"):
+            return AUTHENTICATED
+    if provider == "amazon-bedrock" and (
+        any(env.get(name) for name in _BEDROCK_ENV)
+        or (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
+    ):
+        return AUTHENTICATED
+    return None

@@ -1,0 +1,118 @@
+"""``explain``: every effective field of a resolved model and what set it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
+from .._domain import Op, Origin
+from .._errors import JsonPath
+from .._secrets import MASK, mask_headers
+from ..runtime import Registry
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One effective field of a model, what set it, and where (when a file did)."""
+
+    field: str
+    value: Any
+    source: str  # what set it: catalog, provider default, per-model override, ...
+    origin: Origin | None = None
+
+    def where(self) -> str:
+        if self.origin is None:
+            return ""
+        o = self.origin
+        layer = f"layer {o.layer + 1} ({o.layer_root})"
+        return f"{o.place.file}:{o.place.line}, {layer}{', overlay' if o.overlay else ''}"
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.origin
+        return {
+            "field": self.field,
+            "value": self.value,
+            "source": self.source,
+            "file": o.place.file if o else None,
+            "line": o.place.line if o else None,
+            "layer": o.layer_root if o else None,
+            "overlay": o.overlay if o else None,
+        }
+
+
+def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> list[Row]:
+    """Every effective field of ``spec``'s model, its key and ``storeResponses``, each with
+    what set it; raises ResolveError as ``resolve_model`` does."""
+    model = registry.resolve_model(spec).to_dict()
+    provider_id, model_id = spec.split("/", 1)
+    reg = registry.registration(provider_id)
+    settings = registry.settings(provider_id) or {}
+    reg_at = registry.origins(Op.REGISTER_PROVIDER, provider_id)
+    conf_at = registry.origins(Op.CONFIGURE_PROVIDER, provider_id)
+    catalog_name = f"catalog ({registry.catalog.source})"
+
+    def registered(path: JsonPath, label: str) -> tuple[str, Origin | None]:
+        return label, reg_at.get(path)
+
+    rows: list[Row] = []
+    for field, value in model.items():
+        source: str
+        origin: Origin | None = None
+        if field in ("baseUrl",) and settings.get("baseUrl") is not None:
+            source, origin = "configureProvider", conf_at.get(("baseUrl",))
+        elif field == "headers" and settings.get("headers") is not None:
+            source = "configureProvider headers merged over the model's"
+            origin = conf_at.get(("headers",))
+        elif reg is None:
+            source = catalog_name
+        elif reg.get("api") == CLOUDFLARE_AI_BINDING:
+            if field in ("binding", "gateway"):
+                source, origin = registered((field,), "provider registration")
+            elif field in ("api", "provider", "baseUrl"):
+                source, origin = "Cloudflare binding registration", reg_at.get(("api",))
+            elif registry.catalog.get_model("cloudflare-workers-ai", model_id):
+                source = "catalog (cloudflare-workers-ai)"
+            else:
+                source = "default for a model not in the Workers AI catalog"
+        elif field in ("id", "name"):
+            source = "model ID from the specifier"
+        elif field == "provider":
+            source = "provider ID from the specifier"
+        elif field in ("api", "baseUrl", "headers"):
+            source, origin = registered((field,), "provider registration")
+        elif field in ("contextWindow", "maxTokens"):
+            per_model = ("models", model_id, field)
+            if per_model in reg_at:
+                source, origin = registered(per_model, "per-model override")
+            elif (field,) in reg_at:
+                source, origin = registered((field,), "provider default")
+            else:
+                source = "Flue default for registered providers"
+        else:
+            source = "Flue default for registered providers"
+        shown = mask_headers(value) if field == "headers" and not show_secrets else value
+        rows.append(Row(field, shown, source, origin))
+
+    kind, variable = registry.api_key_source(spec)
+    key = registry.api_key(spec)
+    shown = key if show_secrets or not key or key == AUTHENTICATED else MASK
+    if kind == Op.CONFIGURE_PROVIDER:
+        rows.append(Row("apiKey", shown, "configureProvider", conf_at.get(("apiKey",))))
+    elif kind == Op.REGISTER_PROVIDER:
+        rows.append(Row("apiKey", shown, "provider registration", reg_at.get(("apiKey",))))
+    elif kind == "env":
+        label = (
+            f"environment variable {variable}" if variable else "SDK credentials in the environment"
+        )
+        rows.append(Row("apiKey", shown, label))
+    else:
+        names = ", ".join(registry.catalog.api_key_env(model["provider"]))
+        rows.append(Row("apiKey", None, f"none (set {names})" if names else "none"))
+    store = registry.store_responses(spec)
+    store_origin = conf_at.get(("storeResponses",))
+    store_source = "configureProvider" if store_origin else "default"
+    if settings.get("storeResponses") is True and not store:
+        store_source = f"configureProvider (ignored: api {model['api']} has no stored responses)"
+    rows.append(Row("storeResponses", store, store_source, store_origin))
+    return rows

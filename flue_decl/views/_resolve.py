@@ -1,0 +1,30 @@
+"""What ``resolve`` shows for one specifier: replay.mjs's result shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._catalog import AUTHENTICATED
+from .._errors import ResolveError
+from .._secrets import MASK, mask_headers
+from ..runtime import Registry
+
+
+def resolve_result(registry: Registry, spec: str, *, show_secrets: bool = False) -> dict[str, Any]:
+    """``{"spec", "ok", "model", "apiKey", "storeResponses"}`` for a specifier that resolves,
+    ``{"spec", "ok": false, "error"}`` (the runtime's message) for one that does not. The
+    key and credential headers are masked unless ``show_secrets``."""
+    try:
+        model = registry.resolve_model(spec).to_dict()
+    except ResolveError as exc:
+        return {"spec": spec, "ok": False, "error": exc.diagnostics[0].message}
+    if not show_secrets and isinstance(model.get("headers"), dict):
+        model["headers"] = mask_headers(model["headers"])
+    key = registry.api_key(spec)
+    return {
+        "spec": spec,
+        "ok": True,
+        "model": model,
+        "apiKey": key if show_secrets or not key or key == AUTHENTICATED else MASK,
+        "storeResponses": registry.store_responses(spec),
+    }

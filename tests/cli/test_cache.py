@@ -1,0 +1,92 @@
+"""The validation cache: an unchanged tree is answered from the cache, any change is a miss,
+a corrupt entry is a miss, concurrent runs are safe, --no-cache bypasses it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import REPO, run_cli, write_files
+
+BAD = {"providers.d/a.yaml": "kind: Provider\nid: x\napi: openai-completions\nbaseURL: https://x\n"}
+
+
+def entries(cache: Path) -> list[Path]:
+    return sorted(cache.glob("*.json"))
+
+
+def test_an_unchanged_tree_is_answered_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write_files(tmp_path, BAD)
+    env = {"FLUE_DECL_CACHE_DIR": str(cache)}
+    first = run_cli("validate", "--format", "json", cwd=tmp_path, env=env)
+    (entry,) = entries(cache)
+    # Prove the next run reads the entry: change the cached message and see it come back.
+    data = json.loads(entry.read_text())
+    data["diagnostics"][0]["message"] = "FROM THE CACHE"
+    entry.write_text(json.dumps(data))
+    second = run_cli("validate", "--format", "json", cwd=tmp_path, env=env)
+    assert second.returncode == first.returncode == 1
+    assert json.loads(second.stdout)["diagnostics"][0]["message"] == "FROM THE CACHE"
+    fresh = run_cli("validate", "--format", "json", "--no-cache", cwd=tmp_path, env=env)
+    assert fresh.stdout == first.stdout
+
+
+def test_any_change_is_a_miss(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"FLUE_DECL_CACHE_DIR": str(cache)}
+    write_files(tmp_path, BAD)
+    assert run_cli("validate", cwd=tmp_path, env=env).returncode == 1
+    (tmp_path / "providers.d" / "a.yaml").write_text(
+        BAD["providers.d/a.yaml"].replace("baseURL", "baseUrl")
+    )
+    assert run_cli("validate", cwd=tmp_path, env=env).returncode == 0
+    write_files(tmp_path, {"providers.d/b.yaml": "kind: Nope\n"})  # a new file
+    assert run_cli("validate", cwd=tmp_path, env=env).returncode == 1
+    assert len(entries(cache)) == 3
+
+
+def test_a_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"FLUE_DECL_CACHE_DIR": str(cache)}
+    write_files(tmp_path, BAD)
+    expected = run_cli("validate", cwd=tmp_path, env=env).stdout
+    (entry,) = entries(cache)
+    for damage in ("{not json", json.dumps({"format": "x"}), ""):
+        entry.write_text(damage)
+        result = run_cli("validate", cwd=tmp_path, env=env)
+        assert (result.returncode, result.stdout) == (1, expected)
+        assert "Traceback" not in result.stderr
+
+
+def test_concurrent_runs_on_an_empty_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write_files(tmp_path, BAD)
+    env = {"FLUE_DECL_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flue_decl", "validate", "--format", "json"],
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert {p.returncode for p in procs} == {1}
+    assert len({out for out, _ in outputs}) == 1
+    assert len(entries(cache)) == 1
+    assert not list(cache.glob(".tmp-*"))
+
+
+def test_an_unwritable_cache_does_not_fail_validation(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    write_files(tmp_path, BAD)
+    result = run_cli("validate", cwd=tmp_path, env={"FLUE_DECL_CACHE_DIR": str(blocker / "c")})
+    assert result.returncode == 1
+    assert "unknown-key" in result.stdout

@@ -1,0 +1,317 @@
+"""Every command through the real command line (``python -m flue_decl``), on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.helpers import REPO, run_cli, write_files
+
+CANARY = "sk-CANARY-5f1d2c"
+EXAMPLE_ENV = {
+    "ANTHROPIC_API_KEY": CANARY,
+    "OPENROUTER_API_KEY": CANARY,
+    "ACME_API_KEY": CANARY,
+    "OPENAI_API_KEY": CANARY,
+}
+BAD = {
+    "providers.d/10-a.yaml": """
+    kind: Provider
+    id: ollama
+    api: openai-completion
+    baseURL: http://localhost:11434/v1
+    """,
+    "providers.d/20-b.yaml": """
+    kind: ProviderConfiguration
+    id: antropic
+    """,
+}
+
+
+def test_validate_bundled_examples_ok() -> None:
+    result = run_cli("validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok: 6 files checked, no problems" in result.stdout
+
+
+def test_validate_reports_every_problem_in_every_file_at_once(tmp_path: Path) -> None:
+    write_files(tmp_path, BAD)
+    result = run_cli("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if ": error[" in line]
+    assert lines == [
+        "providers.d/10-a.yaml:3:6: error[unknown-api]: api `openai-completion` is not one of "
+        "Pi's APIs, cloudflare-ai-binding, or declared by an ApiProvider document",
+        "providers.d/10-a.yaml:4:1: error[unknown-key]: unknown key `baseURL` in a Provider "
+        "document",
+        "providers.d/20-b.yaml:2:5: error[unknown-provider]: configureProvider targets "
+        "`antropic`, which is neither a built-in provider nor registered by a Provider document",
+    ]
+    assert "hint: did you mean `openai-completions`?" in result.stdout
+    assert "hint: did you mean `baseUrl`?" in result.stdout
+    assert "hint: did you mean `anthropic`?" in result.stdout
+    assert "failed: 3 errors in 2 files checked" in result.stdout
+
+
+def test_validate_json_format(tmp_path: Path) -> None:
+    write_files(tmp_path, BAD)
+    result = run_cli("validate", "providers.d", "--format", "json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    first = report["diagnostics"][0]
+    assert {k: first[k] for k in ("severity", "code", "file", "line", "column", "path")} == {
+        "severity": "error",
+        "code": "unknown-api",
+        "file": "providers.d/10-a.yaml",
+        "line": 3,
+        "column": 6,
+        "path": "$.api",
+    }
+
+
+def test_usage_and_io_errors_exit_2(tmp_path: Path) -> None:
+    assert run_cli("validate", str(tmp_path / "missing")).returncode == 2
+    assert run_cli("validate", "--format", "yaml").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+    out = run_cli("compile", "-o", str(tmp_path / "no" / "such" / "dir" / "x.json"))
+    assert out.returncode == 2
+    assert "cannot write" in out.stderr
+
+
+def test_check_env_lists_every_missing_variable_then_passes() -> None:
+    result = run_cli("check-env")
+    assert result.returncode == 1
+    missing = sorted(
+        line.split("`")[1] for line in result.stdout.splitlines() if "[missing-env]" in line
+    )
+    assert missing == ["ACME_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"]
+    assert run_cli("check-env", env=EXAMPLE_ENV).returncode == 0
+
+
+def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
+    out = tmp_path / "registry.json"
+    result = run_cli("compile", "-o", str(out), env=EXAMPLE_ENV)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert CANARY not in text
+    artifact = json.loads(text)
+    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 2)
+    ops = [(c["op"], c.get("id") or c.get("api")) for c in artifact["calls"]]
+    assert ops[0] == ("registerApiProvider", "acme-rpc")
+    ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
+    assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('') }}"
+    # sources: per call, [origin, line, column, *path]; origins: [file, layer, overlay]
+    where, line, column = next(
+        s[:3]
+        for s in artifact["sources"][artifact["calls"].index(ollama)]
+        if s[3:] == ["models", "llama3.1:8b", "contextWindow"]
+    )
+    assert (line, column) == (18, 34)
+    assert artifact["origins"][where] == ["providers.d/10-ollama.yaml", 0, False]
+    # deterministic: same input, same bytes
+    again = tmp_path / "again.json"
+    run_cli("compile", "-o", str(again))
+    assert again.read_text() == text
+
+
+def test_compile_refuses_literal_secrets(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": f"""
+        kind: Provider
+        id: p
+        api: openai-completions
+        baseUrl: https://p.example
+        apiKey: {CANARY}
+    """
+        },
+    )
+    result = run_cli("compile", str(tmp_path / "p.yaml"))
+    assert result.returncode == 1
+    assert "[literal-secret]" in result.stderr
+    assert CANARY not in result.stdout + result.stderr
+
+
+def test_calls_masks_secrets_unless_asked() -> None:
+    masked = run_cli("calls", env=EXAMPLE_ENV)
+    assert masked.returncode == 0, masked.stderr
+    assert CANARY not in masked.stdout
+    calls = json.loads(masked.stdout)["calls"]
+    anthropic = next(c for c in calls if c.get("id") == "anthropic")
+    assert anthropic == {
+        "op": "configureProvider",
+        "id": "anthropic",
+        "settings": {
+            "baseUrl": "https://api.anthropic.com",
+            "apiKey": "***",
+            "headers": {"X-Gateway-Route": "anthropic"},
+        },
+    }
+    shown = json.loads(run_cli("calls", "--show-secrets", env=EXAMPLE_ENV).stdout)["calls"]
+    assert next(c for c in shown if c.get("id") == "anthropic")["settings"]["apiKey"] == CANARY
+
+
+def test_resolve_output_and_exit_codes() -> None:
+    result = run_cli(
+        "resolve", "ollama/llama3.1:8b", "openai/gpt-4o", "-c", "providers.d", env=EXAMPLE_ENV
+    )
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout)["results"]
+    assert [r["spec"] for r in results] == ["ollama/llama3.1:8b", "openai/gpt-4o"]
+    assert results[0]["model"]["contextWindow"] == 131072
+    assert results[0]["apiKey"] == ""  # the empty default: nothing to hide
+    assert results[1]["apiKey"] == "***"
+    assert results[1]["storeResponses"] is True
+    assert CANARY not in result.stdout
+    bad = run_cli("resolve", "ollama/x", "nope", env=EXAMPLE_ENV)
+    assert bad.returncode == 1
+    assert [r["ok"] for r in json.loads(bad.stdout)["results"]] == [True, False]
+
+
+@pytest.fixture
+def prod_overlay(tmp_path: Path) -> Path:
+    """A second layer that raises ollama's default output limit."""
+    write_files(
+        tmp_path,
+        {
+            "prod.d/ollama.yaml": """
+        kind: Provider
+        id: ollama
+        overlay: true
+        maxTokens: 4096
+    """
+        },
+    )
+    return tmp_path / "prod.d"
+
+
+def test_resolve_with_layers(prod_overlay: Path) -> None:
+    result = run_cli(
+        "resolve",
+        "ollama/qwen2.5-coder:32b",
+        "ollama/other",
+        "-c",
+        "providers.d",
+        "-c",
+        str(prod_overlay),
+        env=EXAMPLE_ENV,
+    )
+    limits = [r["model"]["maxTokens"] for r in json.loads(result.stdout)["results"]]
+    assert limits == [8192, 4096]  # the per-model override still beats the new default
+
+
+def test_explain_names_file_line_layer_and_key_source(prod_overlay: Path) -> None:
+    result = run_cli(
+        "explain",
+        "ollama/llama3.1:8b",
+        "-c",
+        "providers.d",
+        "-c",
+        str(prod_overlay),
+        env=EXAMPLE_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "per-model override  [providers.d/10-ollama.yaml:18, layer 1 (providers.d)]" in out
+    assert f"provider default  [{prod_overlay}/ollama.yaml:4, layer 2" in out
+    assert "overlay]" in out
+    anthropic = run_cli(
+        "explain", "anthropic/claude-sonnet-4-5", "--format", "json", env=EXAMPLE_ENV
+    )
+    fields = {f["field"]: f for f in json.loads(anthropic.stdout)["fields"]}
+    assert fields["apiKey"]["value"] == "***"
+    assert fields["apiKey"]["file"] == "providers.d/20-anthropic-gateway.yaml"
+    assert fields["contextWindow"]["source"].startswith("catalog")
+    assert CANARY not in anthropic.stdout
+    openai = json.loads(
+        run_cli("explain", "openai/gpt-4o", "--format", "json", env=EXAMPLE_ENV).stdout
+    )
+    key = next(f for f in openai["fields"] if f["field"] == "apiKey")
+    assert key["source"] == "environment variable OPENAI_API_KEY"
+    assert run_cli("explain", "nope/x", env=EXAMPLE_ENV).returncode == 1
+
+
+def test_list_shows_providers_and_models() -> None:
+    result = run_cli("list")
+    assert result.returncode == 0
+    assert "openrouter-team  [registered, openai-completions]" in result.stdout
+    assert "anthropic/claude-sonnet-4" in result.stdout
+    data = json.loads(run_cli("list", "--catalog", "--format", "json").stdout)
+    ids = [p["id"] for p in data["providers"]]
+    assert "ollama" in ids
+    assert "groq" in ids
+
+
+def test_schema_is_a_valid_draft_2020_12_schema_that_accepts_the_examples() -> None:
+    import yaml
+
+    result = run_cli("schema")
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((REPO / "providers.d").glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            assert not list(validator.iter_errors(doc)), path
+    assert list(validator.iter_errors({"kind": "Provider", "id": "x", "api": "a"}))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["check-env"],
+        ["calls"],
+        ["list"],
+        ["compile"],
+        ["resolve", "ollama/x", "anthropic/claude-sonnet-4-5"],
+        ["explain", "anthropic/claude-sonnet-4-5"],
+    ],
+)
+def test_canary_never_printed(command: list[str], tmp_path: Path) -> None:
+    # good tree with the canary in the environment, and a bad tree holding it literally
+    good = run_cli(*command, env=EXAMPLE_ENV)
+    assert CANARY not in good.stdout + good.stderr
+    write_files(
+        tmp_path,
+        {
+            "providers.d/p.yaml": f"""
+        kind: Provider
+        id: p
+        api: openai-completions
+        baseUrl: http://gpu.lan/v1
+        apiKey: "{CANARY}"
+        headers: {{Authorization: "Bearer {CANARY}", X-Bad: 12}}
+    """
+        },
+    )
+    bad = run_cli(*command, cwd=tmp_path, env=EXAMPLE_ENV)
+    assert bad.returncode != 0
+    assert CANARY not in bad.stdout + bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_version_and_module_entry_point() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("flue-decl ")
+
+
+def test_a_bug_is_an_internal_error_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flue_decl.cli import _validate, main
+
+    def broken(args: object) -> int:
+        raise RuntimeError(f"boom {CANARY}")
+
+    monkeypatch.setattr(_validate, "run", broken)
+    monkeypatch.delenv("FLUE_DECL_DEBUG", raising=False)
+    assert main(["validate"]) == 70
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError)" in err
+    assert CANARY not in err
+    assert "Traceback" not in err

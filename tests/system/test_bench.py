@@ -1,0 +1,50 @@
+"""The benchmark runs (a smoke run: one small size, one repetition; no timing assertions)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import REPO
+
+
+def test_benchmark_smoke_run_writes_its_report(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--output", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    text = out.read_text()
+    assert text.startswith("# flue-decl benchmarks")
+    row = next(line for line in text.splitlines() if line.startswith("| 10 |"))
+    assert row.count("|") == 18  # 17 columns
+    assert "Start-up, fresh processes" in text
+    assert "`import flue_decl`" in text
+
+
+def test_the_report_checks_each_target_against_the_1000_file_row() -> None:
+    from bench.run import targets
+
+    row = {
+        "files": 1000,
+        "validate": 1.0,
+        "check_jsonschema": 5.0,
+        "floor": 1.0,
+        "warm_validate": 0.2,
+        "load_artifact": 0.05,
+        "compile": 1.0,
+        "resolve_ns": 20.0,
+        "resolve_ref_ns": 100.0,
+    }
+    big = {**row, "files": 10000, "validate": 10.0, "compile": 12.0}
+    lines = targets([row, big])
+    assert "- cold validate / check-jsonschema: 0.20x (target ≤ 0.25x): met" in lines
+    assert "- warm validate / cold validate: 0.20x (target ≤ 0.1x): NOT met" in lines
+    assert lines[-1] == (
+        "- growth from 1,000 to 10,000 files (linear is 10x): validate 10.0x, compile 12.0x"
+    )
+    assert targets([{**row, "files": 10}]) == []

@@ -1,0 +1,54 @@
+"""Calls: entities in call order, payloads as Flue receives them, every field's origin."""
+
+from __future__ import annotations
+
+from flue_decl import Call, Op
+from flue_decl.compiler._calls import compile_entities, literal_secrets
+from tests.unit.compiler.stages import entities
+
+CONFIGURE = "kind: ProviderConfiguration\nid: openai\nbaseUrl: https://proxy.example/v1\n"
+REGISTER = (
+    "kind: Provider\nid: p\napi: acme-rpc\nbaseUrl: https://p.example\n"
+    "contextWindow: 8192.0\napiKey: '{{ env.P_KEY }}'\n"
+)
+API = "kind: ApiProvider\napi: acme-rpc\nhandler: acme.mod:Rpc\n"
+
+
+def test_calls_come_in_the_order_of_the_kinds_table_then_document_order() -> None:
+    calls = compile_entities(entities(CONFIGURE, REGISTER, API), ["providers.d"])
+    assert [(c.op, c.target) for c in calls] == [
+        (Op.REGISTER_API_PROVIDER, "acme-rpc"),
+        (Op.REGISTER_PROVIDER, "p"),
+        (Op.CONFIGURE_PROVIDER, "openai"),
+    ]
+
+
+def test_payloads_leave_out_kind_and_identity_and_numbers_are_javascript_numbers() -> None:
+    api, provider, configure = compile_entities(entities(API, REGISTER, CONFIGURE), ["d"])
+    assert api.payload == {"handler": "acme.mod:Rpc"}
+    assert provider.payload["contextWindow"] == 8192
+    assert isinstance(provider.payload["contextWindow"], int)
+    assert "kind" not in configure.payload
+    assert "id" not in configure.payload
+
+
+def test_every_field_keeps_its_place_and_layer_root() -> None:
+    (call,) = compile_entities(entities(REGISTER), ["providers.d"])
+    origin = call.origins[("baseUrl",)]
+    assert (origin.place.file, origin.place.line, origin.place.column) == ("f0.yaml", 4, 10)
+    assert (origin.layer, origin.layer_root, origin.overlay) == (0, "providers.d", False)
+
+
+def test_the_replay_shape_round_trips_and_masks_keys_unless_asked() -> None:
+    calls = compile_entities(entities(API, REGISTER.replace("'{{ env.P_KEY }}'", "k")), ["d"])
+    for call in calls:
+        shown = call.to_replay(show_secrets=True)
+        assert Call.from_replay(shown, {}) == Call(call.op, call.target, call.payload, {})
+    assert calls[1].to_replay()["registration"]["apiKey"] == "***"
+
+
+def test_literal_credentials_are_what_an_artifact_refuses() -> None:
+    calls = compile_entities(entities(REGISTER.replace("'{{ env.P_KEY }}'", "k")), ["d"])
+    ((diag),) = literal_secrets(calls)
+    assert (diag.code, diag.line) == ("literal-secret", 6)
+    assert literal_secrets(compile_entities(entities(REGISTER), ["d"])) == []

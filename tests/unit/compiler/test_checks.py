@@ -1,0 +1,93 @@
+"""The checks beyond the schema, called on layered entities as the pipeline does."""
+
+from __future__ import annotations
+
+from flue_decl import builtin_catalog
+from flue_decl.compiler import _checks
+from tests.unit.compiler.stages import entities
+
+
+def found(*files: str) -> list[tuple[str, int, str]]:
+    layered = entities(*files)
+    return [
+        (d.code, d.line or 0, d.hint or "")
+        for d in _checks.check(layered, builtin_catalog(), layered)
+    ]
+
+
+def test_a_clean_tree_has_nothing_to_report() -> None:
+    assert (
+        found(
+            """
+            kind: Provider
+            id: vllm
+            api: openai-completions
+            baseUrl: https://vllm.example.com/v1
+            apiKey: "{{ env.VLLM_KEY }}"
+            """
+        )
+        == []
+    )
+
+
+def test_an_unknown_api_is_named_with_a_did_you_mean() -> None:
+    ((code, line, hint),) = found(
+        "kind: Provider\nid: x\napi: openai-completion\nbaseUrl: https://x.example\n"
+    )
+    assert (code, line, hint) == ("unknown-api", 3, "did you mean `openai-completions`?")
+
+
+def test_an_api_declared_by_an_api_provider_is_known() -> None:
+    assert (
+        found(
+            "kind: ApiProvider\napi: acme-rpc\nhandler: acme.mod:Rpc\n",
+            "kind: Provider\nid: acme\napi: acme-rpc\nbaseUrl: https://a.example\n",
+        )
+        == []
+    )
+
+
+def test_configuring_a_provider_that_nobody_defines() -> None:
+    ((code, line, hint),) = found("kind: ProviderConfiguration\nid: antropic\n")
+    assert (code, line, hint) == ("unknown-provider", 2, "did you mean `anthropic`?")
+
+
+def test_templates_outside_the_templated_fields_are_refused() -> None:
+    ((code, line, _),) = found(
+        'kind: Provider\nid: x\napi: "{{ env.API }}"\nbaseUrl: https://x.example\n'
+    )
+    assert (code, line) == ("template-not-allowed", 3)
+
+
+def test_a_template_that_does_not_parse_is_reported_at_its_value() -> None:
+    ((code, line, _),) = found(
+        'kind: Provider\nid: x\napi: openai-completions\nbaseUrl: "{{ env.URL "\n'
+    )
+    assert (code, line) == ("template-syntax", 4)
+
+
+def test_a_key_over_plain_http_off_loopback_names_both_places() -> None:
+    layered = entities(
+        "kind: Provider\nid: x\napi: openai-completions\nbaseUrl: http://10.1.2.3/v1\n",
+        "kind: ProviderConfiguration\nid: x\napiKey: '{{ env.K }}'\n",
+    )
+    (diag,) = _checks.check(layered, builtin_catalog(), layered)
+    assert (diag.code, diag.file, diag.line) == ("insecure-key-transport", "f0.yaml", 4)
+    assert [(p.file, p.line) for p in diag.related] == [("f1.yaml", 3)]
+
+
+def test_loopback_http_and_an_empty_key_are_fine() -> None:
+    assert (
+        found(
+            "kind: Provider\nid: a\napi: openai-completions\nbaseUrl: http://127.0.0.1:8000\n"
+            "apiKey: '{{ env.K }}'\n",
+            "kind: Provider\nid: b\napi: openai-completions\nbaseUrl: http://10.0.0.1\n"
+            "apiKey: ''\n",
+        )
+        == []
+    )
+
+
+def test_a_literal_url_that_is_not_http_is_invalid() -> None:
+    ((code, line, _),) = found("kind: Provider\nid: x\napi: openai-completions\nbaseUrl: ftp://x\n")
+    assert (code, line) == ("invalid-url", 4)

@@ -1,0 +1,244 @@
+"""Compiled artifacts: what CI builds and services start from."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from flue_decl import (
+    InputError,
+    Registry,
+    TemplateError,
+    compile_paths,
+    load_artifact,
+    load_registry,
+)
+from flue_decl.compiler import literal_secrets
+from flue_decl.runtime import artifact_text
+from flue_decl.views import resolve_result
+from tests.conformance.generate import Tree, trees
+from tests.conformance.test_conformance import write_tree
+from tests.helpers import REPO, run_cli
+
+ENV = {"ANTHROPIC_API_KEY": "a-key", "OPENROUTER_API_KEY": "o-key", "ACME_API_KEY": "k-key"}
+SPECS = [
+    "ollama/llama3.1:8b",
+    "ollama/x",
+    "anthropic/claude-sonnet-4-5",
+    "openai/gpt-4o",
+    "openrouter-team/anthropic/claude-sonnet-4",
+    "acme/m",
+    "cloudflare/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+    "nope/x",
+]
+
+
+@pytest.fixture
+def artifact(tmp_path: Path) -> Path:
+    out = tmp_path / "registry.json"
+    assert run_cli("compile", "-o", str(out)).returncode == 0
+    return out
+
+
+def test_service_start_from_an_artifact_imports_no_compiler(artifact: Path) -> None:
+    probe = (
+        "import sys, flue_decl\n"
+        f"r = flue_decl.load_artifact({str(artifact)!r}, env={ENV!r}, import_handlers=False)\n"
+        "print(r.resolve_model('ollama/llama3.1:8b').context_window)\n"
+        "heavy = ('jsonschema', 'referencing', 'httpx', 'jinja2', 'yaml',\n"
+        "         'flue_decl.compiler', 'flue_decl._load', 'flue_decl.cli')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy\n"
+        "             or any(m == h or m.startswith(h + '.') for h in heavy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=REPO,
+    ).stdout.split("\n")
+    assert out[:2] == ["131072", "[]"]
+
+
+def test_artifact_round_trip_gives_the_same_registry(
+    artifact: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "examples"))
+    monkeypatch.chdir(REPO)  # the artifact was compiled from the relative path providers.d
+    from_yaml = load_registry(["providers.d"], env=ENV)
+    from_artifact = load_artifact(artifact, env=ENV)
+    for spec in SPECS:
+        assert resolve_result(from_artifact, spec, show_secrets=True) == resolve_result(
+            from_yaml, spec, show_secrets=True
+        )
+    for op in ("registerProvider", "configureProvider"):
+        for provider in ("ollama", "anthropic"):
+            assert from_artifact.origins(op, provider) == from_yaml.origins(op, provider)
+    assert from_artifact.api_providers()["acme-rpc"].__name__ == "AcmeRpc"
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(trees())
+def test_round_trip_on_generated_trees(tree: Tree) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_tree(tree, Path(tmp))
+        compilation = compile_paths(paths)
+        assume(compilation.ok and not literal_secrets(compilation.calls))
+        out = Path(tmp) / "registry.json"
+        out.write_text(
+            artifact_text(
+                compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
+            )
+        )
+        from_artifact = load_artifact(out, env=tree.env, import_handlers=False)
+        from_yaml = load_registry(paths, env=tree.env, import_handlers=False)
+        for spec in tree.specs:
+            assert resolve_result(from_artifact, spec, show_secrets=True) == resolve_result(
+                from_yaml, spec, show_secrets=True
+            )
+
+
+@pytest.mark.parametrize("damage", ["edit", "version", "truncate", "format", "not-json"])
+def test_a_damaged_artifact_is_refused(artifact: Path, damage: str) -> None:
+    text = artifact.read_text()
+    data = json.loads(text)
+    if damage == "edit":
+        data["calls"][1]["registration"]["baseUrl"] = "https://evil.example"
+        text = json.dumps(data)
+    elif damage == "version":
+        data["version"] = 1  # the format before compact sources
+        text = json.dumps(data)
+    elif damage == "format":
+        data["format"] = "something-else"
+        text = json.dumps(data)
+    elif damage == "truncate":
+        text = text[: len(text) // 2]
+    else:
+        text = "kind: Provider\n"
+    artifact.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_artifact(artifact, env=ENV)
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+    assert info.value.diagnostics[0].file == str(artifact)
+
+
+def _resign(text: str) -> str:
+    """The artifact with its checksum recomputed, as a careful forger would."""
+    import hashlib
+    import re
+
+    zeroed = re.sub(
+        r'"integrity": "sha256:[0-9a-f]{64}"',
+        '"integrity": "sha256:' + "0" * 64 + '"',
+        text,
+        count=1,
+    )
+    digest = hashlib.sha256(zeroed.encode()).hexdigest()
+    return zeroed.replace("sha256:" + "0" * 64, f"sha256:{digest}", 1)
+
+
+@pytest.mark.parametrize(
+    "damage", ["index out of range", "not a list", "one call short", "bad json", "no sources"]
+)
+def test_malformed_sources_are_refused_cleanly(artifact: Path, damage: str) -> None:
+    # Sources are decoded on first use: the error must still be artifact-invalid, even
+    # when it surfaces while a missing variable is being reported.
+    text = artifact.read_text()
+    head, _, tail = text.rpartition('\n  "sources": ')
+    sources = json.loads(tail.rstrip().removesuffix("}"))
+    if damage == "index out of range":
+        sources[2] = [[99, 1, 1]]
+    elif damage == "not a list":
+        sources[2] = "x"
+    elif damage == "one call short":
+        sources.pop()
+    if damage == "bad json":
+        tail = "[[[0, 1\n}\n"
+    elif damage == "no sources":
+        tail = ""
+    else:
+        tail = json.dumps(sources) + "\n}\n"
+    text = head + ('\n  "sources": ' + tail if tail else "\n}\n")
+    artifact.write_text(_resign(text))
+    with pytest.raises(InputError) as info:
+        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a", "ACME_API_KEY": "b"})
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+    assert info.value.diagnostics[0].file == str(artifact)
+
+
+def test_missing_environment_at_start_names_the_yaml_places(artifact: Path) -> None:
+    with pytest.raises(TemplateError) as info:
+        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a"})
+    found = {(d.message.split("`")[1], d.file, d.line) for d in info.value.diagnostics}
+    assert found == {
+        ("OPENROUTER_API_KEY", "providers.d/30-openrouter.yaml", 10),
+        ("ACME_API_KEY", "providers.d/50-acme-rpc.yaml", 14),
+    }
+
+
+def test_loading_leaves_the_garbage_collector_as_it_found_it(artifact: Path) -> None:
+    # Loading pauses the cyclic collector for its one pass; the caller's setting survives
+    # success and failure alike.
+    import gc
+
+    assert gc.isenabled()
+    load_artifact(artifact, env=ENV, import_handlers=False)
+    assert gc.isenabled()
+    with pytest.raises(TemplateError):
+        load_artifact(artifact, env={})
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_artifact(artifact, env=ENV, import_handlers=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def _ask_for_origins(
+    registry: Registry, barrier: Any, found: list[int], errors: list[BaseException]
+) -> None:
+    try:
+        barrier.wait()
+        origins = registry.origins("registerProvider", "ollama")
+        found.append(origins[("models", "llama3.1:8b", "contextWindow")].place.line)
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_origins_asked_for_from_many_threads_at_once_all_arrive(artifact: Path) -> None:
+    # The sources are decoded on first use; threads racing to be first must all get them.
+    import threading
+
+    for _ in range(20):
+        registry = load_artifact(artifact, env=ENV, import_handlers=False)
+        barrier = threading.Barrier(8)
+        found: list[int] = []
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(target=_ask_for_origins, args=(registry, barrier, found, errors))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert found == [18] * 8

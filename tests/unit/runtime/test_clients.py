@@ -1,0 +1,146 @@
+"""registry.http_client / async_http_client against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from flue_decl import ConfigError, CrossOriginRequestError, Registry, load_registry
+from flue_decl.runtime._clients import AUTH_HEADERS, USER_AGENT
+from tests.helpers import REPO
+from tests.loopback import Loopback, loopback_server
+
+KEY = "sk-test-0123456789abcdef"
+EXPECTED_AUTH = {
+    "openai-completions": ("authorization", f"Bearer {KEY}"),
+    "openai-responses": ("authorization", f"Bearer {KEY}"),
+    "openai-codex-responses": ("authorization", f"Bearer {KEY}"),
+    "mistral-conversations": ("authorization", f"Bearer {KEY}"),
+    "azure-openai-responses": ("api-key", KEY),
+    "anthropic-messages": ("x-api-key", KEY),
+    "google-generative-ai": ("x-goog-api-key", KEY),
+    "google-vertex": ("x-goog-api-key", KEY),
+}
+
+
+@pytest.fixture
+def server() -> Iterator[Loopback]:
+    with loopback_server() as state:
+        yield state
+
+
+@pytest.mark.parametrize("api", sorted(AUTH_HEADERS))
+def test_each_wire_protocol_sends_its_key_in_its_header(server: Loopback, api: str) -> None:
+    registry = Registry(env={})
+    registry.register_provider(
+        "p",
+        {
+            "api": api,
+            "baseUrl": server.url + "/v1",
+            "apiKey": KEY,
+            "headers": {"X-Team": "search", "X-Both": "registered"},
+        },
+    )
+    registry.configure_provider("p", {"headers": {"X-Gateway": "gw", "X-Both": "configured"}})
+    with registry.http_client("p/m") as client:
+        assert KEY not in repr(client) + repr(client.headers) + repr(client.auth)
+        assert client.get("models").status_code == 200
+    (request,) = server.requests
+    header, value = EXPECTED_AUTH[api]
+    assert request.path == "/v1/models"
+    assert request.headers[header] == value
+    assert request.headers["x-team"] == "search"
+    assert request.headers["x-gateway"] == "gw"
+    assert request.headers["x-both"] == "configured"  # configureProvider's headers win
+    assert request.headers["user-agent"] == USER_AGENT
+    if api == "anthropic-messages":
+        assert request.headers["anthropic-version"] == "2023-06-01"
+
+
+def test_built_in_provider_through_a_gateway_with_the_env_key(server: Loopback) -> None:
+    registry = Registry(env={"ANTHROPIC_API_KEY": KEY})
+    registry.configure_provider("anthropic", {"baseUrl": server.url})
+    with registry.http_client("anthropic/claude-sonnet-4-5") as client:
+        client.get("/v1/models")
+    assert server.requests[0].headers["x-api-key"] == KEY
+
+
+def test_no_key_no_auth_header(server: Loopback) -> None:
+    registry = Registry(env={})
+    registry.register_provider(
+        "ollama", {"api": "openai-completions", "baseUrl": server.url, "apiKey": ""}
+    )
+    with registry.http_client("ollama/llama3.1:8b") as client:
+        client.get("/models")
+    assert "authorization" not in server.requests[0].headers
+
+
+def test_redirects_stay_on_the_origin(server: Loopback) -> None:
+    registry = Registry(env={})
+    registry.register_provider(
+        "p", {"api": "anthropic-messages", "baseUrl": server.url, "apiKey": KEY}
+    )
+    with loopback_server() as elsewhere:
+        server.redirect_to = f"http://localhost:{elsewhere.port}/steal"
+        with registry.http_client("p/m") as client:
+            assert client.get("/redirect-same").json()["path"] == "/landed"
+            with pytest.raises(CrossOriginRequestError):
+                client.get("/redirect-away")
+        assert elsewhere.requests == []  # the key never left
+
+
+def test_timeouts_apply(server: Loopback) -> None:
+    registry = Registry(env={})
+    registry.register_provider("p", {"api": "openai-completions", "baseUrl": server.url})
+    with registry.http_client("p/m", timeout=0.3) as client, pytest.raises(httpx.ReadTimeout):
+        client.get("/slow")
+
+
+def test_async_client(server: Loopback) -> None:
+    registry = Registry(env={"OPENAI_API_KEY": KEY})
+    registry.configure_provider("openai", {"baseUrl": server.url + "/v1"})
+
+    async def call() -> int:
+        async with registry.async_http_client("openai/gpt-4o") as client:
+            return (await client.get("models")).status_code
+
+    assert asyncio.run(call()) == 200
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_key_never_goes_over_plain_http_off_loopback() -> None:
+    registry = Registry(env={})
+    registry.register_provider(
+        "lan", {"api": "openai-completions", "baseUrl": "http://gpu-box.lan/v1", "apiKey": KEY}
+    )
+    with pytest.raises(ConfigError) as info:
+        registry.http_client("lan/m")
+    assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+    assert KEY not in str(info.value)
+    keyless = Registry(env={})
+    keyless.register_provider(
+        "lan", {"api": "openai-completions", "baseUrl": "http://gpu-box.lan/v1"}
+    )
+    keyless.http_client("lan/m").close()  # without a key, plain http is the user's call
+
+
+def test_custom_protocol_decides_its_own_auth(
+    server: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "examples"))
+    sys.modules.pop("acme_llm.protocols", None)
+    env = {
+        "ANTHROPIC_API_KEY": "a",
+        "OPENROUTER_API_KEY": "o",
+        "ACME_API_KEY": KEY,
+        "ACME_URL": server.url + "/rpc",
+    }
+    registry = load_registry([str(REPO / "providers.d")], env=env)
+    with registry.http_client("acme/large") as client:
+        client.get("ping")
+    assert server.requests[0].path == "/rpc/ping"
+    assert server.requests[0].headers["x-acme-key"] == KEY

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flue_decl import TemplateError, compile_paths, load_registry
+from flue_decl._urls import PLAIN_URL, full_url_problem, url_problem
+from flue_decl.templates import check_syntax, render
+from tests.helpers import write_files
+
+
+def test_env_lookup_and_default() -> None:
+    assert render("{{ env.A }}", {"A": "x"}).value == "x"
+    assert render("{{ env['A-B'] }}", {"A-B": "y"}).value == "y"
+    assert render("{{ env.A | default('d') }}", {}).value == "d"
+    assert render("{{ env.A | default('d') }}", {"A": ""}).value == ""
+    assert render("http://{{ env.H }}:{{ env.P | default('80') }}/v1", {"H": "h"}).value == (
+        "http://h:80/v1"
+    )
+    assert render("plain", {}).value == "plain"
+
+
+def test_every_missing_variable_of_a_value_is_reported_at_once() -> None:
+    result = render("{{ env.A }}-{{ env.B }}-{{ env.C | default('') }}-{{ env.D }}", {"B": "b"})
+    assert result.value is None
+    assert result.missing == ("A", "D")
+
+
+def test_sandbox_exposes_nothing_but_env() -> None:
+    assert check_syntax("{{ range(3) }}") is not None  # no globals
+    assert check_syntax("{{ os }}") is not None
+    env = {"SECRET": "s3cret", "OTHER": "o"}
+    assert render("{{ env }}", env).value == "<env>"  # cannot dump the environment
+    for source in (
+        "{{ env.__class__.__mro__ }}",
+        "{{ env._values }}",
+        "{{ ''.__class__.__subclasses__() }}",
+    ):
+        result = render(source, env)
+        assert result.value is None or "s3cret" not in result.value
+
+
+def test_template_length_is_capped() -> None:
+    problem = check_syntax("{{ env.A }}" + "x" * 5000)
+    assert problem is not None
+    assert problem.code == "template-too-long"
+
+
+TREE = """
+kind: Provider
+id: p
+api: openai-completions
+baseUrl: "{{ env.P_URL }}"
+apiKey: "{{ env.P_KEY }}"
+headers: {X-A: "{{ env.P_HDR }}"}
+---
+kind: ProviderConfiguration
+id: anthropic
+apiKey: "{{ env.ANTHROPIC_GATEWAY_KEY }}"
+"""
+
+
+def test_load_reports_every_missing_variable_with_its_place(tmp_path: Path) -> None:
+    write_files(tmp_path, {"p.yaml": TREE})
+    with pytest.raises(TemplateError) as info:
+        load_registry([str(tmp_path)], env={"P_KEY": "k"})
+    found = [(d.code, d.line, d.message) for d in info.value.diagnostics]
+    assert found == [
+        ("missing-env", 4, "environment variable `P_URL` is not set"),
+        ("missing-env", 6, "environment variable `P_HDR` is not set"),
+        ("missing-env", 10, "environment variable `ANTHROPIC_GATEWAY_KEY` is not set"),
+    ]
+
+
+def test_validate_does_not_need_the_environment(tmp_path: Path) -> None:
+    write_files(tmp_path, {"p.yaml": TREE})
+    assert compile_paths([str(tmp_path)]).ok
+
+
+def test_rendered_values_are_checked_like_literal_ones_without_showing_secrets(
+    tmp_path: Path,
+) -> None:
+    write_files(tmp_path, {"p.yaml": TREE})
+    env = {
+        "P_URL": "not a url",
+        "P_KEY": "line1\nline2-SECRET",
+        "P_HDR": "ok",
+        "ANTHROPIC_GATEWAY_KEY": "k",
+    }
+    with pytest.raises(TemplateError) as info:
+        load_registry([str(tmp_path)], env=env)
+    codes = [(d.code, d.line) for d in info.value.diagnostics]
+    assert codes == [("invalid-url", 4), ("invalid-rendered-value", 5)]
+    text = str(info.value) + repr(info.value.diagnostics)
+    assert "SECRET" not in text
+    assert "`P_KEY`" in info.value.diagnostics[1].message
+
+
+def test_env_value_with_newline_cannot_rewrite_the_document(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": """
+        kind: Provider
+        id: p
+        api: openai-completions
+        baseUrl: https://p.example
+        headers: {X-A: "{{ env.V }}"}
+    """
+        },
+    )
+    registry = load_registry([str(tmp_path)], env={"V": "a: b\\nkind: ApiProvider"})
+    assert registry.resolve_model("p/m").headers == {"X-A": "a: b\\nkind: ApiProvider"}
+
+
+def test_templated_url_is_checked_for_key_transport_after_render(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": """
+        kind: Provider
+        id: p
+        api: openai-completions
+        baseUrl: "{{ env.URL }}"
+        apiKey: "{{ env.KEY | default('') }}"
+    """
+        },
+    )
+    ok = load_registry([str(tmp_path)], env={"URL": "http://gpu.lan/v1"})  # no key: fine
+    assert ok.api_key("p/m") == ""
+    assert load_registry([str(tmp_path)], env={"URL": "http://127.0.0.2/v1", "KEY": "k"})
+    with pytest.raises(TemplateError) as info:
+        load_registry([str(tmp_path)], env={"URL": "http://gpu.lan/v1", "KEY": "k"})
+    assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("{{ 'x' * 300000000 }}", "template-error"),
+        ("{{ 'x'.ljust(300000000) }}", "template-error"),
+        ("{{ 'x' | center(300000000) }}", "template-syntax"),
+        ("{{ 2 ** 100000000 }}", "template-error"),
+        ("{{ '%0999999999d' % 1 }}", "template-error"),
+        (
+            "{% for a in 'x' * 4000 %}{% for b in 'x' * 4000 %}.{% endfor %}{% endfor %}",
+            "template-syntax",
+        ),
+        ("{% set x = 1 %}{{ x }}", "template-syntax"),
+        ("{{ env.A | replace('a', 'b' * 60000) }}", "template-error"),
+        ("{{ env.__class__.__init__.__globals__ }}", "template-error"),
+    ],
+)
+def test_templates_that_would_allocate_or_loop_without_bound_are_refused_first(
+    source: str, code: str
+) -> None:
+    result = render(source, {"A": "a" * 100})
+    assert result.value is None
+    assert result.problem is not None
+    assert result.problem.code == code
+
+
+def test_the_filters_a_value_needs_still_work() -> None:
+    env = {"HOST": "Api.Example.com ", "PATH": "a b"}
+    assert (
+        render("https://{{ env.HOST | trim | lower }}/{{ env.PATH | urlencode }}", env).value
+        == "https://api.example.com/a%20b"
+    )
+    assert (
+        render("{{ env.X | d('y') | upper }}{{ env.HOST | replace(' ', '') }}", env).value
+        == "YApi.Example.com"
+    )
+    assert render("{{ env.HOST if env.HOST is defined else 'none' }}", env).value == (
+        "Api.Example.com "
+    )
+
+
+_names = st.sampled_from(["A", "B", "HOST", "X_1", "a-b", "", "_u", "env"])
+_literals = st.text(alphabet="ab c/:.-_'\"{}|\n\té%#()", max_size=8)
+
+
+@st.composite
+def _template(draw: st.DrawFn) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 4))):
+        pieces.append(draw(_literals))
+        name = draw(_names)
+        form = draw(st.sampled_from(["attr", "single", "double"]))
+        ref = (
+            f"env.{name}"
+            if form == "attr" and name.isidentifier()
+            else f"env['{name}']"
+            if form != "double"
+            else f'env["{name}"]'
+        )
+        if draw(st.booleans()):
+            default = draw(st.text(alphabet="xyz :/-.", max_size=5))
+            quote = draw(st.sampled_from(["'", '"']))
+            ref += f" | {draw(st.sampled_from(['default', 'd']))}({quote}{default}{quote})"
+        space = draw(st.sampled_from(["", " ", "  "]))
+        pieces.append("{{" + space + ref + space + "}}")
+    pieces.append(draw(_literals))
+    return "".join(pieces)
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(_template(), st.dictionaries(_names, st.text(alphabet="vw:/ ", max_size=4), max_size=4))
+def test_the_fast_path_agrees_with_jinja(source: str, env: dict[str, str]) -> None:
+    from flue_decl.templates import _jinja
+    from flue_decl.templates._fast import simple_parts
+
+    fast, slow = render(source, env), _jinja.render(source, env)
+    assert (fast.value, fast.missing, fast.problem and fast.problem.code) == (
+        slow.value,
+        slow.missing,
+        slow.problem and slow.problem.code,
+    ), simple_parts(source)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    url=st.from_regex(PLAIN_URL, fullmatch=True)
+    | st.text(alphabet="htps:/[]@%.-_?#0123456789 aZ\t\n\x00é", max_size=30)
+)
+def test_the_plain_url_shortcut_never_accepts_what_the_full_check_refuses(url: str) -> None:
+    # url_problem answers "no problem" from one regex match for the common shape; that
+    # shape must be a subset of what the full urllib-based check accepts.
+    if PLAIN_URL.fullmatch(url):
+        assert full_url_problem(url) is None, url
+    assert url_problem(url) == (None if PLAIN_URL.fullmatch(url) else full_url_problem(url))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.example.com/v1", "http://localhost:11434/v1", "https://a.b:65535/x?y=1#z"],
+)
+def test_common_base_urls_take_the_shortcut(url: str) -> None:
+    assert PLAIN_URL.fullmatch(url)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from flue_decl._discover import discover, read_capped
+from tests.helpers import write_files
+
+
+def names(paths: list[str]) -> list[str]:
+    return [
+        os.path.relpath(f.path, paths[0]) if len(paths) == 1 else f.path
+        for f in discover(paths).files
+    ]
+
+
+def test_byte_order_of_file_names_not_locale_or_case(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        dict.fromkeys(
+            ("b.yaml", "B.yaml", "a.yml", "10-x.yaml", "9-x.yaml", "é.yaml", "Z.yaml"), ""
+        ),
+    )
+    assert names([str(tmp_path)]) == [
+        "10-x.yaml",
+        "9-x.yaml",
+        "B.yaml",
+        "Z.yaml",
+        "a.yml",
+        "b.yaml",
+        "é.yaml",
+    ]
+
+
+def test_hidden_files_editor_leftovers_subdirectories_and_other_suffixes_are_skipped(
+    tmp_path: Path,
+) -> None:
+    write_files(
+        tmp_path,
+        dict.fromkeys(
+            (
+                "ok.yaml",
+                ".hidden.yaml",
+                ".#lock.yaml",
+                "ok.yaml~",
+                "#ok.yaml#",
+                "ok.yaml.swp",
+                "notes.txt",
+                "sub/inner.yaml",
+                "x.yaml.bak",
+            ),
+            "",
+        ),
+    )
+    assert names([str(tmp_path)]) == ["ok.yaml"]
+
+
+def test_layers_keep_the_order_given(tmp_path: Path) -> None:
+    write_files(tmp_path, {"z.d/a.yaml": "", "a.d/a.yaml": "", "single.yaml": ""})
+    found = discover([str(tmp_path / "z.d"), str(tmp_path / "a.d"), str(tmp_path / "single.yaml")])
+    assert [
+        (layer.index, [Path(f.path).parent.name for f in layer.files]) for layer in found.layers
+    ] == [(0, ["z.d"]), (1, ["a.d"]), (2, [tmp_path.name])]
+    assert [f.layer for f in found.files] == [0, 1, 2]
+
+
+def test_explicit_file_is_read_whatever_its_name(tmp_path: Path) -> None:
+    write_files(tmp_path, {"providers.conf": "kind: Provider"})
+    assert len(discover([str(tmp_path / "providers.conf")]).files) == 1
+
+
+def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    found = discover([str(tmp_path / "nope")])
+    assert [d.code for d in found.diagnostics] == ["input-not-found"]
+    assert found.diagnostics[0].file == str(tmp_path / "nope")
+
+
+def test_configmap_symlink_layout_is_followed(tmp_path: Path) -> None:
+    # Kubernetes mounts a ConfigMap as ..data -> ..2024_01_01/ and name -> ..data/name.
+    write_files(tmp_path, {"..2024_01_01/a.yaml": "", "..2024_01_01/b.yaml": ""})
+    (tmp_path / "..data").symlink_to("..2024_01_01")
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).symlink_to(f"..data/{name}")
+    (tmp_path / "dangling.yaml").symlink_to("..data/missing.yaml")
+    assert names([str(tmp_path)]) == ["a.yaml", "b.yaml"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 250_000])
+def test_read_capped_reads_at_most_one_byte_over_the_limit(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.yaml"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    assert read_capped(str(path), 100) == data[:101]
+    assert read_capped(str(path), 1 << 20) == data

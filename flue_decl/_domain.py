@@ -9,9 +9,9 @@ then ``registerProvider``, then ``configureProvider``), each kind in document or
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ._errors import JsonPath, Place
@@ -56,12 +56,14 @@ BY_OP: dict[Op, Kind] = {kind.op: kind for kind in KINDS.values()}
 CALL_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(KINDS)}
 
 
-def schema_dir() -> Path:
+def schema_dir() -> str:
     """Where the schema files are: inside the installed package, or the checkout's
     top-level ``schemas/`` (the one source of truth, copied into the wheel)."""
-    package = Path(__file__).resolve().parent
-    packaged = package / "schemas"
-    return packaged if packaged.is_dir() else package.parent / "schemas"
+    package = os.path.dirname(os.path.realpath(__file__))
+    packaged = os.path.join(package, "schemas")
+    return (
+        packaged if os.path.isdir(packaged) else os.path.join(os.path.dirname(package), "schemas")
+    )
 
 
 @dataclass(frozen=True, slots=True)

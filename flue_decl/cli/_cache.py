@@ -46,7 +46,7 @@ def _tool_digest() -> bytes:
     for source in sorted(package.rglob("*.py")):
         digest.update(str(source.relative_to(package)).encode() + b"\0")
         digest.update(source.read_bytes())
-    for schema in sorted(schema_dir().glob("*.schema.json")):
+    for schema in sorted(Path(schema_dir()).glob("*.schema.json")):
         digest.update(schema.read_bytes())
     digest.update((package / "_data" / "catalog.json").read_bytes())
     return digest.digest()

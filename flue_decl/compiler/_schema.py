@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ def load_schemas() -> dict[str, dict[str, Any]]:
     base = schema_dir()
     out: dict[str, dict[str, Any]] = {}
     for name in SCHEMA_FILES:
-        with open(base / f"{name}.schema.json", encoding="utf-8") as fh:
+        with open(os.path.join(base, f"{name}.schema.json"), encoding="utf-8") as fh:
             out[name] = json.load(fh)
     return out
 

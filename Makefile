@@ -10,7 +10,7 @@ SARIF_DIR   := tests/sarif
 SARIF_STAMP := $(SARIF_DIR)/node_modules/.installed-stamp
 PATHS ?= providers.d
 
-.PHONY: run test validate lint catalog fuzz bench clean
+.PHONY: run test validate lint catalog schemas fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flue-decl needs Python >= 3.11")'
@@ -58,6 +58,10 @@ BENCH_ARGS ?=
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## schemas: regenerate schemas/partial.schema.json from the kind schemas
+schemas: $(STAMP)
+	$(PY) scripts/update_partial_schema.py
 
 ## catalog: regenerate the shipped catalog snapshot from the pinned reference
 catalog: $(STAMP) $(NODE_STAMP)

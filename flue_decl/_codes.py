@@ -61,11 +61,19 @@ RULES: dict[str, Rule] = {
         ),
         Rule("template-syntax", E, "A Jinja2 template does not parse."),
         Rule("template-unknown-variable", E, "A template uses a variable other than `env`."),
-        Rule("template-not-allowed", E, "A template where values are literal (keys, id, api...)."),
+        Rule(
+            "template-not-allowed",
+            E,
+            "A template where values are literal (keys, id, api...), or a construct outside "
+            "the template language (calls, arithmetic, lists, computed names...).",
+        ),
         Rule("template-too-long", E, "A template or its output is longer than the cap."),
         Rule("missing-env", E, "A template's environment variable is not set."),
-        Rule("invalid-rendered-value", E, "A rendered key or header has a line break or control."),
-        Rule("template-error", E, "A template failed while rendering."),
+        Rule(
+            "invalid-rendered-value",
+            E,
+            "A rendered value has a line break or control character, or is longer than 64 KiB.",
+        ),
         Rule(
             "literal-secret",
             W,
@@ -77,7 +85,12 @@ RULES: dict[str, Rule] = {
         Rule("client-unsupported", E, "No HTTP client for the model's API (Bedrock, a binding)."),
         Rule("too-many-problems", E, "A file has more problems than are listed (100 per file)."),
         Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
-        Rule("foreign-template", W, "Another tool's variable syntax (${VAR}, os.environ/VAR...)."),
+        Rule(
+            "foreign-template",
+            W,
+            "Another tool's variable syntax (${VAR}, os.environ/VAR...); an error in apiKey or "
+            "a credential header, which would be sent as that text.",
+        ),
         Rule("max-tokens-exceeds-context", W, "maxTokens is larger than contextWindow."),
         Rule("store-responses-ignored", W, "storeResponses on a provider whose API ignores it."),
         Rule("yaml11-boolean", W, "yes/no/on/off, which YAML reads as booleans."),

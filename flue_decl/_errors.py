@@ -123,7 +123,9 @@ class Diagnostic:
         return f"{self.file}:{self.line}:{self.column}"
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
+        text = f"{self.severity.value}[{self.code}]: {self.message}"
+        if self.file is not None:  # a problem with no place (an unresolved specifier) has none
+            text = f"{self.location}: {text}"
         if self.hint:
             text += f" (hint: {self.hint})"
         return text

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._jsjson import dumps
 from .._secrets import MASK, Secret
 
 if TYPE_CHECKING:
@@ -23,7 +24,18 @@ Formats = dict[str, Callable[[T], str]]
 
 
 def as_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    """JSON as Flue's runtime writes it (key order, number spelling); secrets as ``***``."""
+    return dumps(_shown(data))
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -16,6 +16,7 @@ from .._errors import Diagnostic, JsonPath, did_you_mean
 from .._urls import insecure_transport, transport_diagnostic, transport_owners, url_problem
 from ..templates import check_syntax, is_template
 from ._layer import Entity
+from ._schema import known_keys
 
 
 def check(
@@ -64,9 +65,12 @@ def check(
 
 def _templates(entity: Entity) -> Iterator[Diagnostic]:
     allowed = {path for path, _ in string_fields(entity.kind, entity.data)}
+    known = known_keys(entity.kind)
     for path, value in _strings(entity.data, ()):
         if not is_template(value) and not (path and is_template(path[-1])):
             continue
+        if path and path[0] not in known:
+            continue  # under an unknown key: the schema says what is wrong there
         if path in allowed:
             problem = check_syntax(value)
             if problem is not None:

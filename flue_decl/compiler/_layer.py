@@ -189,6 +189,7 @@ def layer(documents: Iterable[Document]) -> Layering:
     builders: dict[tuple[str, str], _EntityBuilder] = {}
     unkeyed: list[tuple[str, Document]] = []
     diagnostics: list[Diagnostic] = []
+    orphans: list[tuple[str, str, Document]] = []  # overlays met before any base
     for order, doc in enumerate(documents):
         data = doc.data
         if not isinstance(data, dict):
@@ -238,18 +239,7 @@ def layer(documents: Iterable[Document]) -> Layering:
         existing = builders.get((kind, key))
         if existing is None:
             if is_overlay:
-                same_kind = [k for (kd, k) in builders if kd == kind]
-                diagnostics.append(
-                    Diagnostic.at(
-                        "overlay-without-base",
-                        f"overlay for {kind} `{key}`, but no earlier document defines it",
-                        doc.key_place(("overlay",)),
-                        ("overlay",),
-                        hint=did_you_mean(key, same_kind)
-                        or "remove `overlay: true` to define it here, or put the base in an "
-                        "earlier file or layer",
-                    )
-                )
+                orphans.append((kind, key, doc))
                 continue
             builders[(kind, key)] = _EntityBuilder(doc, kind, key, order)
         elif is_overlay:
@@ -266,5 +256,40 @@ def layer(documents: Iterable[Document]) -> Layering:
                     related=[first.place((field,))],
                 )
             )
+    diagnostics.extend(_orphan(kind, key, doc, builders) for kind, key, doc in orphans)
     entities = tuple(sorted((b.build() for b in builders.values()), key=lambda e: e.order))
     return Layering(entities, tuple(unkeyed), tuple(diagnostics))
+
+
+_ORDER = (
+    "layers are read in order, and the files of a layer in byte order of their names "
+    "(uppercase before lowercase, `10-` before `9-`)"
+)
+
+
+def _orphan(
+    kind: str, key: str, doc: Document, builders: Mapping[tuple[str, str], _EntityBuilder]
+) -> Diagnostic:
+    later = builders.get((kind, key))
+    if later is not None:
+        base = later.documents[0]
+        field = KINDS[kind].identity
+        return Diagnostic.at(
+            "overlay-without-base",
+            f"overlay for {kind} `{key}` comes before its base, which is defined later, at "
+            f"{base.place((field,))}",
+            doc.key_place(("overlay",)),
+            ("overlay",),
+            hint=f"the base must come first: {_ORDER}; rename the files, or move the "
+            "overlay to a later layer",
+            related=[base.place((field,))],
+        )
+    same_kind = [k for (kd, k) in builders if kd == kind]
+    return Diagnostic.at(
+        "overlay-without-base",
+        f"overlay for {kind} `{key}`, but no document defines it",
+        doc.key_place(("overlay",)),
+        ("overlay",),
+        hint=did_you_mean(key, same_kind)
+        or f"remove `overlay: true` to define it here, or define the base earlier ({_ORDER})",
+    )

@@ -8,7 +8,7 @@ its place and its kind ("an OpenAI key"), never echoed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
 from .._domain import credential_paths, get_path, string_fields
@@ -32,19 +32,19 @@ _FOREIGN = (
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def lint(entities: Sequence[Entity], valid: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
-    """Lint ``valid`` entities; a committed secret is reported in any entity."""
+def lint(entities: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
+    """Lint every entity, whatever errors it has (each lint checks the types it reads):
+    a document with an error shows its warnings in the same run."""
     out: list[Diagnostic] = []
     for entity in entities:
         out.extend(_literal_secrets(entity))
-    for entity in valid:
         out.extend(_foreign_templates(entity))
         out.extend(_yaml11_booleans(entity))
         if entity.kind == "Provider":
             out.extend(_token_limits(entity))
             out.extend(_shadows(entity, catalog))
         if entity.kind == "ProviderConfiguration":
-            out.extend(_store_responses(entity, valid, catalog))
+            out.extend(_store_responses(entity, entities, catalog))
     return out
 
 
@@ -75,16 +75,20 @@ def foreign_syntax(value: str) -> tuple[re.Match[str], str] | None:
 
 
 def _foreign_templates(entity: Entity) -> Iterator[Diagnostic]:
+    credentials = set(credential_paths(entity.data))
     for path, value in string_fields(entity.kind, entity.data):
         found = foreign_syntax(value) if not is_template(value) else None
         if found is not None:
             match, tool = found
+            # A credential would be sent as this literal text: that is an error.
+            credential = path in credentials
             yield Diagnostic.at(
                 "foreign-template",
-                f"`{match.group(0)}` is {tool} syntax; flue-decl would use it literally",
+                f"`{match.group(0)}` is {tool} syntax; flue-decl would "
+                + ("send it literally as the credential" if credential else "use it literally"),
                 entity.place(path),
                 path,
-                severity=W,
+                severity=Severity.ERROR if credential else W,
                 hint=f"write {{{{ env.{match.group(1)} }}}}",
             )
 
@@ -112,7 +116,10 @@ def _token_limits(entity: Entity) -> Iterator[Diagnostic]:
         and 0 < default_ctx < default_max
     ):
         yield _limit(entity, ("maxTokens",), default_max, default_ctx, "provider default")
-    for model, override in (data.get("models") or {}).items():
+    models = data.get("models")
+    for model, override in models.items() if isinstance(models, Mapping) else ():
+        if not isinstance(override, Mapping):
+            continue
         ctx = override.get("contextWindow", default_ctx)
         mx = override.get("maxTokens", default_max)
         if (
@@ -156,7 +163,8 @@ def _shadows(entity: Entity, catalog: Catalog) -> Iterator[Diagnostic]:
     )
     if entity.data.get("api") == CLOUDFLARE_AI_BINDING:
         return
-    for model in entity.data.get("models") or {}:
+    models = entity.data.get("models")
+    for model in models if isinstance(models, Mapping) else ():
         if model not in builtin:
             yield Diagnostic.at(
                 "unknown-catalog-model",
@@ -176,7 +184,10 @@ def _store_responses(
         return
     registered = next((e for e in entities if e.kind == "Provider" and e.key == entity.key), None)
     if registered is not None:
-        apis = {registered.data.get("api")}
+        api = registered.data.get("api")
+        if not isinstance(api, str):
+            return  # the schema reports it
+        apis = {api}
     else:
         apis = {m["api"] for m in catalog.models(entity.key).values()}
     if not apis & set(RESPONSES_APIS):

@@ -17,6 +17,7 @@ libyaml's *event* stream, in one iterative pass:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,7 +324,7 @@ class _DocumentBuilder:
             self.typed.append((path, (kind, event.value)))
         node = ScalarNode(tag, event.value, style=event.style)
         try:
-            return self.constructor.yaml_constructors[tag](self.constructor, node)
+            value = self.constructor.yaml_constructors[tag](self.constructor, node)
         except (ConstructorError, ValueError, OverflowError) as exc:
             self.broken.add(path)
             self.error(
@@ -334,6 +335,12 @@ class _DocumentBuilder:
                 "quote the value to make it a string",
             )
             return None
+        problem = _number_problem(kind, event.value, value)
+        if problem is not None:
+            self.broken.add(path)
+            self.error("invalid-value", problem[0], place, path, problem[1])
+            return None
+        return value
 
     # -- keys -----------------------------------------------------------------------
 
@@ -563,6 +570,43 @@ class _DocumentBuilder:
             self.open(event, owner.path, place, discard=True)
         elif frame is owner:
             owner.merging, owner.key = False, _NO_KEY
+
+
+# What JSON and JavaScript read as the same integer: plain decimal digits.
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+
+
+def _number_problem(kind: str, raw: str, value: Any) -> tuple[str, str] | None:
+    """Why a YAML number cannot stand in a document, with a fix: YAML 1.1 spellings that
+    read as something else than they look, and integers JavaScript cannot hold."""
+    if kind == "number" and ":" in raw:
+        return (
+            f"`{raw}` is a sexagesimal (base 60) number in YAML 1.1: it reads as {value}",
+            "quote it if it is a string, or write the number in decimal",
+        )
+    if kind != "integer" or not isinstance(value, int):
+        return None
+    if not _DECIMAL.fullmatch(raw):
+        if ":" in raw:
+            what = "a sexagesimal (base 60) number"
+        elif raw.lstrip("+-").startswith(("0x", "0b")):
+            what = "a hexadecimal or binary number"
+        elif "_" in raw:
+            what = "a number with `_` separators"
+        else:
+            what = "an octal number"
+        return (
+            f"`{raw}` is {what} in YAML 1.1: it reads as {value}",
+            f"write {value} if that is meant, or quote it to keep the text",
+        )
+    if abs(value) > MAX_SAFE_INTEGER:
+        return (
+            f"{raw} is larger than JavaScript can represent exactly (2^53 - 1): Flue's runtime "
+            "would read another number",
+            "use a smaller number",
+        )
+    return None
 
 
 def decode(raw: bytes, file: str) -> tuple[str | None, Diagnostic | None]:

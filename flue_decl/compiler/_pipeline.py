@@ -111,7 +111,7 @@ def compile_paths(
         if not problems:
             valid.append(entity)
     diagnostics.extend(_checks.check(layered.entities, catalog, valid))
-    diagnostics.extend(_lints.lint(layered.entities, valid, catalog))
+    diagnostics.extend(_lints.lint(layered.entities, catalog))
     ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(
         found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError as SchemaError
 
-SCHEMA_FILES = ("definitions", *(kind.schema for kind in KINDS.values()), "flue-decl")
+SCHEMA_FILES = ("definitions", *(kind.schema for kind in KINDS.values()), "partial", "flue-decl")
 MAX_UNKNOWN_KEYS = 20  # per mapping: a typo list is useful, 60,000 of them are not
 _TYPE_NAMES = {
     "string": "a string",
@@ -96,6 +96,78 @@ def bundled_schema() -> dict[str, Any]:
     return top
 
 
+@functools.cache
+def known_keys(kind: str) -> frozenset[str]:
+    """The top-level keys a document of ``kind`` may have (of any of its forms)."""
+    schema = load_schemas()[KINDS[kind].schema]
+    names = set(schema.get("properties", {}))
+    for form in schema.get("$defs", {}).values():
+        names |= set(form.get("properties", {}))
+    return frozenset(names)
+
+
+def partial_schema() -> dict[str, Any]:
+    """The forms of every kind's schema that a single document of a layered tree is checked
+    against in an editor (``schemas/partial.schema.json``, generated from the others by
+    ``make schemas``): ``<kind>`` needs no key but ``kind`` and its identity (a later
+    overlay may supply the rest), ``<kind>-overlay`` also lets any key be ``null`` (it
+    removes the key). Unknown keys and wrong types are errors in both; ``validate`` checks
+    the merged result against the kind's own schema."""
+    schemas = load_schemas()
+
+    def ref(value: str, owner: str, suffix: str) -> str:
+        target, _, fragment = value.partition("#")
+        name = target.removesuffix(".schema.json") if target else owner
+        return f"#/$defs/{name}{suffix}{fragment}"
+
+    def nullable(node: Any) -> dict[str, Any]:
+        description = node.get("description") if isinstance(node, dict) else None
+        return {
+            "description": description or "null removes the key in an overlay",
+            "anyOf": [{"type": "null"}, node],
+        }
+
+    def form(node: Any, owner: str, overlay: bool) -> Any:
+        if isinstance(node, list):
+            return [form(v, owner, overlay) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        wrap = nullable if overlay else (lambda sub: sub)
+        suffix = "-overlay" if overlay else ""
+        for key, value in node.items():
+            if key in ("$schema", "required", "if", "then", "else"):
+                continue
+            if key == "properties":
+                out[key] = {name: wrap(form(sub, owner, overlay)) for name, sub in value.items()}
+            elif key == "additionalProperties" and isinstance(value, dict):
+                out[key] = wrap(form(value, owner, overlay))
+            elif key == "$ref":
+                out[key] = ref(value, owner, suffix)
+            else:
+                out[key] = form(value, owner, overlay)
+        if "then" in node and "else" in node:
+            # Without the key the condition reads (a partial document may leave it out),
+            # either branch may be the one the document ends up in.
+            out["anyOf"] = [form(node["then"], owner, overlay), form(node["else"], owner, overlay)]
+        return out
+
+    defs: dict[str, Any] = {}
+    for overlay, suffix in ((False, ""), (True, "-overlay")):
+        defs[f"definitions{suffix}"] = form(schemas["definitions"], "definitions", overlay)
+        for name, kind in KINDS.items():
+            body = form(schemas[kind.schema], kind.schema, overlay)
+            body["required"] = ["kind", kind.identity, *(["overlay"] if overlay else [])]
+            body["title"] = f"{name}{' overlay' if overlay else ''}, alone"
+            defs[f"{kind.schema}{suffix}"] = body
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "flue-decl documents as they stand alone in a layered tree",
+        "description": "Generated from the kind schemas by `make schemas`; do not edit.",
+        "$defs": defs,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """What the schema stage needs to know about a document: its data and places."""
@@ -154,6 +226,16 @@ def _leaves(error: SchemaError) -> Iterator[SchemaError]:
         yield error  # a scalar that fits no branch: the schema's own message says it best
         return
     if error.validator in ("oneOf", "anyOf") and error.context:
+        # The branch for the value's type (the mapping form of `false | mapping`) says
+        # what is wrong inside it, at the field at fault.
+        branches: Any = error.validator_value
+        fitting = [i for i, b in enumerate(branches) if _type_fits(b, error.instance)]
+        if len(fitting) == 1:
+            inside = [e for e in error.context if e.relative_schema_path[0] == fitting[0]]
+            if inside:
+                for sub in inside:
+                    yield from _leaves(sub)
+                return
         from jsonschema.exceptions import best_match
 
         best = best_match(error.context)
@@ -161,6 +243,37 @@ def _leaves(error: SchemaError) -> Iterator[SchemaError]:
             yield from _leaves(best)
             return
     yield error
+
+
+_CONFIGURATION = "configureProvider's settings belong in a `kind: ProviderConfiguration` "
+_REGISTRATION = "a provider's registration is a `kind: Provider` document"
+# Keys that belong to another kind of document, or that people nest by mistake.
+_ELSEWHERE = {
+    ("Provider", "storeResponses"): _CONFIGURATION + "document with the same id",
+    ("Provider", "handler"): "a handler belongs in a `kind: ApiProvider` document, with `api:`",
+    ("Provider", "registration"): "a Provider document is the registration itself: write its "
+    "keys (api, baseUrl, apiKey, ...) at the top level",
+    ("Provider", "settings"): _CONFIGURATION + "document",
+    ("ProviderConfiguration", "settings"): "a ProviderConfiguration document is the settings "
+    "themselves: write baseUrl, apiKey, headers or storeResponses at the top level",
+    ("ProviderConfiguration", "api"): _REGISTRATION + "; a configuration changes only baseUrl, "
+    "apiKey, headers and storeResponses",
+    ("ProviderConfiguration", "models"): _REGISTRATION + " (per-model limits are registered)",
+    ("ProviderConfiguration", "contextWindow"): _REGISTRATION + " (limits are registered)",
+    ("ProviderConfiguration", "maxTokens"): _REGISTRATION + " (limits are registered)",
+    ("ApiProvider", "id"): "an ApiProvider is named by `api:` (the slug Provider documents use)",
+}
+_JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def _type_fits(branch: Any, instance: Any) -> bool:
+    if not isinstance(branch, Mapping):
+        return False
+    if "const" in branch:
+        return type(branch["const"]) is type(instance)
+    declared = branch.get("type")
+    names = [declared] if isinstance(declared, str) else list(declared or [])
+    return any(isinstance(instance, _JSON_TYPES[n]) for n in names if n in _JSON_TYPES)
 
 
 def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]:
@@ -187,7 +300,9 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
                     f"unknown key `{key}` in a {kind} document{where}",
                     doc.key_place((*path, key)),
                     (*path, key),
-                    hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+                    hint=(_ELSEWHERE.get((kind, key)) if not path else None)
+                    or did_you_mean(key, allowed)
+                    or f"allowed keys: {', '.join(allowed)}",
                 )
         elif validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else str(error.message)

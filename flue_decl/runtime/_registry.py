@@ -24,6 +24,7 @@ from .._catalog import (
 )
 from .._domain import Call, Op, Origin
 from .._errors import Diagnostic, JsonPath, ResolveError
+from .._jsjson import js_order
 from .._secrets import MASK, Secret, is_credential_header, reveal
 
 if TYPE_CHECKING:
@@ -130,9 +131,11 @@ def _coalesce(*values: Any) -> Any:
 
 
 def _json_copy(value: Any) -> Any:
-    """A copy of JSON-shaped data (dicts, lists, scalars): several times faster than deepcopy."""
+    """A copy of JSON-shaped data (dicts, lists, scalars), each mapping's keys in the order
+    a JavaScript object has them (array indices first): several times faster than
+    deepcopy."""
     if isinstance(value, Mapping):
-        return {k: _json_copy(v) for k, v in value.items()}
+        return {k: _json_copy(v) for k, v in js_order(value).items()}
     if isinstance(value, list | tuple):
         return [_json_copy(v) for v in value]
     return value

@@ -1,28 +1,28 @@
 """Templates: ``{{ ... }}`` in configuration values, checked statically and rendered per
 value against the environment.
 
+The language is a closed subset of Jinja2's expression syntax (``_grammar`` draws it and
+evaluates it; the test suite checks every generated template against Jinja2 itself).
 Templates are rendered per value, after parsing, never on the file text: an environment
 value with a newline cannot rewrite the document. Templates made only of environment
-lookups with literal defaults (nearly all of them) are evaluated directly (``_fast``);
-anything else goes to Jinja's sandbox, narrowed to what a configuration value needs
-(``_jinja``, the only module that imports jinja2, and only when such a template is met).
+lookups with literal defaults (nearly all of them) take a shortcut (``_fast``).
 """
 
 from ._core import (
     MAX_OUTPUT_CHARS,
     MAX_TEMPLATE_CHARS,
-    SAFE_FILTERS,
     Rendered,
     TemplateProblem,
     env_names,
     is_template,
 )
+from ._grammar import FILTERS
 from ._render import check_syntax, render, templated_fields
 
 __all__ = [
+    "FILTERS",
     "MAX_OUTPUT_CHARS",
     "MAX_TEMPLATE_CHARS",
-    "SAFE_FILTERS",
     "Rendered",
     "TemplateProblem",
     "check_syntax",

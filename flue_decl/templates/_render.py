@@ -9,6 +9,7 @@ from .._domain import string_fields
 from .._errors import JsonPath
 from ._core import MAX_TEMPLATE_CHARS, Rendered, TemplateProblem, is_template
 from ._fast import render_simple, simple_parts
+from ._grammar import evaluate, parse
 
 
 def templated_fields(kind: str, data: Mapping[str, Any]) -> list[tuple[JsonPath, str]]:
@@ -17,26 +18,29 @@ def templated_fields(kind: str, data: Mapping[str, Any]) -> list[tuple[JsonPath,
 
 
 def check_syntax(source: str) -> TemplateProblem | None:
-    """Static check for ``validate``: syntax and variables, no environment needed."""
+    """Whether ``source`` is a template of the language (see ``_grammar``): None if it is,
+    else why not. A template this accepts can then fail to render only for a missing
+    variable or a value that is not usable (too long, a control character)."""
     if len(source) > MAX_TEMPLATE_CHARS:
         return TemplateProblem(
             "template-too-long", f"template is longer than {MAX_TEMPLATE_CHARS} characters"
         )
     if simple_parts(source) is not None:
-        return None  # env lookups and defaults only: nothing for Jinja to check
-    from . import _jinja  # only now: most configurations never need Jinja
-
-    return _jinja.check(source)
+        return None
+    parsed = parse(source)
+    return parsed if isinstance(parsed, TemplateProblem) else None
 
 
 def render(source: str, env: Mapping[str, str]) -> Rendered:
     """``source`` rendered against ``env``, with every missing variable collected."""
     if not is_template(source):
         return Rendered(source)
-    if len(source) <= MAX_TEMPLATE_CHARS:
-        parts = simple_parts(source)
-        if parts is not None:
-            return render_simple(parts, env)
-    from . import _jinja
-
-    return _jinja.render(source, env)
+    problem = check_syntax(source)
+    if problem is not None:
+        return Rendered(None, problem=problem)
+    parts = simple_parts(source)
+    if parts is not None:
+        return render_simple(parts, env)
+    parsed = parse(source)
+    assert not isinstance(parsed, TemplateProblem)
+    return evaluate(parsed, env)

@@ -256,7 +256,7 @@ def test_schema_is_a_valid_draft_2020_12_schema_that_accepts_the_examples() -> N
     for path in sorted((REPO / "providers.d").glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             assert not list(validator.iter_errors(doc)), path
-    assert list(validator.iter_errors({"kind": "Provider", "id": "x", "api": "a"}))
+    assert list(validator.iter_errors({"kind": "Provider", "id": "x", "baseURL": "a"}))
 
 
 @pytest.mark.parametrize(

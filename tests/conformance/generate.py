@@ -35,7 +35,23 @@ BASE_URLS = [
     "https://10.0.0.5/v1",
     "http://gpu-box.lan:8000/v1",  # plain http off loopback: valid only without a key
 ]
-HEADER_NAMES = ["X-Team", "Authorization", "x-api-key", "X-Env", "OpenAI-Project", "HTTP-Referer"]
+HEADER_NAMES = [
+    "X-Team",
+    "Authorization",
+    "x-api-key",
+    "X-Env",
+    "OpenAI-Project",
+    "HTTP-Referer",
+    # names a JavaScript object puts first, in numeric order
+    "2",
+    "10",
+    "0",
+]
+# Numbers JavaScript and Python spell differently, and ordinary ones.
+NUMBERS = st.one_of(
+    st.integers(0, 3600),
+    st.sampled_from([0.000001, 0.0000001, 1.5, 0.1, 123.456, 1e21, 2.5e-8, 1e16, 3e-5]),
+)
 SAFE_TEXT = string.ascii_letters + string.digits + "-_.:/@ "
 MODEL_ID_PARTS = [
     "llama3.1:8b",
@@ -138,16 +154,16 @@ def binding_registration(draw: st.DrawFn) -> dict[str, Any]:
             st.fixed_dictionaries(
                 {"id": st.text(alphabet=string.ascii_lowercase + "-", min_size=1, max_size=10)},
                 optional={
-                    "cacheTtl": st.integers(0, 3600),
+                    "cacheTtl": NUMBERS,
                     "skipCache": st.booleans(),
                     "cacheKey": text_values,
                     "eventId": text_values,
                     "collectLog": st.booleans(),
-                    "requestTimeoutMs": st.integers(0, 120_000),
+                    "requestTimeoutMs": NUMBERS,
                     "metadata": st.dictionaries(
-                        st.sampled_from(["team", "env"]),
-                        st.one_of(text_values, st.integers(0, 9)),
-                        max_size=2,
+                        st.sampled_from(["team", "env", "2", "10", "01"]),
+                        st.one_of(text_values, st.integers(0, 9), NUMBERS, st.booleans()),
+                        max_size=3,
                     ),
                 },
             ),

@@ -45,6 +45,7 @@ class ReplayServer:
             encoding="utf-8",
         )
         self.cases = 0
+        self.last_line = ""  # the JSON text of the last answer, as node wrote it
 
     def run(self, case: dict[str, Any]) -> dict[str, Any]:
         stdin: IO[str] | None = self.proc.stdin
@@ -56,6 +57,7 @@ class ReplayServer:
         line = stdout.readline()
         if not line:
             raise RuntimeError(f"replay server exited with {self.proc.wait()}")
+        self.last_line = line.rstrip("\n")
         result: dict[str, Any] = json.loads(line)
         if "fatal" in result:
             raise RuntimeError(result["fatal"])

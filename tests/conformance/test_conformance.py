@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from flue_decl import compile_paths, load_registry
+from flue_decl._jsjson import dumps
 from flue_decl.runtime import render_calls
 from flue_decl.views import resolve_result
 
@@ -57,6 +58,8 @@ def check_tree(tree: Tree, oracle: ReplayServer) -> None:
     ]
     for got, want in zip(mine, reference, strict=True):
         assert got == want, f"{want['spec']}: flue-decl and the reference disagree"
+    # The same text: key order (array-index keys first) and number spelling included.
+    assert dumps({"results": mine}, indent=None) == oracle.last_line
 
 
 def test_generated_trees_match_the_reference(oracle: ReplayServer) -> None:

@@ -91,3 +91,9 @@ def test_loopback_http_and_an_empty_key_are_fine() -> None:
 def test_a_literal_url_that_is_not_http_is_invalid() -> None:
     ((code, line, _),) = found("kind: Provider\nid: x\napi: openai-completions\nbaseUrl: ftp://x\n")
     assert (code, line) == ("invalid-url", 4)
+
+
+def test_a_template_under_an_unknown_key_is_left_to_the_schema() -> None:
+    # `registration:` nested by mistake: the unknown key is the problem, not the template.
+    text = "kind: Provider\nid: x\napi: openai-completions\nbaseUrl: https://x.example\n"
+    assert found(text + "registration: {apiKey: '{{ env.K }}'}\n") == []

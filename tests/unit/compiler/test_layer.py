@@ -135,3 +135,21 @@ def test_calls_are_ordered_by_kind_then_document_order(tmp_path: Path) -> None:
         ("configureProvider", "openai"),
         ("configureProvider", "anthropic"),
     ]
+
+
+def test_an_overlay_before_its_base_says_where_the_base_is_and_why(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "providers.d/10-ollama-prod.yaml": "kind: Provider\nid: ollama\noverlay: true\n"
+            "baseUrl: http://127.0.0.1:9/v1\n",
+            "providers.d/20-ollama.yaml": BASE,
+        },
+    )
+    c = compile_paths([str(tmp_path / "providers.d")])
+    (diag,) = c.errors
+    assert diag.code == "overlay-without-base"
+    assert "defined later, at" in diag.message
+    assert diag.hint is not None
+    assert "byte order" in diag.hint
+    assert [p.file.endswith("20-ollama.yaml") for p in diag.related] == [True]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flue_decl import Severity, builtin_catalog
 from flue_decl.compiler import _lints
 from tests.unit.compiler.stages import entities
@@ -11,8 +13,7 @@ KEY = "sk-proj-" + "Zx8Kq2Lw9Vb4Nm7Tr1Yp5Hd3Gf6Js0Ac"
 
 def found(*files: str) -> list[tuple[str, int, str]]:
     layered = entities(*files)
-    diagnostics = _lints.lint(layered, layered, builtin_catalog())
-    assert all(d.severity is Severity.WARNING for d in diagnostics)
+    diagnostics = _lints.lint(layered, builtin_catalog())
     return [(d.code, d.line or 0, d.message) for d in diagnostics]
 
 
@@ -34,6 +35,23 @@ def test_another_tools_variable_syntax_is_pointed_out() -> None:
     ((code, line, message),) = found(PROVIDER + "headers: {X-Team: '${TEAM}'}\n")
     assert (code, line) == ("foreign-template", 5)
     assert "shell / docker-compose" in message
+
+
+@pytest.mark.parametrize(
+    "value", ["$GROQ_API_KEY", "os.environ/TOGETHER_API_KEY", "${VAR}", "Bearer {env:K}"]
+)
+def test_another_tools_syntax_in_a_credential_is_an_error(value: str) -> None:
+    for field in (f"apiKey: '{value}'", f"headers: {{Authorization: '{value}'}}"):
+        layered = entities(PROVIDER + field + "\n")
+        (diag,) = _lints.lint(layered, builtin_catalog())
+        assert (diag.code, diag.severity) == ("foreign-template", Severity.ERROR)
+        assert "send it literally" in diag.message
+
+
+def test_warnings_show_beside_the_errors_of_the_same_document() -> None:
+    broken = PROVIDER + "apiKey: '$GROQ_API_KEY'\nstoreResponses: yes\nmodels: [a, b]\n"
+    codes = [d.code for d in _lints.lint(entities(broken), builtin_catalog())]
+    assert codes == ["foreign-template", "yaml11-boolean"]
 
 
 def test_max_tokens_above_the_context_window() -> None:

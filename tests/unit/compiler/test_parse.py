@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from flue_decl._discover import SourceFile
 from flue_decl._errors import Place
 from flue_decl.compiler._parse import MAX_DEPTH, parse_file, parse_text
@@ -110,3 +112,26 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     (tmp_path / "big.yaml").write_bytes(b"a: " + b"x" * 2000 + b"\n")
     result = parse_file(SourceFile(str(tmp_path / "big.yaml"), 0), max_bytes=1000)
     assert [d.code for d in result.diagnostics] == ["file-too-large"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reads_as"),
+    [("010000", 4096), ("-017", -15), ("1:30", 90), ("0x1F", 31), ("1_000", 1000), ("0b11", 3)],
+)
+def test_integers_that_do_not_read_as_they_look_are_refused(raw: str, reads_as: int) -> None:
+    parsed = parse_text(f"contextWindow: {raw}\n", SourceFile("f.yaml", 0))
+    (diag,) = parsed.diagnostics
+    assert (diag.code, diag.line, diag.column) == ("invalid-value", 1, 16)
+    assert f"reads as {reads_as}" in diag.message
+    assert parsed.documents[0].data == {"contextWindow": None}
+
+
+def test_integers_javascript_cannot_hold_are_refused() -> None:
+    ok = parse_text("a: 9007199254740991\nb: -9007199254740991\n", SourceFile("f.yaml", 0))
+    assert not ok.diagnostics
+    parsed = parse_text("a: 9007199254740993\n", SourceFile("f.yaml", 0))
+    (diag,) = parsed.diagnostics
+    assert diag.code == "invalid-value"
+    assert "JavaScript" in diag.message
+    decimal = parse_text("a: 8192\nb: -1\nc: 0\nd: 1.5\n", SourceFile("f.yaml", 0))
+    assert not decimal.diagnostics

@@ -72,3 +72,53 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
+
+
+GATEWAY = """
+kind: Provider
+id: cf
+api: cloudflare-ai-binding
+binding: AI
+gateway:
+  id: g
+"""
+
+
+def test_a_mistake_inside_gateway_is_reported_at_the_field() -> None:
+    assert problems(GATEWAY + "  cacheTTL: 600\n") == [
+        ("unknown-key", 7, 3, "did you mean `cacheTtl`?")
+    ]
+    ((code, line, column, _),) = problems(GATEWAY + '  cacheTtl: "300"\n')
+    assert (code, line, column) == ("wrong-type", 7, 13)
+    ((code, line, column, _),) = problems(GATEWAY + "  requestTimeoutMs: -5\n")
+    assert (code, line, column) == ("invalid-value", 7, 21)
+    ((code, line, _, _),) = problems(GATEWAY.replace("  id: g\n", "  on\n"))
+    assert (code, line) == ("invalid-value", 6)  # neither false nor a mapping
+
+
+def test_no_value_may_end_in_a_newline() -> None:
+    for field in (
+        'id: "ollama\\n"',
+        'api: "openai-completions\\n"',
+        'headers: {X-A: "v\\n"}',
+        'headers: {"X-A\\n": v}',
+        'apiKey: "k\\n"',
+        'models: {"m\\n": {maxTokens: 1}}',
+    ):
+        key = field.split(":")[0]
+        text = "\n".join(
+            line for line in PROVIDER.splitlines() if not line.startswith(f"{key}:")
+        )
+        found = problems(text + "\n" + field + "\n")
+        assert found, field
+        assert {code for code, *_ in found} <= {"invalid-value", "invalid-key"}, (field, found)
+
+
+def test_keys_that_belong_to_another_kind_say_where() -> None:
+    ((code, _, _, hint),) = problems(PROVIDER + "storeResponses: true\n")
+    assert code == "unknown-key"
+    assert "ProviderConfiguration" in hint
+    found = problems("kind: ProviderConfiguration\nid: openai\nregistration: {apiKey: k}\n")
+    assert [(c, "top level" in h) for c, _, _, h in found] == [("unknown-key", False)]
+    found = problems(PROVIDER + "registration: {apiKey: k}\n")
+    assert [(c, "top level" in h) for c, _, _, h in found] == [("unknown-key", True)]

@@ -269,3 +269,9 @@ print(rss() - before)
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert int(out.stdout) < 20 * 1024 * 1024
+
+
+def test_a_resolve_error_reads_as_the_runtimes_message() -> None:
+    with pytest.raises(ResolveError) as info:
+        Registry(env={}).resolve_model("noslash")
+    assert str(info.value).startswith("error[unresolved-model]: [flue] Invalid model specifier")

@@ -29,18 +29,23 @@ def test_every_missing_variable_of_a_value_is_reported_at_once() -> None:
     assert result.missing == ("A", "D")
 
 
-def test_sandbox_exposes_nothing_but_env() -> None:
-    assert check_syntax("{{ range(3) }}") is not None  # no globals
-    assert check_syntax("{{ os }}") is not None
+def test_nothing_but_env_lookups_by_a_fixed_name() -> None:
     env = {"SECRET": "s3cret", "OTHER": "o"}
-    assert render("{{ env }}", env).value == "<env>"  # cannot dump the environment
     for source in (
+        "{{ range(3) }}",
+        "{{ os }}",
+        "{{ self }}",
+        "{{ env }}",
         "{{ env.__class__.__mro__ }}",
         "{{ env._values }}",
         "{{ ''.__class__.__subclasses__() }}",
+        "{{ env[env.OTHER] }}",
     ):
+        problem = check_syntax(source)
+        assert problem is not None, source
         result = render(source, env)
-        assert result.value is None or "s3cret" not in result.value
+        assert result.value is None
+        assert result.problem == problem
 
 
 def test_template_length_is_capped() -> None:
@@ -137,32 +142,6 @@ def test_templated_url_is_checked_for_key_transport_after_render(tmp_path: Path)
     assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
 
 
-@pytest.mark.parametrize(
-    ("source", "code"),
-    [
-        ("{{ 'x' * 300000000 }}", "template-error"),
-        ("{{ 'x'.ljust(300000000) }}", "template-error"),
-        ("{{ 'x' | center(300000000) }}", "template-syntax"),
-        ("{{ 2 ** 100000000 }}", "template-error"),
-        ("{{ '%0999999999d' % 1 }}", "template-error"),
-        (
-            "{% for a in 'x' * 4000 %}{% for b in 'x' * 4000 %}.{% endfor %}{% endfor %}",
-            "template-syntax",
-        ),
-        ("{% set x = 1 %}{{ x }}", "template-syntax"),
-        ("{{ env.A | replace('a', 'b' * 60000) }}", "template-error"),
-        ("{{ env.__class__.__init__.__globals__ }}", "template-error"),
-    ],
-)
-def test_templates_that_would_allocate_or_loop_without_bound_are_refused_first(
-    source: str, code: str
-) -> None:
-    result = render(source, {"A": "a" * 100})
-    assert result.value is None
-    assert result.problem is not None
-    assert result.problem.code == code
-
-
 def test_the_filters_a_value_needs_still_work() -> None:
     env = {"HOST": "Api.Example.com ", "PATH": "a b"}
     assert (
@@ -176,48 +155,6 @@ def test_the_filters_a_value_needs_still_work() -> None:
     assert render("{{ env.HOST if env.HOST is defined else 'none' }}", env).value == (
         "Api.Example.com "
     )
-
-
-_names = st.sampled_from(["A", "B", "HOST", "X_1", "a-b", "", "_u", "env"])
-_literals = st.text(alphabet="ab c/:.-_'\"{}|\n\té%#()", max_size=8)
-
-
-@st.composite
-def _template(draw: st.DrawFn) -> str:
-    pieces = []
-    for _ in range(draw(st.integers(1, 4))):
-        pieces.append(draw(_literals))
-        name = draw(_names)
-        form = draw(st.sampled_from(["attr", "single", "double"]))
-        ref = (
-            f"env.{name}"
-            if form == "attr" and name.isidentifier()
-            else f"env['{name}']"
-            if form != "double"
-            else f'env["{name}"]'
-        )
-        if draw(st.booleans()):
-            default = draw(st.text(alphabet="xyz :/-.", max_size=5))
-            quote = draw(st.sampled_from(["'", '"']))
-            ref += f" | {draw(st.sampled_from(['default', 'd']))}({quote}{default}{quote})"
-        space = draw(st.sampled_from(["", " ", "  "]))
-        pieces.append("{{" + space + ref + space + "}}")
-    pieces.append(draw(_literals))
-    return "".join(pieces)
-
-
-@settings(max_examples=600, deadline=None, database=None)
-@given(_template(), st.dictionaries(_names, st.text(alphabet="vw:/ ", max_size=4), max_size=4))
-def test_the_fast_path_agrees_with_jinja(source: str, env: dict[str, str]) -> None:
-    from flue_decl.templates import _jinja
-    from flue_decl.templates._fast import simple_parts
-
-    fast, slow = render(source, env), _jinja.render(source, env)
-    assert (fast.value, fast.missing, fast.problem and fast.problem.code) == (
-        slow.value,
-        slow.missing,
-        slow.problem and slow.problem.code,
-    ), simple_parts(source)
 
 
 @settings(max_examples=500, deadline=None)

@@ -1,0 +1,587 @@
+"""The template language: a closed subset of Jinja2's expression syntax, parsed and
+evaluated here.
+
+    template   := (text | "{{" expression "}}")*
+    expression := concat ["if" condition "else" expression]
+    condition  := reference "is" ["not"] "defined" | concat
+    concat     := filtered ("~" filtered)*
+    filtered   := primary ("|" filter)*
+    filter     := default | d | lower | upper | trim | urlencode | replace
+    primary    := string | reference | "(" expression ")"
+    reference  := "env" "." NAME | "env" "[" string "]"
+
+``default(x)`` / ``d(x)`` take an expression (``default(x, true)`` also replaces an empty
+value), ``replace`` two string literals; strings are quoted without backslashes. Nothing
+else is a template: no numbers, arithmetic, lists, dicts, calls, attributes other than on
+``env``, computed subscripts, other variables, ``{% %}`` or ``{# #}``, whitespace control
+or control characters. What is accepted means what Jinja2 makes of it (the test suite
+renders every generated template both ways), and its work is bounded by construction:
+parsing is linear in the template's length, nesting is capped, and every intermediate
+value is checked against the output cap before it is built.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ._core import MAX_OUTPUT_CHARS, MAX_TEMPLATE_NESTING, Rendered, TemplateProblem
+
+FILTERS = ("default", "d", "lower", "upper", "trim", "replace", "urlencode")
+MAX_FILTERS = 16  # per chain: `| lower | lower | ...` has no use past a few
+
+
+# -- the syntax tree ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Defined:
+    name: str
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    name: str  # canonical: "d" is "default"
+    args: tuple[Node, ...]
+    replace_empty: bool = False  # default(x, true)
+
+
+@dataclass(frozen=True, slots=True)
+class Filtered:
+    base: Node
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Concat:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    condition: Node
+    then: Node
+    otherwise: Node
+
+
+Node = Text | Ref | Defined | Filtered | Concat | If
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed template: literal text and expressions, in order."""
+
+    parts: tuple[Node, ...]
+
+    def names(self) -> tuple[str, ...]:
+        """Every environment variable the template may read, in order of appearance."""
+        found: dict[str, None] = {}
+        stack: list[Node] = list(reversed(self.parts))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Ref | Defined):
+                found[node.name] = None
+            elif isinstance(node, Filtered):
+                stack.extend(reversed([a for f in node.filters for a in f.args]))
+                stack.append(node.base)
+            elif isinstance(node, Concat):
+                stack.extend(reversed(node.parts))
+            elif isinstance(node, If):
+                stack.extend((node.otherwise, node.then, node.condition))
+        return tuple(found)
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+class TemplateRefused(Exception):
+    def __init__(self, problem: TemplateProblem) -> None:
+        self.problem = problem
+
+
+def _refuse(message: str, hint: str | None = None, code: str = "template-not-allowed") -> None:
+    raise TemplateRefused(TemplateProblem(code, message, hint))
+
+
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<close>\}\})
+      | (?P<string>'[^'\\]*'|"[^"\\]*")
+      | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+      | (?P<number>[0-9][0-9_]*(?:\.[0-9_]+)?(?:[eE][+-]?[0-9_]+)?)
+      | (?P<punct>\*\*|//|==|!=|<=|>=|[.\[\]()|~,])
+      | (?P<other>.)""",
+    re.VERBOSE | re.DOTALL,
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ALLOWED_SPELLING = "{{ env.NAME }}, {{ env['NAME'] | default('value') }}"
+FILTER_LIST = "default (d), lower, upper, trim, replace, urlencode"
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # string | name | number | punct | close | end
+    text: str
+    at: int  # offset in the template
+
+
+def _tokens(source: str, start: int) -> tuple[list[_Token], int]:
+    """The tokens of the expression starting at ``start`` (just after ``{{``), through its
+    ``}}``; the offset after it."""
+    out: list[_Token] = []
+    position = start
+    while position < len(source):
+        match = _TOKEN.match(source, position)
+        assert match is not None  # `other` matches any character
+        kind, text = match.lastgroup or "other", match.group()
+        position = match.end()
+        if kind == "space":
+            continue
+        if kind == "close":
+            out.append(_Token("close", text, match.start()))
+            return out, position
+        if kind == "other" and text in "-+" and source.startswith("}}", position):
+            _refuse("whitespace control ({{- ... -}}) is not allowed in templates")
+        if kind == "other" or (kind == "punct" and text not in ".[]()|~,"):
+            _refuse(*_operator_problem(text, out))
+        out.append(_Token(kind, text, match.start()))
+    _refuse(
+        "`{{` without its closing `}}`",
+        f"templates look like {_ALLOWED_SPELLING}",
+        "template-syntax",
+    )
+    raise AssertionError("unreachable")
+
+
+def _operator_problem(text: str, before: list[_Token]) -> tuple[str, str]:
+    if text == "-" and len(before) >= 3 and before[-2].text == "." and before[-3].text == "env":
+        return (
+            "`-` is subtraction here, not part of a variable name",
+            "names with dashes are written env['NAME-WITH-DASHES']",
+        )
+    if text in ("+", "-", "*", "/", "%", "**", "//"):
+        return (
+            f"arithmetic (`{text}`) is not allowed in templates",
+            "join strings with ~, e.g. {{ 'Bearer ' ~ env.TOKEN }}",
+        )
+    if text in ("{", "}"):
+        return ("dicts are not allowed in templates", f"templates look like {_ALLOWED_SPELLING}")
+    if text in ("==", "!=", "<", ">", "<=", ">=", "="):
+        return (
+            f"comparisons (`{text}`) are not allowed in templates",
+            "choose with {{ env.A if env.A is defined else 'x' }}",
+        )
+    return (f"`{text}` is not allowed in templates", f"templates look like {_ALLOWED_SPELLING}")
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Token]) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.depth = 0
+
+    def peek(self, offset: int = 0) -> _Token:
+        at = self.index + offset
+        return self.tokens[at] if at < len(self.tokens) else _Token("end", "", -1)
+
+    def take(self) -> _Token:
+        token = self.peek()
+        self.index += 1
+        return token
+
+    def accept(self, text: str) -> bool:
+        token = self.peek()
+        if token.kind in ("punct", "name") and token.text == text:
+            self.index += 1
+            return True
+        return False
+
+    def expect(self, text: str, what: str) -> None:
+        if not self.accept(text):
+            found = self.peek()
+            got = "the end of the expression" if found.kind in ("close", "end") else found.text
+            _refuse(
+                f"expected {what}, found `{got}`",
+                f"templates look like {_ALLOWED_SPELLING}",
+                "template-syntax",
+            )
+
+    def nested(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_TEMPLATE_NESTING:
+            _refuse(
+                f"template nests deeper than {MAX_TEMPLATE_NESTING} levels",
+                f"a configuration value needs only {_ALLOWED_SPELLING}",
+            )
+
+    # expression := concat ["if" condition "else" expression]
+    def expression(self) -> Node:
+        self.nested()
+        value = self.concat()
+        if self.accept("if"):
+            condition = self.condition()
+            if not self.accept("else"):
+                _refuse(
+                    "an inline if needs its else",
+                    "{{ env.A if env.A is defined else 'fallback' }}",
+                )
+            value = If(condition, value, self.expression())
+        self.depth -= 1
+        return value
+
+    def condition(self) -> Node:
+        start = self.index
+        if self.peek().text == "env":
+            reference = self.reference()
+            if self.accept("is"):
+                negated = self.accept("not")
+                if not self.accept("defined"):
+                    _refuse(
+                        "the only test is `is defined` (or `is not defined`)",
+                        "{{ env.A if env.A is defined else 'x' }}",
+                    )
+                return Defined(reference.name, negated)
+            self.index = start
+        return self.concat()
+
+    def concat(self) -> Node:
+        parts = [self.filtered()]
+        while self.accept("~"):
+            parts.append(self.filtered())
+        return parts[0] if len(parts) == 1 else Concat(tuple(parts))
+
+    def filtered(self) -> Node:
+        base = self.primary()
+        filters: list[Filter] = []
+        while self.accept("|"):
+            filters.append(self.filter())
+            if len(filters) > MAX_FILTERS:
+                _refuse(f"more than {MAX_FILTERS} filters in a row")
+        if self.peek().text == "is":
+            _refuse(
+                "`is` tests are allowed only as the condition of an inline if",
+                "{{ env.A if env.A is defined else 'x' }}",
+            )
+        return Filtered(base, tuple(filters)) if filters else base
+
+    def filter(self) -> Filter:
+        token = self.take()
+        if token.kind != "name":
+            _refuse(
+                "expected a filter name after `|`",
+                f"the filters are {FILTER_LIST}",
+                "template-syntax",
+            )
+        name = "default" if token.text == "d" else token.text
+        if name not in FILTERS:
+            _refuse(f"unknown filter `{token.text}`", f"the filters are {FILTER_LIST}")
+        args: list[Node] = []
+        replace_empty = False
+        if self.accept("("):
+            self.nested()
+            while not self.accept(")"):
+                if args:
+                    self.expect(",", "`,` or `)`")
+                if name == "default" and len(args) == 1:
+                    flag = self.take()
+                    if flag.text not in ("true", "True", "false", "False"):
+                        _refuse("default's second argument is true or false")
+                    replace_empty = flag.text in ("true", "True")
+                    continue
+                args.append(self.expression())
+            self.depth -= 1
+        expected = {"default": (0, 1), "replace": (2, 2)}.get(name, (0, 0))
+        if not expected[0] <= len(args) <= expected[1]:
+            _refuse(
+                f"`{token.text}` takes {_arguments(expected)}",
+                "{{ env.A | replace('-', '_') }}" if name == "replace" else None,
+            )
+        if name == "replace" and not all(isinstance(a, Text) for a in args):
+            _refuse("replace takes two quoted strings", "{{ env.A | replace('-', '_') }}")
+        return Filter(name, tuple(args), replace_empty)
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token.kind == "string":
+            self.index += 1
+            return Text(token.text[1:-1])
+        if token.kind == "name" and token.text == "env":
+            return self.reference()
+        if token.kind == "number":
+            _refuse(
+                f"`{token.text}` is a number; template values are strings",
+                f"quote it: '{token.text}'",
+            )
+        if self.accept("("):
+            value = self.expression()
+            self.expect(")", "`)`")
+            return value
+        if token.kind == "name":
+            hint = (
+                "GitHub Actions secrets are not visible here: export the secret as an "
+                "environment variable and write {{ env.NAME }}"
+                if token.text in ("secrets", "vars")
+                else "read environment variables as {{ env.NAME }}"
+            )
+            if token.text == "os":
+                named = next(
+                    (t.text[1:-1] for t in self.tokens[self.index :] if t.kind == "string"), "NAME"
+                )
+                hint = (
+                    f"write {{{{ env.{named} }}}}"
+                    if named.isidentifier()
+                    else f"write {{{{ env['{named}'] }}}}"
+                )
+            _refuse(
+                f"template uses `{token.text}`; the only variable is `env`",
+                hint,
+                "template-unknown-variable",
+            )
+        if token.text == "[":
+            _refuse(
+                "lists are not allowed in templates", f"templates look like {_ALLOWED_SPELLING}"
+            )
+        got = "the end of the expression" if token.kind in ("close", "end") else token.text
+        _refuse(
+            f"expected a value, found `{got}`",
+            f"templates look like {_ALLOWED_SPELLING}",
+            "template-syntax",
+        )
+        raise AssertionError("unreachable")
+
+    def reference(self) -> Ref:
+        self.take()  # env
+        if self.accept("."):
+            name = self.take()
+            if name.kind != "name":
+                _refuse(
+                    "expected a variable name after `env.`",
+                    "env.NAME or env['NAME']",
+                    "template-syntax",
+                )
+            if name.text.startswith("_"):
+                _refuse(
+                    f"`env.{name.text}` is not allowed",
+                    f"write env['{name.text}'] for a variable whose name starts with _",
+                )
+            ref = Ref(name.text)
+        elif self.accept("["):
+            key = self.take()
+            if key.kind != "string":
+                _refuse(
+                    "env[...] takes a quoted variable name, not an expression",
+                    "env['NAME']: the name is fixed where the file is reviewed",
+                )
+            self.expect("]", "`]`")
+            ref = Ref(key.text[1:-1])
+        else:
+            _refuse("`env` is looked up by name only", "env.NAME or env['NAME']")
+            raise AssertionError("unreachable")
+        following = self.peek()
+        if following.text == "(":
+            what = f"env.{ref.name}" if ref.name.isidentifier() else "env"
+            _refuse(
+                "function and method calls are not allowed in templates",
+                "read a variable as {{ env.NAME }} (with a fallback: "
+                "{{ env.NAME | default('value') }})"
+                if ref.name in ("get", "items", "keys", "values", "pop", "setdefault")
+                else f"use a filter instead of a method: {{{{ {what} | lower }}}}",
+            )
+        if following.text in (".", "["):
+            _refuse(
+                f"only env has attributes: `{following.text}` after env.{ref.name}",
+                "use a filter, e.g. {{ env.NAME | lower }}, or env['NAME.WITH.DOTS']",
+            )
+        return ref
+
+
+def _arguments(expected: tuple[int, int]) -> str:
+    low, high = expected
+    if high == 0:
+        return "no arguments"
+    if low == high:
+        return f"{low} arguments"
+    return f"at most {high} argument{'s' if high > 1 else ''}"
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(source: str) -> Template | TemplateProblem:
+    """The parsed template, or why it is not one this language accepts."""
+    try:
+        return _parse(source)
+    except TemplateRefused as refused:
+        return refused.problem
+
+
+def _parse(source: str) -> Template:
+    if _CONTROL.search(source):
+        _refuse(
+            "a template cannot contain line breaks or control characters",
+            "write the value on one line",
+        )
+    parts: list[Node] = []
+    position = 0
+    while position < len(source):
+        opening = source.find("{", position)
+        while opening != -1 and source[opening : opening + 2] not in ("{{", "{%", "{#"):
+            opening = source.find("{", opening + 1)
+        if opening == -1:
+            parts.append(Text(source[position:]))
+            break
+        if opening > position:
+            parts.append(Text(source[position:opening]))
+        marker = source[opening : opening + 2]
+        if marker != "{{":
+            _refuse(
+                "only {{ expressions }} are allowed in values, not {% statements %} or "
+                "{# comments #}",
+                "use an inline if: {{ env.A if env.A is defined else 'x' }}, or default()",
+            )
+        if source.startswith(("{{-", "{{+"), opening):
+            _refuse("whitespace control ({{- ... -}}) is not allowed in templates")
+        tokens, position = _tokens(source, opening + 2)
+        parser = _Parser(tokens[:-1])
+        parts.append(parser.expression())
+        if parser.index < len(parser.tokens):
+            extra = parser.peek()
+            if extra.text == "(":
+                _refuse(
+                    "function and method calls are not allowed in templates",
+                    f"templates look like {_ALLOWED_SPELLING}",
+                )
+            if extra.text == "[":
+                _refuse("subscripts are allowed only on env: env['NAME']")
+            _refuse(
+                f"unexpected `{extra.text}`",
+                f"templates look like {_ALLOWED_SPELLING}",
+                "template-syntax",
+            )
+    return Template(tuple(parts))
+
+
+# -- evaluation ---------------------------------------------------------------------------
+
+
+class _Undefined:
+    """A variable that is not set, as a value: what ``default`` and ``is defined`` see."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Missing(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _TooLong(Exception):
+    pass
+
+
+Value = str | _Undefined
+
+
+def _text(value: Value) -> str:
+    if isinstance(value, _Undefined):
+        raise _Missing(value.name)
+    return value
+
+
+def _joined(pieces: list[str]) -> str:
+    if sum(map(len, pieces)) > MAX_OUTPUT_CHARS:
+        raise _TooLong
+    return "".join(pieces)
+
+
+def _evaluate(node: Node, env: Mapping[str, str]) -> Value:
+    if isinstance(node, Text):
+        return node.value
+    if isinstance(node, Ref):
+        found = env.get(node.name)
+        return _Undefined(node.name) if found is None else found
+    if isinstance(node, Concat):
+        # Every part is evaluated before any is made text, as Jinja2's join does: a filter
+        # on a later part reports its missing variable before an earlier bare one.
+        values = [_evaluate(part, env) for part in node.parts]
+        return _joined([_text(value) for value in values])
+    if isinstance(node, If):
+        condition = node.condition
+        if isinstance(condition, Defined):
+            chosen = (env.get(condition.name) is not None) != condition.negated
+        else:
+            chosen = bool(_text(_evaluate(condition, env)))
+        return _evaluate(node.then if chosen else node.otherwise, env)
+    if isinstance(node, Filtered):
+        value: Value = _evaluate(node.base, env)
+        for step in node.filters:
+            # Arguments are evaluated before the filter runs, used or not, as in Jinja2.
+            value = _apply(step, value, [_evaluate(arg, env) for arg in step.args])
+        return value
+    raise TypeError(f"not a value: {node!r}")  # Defined only appears as a condition
+
+
+def _apply(step: Filter, value: Value, args: list[Value]) -> Value:
+    if step.name == "default":
+        if isinstance(value, _Undefined) or (step.replace_empty and not value):
+            return args[0] if args else ""
+        return value
+    text = _text(value)
+    if step.name == "lower":
+        return text.lower()
+    if step.name == "upper":
+        return text.upper()
+    if step.name == "trim":
+        return text.strip()
+    if step.name == "urlencode":
+        quoted = urllib.parse.quote_from_bytes(text.encode("utf-8"), b"/")
+        if len(quoted) > MAX_OUTPUT_CHARS:
+            raise _TooLong
+        return quoted
+    old, new = (_text(arg) for arg in args)
+    grows = max(0, len(new) - len(old)) * (text.count(old) if old else len(text) + 1)
+    if len(text) + grows > MAX_OUTPUT_CHARS:
+        raise _TooLong
+    return text.replace(old, new)
+
+
+def evaluate(template: Template, env: Mapping[str, str]) -> Rendered:
+    """``template`` rendered against ``env``: its value, or every variable it misses (as
+    Jinja2 finds them: each missing one stands in as empty to find the next), or a value
+    longer than the output cap."""
+    missing: list[str] = []
+    view: Mapping[str, str] = env
+    while True:  # at most once per variable: each pass defines the one it missed
+        try:
+            out = _joined([_text(_evaluate(part, view)) for part in template.parts])
+        except _Missing as exc:
+            missing.append(exc.name)
+            view = {**view, exc.name: ""}
+            continue
+        except _TooLong:
+            return Rendered(
+                None,
+                tuple(missing),
+                TemplateProblem(
+                    "invalid-rendered-value",
+                    f"the rendered value is longer than {MAX_OUTPUT_CHARS} characters",
+                ),
+            )
+        if missing:
+            return Rendered(None, tuple(missing))
+        return Rendered(out)

@@ -1,0 +1,261 @@
+"""The template language: what it accepts means what Jinja2 makes of it, what it refuses
+is refused at ``validate`` with a hint, and an accepted template cannot fail to render
+except for a missing variable or an unusable value."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flue_decl.templates import check_syntax, render
+from flue_decl.templates._fast import simple_parts
+from flue_decl.templates._grammar import parse
+from tests.unit.templates import jinja_oracle
+
+# -- generated templates of the language ---------------------------------------------------
+
+NAMES = ["A", "B", "HOST", "X_1", "a-b", "", "env", "if", "k.v"]
+ENV_VALUES = st.text(alphabet="vW:/ %é-", max_size=5)
+
+
+def _literal(draw: st.DrawFn) -> str:
+    text = draw(st.text(alphabet="ab c/:.-_é%#(){}|~", max_size=6))
+    quote = draw(st.sampled_from(["'", '"']))
+    return quote + text.replace(quote, "") + quote
+
+
+def _ref(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(NAMES))
+    if name.isidentifier() and not name.startswith("_") and draw(st.booleans()):
+        return f"env.{name}"
+    return f"env['{name}']" if draw(st.booleans()) else f'env["{name}"]'
+
+
+def _grouped(expression: str) -> str:
+    """An inline if in the condition or the first branch of another needs parentheses."""
+    return f"({expression})" if " if " in expression else expression
+
+
+@st.composite
+def expressions(draw: st.DrawFn, depth: int = 0) -> str:
+    kind = draw(st.sampled_from(["ref", "ref", "literal", "filter", "concat", "if", "paren"]))
+    if depth >= 3 or kind == "ref":
+        return _ref(draw)
+    if kind == "literal":
+        return _literal(draw)
+    if kind == "paren":
+        return "(" + draw(expressions(depth + 1)) + ")"
+    if kind == "concat":
+        parts = [draw(expressions(depth + 1)) for _ in range(draw(st.integers(2, 3)))]
+        return " ~ ".join(parts)
+    if kind == "if":
+        if draw(st.booleans()):
+            negated = " not" if draw(st.booleans()) else ""
+            condition = f"{_ref(draw)} is{negated} defined"
+        else:
+            condition = _grouped(draw(expressions(depth + 1)))
+        then, otherwise = _grouped(draw(expressions(depth + 1))), draw(expressions(depth + 1))
+        return f"{then} if {condition} else {otherwise}"
+    base = draw(expressions(depth + 1))
+    if " if " in base or " ~ " in base:
+        base = f"({base})"
+    chosen = draw(
+        st.sampled_from(["d", "default", "lower", "upper", "trim", "urlencode", "replace"])
+    )
+    if chosen in ("d", "default"):
+        args = draw(st.sampled_from(["", "no-args", "expr", "expr-true"]))
+        if args == "no-args":
+            return f"{base} | {chosen}"
+        if args == "":
+            return f"{base} | {chosen}()"
+        fallback = draw(expressions(depth + 1))
+        flag = ", true" if args == "expr-true" else ""
+        return f"{base} | {chosen}({fallback}{flag})"
+    if chosen == "replace":
+        return f"{base} | replace({_literal(draw)}, {_literal(draw)})"
+    return f"{base} | {chosen}"
+
+
+@st.composite
+def templates(draw: st.DrawFn) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 3))):
+        pieces.append(draw(st.text(alphabet="ab /:.-é}", max_size=5)))
+        space = draw(st.sampled_from(["", " ", "  "]))
+        pieces.append("{{" + space + draw(expressions()) + space + "}}")
+    pieces.append(draw(st.text(alphabet="ab /:.-é", max_size=5)))
+    return "".join(pieces)
+
+
+ENVS = st.dictionaries(st.sampled_from(NAMES), ENV_VALUES, max_size=5)
+
+
+@settings(
+    max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(templates(), ENVS)
+def test_every_template_of_the_language_renders_as_jinja2_renders_it(
+    source: str, env: dict[str, str]
+) -> None:
+    assert check_syntax(source) is None, (source, check_syntax(source))
+    ours = render(source, env)
+    assert ours.problem is None
+    assert (ours.value, ours.missing) == jinja_oracle.render(source, env), source
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(templates(), ENVS)
+def test_the_shortcut_for_plain_lookups_agrees_with_the_evaluator(
+    source: str, env: dict[str, str]
+) -> None:
+    parsed = parse(source)
+    assert not isinstance(parsed, Exception)
+    if simple_parts(source) is not None:
+        from flue_decl.templates._grammar import evaluate
+
+        assert render(source, env) == evaluate(parsed, env)  # type: ignore[arg-type]
+
+
+# -- anything at all: accepted, or refused before rendering ---------------------------------
+
+SOUP = st.lists(
+    st.sampled_from(
+        [
+            "{{",
+            "}}",
+            " ",
+            "env",
+            ".",
+            "A",
+            "['A']",
+            "[",
+            "]",
+            "(",
+            ")",
+            "|",
+            "lower",
+            "d",
+            "default",
+            "replace",
+            "~",
+            "if",
+            "else",
+            "is",
+            "defined",
+            "not",
+            "'x'",
+            '"y"',
+            ",",
+            "true",
+            "1",
+            "+",
+            "*",
+            "**",
+            "-",
+            "self",
+            "range",
+            "{%",
+            "%}",
+            "\\n",
+            "get",
+            "upper()",
+            "__class__",
+            "urlencode",
+            "trim",
+            "os",
+            "[0]",
+            "10 ** 64",
+        ]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=3000, deadline=None, database=None)
+@given(st.one_of(SOUP, templates()), ENVS)
+def test_what_validate_accepts_fails_to_render_only_for_a_missing_or_unusable_value(
+    source: str, env: dict[str, str]
+) -> None:
+    problem = check_syntax(source)
+    result = render(source, env)
+    if problem is not None:
+        assert result.value is None
+        assert result.problem == problem
+        return
+    assert result.problem is None or result.problem.code == "invalid-rendered-value"
+    assert (result.value is None) == bool(result.missing or result.problem)
+
+
+# -- what was accepted before, and must now be refused at validate -------------------------
+
+REFUSED = {
+    "{{ env.get('MISTRAL_API_KEY') }}": ("template-not-allowed", "{{ env.NAME }}"),
+    "{{ env.X.upper() }}": ("template-not-allowed", "| lower"),
+    "{{ env.X.__class__ }}": ("template-not-allowed", "filter"),
+    "{{ [['a'] * 60000] * 60000 }}": ("template-not-allowed", None),
+    "{{ (((10 ** 64) ** 64) ** 64) ** 64 }}": ("template-not-allowed", None),
+    "{{ env.A" + " | lower" * 320 + " }}": ("template-not-allowed", None),
+    "{{ env.A" + " | lower" * 250 + " }}": ("template-not-allowed", None),
+    "{{ env.A" + ".x" * 600 + " }}": ("template-not-allowed", None),
+    "{{ " + " + ".join(["1"] * 600) + " }}": ("template-not-allowed", "join strings with ~"),
+    "{{ [0]" + "[0]" * 600 + " }}": ("template-not-allowed", None),
+    "{{ env.A" + "|d" * 600 + " }}": ("template-not-allowed", None),
+    "{{ " + "(" * 1000 + "env.A" + ")" * 1000 + " }}": ("template-not-allowed", None),
+    "{{ env[env.SECRET] }}": ("template-not-allowed", "env['NAME']"),
+    "{{ os.environ['XAI_API_KEY'] }}": ("template-unknown-variable", "{{ env.XAI_API_KEY }}"),
+    "{{ env.CEREBRAS-API-KEY }}": ("template-not-allowed", "env['NAME-WITH-DASHES']"),
+    "{{ self }}": ("template-unknown-variable", "env.NAME"),
+    "{{ secrets.OPENAI_KEY }}": ("template-unknown-variable", "GitHub Actions"),
+    "{{ env.A }}\n": ("template-not-allowed", "one line"),
+    "{% if env.A %}x{% endif %}": ("template-not-allowed", "inline if"),
+    "{{- env.A }}": ("template-not-allowed", None),
+    "{{ env.A -}}": ("template-not-allowed", None),
+    "{{ env.A | center(300000000) }}": ("template-not-allowed", "the filters are"),
+    "{{ env.A | replace('a', env.B) }}": ("template-not-allowed", "replace('-', '_')"),
+    "{{ env.A if env.B }}": ("template-not-allowed", "else"),
+    "{{ env.A is defined }}": ("template-not-allowed", "if env.A is defined else"),
+    "{{ env.PORT | default(8080) }}": ("template-not-allowed", "'8080'"),
+    "{{ env.A": ("template-syntax", None),
+    "{{ }}": ("template-syntax", None),
+    "{{ env._PRIVATE }}": ("template-not-allowed", "env['_PRIVATE']"),
+}
+
+
+@pytest.mark.parametrize("source", list(REFUSED), ids=[s[:40] for s in REFUSED])
+def test_known_escapes_are_refused_quickly_with_the_right_hint(source: str) -> None:
+    code, hint = REFUSED[source]
+    started = time.perf_counter()
+    problem = check_syntax(source)
+    elapsed = time.perf_counter() - started
+    assert problem is not None
+    assert problem.code == code
+    if hint is not None:
+        assert problem.hint is not None
+        assert hint in problem.hint, problem
+    assert elapsed < 0.1  # these took from seconds to minutes (or crashed) before
+
+
+def test_an_oversized_value_is_refused_before_it_is_built() -> None:
+    huge = {"A": "a" * 60000}
+    result = render("{{ env.A ~ env.A }}", huge)
+    assert result.problem is not None
+    assert result.problem.code == "invalid-rendered-value"
+    grown = render("{{ env.A | replace('a', 'bb') }}", huge)
+    assert grown.problem is not None
+    assert grown.problem.code == "invalid-rendered-value"
+
+
+def test_the_forms_people_write() -> None:
+    env = {"HOST": "Api.Example.com ", "TOKEN": "t", "EMPTY": ""}
+    assert render("Bearer {{ env.TOKEN }}", env).value == "Bearer t"
+    assert render("{{ 'Bearer ' ~ env.TOKEN }}", env).value == "Bearer t"
+    assert render("{{ env.EMPTY | default('x', true) }}", env).value == "x"
+    assert render("{{ env.EMPTY | default('x') }}", env).value == ""
+    assert render("{{ env.NONE is not defined and 1 }}", env).value is None
+    assert render("{{ 'y' if env.NONE is not defined else 'n' }}", env).value == "y"
+    assert render("{{ env['HOST'] | trim | lower | replace('.', '-') }}", env).value == (
+        "api-example-com"
+    )

@@ -5,15 +5,15 @@
 >>> registry.resolve_model("ollama/llama3.1:8b").to_dict()  # doctest: +SKIP
 
 The package has two sides. ``flue_decl.compiler`` turns YAML trees into checked registry
-calls; ``flue_decl.runtime`` builds a :class:`Registry` from calls and serves it. The names
-that need the compiler (or httpx) are imported the first time they are used, so that a
-service starting from a compiled artifact loads neither.
+calls; ``flue_decl.runtime`` builds a :class:`Registry` from calls and serves it; nothing
+on the runtime side imports the compiler (a test reads every import to keep it so).
+The public names below are imported the first time they are used: a service starting
+from an artifact loads no compiler, and the command line (``flue_decl.cli``, inside this
+package) pays only for the command it runs.
 """
 
 import typing as _typing
 
-from ._catalog import PI_APIS, Catalog, builtin_catalog
-from ._domain import Call, Op, Origin
 from ._errors import (
     ClientError,
     ConfigError,
@@ -25,24 +25,39 @@ from ._errors import (
     TemplateError,
     ValidationError,
 )
-from ._protocol import WireProtocol
-from ._secrets import Secret
 from ._version import __version__
-from .runtime import Model, Registry, Snapshot, Watch, load_artifact
 
 if _typing.TYPE_CHECKING:
+    from ._catalog import PI_APIS, Catalog, builtin_catalog
+    from ._domain import Call, Op, Origin
     from ._load import load_registry, watch
+    from ._protocol import WireProtocol
+    from ._secrets import Secret
     from .compiler import Compilation, bundled_schema, compile_paths
+    from .runtime import Model, Registry, Snapshot, Watch, load_artifact
     from .runtime._clients import CrossOriginRequestError
 
-# Name -> the module that has it: the compile side, and httpx for the client error.
+# Public name -> the module that defines it.
 _ON_FIRST_USE = {
+    "PI_APIS": "flue_decl._catalog",
+    "Catalog": "flue_decl._catalog",
+    "builtin_catalog": "flue_decl._catalog",
+    "Call": "flue_decl._domain",
+    "Op": "flue_decl._domain",
+    "Origin": "flue_decl._domain",
+    "WireProtocol": "flue_decl._protocol",
+    "Secret": "flue_decl._secrets",
+    "Model": "flue_decl.runtime",
+    "Registry": "flue_decl.runtime",
+    "Snapshot": "flue_decl.runtime",
+    "Watch": "flue_decl.runtime",
+    "load_artifact": "flue_decl.runtime",
+    "CrossOriginRequestError": "flue_decl.runtime._clients",  # httpx
     "Compilation": "flue_decl.compiler",
     "bundled_schema": "flue_decl.compiler",
     "compile_paths": "flue_decl.compiler",
     "load_registry": "flue_decl._load",
     "watch": "flue_decl._load",
-    "CrossOriginRequestError": "flue_decl.runtime._clients",
 }
 
 

@@ -12,7 +12,7 @@ import enum
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._errors import JsonPath, Place
 from ._secrets import is_credential_header, mask_payload
@@ -26,8 +26,7 @@ class Op(enum.StrEnum):
     CONFIGURE_PROVIDER = "configureProvider"
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
+class Kind(NamedTuple):
     """A kind of document and the call it becomes."""
 
     name: str  # the document's ``kind:``

@@ -9,7 +9,6 @@ only from 1e16 on). :func:`js_order` and :func:`dumps` apply both.
 
 from __future__ import annotations
 
-import decimal
 import json
 import math
 from collections.abc import Mapping
@@ -21,10 +20,7 @@ _MAX_INDEX = 2**32 - 2  # the largest array index
 def is_array_index(key: str) -> bool:
     """Whether a JavaScript object would order ``key`` as an array index."""
     return (
-        key.isascii()
-        and key.isdigit()
-        and (key == "0" or key[0] != "0")
-        and int(key) <= _MAX_INDEX
+        key.isascii() and key.isdigit() and (key == "0" or key[0] != "0") and int(key) <= _MAX_INDEX
     )
 
 
@@ -50,11 +46,13 @@ def number(value: float) -> str:
         return str(int(value))
     if value < 0:
         return "-" + number(-value)
-    _, digits, exponent = decimal.Decimal(repr(value)).as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits)).rstrip("0") or "0"
+    # repr gives the shortest digits that read back as the same number, as ECMAScript asks.
+    mantissa, _, exponent = repr(value).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    significant = (whole + fraction).lstrip("0")
+    n = len(whole) - (len(whole + fraction) - len(significant)) + int(exponent or 0)
+    text = significant.rstrip("0") or "0"  # value = 0.<text> * 10^n
     k = len(text)
-    n = len(digits) + exponent  # value = 0.<digits> * 10^n
     if k <= n <= 21:
         return text + "0" * (n - k)
     if 0 < n <= 21:

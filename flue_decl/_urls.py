@@ -6,12 +6,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from ._errors import Diagnostic, JsonPath, Place
 
-Side = Literal["reg", "conf"]
+T = TypeVar("T")
 
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 
@@ -68,17 +68,23 @@ def insecure_transport(base_url: str) -> bool:
     return parts.scheme == "http" and not is_loopback(host)
 
 
-def transport_owners(
-    reg: Mapping[str, Any] | None, conf: Mapping[str, Any] | None
-) -> tuple[Side | None, Side | None]:
-    """Which of a provider's registration and configuration supplies the effective
-    ``baseUrl`` and which the key (configureProvider wins for each field it sets)."""
-    url: Side | None = (
-        "conf" if conf is not None and "baseUrl" in conf else ("reg" if reg is not None else None)
-    )
-    if conf is not None and "apiKey" in conf:
-        return url, "conf"
-    return url, ("reg" if reg is not None and "apiKey" in reg else None)
+def transport_pairs(
+    registered: Mapping[str, T], configured: Mapping[str, T], data: Callable[[T], Mapping[str, Any]]
+) -> Iterator[tuple[str, T, T]]:
+    """``(provider, what supplies its baseUrl, what supplies its key)`` for every provider
+    that has both, from its registration and its configuration (each read with ``data``):
+    configureProvider wins for each field it sets."""
+    for provider in dict.fromkeys([*registered, *configured]):
+        reg, conf = registered.get(provider), configured.get(provider)
+        url = conf if conf is not None and "baseUrl" in data(conf) else reg
+        if conf is not None and "apiKey" in data(conf):
+            key = conf
+        elif reg is not None and "apiKey" in data(reg):
+            key = reg
+        else:
+            continue
+        if url is not None:
+            yield provider, url, key
 
 
 def transport_diagnostic(

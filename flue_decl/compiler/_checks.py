@@ -13,7 +13,7 @@ from typing import Any
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from .._domain import string_fields
 from .._errors import Diagnostic, JsonPath, did_you_mean
-from .._urls import insecure_transport, transport_diagnostic, transport_owners, url_problem
+from .._urls import insecure_transport, transport_diagnostic, transport_pairs, url_problem
 from ..templates import check_syntax, is_template
 from ._layer import Entity
 from ._schema import known_keys
@@ -134,16 +134,7 @@ def _transport(
     registered: Mapping[str, Entity], configured: Mapping[str, Entity]
 ) -> Iterator[Diagnostic]:
     """Static check on literal URLs; templated ones are checked again after rendering."""
-    for provider in dict.fromkeys([*registered, *configured]):
-        reg, conf = registered.get(provider), configured.get(provider)
-        sides = {"reg": reg, "conf": conf}
-        url_side, key_side = transport_owners(
-            reg.data if reg else None, conf.data if conf else None
-        )
-        url_owner = sides[url_side] if url_side else None
-        key_owner = sides[key_side] if key_side else None
-        if url_owner is None or key_owner is None:
-            continue
+    for provider, url_owner, key_owner in transport_pairs(registered, configured, _data):
         base_url = url_owner.data.get("baseUrl")
         key = key_owner.data.get("apiKey")
         if not isinstance(base_url, str) or is_template(base_url) or key == "":
@@ -152,3 +143,7 @@ def _transport(
             yield transport_diagnostic(
                 url_owner.place(("baseUrl",)), key_owner.place(("apiKey",)), provider, ("baseUrl",)
             )
+
+
+def _data(entity: Entity) -> Mapping[str, Any]:
+    return entity.data

@@ -16,7 +16,7 @@ from typing import Any
 from .._catalog import Catalog
 from .._domain import Call, Op
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
-from .._urls import insecure_transport, transport_diagnostic, transport_owners, url_problem
+from .._urls import insecure_transport, transport_diagnostic, transport_pairs, url_problem
 from ..templates import Rendered, env_names, render, templated_fields
 from ._registry import Registry
 
@@ -181,16 +181,7 @@ def _rendered_transport(
     registered = {c.target: c for c in calls if c.op == Op.REGISTER_PROVIDER}
     configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
     out = []
-    for provider in dict.fromkeys([*registered, *configured]):
-        reg, conf = registered.get(provider), configured.get(provider)
-        sides = {"reg": reg, "conf": conf}
-        url_side, key_side = transport_owners(
-            reg.payload if reg else None, conf.payload if conf else None
-        )
-        url_call = sides[url_side] if url_side else None
-        key_call = sides[key_side] if key_side else None
-        if url_call is None or key_call is None:
-            continue
+    for provider, url_call, key_call in transport_pairs(registered, configured, _payload):
         base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
         from_template = (Op(url_call.op), provider, ("baseUrl",)) in templated or (
             (Op(key_call.op), provider, ("apiKey",)) in templated
@@ -205,6 +196,10 @@ def _rendered_transport(
                 )
             )
     return out
+
+
+def _payload(call: Call) -> Mapping[str, Any]:
+    return call.payload
 
 
 def _with_value(data: Any, path: JsonPath, value: str) -> Any:

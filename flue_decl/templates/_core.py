@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_TEMPLATE_CHARS = 4096
 MAX_OUTPUT_CHARS = 65536
@@ -16,8 +16,7 @@ def is_template(value: object) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value or "{#" in value)
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateProblem:
+class TemplateProblem(NamedTuple):
     """Why a template cannot be used: a diagnostic code, a message without values, a hint."""
 
     code: str
@@ -25,8 +24,7 @@ class TemplateProblem:
     hint: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     """A rendered value, or the variables it misses, or the problem that stopped it."""
 
     value: str | None

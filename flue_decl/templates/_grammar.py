@@ -26,7 +26,7 @@ import functools
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._core import MAX_OUTPUT_CHARS, MAX_TEMPLATE_NESTING, Rendered, TemplateProblem
 
@@ -37,42 +37,35 @@ MAX_FILTERS = 16  # per chain: `| lower | lower | ...` has no use past a few
 # -- the syntax tree ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Defined:
+class Defined(NamedTuple):
     name: str
     negated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Filter:
+class Filter(NamedTuple):
     name: str  # canonical: "d" is "default"
     args: tuple[Node, ...]
     replace_empty: bool = False  # default(x, true)
 
 
-@dataclass(frozen=True, slots=True)
-class Filtered:
+class Filtered(NamedTuple):
     base: Node
     filters: tuple[Filter, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Concat:
+class Concat(NamedTuple):
     parts: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class If:
+class If(NamedTuple):
     condition: Node
     then: Node
     otherwise: Node
@@ -81,8 +74,7 @@ class If:
 Node = Text | Ref | Defined | Filtered | Concat | If
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(NamedTuple):
     """A parsed template: literal text and expressions, in order."""
 
     parts: tuple[Node, ...]
@@ -132,8 +124,7 @@ _ALLOWED_SPELLING = "{{ env.NAME }}, {{ env['NAME'] | default('value') }}"
 FILTER_LIST = "default (d), lower, upper, trim, replace, urlencode"
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # string | name | number | punct | close | end
     text: str
     at: int  # offset in the template

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,6 +64,18 @@ def number(value: float) -> str:
     return f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _string(text: str) -> str:
+    """A JSON string as JSON.stringify writes it: lone surrogates (undecodable bytes of the
+    environment, as Python keeps them) escaped, everything else but controls as is."""
+    encoded = json.dumps(text, ensure_ascii=False)
+    if encoded.isascii():
+        return encoded
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
 def dumps(value: Any, *, indent: int | None = 2) -> str:
     """``JSON.stringify(value, null, indent)`` for JSON-shaped Python data."""
     out: list[str] = []
@@ -76,7 +89,7 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
     elif isinstance(value, int | float):
         out.append(number(value))
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_string(value))
     elif isinstance(value, Mapping | list | tuple):
         items = list(js_order(value).items()) if isinstance(value, Mapping) else list(value)
         opening, closing = ("{", "}") if isinstance(value, Mapping) else ("[", "]")
@@ -90,7 +103,7 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
             out.append(("," if i else "") + inner)
             if isinstance(value, Mapping):
                 key, member = entry
-                out.append(json.dumps(str(key), ensure_ascii=False))
+                out.append(_string(str(key)))
                 out.append(":" if indent is None else ": ")
                 _write(member, out, indent, level + 1)
             else:

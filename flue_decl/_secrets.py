@@ -17,12 +17,30 @@ from typing import Any, NoReturn
 
 MASK = "***"
 
-# Header names whose values are credentials (Authorization, x-api-key, api-key,
-# x-goog-api-key, cookies, tokens ...).
-_CREDENTIAL_HEADER = re.compile(
-    r"authorization|api[-_]?key|token|secret|password|passwd|cookie|credential|signature|session",
-    re.IGNORECASE,
+# A name is a credential's when one of its words is one of these. Words, not substrings:
+# `X-Max-Tokens` and `maxTokens` hold numbers, `Ocp-Apim-Subscription-Key` holds a key.
+CREDENTIAL_WORDS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "authentication",
+        "authorization",
+        "cookie",
+        "credential",
+        "credentials",
+        "jwt",
+        "key",
+        "passwd",
+        "password",
+        "pwd",
+        "secret",
+        "session",
+        "signature",
+        "token",
+    }
 )
+# Words split at separators and at a lower-to-upper change: X-Api-Key, x_api_key, xApiKey.
+_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
 # Recognisable key shapes: prefix and a readable name (no value is ever printed).
@@ -60,6 +78,7 @@ def secret_kind(value: str) -> str | None:
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}")
+_HEX = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
 
 
 def scrub(text: str) -> str:
@@ -71,18 +90,25 @@ def scrub(text: str) -> str:
         for pattern, _ in _KEY_SHAPES:
             if pattern.match(token):
                 return MASK
-        mixed = (
-            any(c.isdigit() for c in token)
-            and any(c.isupper() for c in token)
-            and any(c.islower() for c in token)
-        )
-        return MASK if len(token) >= 32 and mixed and entropy(token) >= 4.0 else token
+        if len(token) < 32:
+            return token
+        digits = any(c.isdigit() for c in token)
+        if digits and _HEX.fullmatch(token) and any(c.isalpha() for c in token):
+            return MASK  # a hex key (Azure and many gateways use 32 hex characters)
+        mixed = digits and any(c.isupper() for c in token) and any(c.islower() for c in token)
+        return MASK if mixed and entropy(token) >= 4.0 else token
 
     return _TOKEN.sub(mask, text)
 
 
+def is_credential_name(name: str) -> bool:
+    """Whether a header or key named ``name`` holds a credential (see CREDENTIAL_WORDS)."""
+    return any(word.lower() in CREDENTIAL_WORDS for word in _WORD_BOUNDARY.split(name))
+
+
 def is_credential_header(name: str) -> bool:
-    return bool(_CREDENTIAL_HEADER.search(name))
+    """Whether the value of the header ``name`` is a credential."""
+    return is_credential_name(name)
 
 
 class Secret:

@@ -47,8 +47,9 @@ def full_url_problem(value: str) -> str | None:
     try:
         parts = urllib.parse.urlsplit(value)
         parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError as exc:
-        return f"not a valid URL ({exc})"
+    except ValueError:
+        # urllib's reason quotes parts of the URL, which may come from a secret variable.
+        return "not a valid URL: its host or port cannot be read"
     if parts.scheme not in ("http", "https"):
         return "a base URL starts with https:// (or http:// for a local server)"
     if not parts.hostname:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TextIO
 
 from .._codes import RULES
 from .._errors import Diagnostic, Severity
-from .._secrets import scrub
+from .._secrets import is_credential_name, scrub
 from .._version import __version__
 
 INFORMATION_URI = "https://pypi.org/project/flue-decl/"
@@ -48,27 +48,26 @@ def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
 
 # -- source excerpts ------------------------------------------------------------------
 
-_CREDENTIAL_VALUE = re.compile(
-    r"""(?ix)
-    ( (?:^|[\s{,]) ["']? ([\w.-]*
-      (?:apikey|api[-_]key|authorization|token|secret|password|passwd|cookie|credential|signature)
-      [\w.-]*) ["']? \s*:\s* )
-    ( "(?:[^"\\]|\\.)*" | '[^']*' | [^,}\s#][^,}#]* )
+# `name: value` in a YAML line (block or flow style, quoted or not).
+_NAMED_VALUE = re.compile(
+    r"""(?x)
+    ( (?:^|[\s{,]) ["']? ([\w.-]+) ["']? \s*:\s* )
+    ( "(?:[^"\\]|\\.)*" | '[^']*' | [^,}\s#{\[][^,}#]* )
     """
 )
-_NOT_SECRET_KEYS = {"maxtokens"}  # schema fields whose names merely contain "token"
 
 
 def redact_line(line: str) -> str:
-    """The line with every credential-looking value replaced, unless it is a template."""
+    """The line with the value of every credential-named key replaced, unless it is a
+    template (the names are the ones whose values flue-decl holds as secrets)."""
 
     def mask(match: re.Match[str]) -> str:
         value = match.group(3)
-        if match.group(2).lower() in _NOT_SECRET_KEYS or "{{" in value or not value.strip("\"' "):
+        if not is_credential_name(match.group(2)) or "{{" in value or not value.strip("\"' "):
             return match.group(0)
         return match.group(1) + "***"
 
-    return scrub(_CREDENTIAL_VALUE.sub(mask, line))
+    return scrub(_NAMED_VALUE.sub(mask, line))
 
 
 class _SourceLines:

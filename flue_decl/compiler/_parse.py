@@ -17,6 +17,7 @@ libyaml's *event* stream, in one iterative pass:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -572,19 +573,31 @@ class _DocumentBuilder:
             owner.merging, owner.key = False, _NO_KEY
 
 
-# What JSON and JavaScript read as the same integer: plain decimal digits.
+# What JSON and JavaScript read as the same number: plain decimal digits.
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 
 
 def _number_problem(kind: str, raw: str, value: Any) -> tuple[str, str] | None:
     """Why a YAML number cannot stand in a document, with a fix: YAML 1.1 spellings that
-    read as something else than they look, and integers JavaScript cannot hold."""
-    if kind == "number" and ":" in raw:
-        return (
-            f"`{raw}` is a sexagesimal (base 60) number in YAML 1.1: it reads as {value}",
-            "quote it if it is a string, or write the number in decimal",
-        )
+    read as something else than they look, numbers JSON cannot hold, and integers
+    JavaScript cannot hold exactly."""
+    if kind == "number" and isinstance(value, float):
+        if not math.isfinite(value):
+            return (
+                f"`{raw}` is not a finite number; JSON and Flue's runtime have no such value",
+                "write a number, or quote it to keep the text",
+            )
+        if not _PLAIN_FLOAT.fullmatch(raw):
+            what = (
+                "a sexagesimal (base 60) number" if ":" in raw else "a number with `_` separators"
+            )
+            return (
+                f"`{raw}` is {what} in YAML 1.1: it reads as {value}",
+                f"write {value} if that is meant, or quote it to keep the text",
+            )
+        return None
     if kind != "integer" or not isinstance(value, int):
         return None
     if not _DECIMAL.fullmatch(raw):

@@ -189,18 +189,31 @@ def _fast_checks() -> dict[str, Callable[[Any], bool]] | None:
 def validate(kind: str, doc: Located) -> list[Diagnostic]:
     # Valid documents are the common case and are answered without jsonschema; anything
     # else goes to jsonschema, which finds and words the errors (see _fastcheck).
+    out = list(_removals(kind, doc))
     fast = _fast_checks()
     if fast is not None and fast[kind](doc.data):
-        return []
+        return out
     validator = _validators()[kind]
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.path])
-    out: list[Diagnostic] = []
     for error in errors:
-        path = tuple(error.absolute_path)
-        if any(path[: len(b)] == b for b in doc.broken):
-            continue  # the parser already said what is wrong there
         out.extend(_diagnose(kind, error, doc))
     return out
+
+
+def _removals(kind: str, doc: Located) -> Iterator[Diagnostic]:
+    """An overlay's `null` for a key the kind does not have removes nothing: a misspelt
+    removal (`contextWindw: null`) must not pass in silence."""
+    known = known_keys(kind)
+    for path, place in doc.removed.items():
+        if len(path) == 1 and isinstance(path[0], str) and path[0] not in known:
+            yield Diagnostic.at(
+                "unknown-key",
+                f"unknown key `{path[0]}` in a {kind} document (an overlay removes it with null)",
+                place,
+                path,
+                hint=did_you_mean(path[0], sorted(known))
+                or f"allowed keys: {', '.join(sorted(known))}",
+            )
 
 
 def _misspelt(missing: str, error: SchemaError) -> bool:
@@ -279,6 +292,8 @@ def _type_fits(branch: Any, instance: Any) -> bool:
 def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]:
     for error in _leaves(top):
         path: JsonPath = tuple(error.absolute_path)
+        if any(path[: len(b)] == b for b in doc.broken):
+            continue  # the parser already said what is wrong there
         custom = _schema_of(error).get("errorMessage")
         validator = error.validator
         if validator == "additionalProperties" and isinstance(error.instance, dict):

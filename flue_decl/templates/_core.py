@@ -32,6 +32,25 @@ class Rendered(NamedTuple):
     problem: TemplateProblem | None = None
 
 
+NOT_TEXT = TemplateProblem(
+    "invalid-rendered-value",
+    "the rendered value is not text: a variable holds bytes that are not UTF-8",
+    "check the variable's value and the encoding it was written in",
+)
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` can be sent (Python keeps undecodable environment bytes as lone
+    surrogates, which no encoder accepts)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def too_long() -> Rendered:
     return Rendered(
         None,

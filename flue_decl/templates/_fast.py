@@ -21,7 +21,6 @@ _EXPRESSION = re.compile(
     r"""\s*env\s*(?:\.\s*([A-Za-z][A-Za-z0-9_]*)|\[\s*'([^'\\]*)'\s*\]|\[\s*"([^"\\]*)"\s*\])"""
     r"""\s*(?:\|\s*(?:default|d)\s*\(\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\)\s*)?"""
 )
-_OUTPUT = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -32,19 +31,22 @@ def simple_parts(source: str) -> Parts | None:
         return None  # the grammar says what is wrong
     parts: list[tuple[str, str | None, bool]] = []
     position = 0
-    for match in _OUTPUT.finditer(source):
-        expression = _EXPRESSION.fullmatch(match.group(1))
+    while True:  # str.find, not a regex: one pass, whatever the text
+        opening = source.find("{{", position)
+        if opening == -1:
+            break
+        closing = source.find("}}", opening + 2)
+        if closing == -1:
+            return None
+        expression = _EXPRESSION.fullmatch(source, opening + 2, closing)
         if expression is None:
             return None
         name = next(g for g in expression.group(1, 2, 3) if g is not None)
         default = expression.group(4) if expression.group(4) is not None else expression.group(5)
-        parts.append((source[position : match.start()], None, False))
+        parts.append((source[position:opening], None, False))
         parts.append((name, default, True))
-        position = match.end()
-    tail = source[position:]
-    if "{{" in tail:
-        return None
-    parts.append((tail, None, False))
+        position = closing + 2
+    parts.append((source[position:], None, False))
     return tuple(parts)
 
 

@@ -28,7 +28,14 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from ._core import MAX_OUTPUT_CHARS, MAX_TEMPLATE_NESTING, Rendered, TemplateProblem
+from ._core import (
+    MAX_OUTPUT_CHARS,
+    MAX_TEMPLATE_NESTING,
+    NOT_TEXT,
+    Rendered,
+    TemplateProblem,
+    too_long,
+)
 
 FILTERS = ("default", "d", "lower", "upper", "trim", "replace", "urlencode")
 MAX_FILTERS = 16  # per chain: `| lower | lower | ...` has no use past a few
@@ -169,8 +176,15 @@ def _operator_problem(text: str, before: list[_Token]) -> tuple[str, str]:
             f"arithmetic (`{text}`) is not allowed in templates",
             "join strings with ~, e.g. {{ 'Bearer ' ~ env.TOKEN }}",
         )
-    if text in ("{", "}"):
+    if text == "}":
+        return ("a single `}`: an expression ends with `}}`", "{{ env.NAME }}")
+    if text == "{":
         return ("dicts are not allowed in templates", f"templates look like {_ALLOWED_SPELLING}")
+    if text in ("'", '"'):
+        return (
+            f"a string that is not closed, or holds a backslash (`{text}` ...)",
+            "strings are quoted without backslashes: 'text' or \"text\"",
+        )
     if text in ("==", "!=", "<", ">", "<=", ">=", "="):
         return (
             f"comparisons (`{text}`) are not allowed in templates",
@@ -261,7 +275,10 @@ class _Parser:
         while self.accept("|"):
             filters.append(self.filter())
             if len(filters) > MAX_FILTERS:
-                _refuse(f"more than {MAX_FILTERS} filters in a row")
+                _refuse(
+                    f"more than {MAX_FILTERS} filters in a row",
+                    "a value needs a few filters at most: {{ env.A | trim | lower }}",
+                )
         if self.peek().text == "is":
             _refuse(
                 "`is` tests are allowed only as the condition of an inline if",
@@ -281,7 +298,7 @@ class _Parser:
         if name not in FILTERS:
             _refuse(f"unknown filter `{token.text}`", f"the filters are {FILTER_LIST}")
         args: list[Node] = []
-        replace_empty = False
+        flags: list[str] = []
         if self.accept("("):
             self.nested()
             while not self.accept(")"):
@@ -289,12 +306,17 @@ class _Parser:
                     self.expect(",", "`,` or `)`")
                 if name == "default" and len(args) == 1:
                     flag = self.take()
-                    if flag.text not in ("true", "True", "false", "False"):
-                        _refuse("default's second argument is true or false")
-                    replace_empty = flag.text in ("true", "True")
+                    if flags or flag.text not in ("true", "True", "false", "False"):
+                        _refuse(
+                            "default takes a value and, optionally, true or false",
+                            "{{ env.A | default('x') }}, or default('x', true) to replace an "
+                            "empty value too",
+                        )
+                    flags.append(flag.text)
                     continue
                 args.append(self.expression())
             self.depth -= 1
+        replace_empty = flags in (["true"], ["True"])
         expected = {"default": (0, 1), "replace": (2, 2)}.get(name, (0, 0))
         if not expected[0] <= len(args) <= expected[1]:
             _refuse(
@@ -321,6 +343,18 @@ class _Parser:
             value = self.expression()
             self.expect(")", "`)`")
             return value
+        if token.kind == "name" and token.text in (
+            "true",
+            "True",
+            "false",
+            "False",
+            "none",
+            "None",
+        ):
+            _refuse(
+                f"`{token.text}` is not a value in a template; values are strings",
+                "default('x', true) takes true as its second argument; quote text: 'true'",
+            )
         if token.kind == "name":
             hint = (
                 "GitHub Actions secrets are not visible here: export the secret as an "
@@ -485,6 +519,10 @@ class _TooLong(Exception):
     pass
 
 
+class _NotText(Exception):
+    pass
+
+
 Value = str | _Undefined
 
 
@@ -540,7 +578,11 @@ def _apply(step: Filter, value: Value, args: list[Value]) -> Value:
     if step.name == "trim":
         return text.strip()
     if step.name == "urlencode":
-        quoted = urllib.parse.quote_from_bytes(text.encode("utf-8"), b"/")
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:  # bytes of the environment that are not UTF-8
+            raise _NotText from None
+        quoted = urllib.parse.quote_from_bytes(encoded, b"/")
         if len(quoted) > MAX_OUTPUT_CHARS:
             raise _TooLong
         return quoted
@@ -565,14 +607,9 @@ def evaluate(template: Template, env: Mapping[str, str]) -> Rendered:
             view = {**view, exc.name: ""}
             continue
         except _TooLong:
-            return Rendered(
-                None,
-                tuple(missing),
-                TemplateProblem(
-                    "invalid-rendered-value",
-                    f"the rendered value is longer than {MAX_OUTPUT_CHARS} characters",
-                ),
-            )
+            return Rendered(None, tuple(missing), too_long().problem)
+        except _NotText:
+            return Rendered(None, tuple(missing), NOT_TEXT)
         if missing:
             return Rendered(None, tuple(missing))
         return Rendered(out)

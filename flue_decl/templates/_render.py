@@ -7,7 +7,7 @@ from typing import Any
 
 from .._domain import string_fields
 from .._errors import JsonPath
-from ._core import MAX_TEMPLATE_CHARS, Rendered, TemplateProblem, is_template
+from ._core import MAX_TEMPLATE_CHARS, NOT_TEXT, Rendered, TemplateProblem, is_template, is_text
 from ._fast import render_simple, simple_parts
 from ._grammar import evaluate, parse
 
@@ -40,7 +40,11 @@ def render(source: str, env: Mapping[str, str]) -> Rendered:
         return Rendered(None, problem=problem)
     parts = simple_parts(source)
     if parts is not None:
-        return render_simple(parts, env)
-    parsed = parse(source)
-    assert not isinstance(parsed, TemplateProblem)
-    return evaluate(parsed, env)
+        result = render_simple(parts, env)
+    else:
+        parsed = parse(source)
+        assert not isinstance(parsed, TemplateProblem)
+        result = evaluate(parsed, env)
+    if result.value is not None and not is_text(result.value):
+        return Rendered(None, problem=NOT_TEXT)
+    return result

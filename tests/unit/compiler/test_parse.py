@@ -135,3 +135,10 @@ def test_integers_javascript_cannot_hold_are_refused() -> None:
     assert "JavaScript" in diag.message
     decimal = parse_text("a: 8192\nb: -1\nc: 0\nd: 1.5\n", SourceFile("f.yaml", 0))
     assert not decimal.diagnostics
+
+
+@pytest.mark.parametrize("raw", [".nan", ".inf", "-.inf", "1.0e+400", "1_0.5", "1:30.5"])
+def test_numbers_json_cannot_hold_or_that_read_otherwise_are_refused(raw: str) -> None:
+    parsed = parse_text(f"cacheTtl: {raw}\n", SourceFile("f.yaml", 0))
+    (diag,) = parsed.diagnostics
+    assert (diag.code, diag.line, diag.column) == ("invalid-value", 1, 11)

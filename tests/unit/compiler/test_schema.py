@@ -106,9 +106,7 @@ def test_no_value_may_end_in_a_newline() -> None:
         'models: {"m\\n": {maxTokens: 1}}',
     ):
         key = field.split(":")[0]
-        text = "\n".join(
-            line for line in PROVIDER.splitlines() if not line.startswith(f"{key}:")
-        )
+        text = "\n".join(line for line in PROVIDER.splitlines() if not line.startswith(f"{key}:"))
         found = problems(text + "\n" + field + "\n")
         assert found, field
         assert {code for code, *_ in found} <= {"invalid-value", "invalid-key"}, (field, found)
@@ -122,3 +120,15 @@ def test_keys_that_belong_to_another_kind_say_where() -> None:
     assert [(c, "top level" in h) for c, _, _, h in found] == [("unknown-key", False)]
     found = problems(PROVIDER + "registration: {apiKey: k}\n")
     assert [(c, "top level" in h) for c, _, _, h in found] == [("unknown-key", True)]
+
+
+def test_an_overlay_removing_a_key_the_kind_does_not_have_is_reported() -> None:
+    from tests.unit.compiler.stages import entities
+
+    base = PROVIDER + "contextWindow: 8192\n"
+    overlay = "kind: Provider\nid: ollama\noverlay: true\ncontextWindw: null\n"
+    (merged,) = entities(base, overlay)
+    ((code, line, _, hint),) = [
+        (d.code, d.line, d.column, d.hint) for d in _schema.validate(merged.kind, merged.located())
+    ]
+    assert (code, line, hint) == ("unknown-key", 4, "did you mean `contextWindow`?")

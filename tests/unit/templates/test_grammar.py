@@ -221,6 +221,12 @@ REFUSED = {
     "{{ env.A": ("template-syntax", None),
     "{{ }}": ("template-syntax", None),
     "{{ env._PRIVATE }}": ("template-not-allowed", "env['_PRIVATE']"),
+    "{{ env.X | default('a', true, false) }}": ("template-not-allowed", "default('x', true)"),
+    "{{ env.X | default(true) }}": ("template-not-allowed", "second argument"),
+    "{{ env.A }": ("template-not-allowed", "{{ env.NAME }}"),
+    "{{ env['A\\'] }}": ("template-not-allowed", "without backslashes"),
+    "{{" * 2048: ("template-not-allowed", None),
+    "{{ env.A }}" + "{{" * 2000: ("template-not-allowed", None),
 }
 
 
@@ -236,6 +242,14 @@ def test_known_escapes_are_refused_quickly_with_the_right_hint(source: str) -> N
         assert problem.hint is not None
         assert hint in problem.hint, problem
     assert elapsed < 0.1  # these took from seconds to minutes (or crashed) before
+
+
+def test_environment_bytes_that_are_not_utf8_are_an_unusable_value() -> None:
+    env = {"A": "a\udcffb"}  # how Python keeps a byte that is not UTF-8
+    for source in ("{{ env.A | urlencode }}", "{{ env.A }}", "x-{{ env.A | lower }}"):
+        result = render(source, env)
+        assert result.problem is not None
+        assert result.problem.code == "invalid-rendered-value"
 
 
 def test_an_oversized_value_is_refused_before_it_is_built() -> None:

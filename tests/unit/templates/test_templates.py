@@ -85,6 +85,16 @@ def test_validate_does_not_need_the_environment(tmp_path: Path) -> None:
     assert compile_paths([str(tmp_path)]).ok
 
 
+def test_an_unreadable_rendered_url_is_reported_without_its_text(tmp_path: Path) -> None:
+    write_files(tmp_path, {"p.yaml": TREE})
+    for url in ("https://[SECRETHOST]/", "https://h.example:99999SECRETPORT/"):
+        env = {"P_URL": url, "P_KEY": "k", "P_HDR": "h", "ANTHROPIC_GATEWAY_KEY": "k"}
+        with pytest.raises(TemplateError) as info:
+            load_registry([str(tmp_path)], env=env)
+        assert [d.code for d in info.value.diagnostics] == ["invalid-url"]
+        assert "SECRET" not in str(info.value) + repr(info.value.diagnostics)
+
+
 def test_rendered_values_are_checked_like_literal_ones_without_showing_secrets(
     tmp_path: Path,
 ) -> None:

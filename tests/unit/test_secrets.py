@@ -1,0 +1,72 @@
+"""What counts as a credential, and what is scrubbed from every message."""
+
+from __future__ import annotations
+
+import pytest
+
+from flue_decl._secrets import MASK, is_credential_header, scrub
+
+# Real header names, and whether their values are credentials.
+HEADERS = {
+    "Authorization": True,
+    "Proxy-Authorization": True,
+    "Authentication": True,
+    "x-api-key": True,
+    "api-key": True,
+    "X-API-KEY": True,
+    "apikey": True,
+    "x-goog-api-key": True,
+    "Ocp-Apim-Subscription-Key": True,  # Azure API Management
+    "X-Auth-Key": True,
+    "X-Auth": True,
+    "X-Custom-Auth": True,
+    "X-Auth-Token": True,
+    "X-Amz-Security-Token": True,
+    "X-Session-Key": True,
+    "Cookie": True,
+    "X-Client-Secret": True,
+    "X-Signature": True,
+    "cf-aig-authorization": True,  # Cloudflare AI Gateway
+    "X-Max-Tokens": False,
+    "X-Team": False,
+    "X-Env": False,
+    "OpenAI-Organization": False,
+    "OpenAI-Project": False,
+    "HTTP-Referer": False,
+    "X-Title": False,
+    "anthropic-version": False,
+    "anthropic-beta": False,
+    "X-Request-Id": False,
+    "User-Agent": False,
+    "X-Tokenizer": False,
+}
+
+
+@pytest.mark.parametrize(("name", "credential"), HEADERS.items())
+def test_credential_headers_are_named_by_a_credential_word(name: str, credential: bool) -> None:
+    assert is_credential_header(name) is credential
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "0123456789abcdef0123456789abcdef",  # 32 lowercase hex: Azure-style
+        "0123456789ABCDEF0123456789ABCDEF01",
+        "Zm9vYmFyMTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1u",  # base64
+        "sk-proj-Zx8Kq2Lw9Vb4Nm7Tr1Yp5Hd3",
+    ],
+)
+def test_key_shaped_tokens_are_scrubbed_from_messages(key: str) -> None:
+    assert scrub(f"invalid value {key!r} here") == f"invalid value '{MASK}' here"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "provider `openai-responses-azure-east` is unknown",
+        "maxTokens 16384 is larger than contextWindow 8192",
+        "abcdefabcdefabcdefabcdefabcdefabcdef",  # letters only: a name, not a key
+    ],
+)
+def test_ordinary_words_are_left_alone(text: str) -> None:
+    assert scrub(text) == text

@@ -53,6 +53,7 @@ KINDS: dict[str, Kind] = {
 }
 BY_OP: dict[Op, Kind] = {kind.op: kind for kind in KINDS.values()}
 CALL_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(KINDS)}
+_BY_NAME: dict[str, Kind] = {kind.op.value: kind for kind in KINDS.values()}
 
 
 def schema_dir() -> str:
@@ -103,8 +104,7 @@ class Call:
     def from_replay(cls, data: Mapping[str, Any], origins: Mapping[JsonPath, Origin]) -> Call:
         """The inverse of :meth:`to_replay` (with secrets shown). Raises ``ValueError``,
         ``KeyError`` or ``TypeError`` for data of another shape."""
-        op = Op(data["op"])
-        kind = BY_OP[op]
+        kind = _BY_NAME[data["op"]]  # a KeyError for an unknown call
         target = data[kind.identity]
         if not isinstance(target, str):
             raise TypeError(f"{kind.identity} is not a string")
@@ -114,7 +114,7 @@ class Call:
             payload = data[kind.payload_key]
         if not isinstance(payload, Mapping):
             raise TypeError("the payload is not a mapping")
-        return cls(op, target, payload, origins)
+        return cls(kind.op, target, payload, origins)
 
 
 # -- fields -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ exist to hand them out (``Registry.api_key``, ``Model.to_dict``, ``--show-secret
 
 from __future__ import annotations
 
+import functools
 import hmac
 import math
 import re
@@ -101,6 +102,7 @@ def scrub(text: str) -> str:
     return _TOKEN.sub(mask, text)
 
 
+@functools.lru_cache(maxsize=1024)  # a tree repeats the same few header names
 def is_credential_name(name: str) -> bool:
     """Whether a header or key named ``name`` holds a credential (see CREDENTIAL_WORDS)."""
     return any(word.lower() in CREDENTIAL_WORDS for word in _WORD_BOUNDARY.split(name))

@@ -92,12 +92,13 @@ def render_calls(
     missing variables, unusable rendered values, keys that would travel in clear)."""
     rendered: list[Call] = []
     diagnostics: list[Diagnostic] = []
-    templated: set[tuple[Op, str, JsonPath]] = set()
+    # An Op is equal to its string and hashes alike: no conversion on this hot path.
+    templated: set[tuple[str, str, JsonPath]] = set()
     results: dict[str, Rendered] = {}  # one environment: the same template, the same result
     for call in calls:
         payload = call.payload  # copied along the path of each rendered value only
         for path, source in templated_fields(call.kind.name, payload):
-            templated.add((Op(call.op), call.target, path))
+            templated.add((call.op, call.target, path))
             result = results.get(source)
             if result is None:
                 result = results[source] = render(source, env)
@@ -174,7 +175,7 @@ def _check_rendered(path: JsonPath, source: str, value: str, call: Call) -> list
 
 
 def _rendered_transport(
-    calls: Sequence[Call], templated: set[tuple[Op, str, JsonPath]]
+    calls: Sequence[Call], templated: set[tuple[str, str, JsonPath]]
 ) -> list[Diagnostic]:
     # Literal URL/key pairs were checked when the tree was compiled; only pairs where
     # either side came from a template are new information here.
@@ -183,8 +184,8 @@ def _rendered_transport(
     out = []
     for provider, url_call, key_call in transport_pairs(registered, configured, _payload):
         base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
-        from_template = (Op(url_call.op), provider, ("baseUrl",)) in templated or (
-            (Op(key_call.op), provider, ("apiKey",)) in templated
+        from_template = (url_call.op, provider, ("baseUrl",)) in templated or (
+            (key_call.op, provider, ("apiKey",)) in templated
         )
         if from_template and isinstance(base_url, str) and key and insecure_transport(base_url):
             out.append(

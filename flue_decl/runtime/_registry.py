@@ -182,7 +182,7 @@ class Registry:
         self._providers: dict[str, dict[str, Any]] = {}
         self._settings: dict[str, dict[str, Any]] = {}
         self._apis: dict[str, Any] = {}
-        self._origins: dict[tuple[Op, str], Mapping[JsonPath, Origin]] = {}
+        self._origins: dict[tuple[str, str], Mapping[JsonPath, Origin]] = {}  # (op, target)
         self._memo: dict[str, Model] = {}
 
     def __copy__(self) -> Registry:
@@ -253,7 +253,7 @@ class Registry:
         self._memo.clear()  # resolution depends on every call so far
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
         table[call.target] = _protect(call.payload, copy=copy)
-        self._origins[(Op(call.op), call.target)] = call.origins
+        self._origins[(call.op, call.target)] = call.origins
 
     # -- queries ------------------------------------------------------------------
 
@@ -408,7 +408,7 @@ class Registry:
     def origins(self, op: str, target: str) -> Mapping[JsonPath, Origin]:
         """Where each field of the last ``op`` call for ``target`` came from (empty for
         calls made in code without origins)."""
-        return MappingProxyType(dict(self._origins.get((Op(op), target), {})))
+        return MappingProxyType(dict(self._origins.get((op, target), {})))
 
     # -- internals ----------------------------------------------------------------
 

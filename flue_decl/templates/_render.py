@@ -35,15 +35,16 @@ def render(source: str, env: Mapping[str, str]) -> Rendered:
     """``source`` rendered against ``env``, with every missing variable collected."""
     if not is_template(source):
         return Rendered(source)
-    problem = check_syntax(source)
-    if problem is not None:
+    if len(source) > MAX_TEMPLATE_CHARS:
+        problem = check_syntax(source)
         return Rendered(None, problem=problem)
     parts = simple_parts(source)
     if parts is not None:
         result = render_simple(parts, env)
     else:
         parsed = parse(source)
-        assert not isinstance(parsed, TemplateProblem)
+        if isinstance(parsed, TemplateProblem):
+            return Rendered(None, problem=parsed)
         result = evaluate(parsed, env)
     if result.value is not None and not is_text(result.value):
         return Rendered(None, problem=NOT_TEXT)

@@ -26,13 +26,53 @@ PLAIN_URL = re.compile(
 
 
 def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
+    """Whether ``host`` (as ``urlsplit`` gives it) names this machine, in every spelling a
+    WHATWG URL parser (Flue's ``fetch``, browsers) reads as loopback: ``localhost`` and its
+    subdomains (a trailing dot too), 127.0.0.0/8 written in any IPv4 form (``127.1``,
+    ``2130706433``, ``0x7f.1``), ``::1`` and ``::ffff:127.x.y.z``."""
+    host = host.strip("[]").lower().removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    ipv4 = whatwg_ipv4(host)
+    if ipv4 is not None:
+        return ipv4 >> 24 == 127
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def whatwg_ipv4(host: str) -> int | None:
+    """The address a WHATWG URL parser reads from an IPv4 host in any of its forms (1 to 4
+    dot-separated numbers, each decimal, 0x-hex or 0-octal), or None if it is not one."""
+    parts = host.split(".")
+    if parts and parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers = []
+    for part in parts:
+        base, digits = 10, part
+        if part[:2] in ("0x", "0X"):
+            base, digits = 16, part[2:]
+        elif len(part) > 1 and part.startswith("0"):
+            base, digits = 8, part[1:]
+        if digits == "":
+            numbers.append(0)
+            continue
+        try:
+            numbers.append(int(digits, base))
+        except ValueError:
+            return None
+    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
+        return None
+    address = numbers[-1]
+    for index, number in enumerate(numbers[:-1]):
+        address += number * 256 ** (3 - index)
+    return address
 
 
 def url_problem(value: str) -> str | None:
@@ -56,6 +96,15 @@ def full_url_problem(value: str) -> str | None:
         return "the URL has no host"
     if _SPACE_OR_CONTROL.search(value):
         return "the URL contains whitespace or control characters"
+    if "\\" in parts.netloc:
+        # WHATWG parsers (Flue's fetch) read `\` as `/` there, Python's does not: the two
+        # would send to different hosts.
+        return "a backslash in the host part is read differently by Flue and by Python"
+    if "@" in parts.netloc:
+        return (
+            "a base URL cannot carry a user or password (user:password@host): put "
+            "credentials in headers or apiKey"
+        )
     return None
 
 

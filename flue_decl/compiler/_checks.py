@@ -124,7 +124,7 @@ def _literal_urls(entity: Entity) -> Iterator[Diagnostic]:
         if problem is not None:
             yield Diagnostic.at(
                 "invalid-url",
-                f"invalid baseUrl {value!r}: {problem}",
+                f"invalid baseUrl: {problem}",  # not quoted: it may hold a password
                 entity.place(("baseUrl",)),
                 ("baseUrl",),
             )

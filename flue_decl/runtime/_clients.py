@@ -11,6 +11,7 @@ origin: httpx strips ``Authorization`` on a cross-origin redirect but not ``x-ap
 from __future__ import annotations
 
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
 from .._secrets import Secret
-from .._urls import insecure_transport
+from .._urls import insecure_transport, is_loopback
 from .._version import __version__
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -149,7 +150,21 @@ def _client_kwargs(
         "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
         "follow_redirects": True,  # ... and the hook keeps every hop on the origin
         "event_hooks": {"request": [hook]},
+        "trust_env": not _proxied_in_clear(settings["base_url"]),
     }
+
+
+def _proxied_in_clear(base_url: str) -> bool:
+    """Whether an environment proxy off this machine would carry the plain-http requests
+    for ``base_url``: it would read every header, the key included. Such a client sends
+    directly instead (and reads nothing else from the environment: no .netrc either)."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme != "http":
+        return False
+    # NO_PROXY is not consulted: sending directly is what it would ask for anyway.
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get("http") or proxies.get("all")
+    return bool(proxy) and not is_loopback(urllib.parse.urlsplit(str(proxy)).hostname or "")
 
 
 def make_client(

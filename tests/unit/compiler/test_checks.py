@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flue_decl import builtin_catalog
 from flue_decl.compiler import _checks
 from tests.unit.compiler.stages import entities
@@ -97,3 +99,33 @@ def test_a_template_under_an_unknown_key_is_left_to_the_schema() -> None:
     # `registration:` nested by mistake: the unknown key is the problem, not the template.
     text = "kind: Provider\nid: x\napi: openai-completions\nbaseUrl: https://x.example\n"
     assert found(text + "registration: {apiKey: '{{ env.K }}'}\n") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://evil.example.com\\@localhost/v1", "backslash"),
+        ("https://svc:hunter2@gw.example/v1", "user or password"),
+        ("https://token@gw.example/v1", "user or password"),
+    ],
+)
+def test_urls_flue_would_read_differently_or_that_carry_credentials_are_refused(
+    url: str, problem: str
+) -> None:
+    text = f"kind: Provider\nid: x\napi: openai-completions\nbaseUrl: '{url}'\n"
+    layered = entities(text)
+    (diag,) = _checks.check(layered, builtin_catalog(), layered)
+    assert diag.code == "invalid-url"
+    assert problem in diag.message
+    assert "hunter2" not in diag.message
+
+
+@pytest.mark.parametrize(
+    "host", ["127.1", "localhost.", "[::ffff:127.0.0.1]", "2130706433", "0x7f.1", "api.localhost"]
+)
+def test_every_loopback_spelling_may_carry_a_key_over_http(host: str) -> None:
+    text = (
+        f"kind: Provider\nid: x\napi: openai-completions\nbaseUrl: 'http://{host}:8000/v1'\n"
+        "apiKey: '{{ env.K }}'\n"
+    )
+    assert found(text) == []

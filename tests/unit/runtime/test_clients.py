@@ -144,3 +144,33 @@ def test_custom_protocol_decides_its_own_auth(
         client.get("ping")
     assert server.requests[0].path == "/rpc/ping"
     assert server.requests[0].headers["x-acme-key"] == KEY
+
+
+@pytest.mark.parametrize("proxy", ["http://192.0.2.99:3128", "http://proxy.example:8080"])
+def test_plain_http_never_goes_through_a_proxy_off_this_machine(
+    server: Loopback, monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    # The proxy is only configured: the client must not route through it (checked before
+    # anything is sent), and the request arrives at the loopback server directly.
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    registry = Registry(env={})
+    registry.register_provider(
+        "p", {"api": "openai-completions", "baseUrl": server.url + "/v1", "apiKey": KEY}
+    )
+    with registry.http_client("p/m") as client:
+        assert client._transport_for_url(httpx.URL(server.url + "/v1/models")) is (
+            client._transport  # the direct one, not a proxy mount
+        )
+        assert client.get("models").status_code == 200
+    (request,) = server.requests
+    assert request.headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_a_loopback_proxy_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    registry = Registry(env={})
+    registry.register_provider("p", {"api": "openai-completions", "baseUrl": "http://10.9.8.7/v1"})
+    with registry.http_client("p/m") as client:
+        routed = client._transport_for_url(httpx.URL("http://10.9.8.7/v1/models"))
+        assert routed is not client._transport  # through the proxy mount; nothing is sent

@@ -87,7 +87,12 @@ def test_validate_does_not_need_the_environment(tmp_path: Path) -> None:
 
 def test_an_unreadable_rendered_url_is_reported_without_its_text(tmp_path: Path) -> None:
     write_files(tmp_path, {"p.yaml": TREE})
-    for url in ("https://[SECRETHOST]/", "https://h.example:99999SECRETPORT/"):
+    for url in (
+        "https://[SECRETHOST]/",
+        "https://h.example:99999SECRETPORT/",
+        "https://svc:SECRETPW@h.example/v1",
+        "http://evil.example\\@localhost/SECRET",
+    ):
         env = {"P_URL": url, "P_KEY": "k", "P_HDR": "h", "ANTHROPIC_GATEWAY_KEY": "k"}
         with pytest.raises(TemplateError) as info:
             load_registry([str(tmp_path)], env=env)

@@ -10,7 +10,7 @@ compares every answer. JavaScript's ``undefined`` is Python's missing key or
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -156,12 +156,60 @@ def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]
     return out
 
 
+# What pi-ai's key lookup reads: the catalog's key variables (every one ends in _API_KEY or
+# _TOKEN; a test checks the shipped catalog) and the SDK credentials of Bedrock and Vertex.
+_SDK_ENV = frozenset(
+    {
+        "AWS_PROFILE",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "GCLOUD_PROJECT",
+        "GOOGLE_CLOUD_LOCATION",
+        "HOME",
+    }
+)
+
+
+def needed_for_keys(name: str) -> bool:
+    """Whether the key lookup may read the environment variable ``name``."""
+    return name.endswith(("_API_KEY", "_TOKEN")) or name in _SDK_ENV
+
+
+class _KeyEnvironment(Mapping[str, str]):
+    """The variables of an environment that the key lookup may read, held as Secrets: a
+    registry never keeps the rest (database passwords, tokens of other tools ...), and
+    what it keeps shows as ``***`` in any ``repr``, copy or ``vars()``."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._values = {k: Secret(v) for k, v in env.items() if needed_for_keys(k)}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name].reveal()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"_KeyEnvironment({sorted(self._values)})"
+
+
 class Registry:
     """Registered providers, provider settings and API protocols, resolved like Flue does.
 
-    ``env`` is the environment for API-key lookup (default: ``os.environ``,
-    read at each lookup). ``bindings`` maps Cloudflare binding names to the
-    objects the host passes in.
+    ``env`` is the environment for API-key lookup (default: ``os.environ``, read at each
+    lookup); of a given one, only the variables the lookup may read are kept, as Secrets.
+    ``bindings`` maps Cloudflare binding names to the objects the host passes in.
 
     Resolved models are remembered (at most ``MEMO_LIMIT`` of them, oldest out first)
     until the next register or configure call. ``copy.copy`` and ``copy.deepcopy`` give an
@@ -176,7 +224,7 @@ class Registry:
         catalog: Catalog | None = None,
         bindings: Mapping[str, Any] | None = None,
     ) -> None:
-        self._env = env
+        self._env = None if env is None else _KeyEnvironment(env)
         self._catalog: Catalog | None = catalog  # the built-in one: loaded on first use
         self._bindings = dict(bindings or {})
         self._providers: dict[str, dict[str, Any]] = {}
@@ -189,7 +237,8 @@ class Registry:
         """A registry with the same calls applied, sharing nothing that either can change
         (payloads are never mutated once stored, Secrets are immutable, and bindings and
         handlers are the host's objects, shared as they were given)."""
-        twin = Registry(env=self._env, catalog=self._catalog, bindings=self._bindings)
+        twin = Registry(catalog=self._catalog, bindings=self._bindings)
+        twin._env = self._env  # immutable: shared
         twin._providers = dict(self._providers)
         twin._settings = dict(self._settings)
         twin._apis = dict(self._apis)

@@ -275,3 +275,28 @@ def test_a_resolve_error_reads_as_the_runtimes_message() -> None:
     with pytest.raises(ResolveError) as info:
         Registry(env={}).resolve_model("noslash")
     assert str(info.value).startswith("error[unresolved-model]: [flue] Invalid model specifier")
+
+
+def test_a_registry_keeps_only_the_variables_the_key_lookup_reads() -> None:
+    import copy
+
+    from flue_decl import builtin_catalog
+    from flue_decl.runtime._registry import needed_for_keys
+
+    env = {
+        "OPENAI_API_KEY": "sk-CANARY-openai",
+        "DATABASE_PASSWORD": "CANARY-db",
+        "PATH": "/usr/bin",
+        "HOME": "/home/x",
+    }
+    registry = Registry(env=env)
+    assert registry.api_key("openai/gpt-4o") == "sk-CANARY-openai"
+    for view in (registry, copy.copy(registry), copy.deepcopy(registry)):
+        shown = repr(vars(view)) if hasattr(view, "__dict__") else repr(view)
+        assert "CANARY" not in shown
+        assert "DATABASE_PASSWORD" not in shown
+        assert "PATH" not in shown
+    # Every variable the shipped catalog reads a key from is one the registry keeps.
+    names = {n for entry in builtin_catalog().providers.values() for n in entry["apiKeyEnv"]}
+    assert names
+    assert all(needed_for_keys(n) for n in names)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._jsjson import dumps
 from .._secrets import MASK, Secret
+from ._reporters import visible
 
 if TYPE_CHECKING:
     from ..runtime._probe import ProbeResult
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Formats = dict[str, Callable[[T], str]]
+
+
+def inert(lines: Sequence[str]) -> str:
+    """Lines for a terminal or a CI log, whatever the configuration holds: control
+    characters (a newline inside a value too) made visible, so a value cannot drive the
+    terminal or start a line of its own, and no line that a CI runner would take for a
+    workflow command (`::error::...`)."""
+    out = []
+    for line in lines:
+        shown = visible(line)
+        out.append("\\" + shown if shown.lstrip().startswith("::") else shown)
+    return "\n".join(out)
 
 
 def as_json(data: Any) -> str:
@@ -84,7 +97,7 @@ def diff_text(diff: Diff) -> str:
     for label, fields in _groups(diff):
         lines.append(f"~ {label}")
         lines += [f"    {name}: {_fmt(a)} → {_fmt(b)}" for name, (a, b) in fields.items()]
-    return "\n".join(lines)
+    return inert(lines)
 
 
 def diff_markdown(diff: Diff) -> str:
@@ -111,7 +124,7 @@ def diff_markdown(diff: Diff) -> str:
             return f"`{_fmt(value)}`".replace("|", "\\|")
 
         out += [f"| `{label}` | {name} | {cell(a)} | {cell(b)} |" for label, name, a, b in rows]
-    return "\n".join(out)
+    return inert(out)
 
 
 def diff_json(diff: Diff) -> str:
@@ -161,8 +174,8 @@ def list_text(listing: Listing) -> str:
             extra = f", binding {entry['binding']}" if entry.get("binding") else ""
             store = ", storeResponses" if entry.get("storeResponses") else ""
             lines.append(f"    {models}{extra}{store}")
-    lines.append(f"\n{closing}")
-    return "\n".join(lines)
+    lines += ["", closing]
+    return inert(lines)
 
 
 def list_json(listing: Listing) -> str:
@@ -188,7 +201,7 @@ def explain_text(explained: Explained) -> str:
         where = f"  [{row.where()}]" if row.origin else ""
         lines.append(f"  {row.field:<{width}}  {value}")
         lines.append(f"  {'':<{width}}    ← {row.source}{where}")
-    return "\n".join(lines)
+    return inert(lines)
 
 
 def explain_json(explained: Explained) -> str:
@@ -215,7 +228,7 @@ def probe_text(results: Sequence[ProbeResult]) -> str:
     lines.append(
         f"{len(results) - bad}/{len(results)} providers ok" if results else "no providers to probe"
     )
-    return "\n".join(lines)
+    return inert(lines)
 
 
 def probe_json(results: Sequence[ProbeResult]) -> str:

@@ -315,3 +315,20 @@ def test_a_bug_is_an_internal_error_without_traceback(
     assert "internal error (RuntimeError)" in err
     assert CANARY not in err
     assert "Traceback" not in err
+
+
+def test_list_and_explain_print_nothing_a_terminal_or_ci_runner_would_obey(
+    tmp_path: Path,
+) -> None:
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "10-evil\n::warning::x\x1b[31m.yaml").write_text(
+        "kind: Provider\nid: '::error::FORGED'\napi: openai-completions\n"
+        "baseUrl: https://p.example/v1\nmodels: {'m\\x1b[2J': {maxTokens: 1}}\n"
+    )
+    for args in (["list", str(tree)], ["explain", "::error::FORGED/m", "-c", str(tree)]):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout
+        assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith("::")]
+        assert "FORGED" in result.stdout

@@ -73,10 +73,34 @@ def _entry(key: str) -> Path:
     return cache_dir() / f"{key}.json"
 
 
-def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
-    """The cached diagnostics and file count for ``key``, or None (a miss, or a bad entry)."""
+def untrusted(directory: Path) -> str | None:
+    """Why entries in ``directory`` cannot be trusted, or None: as ssh and pip do, only a
+    directory of this user's that nobody else may write to (a forged passing entry would
+    make a failing tree pass)."""
+    if not hasattr(os, "getuid"):
+        return None  # no POSIX owners (Windows): the user's profile directory is private
     try:
-        data = json.loads(_entry(key).read_text(encoding="utf-8"))
+        info = directory.stat()
+    except FileNotFoundError:
+        return None  # nothing to trust or distrust yet; store() creates it 0700
+    except OSError as exc:
+        return f"cannot inspect {directory}: {exc.strerror or exc}"
+    if info.st_uid != os.getuid():
+        return f"{directory} belongs to another user"
+    if info.st_mode & 0o022:
+        return f"{directory} is writable by other users"
+    return None
+
+
+def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
+    """The cached diagnostics and file count for ``key``, or None (a miss, a bad entry, or
+    an entry that is not only this user's to write)."""
+    try:
+        entry = _entry(key)
+        info = entry.stat()
+        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+            return None
+        data = json.loads(entry.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("version") != VERSION or data["key"] != key:
             return None
         diagnostics = tuple(_diagnostic(d) for d in data["diagnostics"])

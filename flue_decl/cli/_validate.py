@@ -15,6 +15,11 @@ from ._reporters import REPORTERS, resolve_format
 def run(args: argparse.Namespace) -> int:
     paths = list(args.paths) if args.paths else list(DEFAULT_PATHS)
     key = None if args.no_cache else _cache.tree_key(paths, args.max_file_bytes)
+    if key is not None:
+        distrust = _cache.untrusted(_cache.cache_dir())
+        if distrust is not None:
+            print(f"flue-decl: note: not using the validation cache: {distrust}", file=sys.stderr)
+            key = None
     cached = _cache.load(key) if key else None
     input_failed = False
     if cached is not None:

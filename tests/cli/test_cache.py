@@ -90,3 +90,24 @@ def test_an_unwritable_cache_does_not_fail_validation(tmp_path: Path) -> None:
     result = run_cli("validate", cwd=tmp_path, env={"FLUE_DECL_CACHE_DIR": str(blocker / "c")})
     assert result.returncode == 1
     assert "unknown-key" in result.stdout
+
+
+def test_a_cache_others_may_write_to_is_not_trusted(tmp_path: Path) -> None:
+    # A shared CI cache: someone forges a passing entry for a failing tree.
+    cache = tmp_path / "cache"
+    write_files(tmp_path, BAD)
+    env = {"FLUE_DECL_CACHE_DIR": str(cache)}
+    assert run_cli("validate", cwd=tmp_path, env=env).returncode == 1
+    (entry,) = entries(cache)
+    data = json.loads(entry.read_text())
+    data["diagnostics"] = []
+    entry.write_text(json.dumps(data))
+    entry.chmod(0o600)
+    assert run_cli("validate", cwd=tmp_path, env=env).returncode == 0  # ours: trusted
+    cache.chmod(0o777)
+    shared = run_cli("validate", cwd=tmp_path, env=env)
+    assert shared.returncode == 1  # validated from scratch
+    assert "not using the validation cache" in shared.stderr
+    cache.chmod(0o700)
+    entry.chmod(0o666)
+    assert run_cli("validate", cwd=tmp_path, env=env).returncode == 1  # the entry alone

@@ -28,6 +28,16 @@ RULES: dict[str, Rule] = {
     rule.code: rule
     for rule in (
         Rule("input-not-found", E, "An input path does not exist."),
+        Rule(
+            "symlink-outside",
+            E,
+            "A link in a configuration directory points outside it (name the file to read it).",
+        ),
+        Rule(
+            "skipped-file",
+            W,
+            "A *.yaml entry that is not a regular file (dangling link, loop, directory, FIFO).",
+        ),
         Rule("io-error", E, "An input file or directory cannot be read."),
         Rule("file-too-large", E, "A file is larger than the per-file size cap."),
         Rule("encoding", E, "A file is not UTF-8 text (bad byte or NUL)."),

@@ -66,18 +66,17 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
             except OSError as exc:
                 diagnostics.append(_io_error(root, exc))
                 entries = []
+            real_root = os.path.realpath(root)
             for entry in sorted(entries, key=lambda e: _sort_key(e.name)):
                 name = entry.name
                 if is_skipped(name) or not name.endswith(YAML_SUFFIXES):
                     continue
-                # is_file() follows symlinks (ConfigMap mounts are links); for a plain
-                # file the directory listing already says, without a stat per file.
-                try:
-                    regular = entry.is_file()
-                except OSError:
-                    regular = False
-                if regular:
-                    files.append(SourceFile(os.path.join(root, name), index))
+                path = os.path.join(root, name)
+                problem = _entry_problem(entry, path, real_root)
+                if problem is None:
+                    files.append(SourceFile(path, index))
+                else:
+                    diagnostics.append(problem)
         elif os.path.isfile(root):
             files.append(SourceFile(root, index))
         elif os.path.lexists(root):
@@ -101,6 +100,45 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
             )
         layers.append(Layer(index, root, tuple(files)))
     return Discovery(tuple(layers), tuple(diagnostics))
+
+
+def _entry_problem(entry: os.DirEntry[str], path: str, real_root: str) -> Diagnostic | None:
+    """Why a ``*.yaml`` entry of a configuration directory is not read, or None. A link may
+    point anywhere inside the directory (a Kubernetes ConfigMap mount links every file
+    through ``..data``), never outside it: ``zz.yaml -> /proc/self/environ`` would have its
+    target quoted in the CI log. Name such a file on the command line to read it."""
+    # is_file() follows links; for a plain file the directory listing already says,
+    # without a stat per file.
+    try:
+        regular = entry.is_file()
+        link = entry.is_symlink()
+    except OSError:
+        regular = link = False
+    if link:
+        target = os.path.realpath(path)
+        if not os.path.exists(target):
+            return _skipped(path, "a link to nothing (dangling, or a loop of links)")
+        if os.path.commonpath([real_root, target]) != real_root:
+            return Diagnostic(
+                Severity.ERROR,
+                "symlink-outside",
+                f"{path} links to a file outside its configuration directory; not read",
+                file=path,
+                hint="copy the file into the directory, or name it on the command line",
+            )
+    if regular:
+        return None
+    return _skipped(path, "not a regular file (a directory, a FIFO or a device)")
+
+
+def _skipped(path: str, what: str) -> Diagnostic:
+    return Diagnostic(
+        Severity.WARNING,
+        "skipped-file",
+        f"{path} is {what}; not read",
+        file=path,
+        hint="remove it, or rename it so it does not end in .yaml",
+    )
 
 
 def read_capped(path: str, limit: int) -> bytes:

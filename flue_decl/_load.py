@@ -15,7 +15,7 @@ from typing import Any
 
 from ._discover import DEFAULT_PATHS, discover
 from ._domain import Call
-from ._errors import ConfigError
+from ._errors import ConfigError, Severity
 from .compiler import load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
 
@@ -57,8 +57,9 @@ class Tree:
 
     def fingerprint(self) -> Fingerprint | ConfigError:
         found = discover(self.paths)
-        if found.diagnostics:
-            return ConfigError(found.diagnostics)
+        errors = [d for d in found.diagnostics if d.severity is Severity.ERROR]
+        if errors:
+            return ConfigError(errors)
         out = []
         for source in found.files:
             try:

@@ -55,7 +55,7 @@ def _tool_digest() -> bytes:
 def tree_key(paths: Sequence[str], max_file_bytes: int) -> str | None:
     """The cache key of a tree, or None when it cannot be cached (an input problem)."""
     found = discover(paths)
-    if found.diagnostics:
+    if any(d.severity is Severity.ERROR for d in found.diagnostics):
         return None
     digest = hashlib.sha256(_tool_digest())
     digest.update(json.dumps([list(paths), max_file_bytes]).encode())

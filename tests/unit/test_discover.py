@@ -94,3 +94,31 @@ def test_read_capped_reads_at_most_one_byte_over_the_limit(tmp_path: Path, size:
     path.write_bytes(data)
     assert read_capped(str(path), 100) == data[:101]
     assert read_capped(str(path), 1 << 20) == data
+
+
+def test_links_out_of_the_directory_are_refused_and_odd_entries_reported(tmp_path: Path) -> None:
+    from flue_decl import Severity
+
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "10-ok.yaml").write_text("kind: ProviderConfiguration\nid: openai\n")
+    (tree / "zz.yaml").symlink_to("/proc/self/environ")
+    (tree / "loop.yaml").symlink_to(tree / "loop.yaml")
+    os.mkfifo(tree / "pipe.yaml")  # reading it would block forever
+    # A Kubernetes ConfigMap mount: every file a link through ..data, inside the mount.
+    (tree / "..2026_11_26").mkdir()
+    (tree / "..2026_11_26" / "20-cm.yaml").write_text("kind: ProviderConfiguration\nid: xai\n")
+    (tree / "..data").symlink_to("..2026_11_26")
+    (tree / "20-cm.yaml").symlink_to("..data/20-cm.yaml")
+    found = discover([str(tree)])
+    assert [os.path.basename(f.path) for f in found.files] == ["10-ok.yaml", "20-cm.yaml"]
+    problems = {(os.path.basename(d.file or ""), d.code, d.severity) for d in found.diagnostics}
+    assert problems == {
+        ("zz.yaml", "symlink-outside", Severity.ERROR),
+        ("loop.yaml", "skipped-file", Severity.WARNING),
+        ("pipe.yaml", "skipped-file", Severity.WARNING),
+    }
+    # Named on the command line, a file outside is read as asked.
+    outside = tmp_path / "extra.yaml"
+    outside.write_text("kind: ProviderConfiguration\nid: groq\n")
+    assert discover([str(outside)]).files[0].path == str(outside)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ._errors import Severity
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,12 @@ RULES: dict[str, Rule] = {
         Rule("unknown-provider", E, "configureProvider targets a provider that does not exist."),
         Rule("invalid-url", E, "`baseUrl` is not an http(s) URL."),
         Rule("insecure-key-transport", E, "An API key would travel over http:// off loopback."),
+        Rule(
+            "plain-http-allowed",
+            N,
+            "allowPlainHttp: true lets credentials travel over http:// to this provider's host "
+            "(a reviewed choice for a trusted network).",
+        ),
         Rule(
             "unquoted-template", E, "A `{{ ... }}` template without quotes (YAML reads a mapping)."
         ),

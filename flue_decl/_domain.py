@@ -52,6 +52,9 @@ KINDS: dict[str, Kind] = {
     )
 }
 BY_OP: dict[Op, Kind] = {kind.op: kind for kind in KINDS.values()}
+# Keys of a document that are flue-decl's, not part of the Flue call it becomes.
+ALLOW_PLAIN_HTTP = "allowPlainHttp"
+OWN_KEYS = ("kind", "overlay", ALLOW_PLAIN_HTTP)
 CALL_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(KINDS)}
 _BY_NAME: dict[str, Kind] = {kind.op.value: kind for kind in KINDS.values()}
 
@@ -86,6 +89,8 @@ class Call:
     target: str
     payload: Mapping[str, Any]
     origins: Mapping[JsonPath, Origin]
+    # flue-decl's own `allowPlainHttp: true`: never part of what Flue is given.
+    allow_plain_http: bool = False
 
     @property
     def kind(self) -> Kind:
@@ -105,16 +110,19 @@ class Call:
         """The inverse of :meth:`to_replay` (with secrets shown). Raises ``ValueError``,
         ``KeyError`` or ``TypeError`` for data of another shape."""
         kind = _BY_NAME[data["op"]]  # a KeyError for an unknown call
+        allow = data.get(ALLOW_PLAIN_HTTP) is True
         target = data[kind.identity]
         if not isinstance(target, str):
             raise TypeError(f"{kind.identity} is not a string")
         if kind.payload_key is None:
-            payload = {k: v for k, v in data.items() if k not in ("op", kind.identity)}
+            payload = {
+                k: v for k, v in data.items() if k not in ("op", kind.identity, ALLOW_PLAIN_HTTP)
+            }
         else:
             payload = data[kind.payload_key]
         if not isinstance(payload, Mapping):
             raise TypeError("the payload is not a mapping")
-        return cls(kind.op, target, payload, origins)
+        return cls(kind.op, target, payload, origins, allow)
 
 
 # -- fields -------------------------------------------------------------------------------

@@ -33,10 +33,12 @@ JsonPath = tuple[PathPart, ...]
 
 
 class Severity(enum.StrEnum):
-    """How bad a diagnostic is: an error fails ``validate``; a warning only with --strict."""
+    """How bad a diagnostic is: an error fails ``validate``; a warning only with --strict; a
+    note never (it points a reviewer at a deliberate choice)."""
 
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
 
 
 @dataclass(frozen=True, slots=True)

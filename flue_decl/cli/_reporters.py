@@ -91,6 +91,7 @@ class _SourceLines:
 _STYLE = {
     "error": "\x1b[1;31m",
     "warning": "\x1b[1;33m",
+    "note": "\x1b[1;36m",
     "bold": "\x1b[1m",
     "dim": "\x1b[2m",
     "caret": "\x1b[1;32m",
@@ -200,7 +201,7 @@ class GitHubReporter(Reporter):
             message = visible(diag.message, keep_newlines=True) + (
                 f"\nhint: {visible(diag.hint, keep_newlines=True)}" if diag.hint else ""
             )
-            command = "error" if diag.severity is Severity.ERROR else "warning"
+            command = _GITHUB_COMMANDS[diag.severity]
             self.emit(f"::{command} {','.join(props)}::{_escape_data(message)}")
         shown = (
             "; GitHub shows the first 10 of each kind per step, all are in this log"
@@ -228,7 +229,7 @@ class SarifReporter(Reporter):
         for diag in diagnostics:
             result: dict[str, Any] = {
                 "ruleId": diag.code,
-                "level": "error" if diag.severity is Severity.ERROR else "warning",
+                "level": diag.severity.value,  # SARIF's levels are error, warning, note
                 "message": {"text": diag.message + (f" (hint: {diag.hint})" if diag.hint else "")},
             }
             if diag.code in index:
@@ -274,11 +275,7 @@ class SarifReporter(Reporter):
                                     "id": rule.code,
                                     "name": rule.name,
                                     "shortDescription": {"text": rule.summary},
-                                    "defaultConfiguration": {
-                                        "level": "error"
-                                        if rule.severity is Severity.ERROR
-                                        else "warning"
-                                    },
+                                    "defaultConfiguration": {"level": rule.severity.value},
                                 }
                                 for rule in rules
                             ],
@@ -310,17 +307,18 @@ def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
     return out
 
 
+_GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
 def summary(diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> str:
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
     noun = "file" if files == 1 else "files"
     if not diagnostics:
         return f"ok: {files} {noun} checked, no problems"
     parts = []
-    if errors:
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    for severity in Severity:
+        count = sum(d.severity is severity for d in diagnostics)
+        if count:
+            parts.append(f"{count} {severity.value}{'s' if count != 1 else ''}")
     status = "ok" if ok else "failed"
     return f"{status}: {' and '.join(parts)} in {files} {noun} checked"
 

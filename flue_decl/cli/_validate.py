@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
         if key and not input_failed:
             _cache.store(key, diagnostics, files)
     errors = any(d.severity is Severity.ERROR for d in diagnostics)
-    failed = errors or (args.strict and bool(diagnostics))
+    warned = any(d.severity is Severity.WARNING for d in diagnostics)
+    failed = errors or (args.strict and warned)
     reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
     reporter.report(diagnostics, ok=not failed, files=files)
     if input_failed:

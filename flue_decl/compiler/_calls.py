@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .._domain import CALL_ORDER, KINDS, Call, Origin, credential_paths, get_path
+from .._domain import (
+    ALLOW_PLAIN_HTTP,
+    CALL_ORDER,
+    KINDS,
+    OWN_KEYS,
+    Call,
+    Origin,
+    credential_paths,
+    get_path,
+)
 from .._errors import Diagnostic
 from ..templates import is_template
 from ._layer import Entity
@@ -33,15 +42,16 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
     calls = []
     for entity in sorted(entities, key=lambda e: (CALL_ORDER[e.kind], e.order)):
         kind = KINDS[entity.kind]
-        skip = ("kind", kind.identity)
+        skip = (*OWN_KEYS, kind.identity)
         payload = {k: _normalise(v) for k, v in entity.data.items() if k not in skip}
+        allow = entity.data.get(ALLOW_PLAIN_HTTP) is True
         origins = {}
         for path, place in entity.places.items():
             doc = entity.setter(path)
             origins[path] = Origin(
                 place, doc.layer, layer_roots[doc.layer], doc is not entity.documents[0]
             )
-        calls.append(Call(kind.op, entity.key, payload, origins))
+        calls.append(Call(kind.op, entity.key, payload, origins, allow))
     return tuple(calls)
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
-from .._domain import string_fields
-from .._errors import Diagnostic, JsonPath, did_you_mean
+from .._domain import ALLOW_PLAIN_HTTP, string_fields
+from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._urls import insecure_transport, transport_diagnostic, transport_pairs, url_problem
 from ..templates import check_syntax, is_template
 from ._layer import Entity
@@ -55,6 +55,19 @@ def check(
                 )
             )
         out.extend(_literal_urls(entity))
+        if entity.data.get(ALLOW_PLAIN_HTTP) is True:
+            out.append(
+                Diagnostic.at(
+                    "plain-http-allowed",
+                    f"`{entity.key}` may send its key and credential headers over plain "
+                    "http:// to its base URL's host (allowPlainHttp: true)",
+                    entity.place((ALLOW_PLAIN_HTTP,)),
+                    (ALLOW_PLAIN_HTTP,),
+                    severity=Severity.NOTE,
+                    hint="keep it to hosts on a trusted network; remove it once the "
+                    "provider has https://",
+                )
+            )
     out.extend(
         _transport(
             valid_by_kind.get("Provider", {}), valid_by_kind.get("ProviderConfiguration", {})
@@ -134,7 +147,14 @@ def _transport(
     registered: Mapping[str, Entity], configured: Mapping[str, Entity]
 ) -> Iterator[Diagnostic]:
     """Static check on literal URLs; templated ones are checked again after rendering."""
+    allowed = {
+        e.key
+        for e in (*registered.values(), *configured.values())
+        if e.data.get(ALLOW_PLAIN_HTTP) is True
+    }
     for provider, url_owner, key_owner in transport_pairs(registered, configured, _data):
+        if provider in allowed:
+            continue
         base_url = url_owner.data.get("baseUrl")
         key = key_owner.data.get("apiKey")
         if not isinstance(base_url, str) or is_template(base_url) or key == "":

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .._domain import Call, Origin
+from .._domain import ALLOW_PLAIN_HTTP, Call, Origin
 from .._errors import Diagnostic, InputError, JsonPath, Place, Severity
 from .._version import __version__
 from ._build import build_registry
@@ -62,7 +62,7 @@ def artifact_text(
     ``origins`` table of ``[file, layer, overlay]``.
     """
     origin_ids: dict[tuple[str, int, bool], int] = {}
-    encoded = [call.to_replay(show_secrets=True) for call in calls]
+    encoded = [_encoded(call) for call in calls]
     sources = [_sources(call, origin_ids) for call in calls]
     head = _header(layers, files, generator)
     head["origins"] = _ORIGINS
@@ -74,6 +74,14 @@ def artifact_text(
     text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+
+
+def _encoded(call: Call) -> dict[str, Any]:
+    # show_secrets: literal secrets are refused before an artifact is written.
+    line = call.to_replay(show_secrets=True)
+    if call.allow_plain_http:
+        line[ALLOW_PLAIN_HTTP] = True  # beside the payload: Flue is never given it
+    return line
 
 
 def _block(items: list[Any]) -> str:

@@ -130,7 +130,7 @@ def render_calls(
             assert result.value is not None
             payload = _with_value(payload, path, result.value)
             diagnostics.extend(_check_rendered(path, source, result.value, call))
-        rendered.append(Call(call.op, call.target, payload, call.origins))
+        rendered.append(Call(call.op, call.target, payload, call.origins, call.allow_plain_http))
     diagnostics.extend(_rendered_transport(rendered, templated))
     return tuple(rendered), tuple(diagnostics)
 
@@ -181,8 +181,11 @@ def _rendered_transport(
     # either side came from a template are new information here.
     registered = {c.target: c for c in calls if c.op == Op.REGISTER_PROVIDER}
     configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
+    allowed = {c.target for c in calls if c.allow_plain_http}
     out = []
     for provider, url_call, key_call in transport_pairs(registered, configured, _payload):
+        if provider in allowed:
+            continue
         base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
         from_template = (url_call.op, provider, ("baseUrl",)) in templated or (
             (key_call.op, provider, ("apiKey",)) in templated

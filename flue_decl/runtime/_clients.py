@@ -90,7 +90,9 @@ def _origin_guard(base: httpx.URL) -> Callable[[httpx.Request], None]:
     return check
 
 
-def client_settings(model: Any, api_key: str | None, handler: Any = None) -> dict[str, Any]:
+def client_settings(
+    model: Any, api_key: str | None, handler: Any = None, *, allow_plain_http: bool = False
+) -> dict[str, Any]:
     """base_url, headers and auth for a model, or a ClientError saying why there are none."""
     api = model.api
     if api in UNSUPPORTED:
@@ -106,7 +108,7 @@ def client_settings(model: Any, api_key: str | None, handler: Any = None) -> dic
             f"the custom api `{api}` needs an ApiProvider handler with "
             "an auth_headers(api_key) method (see WireProtocol)",
         )
-    if auth_headers and insecure_transport(model.base_url):
+    if auth_headers and insecure_transport(model.base_url) and not allow_plain_http:
         raise ClientError(
             [
                 Diagnostic.at(
@@ -123,6 +125,7 @@ def client_settings(model: Any, api_key: str | None, handler: Any = None) -> dic
         "base_url": model.base_url,
         "headers": headers,
         "auth": _KeyAuth(auth_headers) if auth_headers else None,
+        "allow_plain_http": allow_plain_http,
     }
 
 
@@ -150,7 +153,7 @@ def _client_kwargs(
         "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,
         "follow_redirects": True,  # ... and the hook keeps every hop on the origin
         "event_hooks": {"request": [hook]},
-        "trust_env": not _proxied_in_clear(settings["base_url"]),
+        "trust_env": settings["allow_plain_http"] or not _proxied_in_clear(settings["base_url"]),
     }
 
 

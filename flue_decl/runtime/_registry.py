@@ -231,6 +231,7 @@ class Registry:
         self._settings: dict[str, dict[str, Any]] = {}
         self._apis: dict[str, Any] = {}
         self._origins: dict[tuple[str, str], Mapping[JsonPath, Origin]] = {}  # (op, target)
+        self._plain_http: dict[tuple[str, str], bool] = {}  # (op, target) -> allowPlainHttp
         self._memo: dict[str, Model] = {}
 
     def __copy__(self) -> Registry:
@@ -243,6 +244,7 @@ class Registry:
         twin._settings = dict(self._settings)
         twin._apis = dict(self._apis)
         twin._origins = dict(self._origins)
+        twin._plain_http = dict(self._plain_http)
         return twin
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Registry:
@@ -303,6 +305,7 @@ class Registry:
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
         table[call.target] = _protect(call.payload, copy=copy)
         self._origins[(call.op, call.target)] = call.origins
+        self._plain_http[(call.op, call.target)] = call.allow_plain_http
 
     # -- queries ------------------------------------------------------------------
 
@@ -452,7 +455,20 @@ class Registry:
         from ._clients import client_settings
 
         model = self.resolve_model(spec)
-        return client_settings(model, self.api_key(spec), self._apis.get(model.api))
+        return client_settings(
+            model,
+            self.api_key(spec),
+            self._apis.get(model.api),
+            allow_plain_http=self.allows_plain_http(model.provider),
+        )
+
+    def allows_plain_http(self, provider_id: str) -> bool:
+        """Whether the provider's registration or configuration says ``allowPlainHttp:
+        true``: credentials may then travel over plain http:// to its host."""
+        return any(
+            self._plain_http.get((op, provider_id), False)
+            for op in (Op.REGISTER_PROVIDER, Op.CONFIGURE_PROVIDER)
+        )
 
     def origins(self, op: str, target: str) -> Mapping[JsonPath, Origin]:
         """Where each field of the last ``op`` call for ``target`` came from (empty for

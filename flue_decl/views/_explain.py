@@ -115,4 +115,15 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     if settings.get("storeResponses") is True and not store:
         store_source = f"configureProvider (ignored: api {model['api']} has no stored responses)"
     rows.append(Row("storeResponses", store, store_source, store_origin))
+    if registry.allows_plain_http(provider_id):
+        for op, label in (
+            (Op.CONFIGURE_PROVIDER, "configureProvider"),
+            (Op.REGISTER_PROVIDER, "provider registration"),
+        ):
+            origin = registry.origins(op, provider_id).get(("allowPlainHttp",))
+            if origin is not None:
+                rows.append(Row("allowPlainHttp", True, label, origin))
+                break
+        else:
+            rows.append(Row("allowPlainHttp", True, "provider registration"))
     return rows

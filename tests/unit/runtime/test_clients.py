@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -174,3 +175,55 @@ def test_a_loopback_proxy_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None
     with registry.http_client("p/m") as client:
         routed = client._transport_for_url(httpx.URL("http://10.9.8.7/v1/models"))
         assert routed is not client._transport  # through the proxy mount; nothing is sent
+
+
+ALLOWED = """
+kind: Provider
+id: litellm
+api: openai-completions
+baseUrl: http://litellm.internal:4000/v1
+apiKey: "{{ env.LITELLM_KEY }}"
+headers: {X-Team: t}
+"""
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_allow_plain_http_is_the_reviewed_way_to_send_a_key_over_http(
+    tmp_path: Path, allow: bool
+) -> None:
+    from flue_decl import ValidationError, compile_paths
+    from flue_decl.views import explain
+
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "10-a.yaml").write_text(ALLOWED + ("allowPlainHttp: true\n" if allow else ""))
+    env = {"LITELLM_KEY": "k-1"}
+    if not allow:
+        with pytest.raises(ValidationError) as info:
+            load_registry([str(tree)], env=env)
+        assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+        return
+    notes = [d.code for d in compile_paths([str(tree)]).diagnostics]
+    assert notes == ["plain-http-allowed"]
+    registry = load_registry([str(tree)], env=env)
+    assert registry.allows_plain_http("litellm")
+    rows = {r.field: r for r in explain(registry, "litellm/m")}
+    assert rows["allowPlainHttp"].origin is not None
+    assert rows["allowPlainHttp"].origin.place.line == 8
+    # The client is made (no request is sent: the host is not on this machine).
+    with registry.http_client("litellm/m") as client:
+        assert str(client.base_url).startswith("http://litellm.internal:4000")
+    # Flue is never given the key: calls and the artifact's calls leave it out.
+    from flue_decl.runtime import artifact_text, read_artifact, render_or_raise
+
+    compilation = compile_paths([str(tree)])
+    (call,) = compilation.calls
+    assert "allowPlainHttp" not in call.payload
+    assert "allowPlainHttp" not in str(render_or_raise([call], env)[0].to_replay())
+    artifact = tmp_path / "a.json"
+    artifact.write_text(
+        artifact_text(compilation.calls, layers=compilation.layer_roots, files=compilation.hashes)
+    )
+    (decoded,) = read_artifact(str(artifact))
+    assert decoded.allow_plain_http
+    assert decoded.payload == call.payload

@@ -233,15 +233,19 @@ REFUSED = {
 @pytest.mark.parametrize("source", list(REFUSED), ids=[s[:40] for s in REFUSED])
 def test_known_escapes_are_refused_quickly_with_the_right_hint(source: str) -> None:
     code, hint = REFUSED[source]
-    started = time.perf_counter()
-    problem = check_syntax(source)
-    elapsed = time.perf_counter() - started
+    elapsed = []
+    for _ in range(3):  # the quickest of three, each uncached: a busy machine adds noise
+        simple_parts.cache_clear()
+        parse.cache_clear()
+        started = time.perf_counter()
+        problem = check_syntax(source)
+        elapsed.append(time.perf_counter() - started)
     assert problem is not None
     assert problem.code == code
     if hint is not None:
         assert problem.hint is not None
         assert hint in problem.hint, problem
-    assert elapsed < 0.1  # these took from seconds to minutes (or crashed) before
+    assert min(elapsed) < 0.1  # these took from seconds to minutes (or crashed) before
 
 
 def test_environment_bytes_that_are_not_utf8_are_an_unusable_value() -> None:

@@ -65,7 +65,11 @@ RULES: dict[str, Rule] = {
         Rule("unknown-api", E, "`api` is not a known wire protocol."),
         Rule("unknown-provider", E, "configureProvider targets a provider that does not exist."),
         Rule("invalid-url", E, "`baseUrl` is not an http(s) URL."),
-        Rule("insecure-key-transport", E, "An API key would travel over http:// off loopback."),
+        Rule(
+            "insecure-key-transport",
+            E,
+            "An API key or credential header would travel over http:// off loopback.",
+        ),
         Rule(
             "plain-http-allowed",
             N,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ._errors import Diagnostic, JsonPath, Place
+from ._secrets import is_credential_header
 
 T = TypeVar("T")
 
@@ -118,34 +119,51 @@ def insecure_transport(base_url: str) -> bool:
     return parts.scheme == "http" and not is_loopback(host)
 
 
-def transport_pairs(
+def credential_routes(
     registered: Mapping[str, T], configured: Mapping[str, T], data: Callable[[T], Mapping[str, Any]]
-) -> Iterator[tuple[str, T, T]]:
-    """``(provider, what supplies its baseUrl, what supplies its key)`` for every provider
-    that has both, from its registration and its configuration (each read with ``data``):
-    configureProvider wins for each field it sets."""
+) -> Iterator[tuple[str, T, list[tuple[T, JsonPath]]]]:
+    """``(provider, what supplies its baseUrl, [(what supplies it, path) of every
+    credential it sends])`` for every provider that sends one: its effective key (a
+    non-empty ``apiKey``, configureProvider's winning) and every credential header with a
+    value, from its registration and its configuration (each read with ``data``)."""
     for provider in dict.fromkeys([*registered, *configured]):
         reg, conf = registered.get(provider), configured.get(provider)
         url = conf if conf is not None and "baseUrl" in data(conf) else reg
-        if conf is not None and "apiKey" in data(conf):
-            key = conf
-        elif reg is not None and "apiKey" in data(reg):
-            key = reg
-        else:
+        if url is None:
             continue
-        if url is not None:
-            yield provider, url, key
+        sent: list[tuple[T, JsonPath]] = []
+        key_owner = conf if conf is not None and "apiKey" in data(conf) else reg
+        if key_owner is not None and data(key_owner).get("apiKey"):
+            sent.append((key_owner, ("apiKey",)))
+        for owner in (reg, conf):
+            headers = data(owner).get("headers") if owner is not None else None
+            if owner is not None and isinstance(headers, Mapping):
+                sent.extend(
+                    (owner, ("headers", name))
+                    for name, value in headers.items()
+                    if isinstance(value, str) and value and is_credential_header(name)
+                )
+        if sent:
+            yield provider, url, sent
 
 
 def transport_diagnostic(
-    base_url_place: Place | None, key_place: Place | None, provider: str, path: JsonPath
+    base_url_place: Place | None,
+    credentials: list[tuple[Place | None, JsonPath]],
+    provider: str,
+    path: JsonPath,
 ) -> Diagnostic:
+    what = " and ".join(
+        "its API key" if p == ("apiKey",) else f"header `{p[-1]}`"
+        for p in dict.fromkeys(path for _, path in credentials)
+    )
     return Diagnostic.at(
         "insecure-key-transport",
-        f"provider `{provider}` would send its API key over plain http:// to a host that is "
+        f"provider `{provider}` would send {what} over plain http:// to a host that is "
         "not loopback",
         base_url_place,
         path,
-        hint="use https://, or http:// only for localhost / 127.0.0.1 / ::1",
-        related=[key_place] if key_place else [],
+        hint="use https://, or http:// for localhost; for a host on a trusted network, say "
+        "allowPlainHttp: true",
+        related=[place for place, _ in credentials if place is not None],
     )

@@ -13,7 +13,7 @@ from typing import Any
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from .._domain import ALLOW_PLAIN_HTTP, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
-from .._urls import insecure_transport, transport_diagnostic, transport_pairs, url_problem
+from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
 from ..templates import check_syntax, is_template
 from ._layer import Entity
 from ._schema import known_keys
@@ -152,16 +152,18 @@ def _transport(
         for e in (*registered.values(), *configured.values())
         if e.data.get(ALLOW_PLAIN_HTTP) is True
     }
-    for provider, url_owner, key_owner in transport_pairs(registered, configured, _data):
+    for provider, url_owner, sent in credential_routes(registered, configured, _data):
         if provider in allowed:
             continue
         base_url = url_owner.data.get("baseUrl")
-        key = key_owner.data.get("apiKey")
-        if not isinstance(base_url, str) or is_template(base_url) or key == "":
+        if not isinstance(base_url, str) or is_template(base_url):
             continue
         if insecure_transport(base_url):
             yield transport_diagnostic(
-                url_owner.place(("baseUrl",)), key_owner.place(("apiKey",)), provider, ("baseUrl",)
+                url_owner.place(("baseUrl",)),
+                [(owner.place(path), path) for owner, path in sent],
+                provider,
+                ("baseUrl",),
             )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from .._catalog import Catalog
 from .._domain import Call, Op
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
-from .._urls import insecure_transport, transport_diagnostic, transport_pairs, url_problem
+from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
 from ..templates import Rendered, env_names, render, templated_fields
 from ._registry import Registry
 
@@ -183,18 +183,18 @@ def _rendered_transport(
     configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
     allowed = {c.target for c in calls if c.allow_plain_http}
     out = []
-    for provider, url_call, key_call in transport_pairs(registered, configured, _payload):
+    for provider, url_call, sent in credential_routes(registered, configured, _payload):
         if provider in allowed:
             continue
-        base_url, key = url_call.payload.get("baseUrl"), key_call.payload.get("apiKey")
-        from_template = (url_call.op, provider, ("baseUrl",)) in templated or (
-            (key_call.op, provider, ("apiKey",)) in templated
+        base_url = url_call.payload.get("baseUrl")
+        from_template = (url_call.op, provider, ("baseUrl",)) in templated or any(
+            (call.op, provider, path) in templated for call, path in sent
         )
-        if from_template and isinstance(base_url, str) and key and insecure_transport(base_url):
+        if from_template and isinstance(base_url, str) and insecure_transport(base_url):
             out.append(
                 transport_diagnostic(
                     _place(url_call, ("baseUrl",)),
-                    _place(key_call, ("apiKey",)),
+                    [(_place(call, path), path) for call, path in sent],
                     provider,
                     ("baseUrl",),
                 )

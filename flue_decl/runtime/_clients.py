@@ -20,7 +20,7 @@ import httpx
 from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
-from .._secrets import Secret
+from .._secrets import Secret, is_credential_header
 from .._urls import insecure_transport, is_loopback
 from .._version import __version__
 
@@ -108,15 +108,22 @@ def client_settings(
             f"the custom api `{api}` needs an ApiProvider handler with "
             "an auth_headers(api_key) method (see WireProtocol)",
         )
-    if auth_headers and insecure_transport(model.base_url) and not allow_plain_http:
+    credential_headers = [
+        name
+        for name, value in (model.headers or {}).items()
+        if value and is_credential_header(name)
+    ]
+    sends_credentials = bool(auth_headers or credential_headers)
+    if sends_credentials and insecure_transport(model.base_url) and not allow_plain_http:
         raise ClientError(
             [
                 Diagnostic.at(
                     "insecure-key-transport",
-                    f"{model.spec}: refusing to send its API key over plain http:// to "
+                    f"{model.spec}: refusing to send credentials over plain http:// to "
                     f"{urllib.parse.urlsplit(model.base_url).hostname}",
                     None,
-                    hint="use https://, or http:// only for localhost / 127.0.0.1 / ::1",
+                    hint="use https://, or http:// for localhost; for a host on a trusted "
+                    "network, say allowPlainHttp: true",
                 )
             ]
         )

@@ -21,6 +21,7 @@ import yaml
 from hypothesis import strategies as st
 
 from flue_decl import PI_APIS, builtin_catalog
+from flue_decl._secrets import is_credential_header
 
 CATALOG = builtin_catalog()
 CATALOG_IDS = sorted(CATALOG.providers)
@@ -191,11 +192,19 @@ def settings_for(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _make_secure(reg: dict[str, Any] | None, conf: dict[str, Any] | None) -> None:
-    """A key must not travel over plain http off loopback (a config error): keep worlds valid."""
+    """Credentials must not travel over plain http off loopback (a config error): keep
+    worlds valid."""
     # Any apiKey counts, even "": the tree may write it as a template, and validate rejects a
     # templated key on a literal non-loopback http URL (it may render non-empty).
+    # Credential headers count the same way (Authorization, x-api-key ...).
     url_owner = conf if conf and "baseUrl" in conf else reg
     has_key = bool(conf and "apiKey" in conf) or bool(reg and "apiKey" in reg)
+    has_key = has_key or any(
+        is_credential_header(name)
+        for side in (reg, conf)
+        if side and isinstance(side.get("headers"), dict)
+        for name in side["headers"]
+    )
     if url_owner and has_key and str(url_owner.get("baseUrl", "")).startswith("http://gpu-box"):
         url_owner["baseUrl"] = "https://api.example.com/v1"
 

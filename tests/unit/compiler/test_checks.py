@@ -129,3 +129,16 @@ def test_every_loopback_spelling_may_carry_a_key_over_http(host: str) -> None:
         "apiKey: '{{ env.K }}'\n"
     )
     assert found(text) == []
+
+
+def test_credential_headers_are_held_to_the_transport_rule_like_the_key() -> None:
+    base = "kind: Provider\nid: gw\napi: openai-completions\nbaseUrl: http://192.0.2.2:8000/v1\n"
+    layered = entities(base + "headers: {Authorization: 'Bearer {{ env.X }}', X-Team: t}\n")
+    (diag,) = _checks.check(layered, builtin_catalog(), layered)
+    assert diag.code == "insecure-key-transport"
+    assert "header `Authorization`" in diag.message
+    assert [p.line for p in diag.related] == [5]
+    # Not credentials: a header that holds a number, and an empty credential.
+    assert found(base + "headers: {X-Max-Tokens: '512', Authorization: ''}\n") == []
+    allowed = base + "headers: {Authorization: 'Bearer {{ env.X }}'}\nallowPlainHttp: true\n"
+    assert [code for code, _, _ in found(allowed)] == ["plain-http-allowed"]

@@ -227,3 +227,19 @@ def test_allow_plain_http_is_the_reviewed_way_to_send_a_key_over_http(
     (decoded,) = read_artifact(str(artifact))
     assert decoded.allow_plain_http
     assert decoded.payload == call.payload
+
+
+def test_a_client_refuses_credential_headers_over_plain_http() -> None:
+    registry = Registry(env={})
+    registry.register_provider(
+        "gw",
+        {
+            "api": "openai-completions",
+            "baseUrl": "http://192.0.2.2:8000/v1",
+            "headers": {"X-Api-Token": "t-CANARY", "X-Team": "t"},
+        },
+    )
+    with pytest.raises(ConfigError) as info:
+        registry.http_client("gw/m")
+    assert info.value.diagnostics[0].code == "insecure-key-transport"
+    assert "CANARY" not in str(info.value)

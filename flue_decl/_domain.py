@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ._errors import JsonPath, Place
-from ._secrets import is_credential_header, mask_payload
+from ._secrets import is_credential_name, mask_payload
 
 
 class Op(enum.StrEnum):
@@ -162,7 +162,7 @@ def credential_paths(data: Mapping[str, Any]) -> Iterator[JsonPath]:
     headers = data.get("headers")
     if isinstance(headers, Mapping):
         for name, value in headers.items():
-            if isinstance(value, str) and is_credential_header(name):
+            if isinstance(value, str) and is_credential_name(name):
                 yield ("headers", name)
 
 

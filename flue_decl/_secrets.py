@@ -108,11 +108,6 @@ def is_credential_name(name: str) -> bool:
     return any(word.lower() in CREDENTIAL_WORDS for word in _WORD_BOUNDARY.split(name))
 
 
-def is_credential_header(name: str) -> bool:
-    """Whether the value of the header ``name`` is a credential."""
-    return is_credential_name(name)
-
-
 class Secret:
     """A string that never shows itself: ``repr``, ``str`` and formatting give ``***``."""
 
@@ -157,7 +152,7 @@ def reveal(value: Any) -> Any:
 
 
 def mask_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (MASK if is_credential_header(k) and v else v) for k, v in headers.items()}
+    return {k: (MASK if is_credential_name(k) and v else v) for k, v in headers.items()}
 
 
 def mask_payload(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ._errors import Diagnostic, JsonPath, Place
-from ._secrets import is_credential_header
+from ._secrets import is_credential_name
 
 T = TypeVar("T")
 
@@ -141,7 +141,7 @@ def credential_routes(
                 sent.extend(
                     (owner, ("headers", name))
                     for name, value in headers.items()
-                    if isinstance(value, str) and value and is_credential_header(name)
+                    if isinstance(value, str) and value and is_credential_name(name)
                 )
         if sent:
             yield provider, url, sent

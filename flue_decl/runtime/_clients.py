@@ -20,7 +20,7 @@ import httpx
 from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
-from .._secrets import Secret, is_credential_header
+from .._secrets import Secret, is_credential_name
 from .._urls import insecure_transport, is_loopback
 from .._version import __version__
 
@@ -109,9 +109,7 @@ def client_settings(
             "an auth_headers(api_key) method (see WireProtocol)",
         )
     credential_headers = [
-        name
-        for name, value in (model.headers or {}).items()
-        if value and is_credential_header(name)
+        name for name, value in (model.headers or {}).items() if value and is_credential_name(name)
     ]
     sends_credentials = bool(auth_headers or credential_headers)
     if sends_credentials and insecure_transport(model.base_url) and not allow_plain_http:

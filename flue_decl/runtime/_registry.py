@@ -25,7 +25,7 @@ from .._catalog import (
 from .._domain import Call, Op, Origin
 from .._errors import Diagnostic, JsonPath, ResolveError
 from .._jsjson import js_order
-from .._secrets import MASK, Secret, is_credential_header, reveal
+from .._secrets import MASK, Secret, is_credential_name, reveal
 
 if TYPE_CHECKING:
     import httpx
@@ -47,7 +47,7 @@ class Model:
         held: dict[str, Any] = _json_copy(data)
         if isinstance(held.get("headers"), dict):  # credentials stay Secret while held
             held["headers"] = {
-                k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+                k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
                 for k, v in held["headers"].items()
             }
         object.__setattr__(self, "_data", held)
@@ -150,7 +150,7 @@ def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]
     headers = out.get("headers")
     if isinstance(headers, dict):
         out["headers"] = {
-            k: Secret(v) if isinstance(v, str) and is_credential_header(k) else v
+            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
             for k, v in headers.items()
         }
     return out

@@ -51,14 +51,9 @@ def is_text(value: str) -> bool:
     return True
 
 
-def too_long() -> Rendered:
-    return Rendered(
-        None,
-        problem=TemplateProblem(
-            "invalid-rendered-value",
-            f"the rendered value is longer than {MAX_OUTPUT_CHARS} characters",
-        ),
-    )
+TOO_LONG = TemplateProblem(
+    "invalid-rendered-value", f"the rendered value is longer than {MAX_OUTPUT_CHARS} characters"
+)
 
 
 _ENV_REF = re.compile(r"""env\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])""")

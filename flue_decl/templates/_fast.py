@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Mapping
 
-from ._core import MAX_OUTPUT_CHARS, Rendered, too_long
+from ._core import MAX_OUTPUT_CHARS, TOO_LONG, Rendered
 
 Parts = tuple[tuple[str, str | None, bool], ...]
 
@@ -66,5 +66,5 @@ def render_simple(parts: Parts, env: Mapping[str, str]) -> Rendered:
         return Rendered(None, tuple(missing))
     value = "".join(out)
     if len(value) > MAX_OUTPUT_CHARS:
-        return too_long()
+        return Rendered(None, problem=TOO_LONG)
     return Rendered(value)

@@ -32,9 +32,9 @@ from ._core import (
     MAX_OUTPUT_CHARS,
     MAX_TEMPLATE_NESTING,
     NOT_TEXT,
+    TOO_LONG,
     Rendered,
     TemplateProblem,
-    too_long,
 )
 
 FILTERS = ("default", "d", "lower", "upper", "trim", "replace", "urlencode")
@@ -85,23 +85,6 @@ class Template(NamedTuple):
     """A parsed template: literal text and expressions, in order."""
 
     parts: tuple[Node, ...]
-
-    def names(self) -> tuple[str, ...]:
-        """Every environment variable the template may read, in order of appearance."""
-        found: dict[str, None] = {}
-        stack: list[Node] = list(reversed(self.parts))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Ref | Defined):
-                found[node.name] = None
-            elif isinstance(node, Filtered):
-                stack.extend(reversed([a for f in node.filters for a in f.args]))
-                stack.append(node.base)
-            elif isinstance(node, Concat):
-                stack.extend(reversed(node.parts))
-            elif isinstance(node, If):
-                stack.extend((node.otherwise, node.then, node.condition))
-        return tuple(found)
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -607,7 +590,7 @@ def evaluate(template: Template, env: Mapping[str, str]) -> Rendered:
             view = {**view, exc.name: ""}
             continue
         except _TooLong:
-            return Rendered(None, tuple(missing), too_long().problem)
+            return Rendered(None, tuple(missing), TOO_LONG)
         except _NotText:
             return Rendered(None, tuple(missing), NOT_TEXT)
         if missing:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._domain import Call, Op
-from .._secrets import Secret, is_credential_header
+from .._secrets import Secret, is_credential_name
 from ..runtime import Registry
 from ..templates import is_template
 
@@ -64,7 +64,7 @@ def effective(calls: Sequence[Call]) -> dict[str, Fields]:
         model = registry.resolve_model(spec).to_dict()
         if isinstance(model.get("headers"), dict):
             model["headers"] = {
-                k: _shown(v, secret=is_credential_header(k)) for k, v in model["headers"].items()
+                k: _shown(v, secret=is_credential_name(k)) for k, v in model["headers"].items()
             }
         model["apiKey"] = _key_source(registry, spec)
         model["storeResponses"] = registry.store_responses(spec)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
+from .._catalog import CLOUDFLARE_AI_BINDING
 from .._domain import Op, Origin
 from .._errors import JsonPath
-from .._secrets import MASK, mask_headers
+from .._secrets import mask_headers
 from ..runtime import Registry
+from ._resolve import shown_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
 
     kind, variable = registry.api_key_source(spec)
     key = registry.api_key(spec)
-    shown = key if show_secrets or not key or key == AUTHENTICATED else MASK
+    shown = shown_key(key, show_secrets=show_secrets)
     if kind == Op.CONFIGURE_PROVIDER:
         rows.append(Row("apiKey", shown, "configureProvider", conf_at.get(("apiKey",))))
     elif kind == Op.REGISTER_PROVIDER:

@@ -10,6 +10,12 @@ from .._secrets import MASK, mask_headers
 from ..runtime import Registry
 
 
+def shown_key(key: str | None, *, show_secrets: bool) -> str | None:
+    """A key as output shows it: ``***`` unless asked, but "none" and SDK credentials
+    (``<authenticated>``) as they are: they hold no secret."""
+    return key if show_secrets or not key or key == AUTHENTICATED else MASK
+
+
 def resolve_result(registry: Registry, spec: str, *, show_secrets: bool = False) -> dict[str, Any]:
     """``{"spec", "ok", "model", "apiKey", "storeResponses"}`` for a specifier that resolves,
     ``{"spec", "ok": false, "error"}`` (the runtime's message) for one that does not. The
@@ -25,6 +31,6 @@ def resolve_result(registry: Registry, spec: str, *, show_secrets: bool = False)
         "spec": spec,
         "ok": True,
         "model": model,
-        "apiKey": key if show_secrets or not key or key == AUTHENTICATED else MASK,
+        "apiKey": shown_key(key, show_secrets=show_secrets),
         "storeResponses": registry.store_responses(spec),
     }

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import strategies as st
 
 from flue_decl import PI_APIS, builtin_catalog
-from flue_decl._secrets import is_credential_header
+from flue_decl._secrets import is_credential_name
 
 CATALOG = builtin_catalog()
 CATALOG_IDS = sorted(CATALOG.providers)
@@ -200,7 +200,7 @@ def _make_secure(reg: dict[str, Any] | None, conf: dict[str, Any] | None) -> Non
     url_owner = conf if conf and "baseUrl" in conf else reg
     has_key = bool(conf and "apiKey" in conf) or bool(reg and "apiKey" in reg)
     has_key = has_key or any(
-        is_credential_header(name)
+        is_credential_name(name)
         for side in (reg, conf)
         if side and isinstance(side.get("headers"), dict)
         for name in side["headers"]

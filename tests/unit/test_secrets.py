@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flue_decl._secrets import MASK, is_credential_header, scrub
+from flue_decl._secrets import MASK, is_credential_name, scrub
 
 # Real header names, and whether their values are credentials.
 HEADERS = {
@@ -44,7 +44,7 @@ HEADERS = {
 
 @pytest.mark.parametrize(("name", "credential"), HEADERS.items())
 def test_credential_headers_are_named_by_a_credential_word(name: str, credential: bool) -> None:
-    assert is_credential_header(name) is credential
+    assert is_credential_name(name) is credential
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ._errors import JsonPath, Place
-from ._secrets import is_credential_name, mask_payload
+from ._secrets import mask_payload
 
 
 class Op(enum.StrEnum):
@@ -91,6 +91,11 @@ class Call:
     origins: Mapping[JsonPath, Origin]
     # flue-decl's own `allowPlainHttp: true`: never part of what Flue is given.
     allow_plain_http: bool = False
+    # The paths of the payload that hold a credential, as their source said before
+    # rendering (``templates.credential_paths``): set on rendered calls, so a header filled
+    # from `SESSION_TOKEN` stays a secret once it is a plain string. Calls made in code
+    # leave it empty: their key and credential-named headers count by name.
+    credentials: frozenset[JsonPath] = frozenset()
 
     @property
     def kind(self) -> Kind:
@@ -102,7 +107,9 @@ class Call:
         key = self.kind.payload_key
         if key is None:
             return {"op": self.op.value, self.kind.identity: self.target, **dict(self.payload)}
-        payload = dict(self.payload) if show_secrets else mask_payload(self.payload)
+        payload = (
+            dict(self.payload) if show_secrets else mask_payload(self.payload, self.credentials)
+        )
         return {"op": self.op.value, "id": self.target, key: payload}
 
     @classmethod
@@ -155,15 +162,12 @@ def string_fields(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[JsonPath
                     yield ("gateway", "metadata", name), value
 
 
-def credential_paths(data: Mapping[str, Any]) -> Iterator[JsonPath]:
-    """Paths of the fields that hold credentials: ``apiKey`` and credential headers."""
-    if isinstance(data.get("apiKey"), str):
-        yield ("apiKey",)
-    headers = data.get("headers")
-    if isinstance(headers, Mapping):
-        for name, value in headers.items():
-            if isinstance(value, str) and is_credential_name(name):
-                yield ("headers", name)
+def field_label(path: JsonPath) -> str:
+    """How a message names the field at ``path``: ``apiKey``, ``header `X-Api-Key```,
+    ``baseUrl``, ``gateway/metadata/team``."""
+    if len(path) == 2 and path[0] == "headers":
+        return f"header `{path[1]}`"
+    return "/".join(map(str, path))
 
 
 def get_path(data: Any, path: JsonPath) -> Any:

@@ -70,7 +70,12 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _string(text: str) -> str:
     """A JSON string as JSON.stringify writes it: lone surrogates (undecodable bytes of the
     environment, as Python keeps them) escaped, everything else but controls as is."""
-    encoded = json.dumps(text, ensure_ascii=False)
+    return escape_lone_surrogates(json.dumps(text, ensure_ascii=False))
+
+
+def escape_lone_surrogates(encoded: str) -> str:
+    """JSON text with each lone surrogate written ``\\uXXXX``, as JSON.stringify does: it
+    can then be encoded as UTF-8 (a file name's undecodable bytes are held as these)."""
     if encoded.isascii():
         return encoded
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)

@@ -12,8 +12,9 @@ import functools
 import hmac
 import math
 import re
+import urllib.parse
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
 MASK = "***"
@@ -108,6 +109,43 @@ def is_credential_name(name: str) -> bool:
     return any(word.lower() in CREDENTIAL_WORDS for word in _WORD_BOUNDARY.split(name))
 
 
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+
+
+def _query(url: str) -> tuple[str, str, str]:
+    """``url`` cut into (before the query, the query, from the fragment on)."""
+    head, mark, rest = url.partition("?")
+    if not mark:
+        return head, "", ""
+    query, hash_, fragment = rest.partition("#")
+    return head, query, hash_ + fragment
+
+
+def query_credentials(url: str) -> list[str]:
+    """Names of the query parameters of ``url`` that carry a credential (``?key=...``,
+    ``?access_token=...``): named like one, with a value."""
+    return [
+        name
+        for name, value in (p.partition("=")[::2] for p in _query(url)[1].split("&"))
+        if value and is_credential_name(urllib.parse.unquote_plus(name))
+    ]
+
+
+def mask_url(url: str) -> str:
+    """``url`` as it may be shown: any userinfo (``user:password@``) and the values of its
+    credential query parameters replaced by ``***``."""
+    head, query, tail = _query(url)
+    head = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", head, count=1)
+    if not query:
+        return head + ("?" if "?" in url else "") + tail
+    shown = []
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        credential = value and is_credential_name(urllib.parse.unquote_plus(name))
+        shown.append(f"{name}={MASK}" if credential else part)
+    return f"{head}?{'&'.join(shown)}{tail}"
+
+
 class Secret:
     """A string that never shows itself: ``repr``, ``str`` and formatting give ``***``."""
 
@@ -155,11 +193,34 @@ def mask_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (MASK if is_credential_name(k) and v else v) for k, v in headers.items()}
 
 
-def mask_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A registration, settings or model dict with its key and credential headers masked."""
-    out = dict(payload)
+def mask_payload(
+    payload: Mapping[str, Any], credentials: Iterable[tuple[str | int, ...]] = ()
+) -> dict[str, Any]:
+    """A registration, settings or model dict as it may be shown: its key, credential
+    headers and the fields at the ``credentials`` paths as ``***``, its baseUrl through
+    :func:`mask_url`, and any Secret inside as ``***``."""
+    out: dict[str, Any] = _shown(payload)
     if out.get("apiKey"):  # an empty key hides nothing; showing it says "no key"
         out["apiKey"] = MASK
     if isinstance(out.get("headers"), Mapping):
         out["headers"] = mask_headers(out["headers"])
+    if isinstance(out.get("baseUrl"), str):
+        out["baseUrl"] = mask_url(out["baseUrl"])
+    for path in credentials:
+        parent: Any = out
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, Mapping) else None
+        if isinstance(parent, dict) and parent.get(path[-1]):
+            parent[path[-1]] = MASK
     return out
+
+
+def _shown(value: Any) -> Any:
+    """A fresh copy of JSON-shaped ``value`` with every Secret as ``***``."""
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, Mapping):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    return value

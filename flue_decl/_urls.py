@@ -6,11 +6,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
+from ._domain import field_label, get_path
 from ._errors import Diagnostic, JsonPath, Place
-from ._secrets import is_credential_name
+from ._secrets import query_credentials
 
 T = TypeVar("T")
 
@@ -120,29 +121,41 @@ def insecure_transport(base_url: str) -> bool:
 
 
 def credential_routes(
-    registered: Mapping[str, T], configured: Mapping[str, T], data: Callable[[T], Mapping[str, Any]]
+    registered: Mapping[str, T],
+    configured: Mapping[str, T],
+    data: Callable[[T], Mapping[str, Any]],
+    credentials: Callable[[T], Iterable[JsonPath]],
 ) -> Iterator[tuple[str, T, list[tuple[T, JsonPath]]]]:
     """``(provider, what supplies its baseUrl, [(what supplies it, path) of every
-    credential it sends])`` for every provider that sends one: its effective key (a
-    non-empty ``apiKey``, configureProvider's winning) and every credential header with a
-    value, from its registration and its configuration (each read with ``data``)."""
+    credential it sends])`` for every provider that sends one. Each of the registration and
+    the configuration is read with ``data``, its credential paths with ``credentials``;
+    what is sent is the effective key (configureProvider's winning), the baseUrl in use
+    if it carries one, and every other credential with a value."""
     for provider in dict.fromkeys([*registered, *configured]):
         reg, conf = registered.get(provider), configured.get(provider)
         url = conf if conf is not None and "baseUrl" in data(conf) else reg
         if url is None:
             continue
-        sent: list[tuple[T, JsonPath]] = []
         key_owner = conf if conf is not None and "apiKey" in data(conf) else reg
+        sent: list[tuple[T, JsonPath]] = []
         if key_owner is not None and data(key_owner).get("apiKey"):
             sent.append((key_owner, ("apiKey",)))
         for owner in (reg, conf):
-            headers = data(owner).get("headers") if owner is not None else None
-            if owner is not None and isinstance(headers, Mapping):
-                sent.extend(
-                    (owner, ("headers", name))
-                    for name, value in headers.items()
-                    if isinstance(value, str) and value and is_credential_name(name)
-                )
+            if owner is None:
+                continue
+            for path in credentials(owner):
+                if path == ("apiKey",) or (path == ("baseUrl",) and owner is not url):
+                    continue  # only the effective key, and the baseUrl in use
+                value = get_path(data(owner), path)
+                if isinstance(value, str) and value:
+                    sent.append((owner, path))
+        base_url = data(url).get("baseUrl")
+        if (
+            isinstance(base_url, str)
+            and query_credentials(base_url)
+            and (url, ("baseUrl",)) not in sent
+        ):
+            sent.append((url, ("baseUrl",)))
         if sent:
             yield provider, url, sent
 
@@ -153,9 +166,12 @@ def transport_diagnostic(
     provider: str,
     path: JsonPath,
 ) -> Diagnostic:
+    labels: dict[JsonPath, str] = {
+        ("apiKey",): "its API key",
+        ("baseUrl",): "the credentials in its base URL",
+    }
     what = " and ".join(
-        "its API key" if p == ("apiKey",) else f"header `{p[-1]}`"
-        for p in dict.fromkeys(path for _, path in credentials)
+        labels.get(p) or field_label(p) for p in dict.fromkeys(path for _, path in credentials)
     )
     return Diagnostic.at(
         "insecure-key-transport",

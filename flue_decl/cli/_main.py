@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import gc
 import importlib
+import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -154,8 +155,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A command is one short pass over a large, acyclic graph: without the cyclic
     # collector a 10,000-file compile takes two thirds of the time. The process ends
     # right after, so pausing it here changes nobody else's state.
-    with _cyclic_gc_paused():
+    with _cyclic_gc_paused(), _unencodable_escaped():
         return _run(args)
+
+
+@contextlib.contextmanager
+def _unencodable_escaped() -> Iterator[None]:
+    """Output that cannot be encoded (a file name with bytes that are not UTF-8, held as
+    surrogates) written as backslash escapes instead of failing the command."""
+    streams = [s for s in (sys.stdout, sys.stderr) if isinstance(s, io.TextIOWrapper)]
+    before = [s.errors for s in streams]
+    for stream in streams:
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream, errors in zip(streams, before, strict=True):
+            stream.reconfigure(errors=errors)
 
 
 @contextlib.contextmanager

@@ -213,8 +213,9 @@ class GitHubReporter(Reporter):
 
 def _uri(path: str) -> str:
     if os.path.isabs(path):
-        return "file://" + urllib.parse.quote(path)
-    return urllib.parse.quote(path.replace(os.sep, "/"))
+        return "file://" + urllib.parse.quote(path, errors="surrogateescape")
+    # A name's bytes that are not UTF-8 (surrogates here) become their %XX, as in any URI.
+    return urllib.parse.quote(path.replace(os.sep, "/"), errors="surrogateescape")
 
 
 class SarifReporter(Reporter):

@@ -18,11 +18,11 @@ from .._domain import (
     OWN_KEYS,
     Call,
     Origin,
-    credential_paths,
+    field_label,
     get_path,
 )
 from .._errors import Diagnostic
-from ..templates import is_template
+from ..templates import credential_carriers, is_template
 from ._layer import Entity
 
 
@@ -59,14 +59,14 @@ def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
     """Literal (non-template) keys and credentials: an artifact must never carry them."""
     out = []
     for call in calls:
-        for path in credential_paths(call.payload):
+        for path in credential_carriers(call.kind.name, call.payload):
             value = get_path(call.payload, path)
             if value and not is_template(value):
                 origin = call.origins.get(path)
                 out.append(
                     Diagnostic.at(
                         "literal-secret",
-                        f"{'/'.join(map(str, path))} of `{call.target}` is written literally; the "
+                        f"{field_label(path)} of `{call.target}` is written literally; the "
                         "compiled artifact cannot carry it",
                         origin.place if origin else None,
                         path,

@@ -14,7 +14,7 @@ from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from .._domain import ALLOW_PLAIN_HTTP, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
-from ..templates import check_syntax, is_template
+from ..templates import check_syntax, credential_paths, is_template
 from ._layer import Entity
 from ._schema import known_keys
 
@@ -152,7 +152,7 @@ def _transport(
         for e in (*registered.values(), *configured.values())
         if e.data.get(ALLOW_PLAIN_HTTP) is True
     }
-    for provider, url_owner, sent in credential_routes(registered, configured, _data):
+    for provider, url_owner, sent in credential_routes(registered, configured, _data, _credentials):
         if provider in allowed:
             continue
         base_url = url_owner.data.get("baseUrl")
@@ -169,3 +169,7 @@ def _transport(
 
 def _data(entity: Entity) -> Mapping[str, Any]:
     return entity.data
+
+
+def _credentials(entity: Entity) -> list[JsonPath]:
+    return credential_paths(entity.kind, entity.data)

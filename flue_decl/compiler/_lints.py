@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
-from .._domain import credential_paths, get_path, string_fields
+from .._domain import field_label, get_path, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
-from .._secrets import secret_kind
-from ..templates import is_template
+from .._secrets import query_credentials, secret_kind
+from ..templates import credential_carriers, credential_paths, is_template
 from ._layer import Entity
 
 W = Severity.WARNING
@@ -49,12 +49,15 @@ def lint(entities: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
 
 
 def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:
-    for path in credential_paths(entity.data):
+    for path in credential_carriers(entity.kind, entity.data):
         value = get_path(entity.data, path)
         if not isinstance(value, str) or not value or is_template(value) or foreign_syntax(value):
             continue  # a misspelt reference is not a secret; foreign-template reports it
-        looks = secret_kind(value)
-        what = "apiKey" if path == ("apiKey",) else f"header `{path[1]}`"
+        if path == ("baseUrl",):
+            names = ", ".join(f"`{n}`" for n in query_credentials(value))
+            what, looks = f"the credential in baseUrl's query ({names})", None
+        else:
+            what, looks = field_label(path), secret_kind(value)
         yield Diagnostic.at(
             "literal-secret",
             f"{what} is written literally" + (f" and looks like {looks}" if looks else ""),
@@ -75,7 +78,7 @@ def foreign_syntax(value: str) -> tuple[re.Match[str], str] | None:
 
 
 def _foreign_templates(entity: Entity) -> Iterator[Diagnostic]:
-    credentials = set(credential_paths(entity.data))
+    credentials = set(credential_paths(entity.kind, entity.data))
     for path, value in string_fields(entity.kind, entity.data):
         found = foreign_syntax(value) if not is_template(value) else None
         if found is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from .._domain import ALLOW_PLAIN_HTTP, Call, Origin
 from .._errors import Diagnostic, InputError, JsonPath, Place, Severity
+from .._jsjson import escape_lone_surrogates
 from .._version import __version__
 from ._build import build_registry
 from ._registry import Registry
@@ -72,6 +73,7 @@ def artifact_text(
     text = text.replace(json.dumps(_ORIGINS), _block([list(o) for o in origin_ids]), 1)
     text = text.replace(json.dumps(_CALLS), _block(encoded), 1)
     text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
+    text = escape_lone_surrogates(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
 
@@ -184,7 +186,7 @@ def _header(
 ) -> dict[str, Any]:
     digest = hashlib.sha256()
     for path, sha in files:
-        digest.update(f"{path}\0{sha}\n".encode())
+        digest.update(f"{path}\0{sha}\n".encode(errors="surrogateescape"))  # the name's own bytes
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._catalog import Catalog
-from .._domain import Call, Op
+from .._domain import Call, Op, field_label
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
 from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
-from ..templates import Rendered, env_names, render, templated_fields
+from ..templates import Rendered, credential_paths, env_names, render, templated_fields
 from ._registry import Registry
 
 
@@ -130,7 +130,10 @@ def render_calls(
             assert result.value is not None
             payload = _with_value(payload, path, result.value)
             diagnostics.extend(_check_rendered(path, source, result.value, call))
-        rendered.append(Call(call.op, call.target, payload, call.origins, call.allow_plain_http))
+        credentials = frozenset(credential_paths(call.kind.name, call.payload))
+        rendered.append(
+            Call(call.op, call.target, payload, call.origins, call.allow_plain_http, credentials)
+        )
     diagnostics.extend(_rendered_transport(rendered, templated))
     return tuple(rendered), tuple(diagnostics)
 
@@ -157,15 +160,11 @@ def _check_rendered(path: JsonPath, source: str, value: str, call: Call) -> list
                 )
             ]
     elif _CONTROL.search(value) is not None:
-        field = (
-            "apiKey"
-            if path == ("apiKey",)
-            else (f"header `{path[-1]}`" if path[0] == "headers" else "/".join(map(str, path)))
-        )
         return [
             Diagnostic.at(
                 "invalid-rendered-value",
-                f"{field} rendered from {names()} contains a line break or control character",
+                f"{field_label(path)} rendered from {names()} contains a line break or "
+                "control character",
                 _place(call, path),
                 path,
                 hint="check the variable's value (a trailing newline from a file?)",
@@ -183,7 +182,9 @@ def _rendered_transport(
     configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
     allowed = {c.target for c in calls if c.allow_plain_http}
     out = []
-    for provider, url_call, sent in credential_routes(registered, configured, _payload):
+    for provider, url_call, sent in credential_routes(
+        registered, configured, _payload, _credentials
+    ):
         if provider in allowed:
             continue
         base_url = url_call.payload.get("baseUrl")
@@ -204,6 +205,10 @@ def _rendered_transport(
 
 def _payload(call: Call) -> Mapping[str, Any]:
     return call.payload
+
+
+def _credentials(call: Call) -> frozenset[JsonPath]:
+    return call.credentials
 
 
 def _with_value(data: Any, path: JsonPath, value: str) -> Any:

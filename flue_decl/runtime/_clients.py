@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ import httpx
 from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
-from .._secrets import Secret, is_credential_name
+from .._secrets import Secret, query_credentials
 from .._urls import insecure_transport, is_loopback
 from .._version import __version__
 
@@ -55,17 +55,23 @@ UNSUPPORTED = {
 }
 
 
-class _KeyAuth(httpx.Auth):
-    def __init__(self, headers: Mapping[str, str]) -> None:
+class _CredentialAuth(httpx.Auth):
+    """Adds the credentials to each request: the key's header, credential headers, and
+    credential query parameters, none of which is among the client's defaults."""
+
+    def __init__(self, headers: Mapping[str, str], params: Sequence[tuple[str, str]]) -> None:
         self._headers = {name: Secret(value) for name, value in headers.items()}
+        self._params = [(name, Secret(value)) for name, value in params]
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         for name, value in self._headers.items():
             request.headers[name] = value.reveal()
+        if self._params:
+            request.url = request.url.copy_merge_params([(n, v.reveal()) for n, v in self._params])
         yield request
 
     def __repr__(self) -> str:
-        return f"_KeyAuth({sorted(self._headers)})"
+        return f"_CredentialAuth({sorted(self._headers)}, params={[n for n, _ in self._params]})"
 
 
 class CrossOriginRequestError(httpx.RequestError):
@@ -108,10 +114,18 @@ def client_settings(
             f"the custom api `{api}` needs an ApiProvider handler with "
             "an auth_headers(api_key) method (see WireProtocol)",
         )
-    credential_headers = [
-        name for name, value in (model.headers or {}).items() if value and is_credential_name(name)
-    ]
-    sends_credentials = bool(auth_headers or credential_headers)
+    credentials = model.credential_paths()
+    headers = {"User-Agent": USER_AGENT, **EXTRA_HEADERS.get(api, {})}
+    key_headers = {name.lower() for name in auth_headers}
+    for name, value in (model.headers or {}).items():
+        if ("headers", name) not in credentials:
+            headers[name] = value
+        elif name.lower() not in key_headers:  # the key's own header wins
+            auth_headers[name] = value
+    base_url, params, secret_params = _split_query(model.base_url)
+    sends_credentials = bool(
+        any(auth_headers.values()) or secret_params or ("baseUrl",) in credentials
+    )
     if sends_credentials and insecure_transport(model.base_url) and not allow_plain_http:
         raise ClientError(
             [
@@ -125,13 +139,26 @@ def client_settings(
                 )
             ]
         )
-    headers = {"User-Agent": USER_AGENT, **EXTRA_HEADERS.get(api, {}), **(model.headers or {})}
     return {
-        "base_url": model.base_url,
+        "base_url": base_url,
+        "params": params,
         "headers": headers,
-        "auth": _KeyAuth(auth_headers) if auth_headers else None,
+        "auth": _CredentialAuth(auth_headers, secret_params) if sends_credentials else None,
         "allow_plain_http": allow_plain_http,
     }
+
+
+def _split_query(url: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+    """``url`` without its query, its plain query parameters, and its credential ones:
+    httpx would append request paths after a query left in the base URL."""
+    parts = urllib.parse.urlsplit(url)
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    secret = set(query_credentials(url))
+    return (
+        urllib.parse.urlunsplit(parts._replace(query="", fragment="")),
+        [(k, v) for k, v in pairs if k not in secret],
+        [(k, v) for k, v in pairs if k in secret],
+    )
 
 
 def _unsupported(model: Any, why: str) -> ClientError:
@@ -153,6 +180,7 @@ def _client_kwargs(
 ) -> dict[str, Any]:
     return {
         "base_url": httpx.URL(settings["base_url"]),
+        "params": settings["params"],
         "headers": settings["headers"],
         "auth": settings["auth"],
         "timeout": DEFAULT_TIMEOUT if timeout is None else timeout,

@@ -25,7 +25,7 @@ from .._catalog import (
 from .._domain import Call, Op, Origin
 from .._errors import Diagnostic, JsonPath, ResolveError
 from .._jsjson import js_order
-from .._secrets import MASK, Secret, is_credential_name, reveal
+from .._secrets import Secret, is_credential_name, mask_payload, reveal
 
 if TYPE_CHECKING:
     import httpx
@@ -60,6 +60,25 @@ class Model:
         result: dict[str, Any] = reveal(self._data)  # fresh containers all the way down
         return result
 
+    def masked(self) -> dict[str, Any]:
+        """:meth:`to_dict` as it may be shown: every credential (key, credential headers,
+        fields filled from a secret) as ``***``, the baseUrl's userinfo and credential query
+        values too."""
+        return mask_payload(self._data)
+
+    def credential_paths(self) -> frozenset[JsonPath]:
+        """The paths of the fields that hold credentials (``("headers", "X-Api-Key")``,
+        ``("baseUrl",)`` when it was filled from a secret)."""
+
+        def walk(value: Any, path: JsonPath) -> Iterator[JsonPath]:
+            if isinstance(value, Secret):
+                yield path
+            elif isinstance(value, Mapping):
+                for k, v in value.items():
+                    yield from walk(v, (*path, k))
+
+        return frozenset(walk(self._data, ()))
+
     @property
     def id(self) -> str:
         return str(self._data["id"])
@@ -78,7 +97,7 @@ class Model:
 
     @property
     def base_url(self) -> str:
-        return str(self._data["baseUrl"])
+        return str(reveal(self._data["baseUrl"]))
 
     @property
     def reasoning(self) -> bool:
@@ -115,7 +134,7 @@ class Model:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Model({self.spec!r}, api={self.api!r}, baseUrl={self.base_url!r})"
+        return f"Model({self.spec!r}, api={self.api!r}, baseUrl={self.masked()['baseUrl']!r})"
 
 
 def _present(mapping: Mapping[str, Any] | None, key: str) -> bool:
@@ -141,9 +160,12 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
-def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]:
-    """Copy a registration or settings dict, wrapping its secrets. ``copy=False`` is for
-    data nobody else holds (decoded from an artifact just now): only the top is copied."""
+def _protect(
+    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
+) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
+    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
+    else holds (decoded from an artifact just now): only what changes is copied."""
     out: dict[str, Any] = _json_copy(payload) if copy else dict(payload)
     if isinstance(out.get("apiKey"), str):
         out["apiKey"] = Secret(out["apiKey"])
@@ -153,6 +175,23 @@ def _protect(payload: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]
             k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
             for k, v in headers.items()
         }
+    for path in credentials:
+        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
+            out = _wrapped(out, path)
+    return out
+
+
+def _wrapped(data: Any, path: JsonPath) -> Any:
+    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
+    along the path are new."""
+    if not isinstance(data, Mapping) or path[0] not in data:
+        return data
+    value = data[path[0]]
+    out = dict(data)
+    if len(path) > 1:
+        out[path[0]] = _wrapped(value, path[1:])
+    elif isinstance(value, str):
+        out[path[0]] = Secret(value)
     return out
 
 
@@ -303,7 +342,7 @@ class Registry:
             return
         self._memo.clear()  # resolution depends on every call so far
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
-        table[call.target] = _protect(call.payload, copy=copy)
+        table[call.target] = _protect(call.payload, call.credentials, copy=copy)
         self._origins[(call.op, call.target)] = call.origins
         self._plain_http[(call.op, call.target)] = call.allow_plain_http
 
@@ -327,12 +366,12 @@ class Registry:
     def registration(self, provider_id: str) -> dict[str, Any] | None:
         """The registration as given, with secrets shown as ``***``."""
         reg = self._providers.get(provider_id)
-        return None if reg is None else _masked(reg)
+        return None if reg is None else mask_payload(reg)
 
     def settings(self, provider_id: str) -> dict[str, Any] | None:
         """The settings as configured, with secrets shown as ``***``."""
         settings = self._settings.get(provider_id)
-        return None if settings is None else _masked(settings)
+        return None if settings is None else mask_payload(settings)
 
     def binding(self, spec: str) -> Any:
         """The host object for a Cloudflare binding provider's model (None if not passed in)."""
@@ -527,7 +566,7 @@ class Registry:
             "maxTokens": _coalesce(
                 override.get("maxTokens") if override else None, reg.get("maxTokens"), 0
             ),
-            "headers": reveal(reg.get("headers")),
+            "headers": reg.get("headers"),
         }
         return _drop_none(data)
 
@@ -544,27 +583,13 @@ class Registry:
         out = dict(model)
         out["baseUrl"] = _coalesce(settings.get("baseUrl"), model.get("baseUrl"))
         if has_headers:
-            out["headers"] = {**(model.get("headers") or {}), **reveal(settings["headers"])}
+            out["headers"] = {**(model.get("headers") or {}), **settings["headers"]}
         return _drop_none(out)
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     # JSON.stringify leaves out undefined; so does the reference's Model JSON.
     return {k: v for k, v in data.items() if v is not None}
-
-
-def _masked(payload: Mapping[str, Any]) -> dict[str, Any]:
-    def walk(value: Any) -> Any:
-        if isinstance(value, Secret):
-            return MASK
-        if isinstance(value, Mapping):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    result: dict[str, Any] = walk(payload)
-    return result
 
 
 def _resolve_error(spec: str, message: str) -> ResolveError:

@@ -17,7 +17,7 @@ from ._core import (
     is_template,
 )
 from ._grammar import FILTERS
-from ._render import check_syntax, render, templated_fields
+from ._render import check_syntax, credential_carriers, credential_paths, render, templated_fields
 
 __all__ = [
     "FILTERS",
@@ -26,6 +26,8 @@ __all__ = [
     "Rendered",
     "TemplateProblem",
     "check_syntax",
+    "credential_carriers",
+    "credential_paths",
     "env_names",
     "is_template",
     "render",

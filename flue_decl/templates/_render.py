@@ -7,7 +7,16 @@ from typing import Any
 
 from .._domain import string_fields
 from .._errors import JsonPath
-from ._core import MAX_TEMPLATE_CHARS, NOT_TEXT, Rendered, TemplateProblem, is_template, is_text
+from .._secrets import is_credential_name, query_credentials
+from ._core import (
+    MAX_TEMPLATE_CHARS,
+    NOT_TEXT,
+    Rendered,
+    TemplateProblem,
+    env_names,
+    is_template,
+    is_text,
+)
 from ._fast import render_simple, simple_parts
 from ._grammar import evaluate, parse
 
@@ -15,6 +24,39 @@ from ._grammar import evaluate, parse
 def templated_fields(kind: str, data: Mapping[str, Any]) -> list[tuple[JsonPath, str]]:
     """``(path, source)`` of every field of a ``kind`` document's ``data`` holding a template."""
     return [(path, v) for path, v in string_fields(kind, data) if is_template(v)]
+
+
+def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
+    """Paths of the fields of a ``kind`` document's ``data`` that hold a credential, the one
+    notion the transport rule, masking, lints and clients share:
+
+    - ``apiKey``;
+    - a header named like a credential (its words include one of ``CREDENTIAL_WORDS``:
+      ``Authorization``, ``X-Api-Key``, ``Ocp-Apim-Subscription-Key``, not ``X-Max-Tokens``);
+    - any field whose template reads a variable named like a secret (``OPENAI_API_KEY``,
+      ``DB_PASSWORD``, ``SESSION_TOKEN``).
+
+    A ``baseUrl`` may also carry credentials in its query (``?key=...``): see
+    ``query_credentials``; the rest of such a URL is not secret.
+    """
+    out = []
+    for path, value in string_fields(kind, data):
+        if (
+            path == ("apiKey",)
+            or (path[0] == "headers" and is_credential_name(str(path[1])))
+            or (is_template(value) and any(map(is_credential_name, env_names(value))))
+        ):
+            out.append(path)
+    return out
+
+
+def credential_carriers(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
+    """:func:`credential_paths`, and ``baseUrl`` if its query carries a credential."""
+    paths = credential_paths(kind, data)
+    url = data.get("baseUrl")
+    if isinstance(url, str) and ("baseUrl",) not in paths and query_credentials(url):
+        paths.append(("baseUrl",))
+    return paths
 
 
 def check_syntax(source: str) -> TemplateProblem | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._domain import Call, Op
-from .._secrets import Secret, is_credential_name
+from .._secrets import Secret, is_credential_name, query_credentials
 from ..runtime import Registry
 from ..templates import is_template
 
@@ -66,6 +66,10 @@ def effective(calls: Sequence[Call]) -> dict[str, Fields]:
             model["headers"] = {
                 k: _shown(v, secret=is_credential_name(k)) for k, v in model["headers"].items()
             }
+        if isinstance(model.get("baseUrl"), str):
+            model["baseUrl"] = _shown(
+                model["baseUrl"], secret=bool(query_credentials(model["baseUrl"]))
+            )
         model["apiKey"] = _key_source(registry, spec)
         model["storeResponses"] = registry.store_responses(spec)
         out[spec] = model

@@ -8,7 +8,6 @@ from typing import Any
 from .._catalog import CLOUDFLARE_AI_BINDING
 from .._domain import Op, Origin
 from .._errors import JsonPath
-from .._secrets import mask_headers
 from ..runtime import Registry
 from ._resolve import shown_key
 
@@ -45,7 +44,8 @@ class Row:
 def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> list[Row]:
     """Every effective field of ``spec``'s model, its key and ``storeResponses``, each with
     what set it; raises ResolveError as ``resolve_model`` does."""
-    model = registry.resolve_model(spec).to_dict()
+    resolved = registry.resolve_model(spec)
+    model = resolved.to_dict() if show_secrets else resolved.masked()
     provider_id, model_id = spec.split("/", 1)
     reg = registry.registration(provider_id)
     settings = registry.settings(provider_id) or {}
@@ -92,8 +92,7 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
                 source = "Flue default for registered providers"
         else:
             source = "Flue default for registered providers"
-        shown = mask_headers(value) if field == "headers" and not show_secrets else value
-        rows.append(Row(field, shown, source, origin))
+        rows.append(Row(field, value, source, origin))
 
     kind, variable = registry.api_key_source(spec)
     key = registry.api_key(spec)

@@ -7,8 +7,9 @@ from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING
 from .._domain import Op
+from .._secrets import mask_url
 from ..runtime import Registry
-from ..templates import is_template, render
+from ..templates import credential_paths, is_template, render
 
 
 def display_url(value: Any, env: Mapping[str, str]) -> str:
@@ -16,10 +17,10 @@ def display_url(value: Any, env: Mapping[str, str]) -> str:
     template needs, else the template as written."""
     if not isinstance(value, str):
         return ""
-    if is_template(value):
+    if is_template(value) and not credential_paths("Provider", {"baseUrl": value}):
         rendered = render(value, env)
-        return rendered.value if rendered.value is not None else value
-    return value
+        value = rendered.value if rendered.value is not None else value
+    return mask_url(value)  # a template that reads a secret stays as written
 
 
 def _apis(models: Mapping[str, Mapping[str, Any]]) -> str:

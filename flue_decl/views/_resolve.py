@@ -6,7 +6,7 @@ from typing import Any
 
 from .._catalog import AUTHENTICATED
 from .._errors import ResolveError
-from .._secrets import MASK, mask_headers
+from .._secrets import MASK
 from ..runtime import Registry
 
 
@@ -21,11 +21,10 @@ def resolve_result(registry: Registry, spec: str, *, show_secrets: bool = False)
     ``{"spec", "ok": false, "error"}`` (the runtime's message) for one that does not. The
     key and credential headers are masked unless ``show_secrets``."""
     try:
-        model = registry.resolve_model(spec).to_dict()
+        resolved = registry.resolve_model(spec)
     except ResolveError as exc:
         return {"spec": spec, "ok": False, "error": exc.diagnostics[0].message}
-    if not show_secrets and isinstance(model.get("headers"), dict):
-        model["headers"] = mask_headers(model["headers"])
+    model = resolved.to_dict() if show_secrets else resolved.masked()
     key = registry.api_key(spec)
     return {
         "spec": spec,

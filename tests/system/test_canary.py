@@ -19,6 +19,11 @@ ENV = {
     "ACME_API_KEY": CANARY,
     "OPENAI_API_KEY": CANARY,
     "OLLAMA_API_KEY": CANARY,
+    # Credentials by other roads: a header filled from a secret-named variable, a
+    # credential query parameter, a URL path filled from a secret.
+    "SESSION_TOKEN": CANARY,
+    "QUERY_VALUE": CANARY,
+    "TENANT_SECRET": CANARY,
 }
 
 GOOD = {
@@ -51,6 +56,25 @@ BAD = {
         baseUrl: "{CANARY}"
     """,
 }
+OTHER_ROADS = {
+    "providers.d/10-p.yaml": """
+        kind: Provider
+        id: q
+        api: openai-completions
+        baseUrl: "https://q.example/v1?api-version=2024&key={{ env.QUERY_VALUE }}"
+        headers: {X-Custom: "{{ env.SESSION_TOKEN }}", X-Team: t}
+        models: {m: {}}
+        ---
+        kind: Provider
+        id: r
+        api: openai-completions
+        baseUrl: "https://r.example/{{ env.TENANT_SECRET }}/v1"
+        ---
+        kind: ProviderConfiguration
+        id: openai
+        baseUrl: "https://gw.example/v1?access_token={{ env.QUERY_VALUE }}"
+    """,
+}
 # Each replace multiplies the key's dashes by ten: rendered, it is too long to use.
 GROW = " | replace('-', '----------')" * 5
 RENDER_FAIL = {
@@ -75,7 +99,11 @@ COMMANDS = [
     ["list", "--format", "json"],
     ["compile"],
     ["resolve", "p/m", "anthropic/claude-sonnet-4-5", "openai/gpt-4o"],
+    ["resolve", "q/m", "r/m", "openai/gpt-4o", "--format", "json"],
     ["explain", "p/m"],
+    ["explain", "q/m"],
+    ["explain", "r/m", "--format", "json"],
+    ["explain", "openai/gpt-4o"],
     ["explain", "anthropic/claude-sonnet-4-5", "--format", "json"],
     ["diff", "providers.d", "other.d"],
     ["diff", "providers.d", "other.d", "--format", "json"],
@@ -83,7 +111,11 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("tree", [GOOD, BAD, RENDER_FAIL], ids=["good", "bad", "render-fail"])
+@pytest.mark.parametrize(
+    "tree",
+    [GOOD, BAD, RENDER_FAIL, OTHER_ROADS],
+    ids=["good", "bad", "render-fail", "other-roads"],
+)
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
 def test_canary_never_printed(tree: dict[str, str], command: list[str], tmp_path: Path) -> None:
     write_files(tmp_path, tree)
@@ -96,7 +128,7 @@ def test_canary_never_printed(tree: dict[str, str], command: list[str], tmp_path
     assert result.returncode in (0, 1, 2)
 
 
-@pytest.mark.parametrize("tree", [GOOD, BAD], ids=["good", "bad"])
+@pytest.mark.parametrize("tree", [GOOD, BAD, OTHER_ROADS], ids=["good", "bad", "other-roads"])
 def test_written_artifact_never_holds_a_secret(tree: dict[str, str], tmp_path: Path) -> None:
     write_files(tmp_path, tree)
     out = tmp_path / "registry.json"
@@ -130,6 +162,28 @@ def test_python_objects_never_show_the_key(tmp_path: Path) -> None:
     assert model.headers["Authorization"] == f"Bearer {CANARY}"
 
 
+def test_credentials_by_other_roads_never_show(tmp_path: Path) -> None:
+    write_files(tmp_path, OTHER_ROADS)
+    registry = load_registry([str(tmp_path / "providers.d")], env=ENV)
+    shown = []
+    for spec in ("q/m", "r/m", "openai/gpt-4o"):
+        model = registry.resolve_model(spec)
+        shown += [repr(model), str(model.masked())]
+        with registry.http_client(spec) as client:
+            shown += [repr(client), repr(client.headers), repr(client.auth)]
+            if spec != "r/m":  # a secret in the path is in the URL httpx requests, of course
+                shown.append(str(client.base_url))
+    shown += [repr(registry.registration("q")), repr(registry.settings("openai"))]
+    assert not [s for s in shown if CANARY in s]
+    q = registry.resolve_model("q/m")
+    assert q.masked()["baseUrl"] == "https://q.example/v1?api-version=2024&key=***"
+    assert q.masked()["headers"] == {"X-Custom": "***", "X-Team": "t"}
+    assert registry.resolve_model("r/m").masked()["baseUrl"] == "***"
+    # ... and the values are there for the request itself.
+    assert q.to_dict()["headers"]["X-Custom"] == CANARY
+    assert q.base_url.endswith(f"key={CANARY}")
+
+
 def test_errors_never_show_the_key(tmp_path: Path) -> None:
     write_files(tmp_path, RENDER_FAIL)
     with pytest.raises(TemplateError) as info:
@@ -143,3 +197,20 @@ def test_errors_never_show_the_key(tmp_path: Path) -> None:
         "x", {"api": "openai-completions", "baseUrl": "https://x", "apiKey": CANARY}
     )
     assert CANARY not in repr(by_hand) + repr(by_hand.registration("x"))
+
+
+def test_a_registry_inside_other_objects_is_never_written(tmp_path: Path) -> None:
+    from flue_decl import watch
+
+    write_files(tmp_path, GOOD)
+    tree = str(tmp_path / "providers.d")
+    registry = load_registry([tree], env=ENV)
+    watcher = watch([tree], env=ENV)
+    snapshot = watcher.snapshot()
+    out = tmp_path / "dump.pickle"
+    padding = ["x" * 1000] * 200  # more than a pickle frame: written before the refusal
+    for holder in ([padding, registry], {"snap": snapshot}, (padding, {"r": [registry]})):
+        with out.open("wb") as fh, pytest.raises(TypeError):
+            pickle.dump(holder, fh)
+        assert CANARY.encode() not in out.read_bytes()
+    assert CANARY not in repr(vars(registry)) + repr(snapshot)

@@ -86,3 +86,48 @@ def test_wide_mapping_and_many_documents_stay_bounded(tmp_path: Path) -> None:
     result = run_bounded("validate", "wide.yaml", "many.yaml", "--format", "json", cwd=tmp_path)
     assert "Traceback" not in result.stderr
     assert result.returncode == 0, result.stdout[-500:] + result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["validate", "--format", "json"],
+        ["validate", "--format", "github"],
+        ["validate", "--format", "sarif"],
+        ["compile"],
+        ["compile", "-o", "out.json"],
+        ["list"],
+        ["calls"],
+    ],
+    ids=" ".join,
+)
+def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path, command: list[str]) -> None:
+    from tests.helpers import run_cli
+
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    bad = os.fsencode(tree) + b"/20-bad\xe9.yaml"
+    with open(os.fsencode(tree) + b"/10-\xff\xfe.yaml", "w") as fh:
+        fh.write("kind: ProviderConfiguration\nid: openai\nbaseUrl: https://x.example/v1\n")
+    with open(bad, "w") as fh:
+        fh.write("kind: ProviderConfiguration\nid: anthropic\nstoreResponses: 12\n")
+    result = run_cli(*command, "providers.d", cwd=tmp_path)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.returncode in (0, 1), result.stderr
+    shown = result.stdout + result.stderr
+    if command[0] == "validate" or command == ["list"]:
+        expected = "20-bad%E9.yaml" if "sarif" in command else "20-bad\\udce9.yaml"
+        assert expected in shown
+    if command[-1] == "out.json" or command == ["compile"]:  # an error: nothing written
+        assert result.returncode == 1
+    # With the error fixed, the artifact is written and loads, names and all.
+    os.unlink(bad)
+    if command[0] == "compile":
+        result = run_cli("compile", "-o", "out.json", "providers.d", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        from flue_decl import load_artifact
+
+        registry = load_artifact(str(tmp_path / "out.json"))
+        origin = registry.origins("configureProvider", "openai")[("baseUrl",)]
+        assert os.fsencode(origin.place.file) == b"providers.d/10-\xff\xfe.yaml"

@@ -70,3 +70,58 @@ def test_key_shaped_tokens_are_scrubbed_from_messages(key: str) -> None:
 )
 def test_ordinary_words_are_left_alone(text: str) -> None:
     assert scrub(text) == text
+
+
+# Variables a template may read, and whether what it renders is a credential.
+VARIABLES = {
+    "OPENAI_API_KEY": True,
+    "SESSION_TOKEN": True,
+    "DB_PASSWORD": True,
+    "AWS_SECRET_ACCESS_KEY": True,
+    "GATEWAY_AUTH": True,
+    "MAX_TOKENS": False,
+    "TEAM": False,
+    "OPENAI_BASE_URL": False,
+    "GOOGLE_CLOUD_PROJECT": False,
+}
+
+
+@pytest.mark.parametrize(("name", "secret"), VARIABLES.items())
+def test_a_field_filled_from_a_secret_named_variable_is_a_credential(
+    name: str, secret: bool
+) -> None:
+    from flue_decl.templates import credential_paths
+
+    data = {
+        "baseUrl": f"https://h.example/{{{{ env.{name} }}}}/v1",
+        "headers": {"X-Team": f"{{{{ env.{name} | lower }}}}", "X-Api-Key": "literal"},
+    }
+    expected = {("headers", "X-Api-Key")}  # by its name, literal or not
+    if secret:
+        expected |= {("baseUrl",), ("headers", "X-Team")}
+    assert set(credential_paths("Provider", data)) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "names", "shown"),
+    [
+        ("https://h/v1?key=abc&api-version=2", ["key"], "https://h/v1?key=***&api-version=2"),
+        (
+            "https://h/v1?access_token=x#frag",
+            ["access_token"],
+            "https://h/v1?access_token=***#frag",
+        ),
+        ("https://h/v1?X-Api-Key=x", ["X-Api-Key"], "https://h/v1?X-Api-Key=***"),
+        ("https://h/v1?max_tokens=5", [], "https://h/v1?max_tokens=5"),
+        ("https://h/v1?key=", [], "https://h/v1?key="),
+        ("http://user:pw@h:1/v1", [], "http://***@h:1/v1"),
+        ("https://h/v1", [], "https://h/v1"),
+    ],
+)
+def test_credential_query_parameters_are_found_and_masked(
+    url: str, names: list[str], shown: str
+) -> None:
+    from flue_decl._secrets import mask_url, query_credentials
+
+    assert query_credentials(url) == names
+    assert mask_url(url) == shown

@@ -243,3 +243,58 @@ def test_a_client_refuses_credential_headers_over_plain_http() -> None:
         registry.http_client("gw/m")
     assert info.value.diagnostics[0].code == "insecure-key-transport"
     assert "CANARY" not in str(info.value)
+
+
+ROADS = """
+kind: Provider
+id: gw
+api: openai-completions
+baseUrl: "{{ env.BASE }}/v1?api-version=2024-10&key={{ env.QUERY_VALUE }}"
+headers:
+  X-Custom: "{{ env.SESSION_TOKEN }}"
+  X-Team: search
+"""
+ROADS_ENV = {"QUERY_VALUE": "q-CANARY-1", "SESSION_TOKEN": "s-CANARY-2"}
+
+
+def test_credentials_by_other_roads_travel_through_the_auth_only(
+    server: Loopback, tmp_path: Path
+) -> None:
+    (tmp_path / "10-gw.yaml").write_text(ROADS)
+    registry = load_registry([str(tmp_path)], env={**ROADS_ENV, "BASE": server.url})
+    with registry.http_client("gw/m") as client:
+        shown = repr(client) + repr(client.headers) + str(client.base_url) + repr(client.auth)
+        assert "CANARY" not in shown
+        assert "x-custom" not in client.headers
+        assert client.get("models").status_code == 200
+    (request,) = server.requests
+    assert request.path == "/v1/models?api-version=2024-10&key=q-CANARY-1"
+    assert request.headers["x-custom"] == "s-CANARY-2"
+    assert request.headers["x-team"] == "search"
+
+
+@pytest.mark.parametrize("base", ["http://192.0.2.99:8000", "http://10.0.0.5"])
+def test_credentials_by_other_roads_never_go_over_plain_http(tmp_path: Path, base: str) -> None:
+    (tmp_path / "10-gw.yaml").write_text(ROADS)
+    with pytest.raises(ConfigError) as info:  # found when the URL is rendered
+        load_registry([str(tmp_path)], env={**ROADS_ENV, "BASE": base})
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "insecure-key-transport"
+    assert "header `X-Custom` and the credentials in its base URL" in diagnostic.message
+    assert "CANARY" not in str(info.value)
+    # allowPlainHttp is the way out, as for the key.
+    (tmp_path / "10-gw.yaml").write_text(ROADS + "allowPlainHttp: true\n")
+    registry = load_registry([str(tmp_path)], env={**ROADS_ENV, "BASE": base})
+    registry.http_client("gw/m").close()
+
+
+def test_a_literal_url_with_a_secret_header_is_refused_at_validate(tmp_path: Path) -> None:
+    from flue_decl import compile_paths
+
+    (tmp_path / "10-gw.yaml").write_text(
+        ROADS.replace("{{ env.BASE }}", "http://192.0.2.99").replace(
+            "&key={{ env.QUERY_VALUE }}", ""
+        )
+    )
+    codes = [d.code for d in compile_paths([str(tmp_path)]).diagnostics]
+    assert codes == ["insecure-key-transport"]

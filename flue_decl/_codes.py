@@ -100,7 +100,16 @@ RULES: dict[str, Rule] = {
             "A key or credential written literally in a file (an error "
             "for `compile`: the artifact never holds secrets).",
         ),
-        Rule("handler-import", E, "An ApiProvider handler does not import."),
+        Rule(
+            "handler-not-allowed",
+            E,
+            "An ApiProvider handler is outside the modules the service allows (at load).",
+        ),
+        Rule(
+            "handler-import",
+            E,
+            "An ApiProvider handler does not import, or does not implement WireProtocol.",
+        ),
         Rule("unresolved-model", E, "A model specifier does not resolve."),
         Rule("client-unsupported", E, "No HTTP client for the model's API (Bedrock, a binding)."),
         Rule("too-many-problems", E, "A file has more problems than are listed (100 per file)."),

@@ -28,15 +28,22 @@ def load_registry(
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
+    handler_modules: Sequence[str] | None = None,
 ) -> Registry:
     """Validate, compile and render ``paths`` (in layer order) and return the Registry.
 
     ``env`` defaults to ``os.environ``; ``bindings`` maps Cloudflare binding names to the
-    host's objects. Raises :class:`InputError`, :class:`ValidationError` or
-    :class:`TemplateError` (all :class:`ConfigError`) with every problem found.
+    host's objects. ApiProvider handlers are imported only from modules under
+    ``handler_modules`` (prefixes; default ``FLUE_DECL_HANDLER_MODULES``; none: refused).
+    Raises :class:`InputError`, :class:`ValidationError` or :class:`TemplateError` (all
+    :class:`ConfigError`) with every problem found.
     """
     return build_registry(
-        load_calls(paths), env=env, bindings=bindings, import_handlers=import_handlers
+        load_calls(paths),
+        env=env,
+        bindings=bindings,
+        import_handlers=import_handlers,
+        handler_modules=handler_modules,
     )
 
 
@@ -81,6 +88,7 @@ def watch(
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
+    handler_modules: Sequence[str] | None = None,
     allow_empty: bool = False,
     on_reload: Callable[[Snapshot], None] | None = None,
 ) -> Watch:
@@ -95,6 +103,7 @@ def watch(
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,
+        handler_modules=handler_modules,
         allow_empty=allow_empty,
         on_reload=on_reload,
     )

@@ -2,7 +2,8 @@
 
 ``expected.json`` holds the expected ``diagnostics`` (code, severity, file, line, column)
 and optionally: ``command`` (validate, check-env, load, resolve, client, diff; default validate),
-``paths`` (default ["providers.d"]), ``env``, ``options`` (``max_file_bytes``), ``specs``
+``paths`` (default ["providers.d"]), ``env``, ``options`` (``max_file_bytes``,
+``handler_modules``), ``specs``
 (resolve) and ``args`` (diff). Paths are relative to the case directory.
 """
 
@@ -43,7 +44,7 @@ def run(case: Path, meta: dict[str, Any]) -> list[Diagnostic]:
         return sorted(render_calls(compilation.calls, env)[1], key=Diagnostic.sort_key)
     try:
         if command == "load":
-            load_registry(paths, env=env)
+            load_registry(paths, env=env, handler_modules=meta["options"].get("handler_modules"))
         elif command == "resolve":
             registry = load_registry(paths, env=env, import_handlers=False)
             found: list[Diagnostic] = []

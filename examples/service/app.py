@@ -105,7 +105,12 @@ def make_handler(live: Watch) -> type[BaseHTTPRequestHandler]:
 def main() -> int:
     paths = os.environ.get("FLUE_DECL_PATHS", "providers.d").split(os.pathsep)
     try:
-        live = watch(paths, interval=float(os.environ.get("WATCH_INTERVAL", "1.0")))
+        live = watch(
+            paths,
+            interval=float(os.environ.get("WATCH_INTERVAL", "1.0")),
+            # The code a providers.d file may name as a protocol handler: ours, no other.
+            handler_modules=["acme_llm"],
+        )
     except ConfigError as exc:  # the first tree must be good: say why and do not start
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)

@@ -64,7 +64,9 @@ def tree_key(paths: Sequence[str], max_file_bytes: int) -> str | None:
             data = read_capped(source.path, max_file_bytes)
         except OSError:
             return None
-        digest.update(f"\0{source.layer}\0{source.path}\0{len(data)}\0".encode(errors="surrogateescape"))
+        digest.update(
+            f"\0{source.layer}\0{source.path}\0{len(data)}\0".encode(errors="surrogateescape")
+        )
         digest.update(data)
     return digest.hexdigest()
 

@@ -253,9 +253,11 @@ def load_artifact(
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
+    handler_modules: Sequence[str] | None = None,
 ) -> Registry:
     """A Registry from a compiled artifact: version and integrity checked, templates rendered
-    against ``env`` (default ``os.environ``), ApiProvider handlers imported.
+    against ``env`` (default ``os.environ``), ApiProvider handlers imported from the
+    ``handler_modules`` allowed (see ``load_registry``).
 
     Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
     """
@@ -265,5 +267,6 @@ def load_artifact(
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,
+        handler_modules=handler_modules,
         owned=True,
     )

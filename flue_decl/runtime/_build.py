@@ -11,14 +11,18 @@ import importlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
 
 from .._catalog import Catalog
 from .._domain import Call, Op, field_label
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
+from .._protocol import WireProtocol
 from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
 from ..templates import Rendered, credential_paths, env_names, render, templated_fields
 from ._registry import Registry
+
+HANDLER_MODULES_ENV = "FLUE_DECL_HANDLER_MODULES"
 
 
 def build_registry(
@@ -27,6 +31,7 @@ def build_registry(
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
+    handler_modules: Sequence[str] | None = None,
     catalog: Catalog | None = None,
     owned: bool = False,
 ) -> Registry:
@@ -34,43 +39,130 @@ def build_registry(
     ``os.environ``), each ApiProvider's handler imported (unless ``import_handlers`` is
     false: the handler stays its import path), the calls applied in order.
 
-    Raises :class:`TemplateError` with every rendering problem (all missing variables at
-    once) or :class:`ValidationError` (``handler-import``). ``owned``: nothing else holds
-    the calls' payloads (decoded from an artifact for this registry), so they are taken
-    over instead of copied.
+    A handler is imported only from a module under one of ``handler_modules`` (module name
+    prefixes; default: ``FLUE_DECL_HANDLER_MODULES``, comma-separated); with no list, any
+    handler is refused. Raises :class:`TemplateError` with every rendering problem (all
+    missing variables at once) or :class:`ValidationError` (``handler-not-allowed``,
+    ``handler-import``). ``owned``: nothing else holds the calls' payloads (decoded from an
+    artifact for this registry), so they are taken over instead of copied.
     """
+    handlers: dict[str, Any] = {}
+    if import_handlers:
+        allowed = handler_allow_list(handler_modules)
+        refused = [not_allowed(c, allowed) for c in calls if c.op == Op.REGISTER_API_PROVIDER]
+        if any(refused):
+            raise ValidationError([d for d in refused if d is not None])
     environ = dict(os.environ) if env is None else dict(env)
+    rendered = render_or_raise(calls, environ)
+    if import_handlers:
+        handlers = import_handlers_of(rendered)
     registry = Registry(env=environ, catalog=catalog, bindings=bindings)
-    for call in render_or_raise(calls, environ):
+    for call in rendered:
         if call.op == Op.REGISTER_API_PROVIDER and import_handlers:
-            registry.register_api_provider(call.target, import_handler(call), origins=call.origins)
+            registry.register_api_provider(call.target, handlers[call.target], origins=call.origins)
         else:
             registry.apply(call, copy=not owned)
     return registry
 
 
-def import_handler(call: Call) -> Any:
-    """Import an ApiProvider's ``package.module:Attribute`` handler."""
-    handler = str(call.payload.get("handler", ""))
-    module_name, _, attribute = handler.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            obj = getattr(obj, part)
-    except Exception as exc:  # an import runs foreign code: any failure is the user's to see
-        raise ValidationError(
-            [
+def handler_allow_list(given: Sequence[str] | None) -> tuple[str, ...]:
+    """The module prefixes handlers may come from: ``given``, else the process's
+    ``FLUE_DECL_HANDLER_MODULES`` (comma-separated), else none."""
+    raw = os.environ.get(HANDLER_MODULES_ENV, "").split(",") if given is None else given
+    return tuple(p.strip() for p in raw if p.strip())
+
+
+def _module_of(call: Call) -> str:
+    return str(call.payload.get("handler", "")).partition(":")[0]
+
+
+def not_allowed(call: Call, allowed: Sequence[str]) -> Diagnostic | None:
+    """``handler-not-allowed`` if ``call``'s handler is outside the ``allowed`` prefixes."""
+    module = _module_of(call)
+    if any(module == p or module.startswith(p + ".") for p in allowed):
+        return None
+    return Diagnostic.at(
+        "handler-not-allowed",
+        f"handler `{call.payload.get('handler')}` for api `{call.target}` is not under an "
+        "allowed module"
+        + (f" (allowed: {', '.join(allowed)})" if allowed else " (no handler module is allowed)"),
+        _place(call, ("handler",)),
+        ("handler",),
+        hint=f"pass handler_modules=[{module.split('.')[0]!r}] (or set {HANDLER_MODULES_ENV}) "
+        "if this code is meant to run in the service",
+    )
+
+
+def import_handlers_of(calls: Sequence[Call]) -> dict[str, Any]:
+    """The handler of every ApiProvider call, by api slug, each module imported at most
+    once; raises :class:`ValidationError` with every failure."""
+    modules: dict[str, ModuleType | _Failure] = {}
+    out: dict[str, Any] = {}
+    problems = []
+    for call in calls:
+        if call.op != Op.REGISTER_API_PROVIDER:
+            continue
+        handler = str(call.payload.get("handler", ""))
+        module_name, _, attribute = handler.partition(":")
+        if module_name not in modules:
+            modules[module_name] = _import(module_name)
+        result = _attribute(modules[module_name], attribute)
+        if isinstance(result, _Failure):
+            problems.append(
                 Diagnostic.at(
                     "handler-import",
-                    f"cannot import handler `{handler}` for api `{call.target}`: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"cannot use handler `{handler}` for api `{call.target}`: {result.why}",
                     _place(call, ("handler",)),
                     ("handler",),
-                    hint="install the package that provides it, or fix the import path",
+                    hint=result.hint,
                 )
-            ]
-        ) from None
+            )
+        else:
+            out[call.target] = result
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
+class _Failure(NamedTuple):
+    why: str
+    hint: str = "install the package that provides it, or fix the import path"
+
+
+def _import(module_name: str) -> ModuleType | _Failure:
+    """The module, or why it cannot be imported. The import runs the module's code:
+    whatever it raises (``SystemExit`` too) is reported, never propagated, but for
+    ``KeyboardInterrupt``."""
+    try:
+        return importlib.import_module(module_name)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return _Failure(_described(exc))
+
+
+def _attribute(module: ModuleType | _Failure, attribute: str) -> Any:
+    if isinstance(module, _Failure):
+        return module
+    obj: Any = module
+    try:
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return _Failure(_described(exc))
+    if not isinstance(obj, WireProtocol):
+        return _Failure(
+            "it does not implement flue_decl.WireProtocol (no auth_headers)",
+            "point handler at the class or object that implements WireProtocol",
+        )
     return obj
+
+
+def _described(exc: BaseException) -> str:
+    detail = str(exc) if isinstance(exc, Exception) else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def render_or_raise(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[Call, ...]:

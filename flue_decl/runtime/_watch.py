@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
@@ -68,6 +68,7 @@ class Watch:
         env: Mapping[str, str] | None = None,
         bindings: Mapping[str, Any] | None = None,
         import_handlers: bool = True,
+        handler_modules: Sequence[str] | None = None,
         allow_empty: bool = False,
         on_reload: Callable[[Snapshot], None] | None = None,
     ) -> None:
@@ -76,6 +77,7 @@ class Watch:
         self._env = env
         self._bindings = bindings
         self._import_handlers = import_handlers
+        self._handler_modules = handler_modules
         self._allow_empty = allow_empty
         self._on_reload = on_reload
         self._stop = threading.Event()
@@ -199,7 +201,11 @@ class Watch:
     def _load(self) -> tuple[Registry, int]:
         calls = self._source.calls()
         registry = build_registry(
-            calls, env=self._env, bindings=self._bindings, import_handlers=self._import_handlers
+            calls,
+            env=self._env,
+            bindings=self._bindings,
+            import_handlers=self._import_handlers,
+            handler_modules=self._handler_modules,
         )
         return registry, len(calls)
 

@@ -150,7 +150,7 @@ def test_the_readme_python_example(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENROUTER_API_KEY", "o")
     monkeypatch.setenv("ACME_API_KEY", "k")
     monkeypatch.setenv("OLLAMA_API_KEY", "")
-    registry = load_registry(["providers.d"])  # env defaults to os.environ
+    registry = load_registry(["providers.d"], handler_modules=["acme_llm"])
     model = registry.resolve_model("ollama/llama3.1:8b")
     assert model.to_dict()["contextWindow"] == 131072
     assert registry.api_key("ollama/llama3.1:8b") == ""
@@ -171,7 +171,7 @@ def test_handler_that_does_not_import_is_a_config_error_with_its_place(tmp_path:
         },
     )
     with pytest.raises(ValidationError) as info:
-        load_registry([str(tmp_path)], env={})
+        load_registry([str(tmp_path)], env={}, handler_modules=["no_such_package"])
     (diag,) = info.value.diagnostics
     assert (diag.code, diag.line, diag.column) == ("handler-import", 3, 10)
     assert load_registry([str(tmp_path)], env={}, import_handlers=False).api_providers() == {
@@ -199,7 +199,9 @@ def test_cloudflare_binding_objects_are_handed_out_by_name(monkeypatch: pytest.M
 
     binding = FakeWorkersAI()
     env = {"ANTHROPIC_API_KEY": "a", "OPENROUTER_API_KEY": "o", "ACME_API_KEY": "k"}
-    registry = load_registry([str(REPO / "providers.d")], env=env, bindings={"AI": binding})
+    registry = load_registry(
+        [str(REPO / "providers.d")], env=env, bindings={"AI": binding}, handler_modules=["acme_llm"]
+    )
     spec = "cloudflare/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
     assert registry.binding(spec) is binding
     model = registry.resolve_model(spec).to_dict()

@@ -96,7 +96,7 @@ def test_a_field_filled_from_a_secret_named_variable_is_a_credential(
         "baseUrl": f"https://h.example/{{{{ env.{name} }}}}/v1",
         "headers": {"X-Team": f"{{{{ env.{name} | lower }}}}", "X-Api-Key": "literal"},
     }
-    expected = {("headers", "X-Api-Key")}  # by its name, literal or not
+    expected: set[tuple[str, ...]] = {("headers", "X-Api-Key")}  # by its name, literal or not
     if secret:
         expected |= {("baseUrl",), ("headers", "X-Team")}
     assert set(credential_paths("Provider", data)) == expected

@@ -73,8 +73,8 @@ def test_artifact_round_trip_gives_the_same_registry(
 ) -> None:
     monkeypatch.syspath_prepend(str(REPO / "examples"))
     monkeypatch.chdir(REPO)  # the artifact was compiled from the relative path providers.d
-    from_yaml = load_registry(["providers.d"], env=ENV)
-    from_artifact = load_artifact(artifact, env=ENV)
+    from_yaml = load_registry(["providers.d"], env=ENV, handler_modules=["acme_llm"])
+    from_artifact = load_artifact(artifact, env=ENV, handler_modules=["acme_llm"])
     for spec in SPECS:
         assert resolve_result(from_artifact, spec, show_secrets=True) == resolve_result(
             from_yaml, spec, show_secrets=True
@@ -134,7 +134,7 @@ def test_a_damaged_artifact_is_refused(artifact: Path, damage: str) -> None:
         text = "kind: Provider\n"
     artifact.write_text(text)
     with pytest.raises(InputError) as info:
-        load_artifact(artifact, env=ENV)
+        load_artifact(artifact, env=ENV, handler_modules=["acme_llm"])
     assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
     assert info.value.diagnostics[0].file == str(artifact)
 
@@ -178,14 +178,18 @@ def test_malformed_sources_are_refused_cleanly(artifact: Path, damage: str) -> N
     text = head + ('\n  "sources": ' + tail if tail else "\n}\n")
     artifact.write_text(_resign(text))
     with pytest.raises(InputError) as info:
-        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a", "ACME_API_KEY": "b"})
+        load_artifact(
+            artifact,
+            env={"ANTHROPIC_API_KEY": "a", "ACME_API_KEY": "b"},
+            handler_modules=["acme_llm"],
+        )
     assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
     assert info.value.diagnostics[0].file == str(artifact)
 
 
 def test_missing_environment_at_start_names_the_yaml_places(artifact: Path) -> None:
     with pytest.raises(TemplateError) as info:
-        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a"})
+        load_artifact(artifact, env={"ANTHROPIC_API_KEY": "a"}, handler_modules=["acme_llm"])
     found = {(d.message.split("`")[1], d.file, d.line) for d in info.value.diagnostics}
     assert found == {
         ("OPENROUTER_API_KEY", "providers.d/30-openrouter.yaml", 10),
@@ -202,7 +206,7 @@ def test_loading_leaves_the_garbage_collector_as_it_found_it(artifact: Path) -> 
     load_artifact(artifact, env=ENV, import_handlers=False)
     assert gc.isenabled()
     with pytest.raises(TemplateError):
-        load_artifact(artifact, env={})
+        load_artifact(artifact, env={}, handler_modules=["acme_llm"])
     assert gc.isenabled()
     gc.disable()
     try:

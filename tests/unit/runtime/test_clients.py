@@ -140,7 +140,7 @@ def test_custom_protocol_decides_its_own_auth(
         "ACME_API_KEY": KEY,
         "ACME_URL": server.url + "/rpc",
     }
-    registry = load_registry([str(REPO / "providers.d")], env=env)
+    registry = load_registry([str(REPO / "providers.d")], env=env, handler_modules=["acme_llm"])
     with registry.http_client("acme/large") as client:
         client.get("ping")
     assert server.requests[0].path == "/rpc/ping"

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("_show", "schema"),
     "diff": ("_diff", "run"),
     "probe": ("_probe", "run"),
+    "check-handlers": ("_handlers", "run"),
 }
 
 
@@ -138,15 +139,46 @@ def build_parser() -> argparse.ArgumentParser:
     paths(p)
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_positive_seconds,
         default=10.0,
         metavar="S",
         help="per-provider timeout in seconds (default 10)",
     )
     p.add_argument("--format", choices=list(PROBE_FORMATS), default="text")
 
+    p = command(
+        "check-handlers",
+        "import every ApiProvider handler in a child process, as a service would load them",
+    )
+    paths(p)
+    formats(p)
+    p.add_argument(
+        "--handler-modules",
+        metavar="PREFIXES",
+        help="comma-separated module prefixes handlers may come from, as the service passes "
+        "them (default: FLUE_DECL_HANDLER_MODULES)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="S",
+        help="give up importing after S seconds (default 60)",
+    )
+
     command("schema", "print the JSON Schema for providers.d documents")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    """A timeout: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (0 < value < 86400):  # nan and inf fail this too
+        raise argparse.ArgumentTypeError(f"a timeout is between 0 and 86400 seconds: {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,13 @@ artifact loads no YAML, schema or lint code, and a test walks the imports to kee
 """
 
 from ._artifact import artifact_text, load_artifact, read_artifact
-from ._build import build_registry, render_calls, render_or_raise
+from ._build import (
+    build_registry,
+    handler_allow_list,
+    not_allowed,
+    render_calls,
+    render_or_raise,
+)
 from ._registry import Model, Registry
 from ._watch import Snapshot, Source, Watch
 
@@ -20,7 +26,9 @@ __all__ = [
     "Watch",
     "artifact_text",
     "build_registry",
+    "handler_allow_list",
     "load_artifact",
+    "not_allowed",
     "read_artifact",
     "render_calls",
     "render_or_raise",

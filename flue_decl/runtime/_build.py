@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -88,8 +88,8 @@ def not_allowed(call: Call, allowed: Sequence[str]) -> Diagnostic | None:
         + (f" (allowed: {', '.join(allowed)})" if allowed else " (no handler module is allowed)"),
         _place(call, ("handler",)),
         ("handler",),
-        hint=f"pass handler_modules=[{module.split('.')[0]!r}] (or set {HANDLER_MODULES_ENV}) "
-        "if this code is meant to run in the service",
+        hint=f"allow its module ({module.split('.')[0]!r}: handler_modules=, --handler-modules "
+        f"or {HANDLER_MODULES_ENV}) if this code is meant to run in the service",
     )
 
 
@@ -158,6 +158,19 @@ def _attribute(module: ModuleType | _Failure, attribute: str) -> Any:
             "point handler at the class or object that implements WireProtocol",
         )
     return obj
+
+
+def handler_problems(handlers: Sequence[str]) -> Iterator[tuple[str, tuple[str, str] | None]]:
+    """``(handler, (why, hint) or None)`` for each of ``handlers`` in turn, imported the way
+    a load imports them (each module once). It runs the modules' code: ``check-handlers``
+    calls it in a child process."""
+    modules: dict[str, ModuleType | _Failure] = {}
+    for handler in handlers:
+        module_name, _, attribute = handler.partition(":")
+        if module_name not in modules:
+            modules[module_name] = _import(module_name)
+        result = _attribute(modules[module_name], attribute)
+        yield handler, (result.why, result.hint) if isinstance(result, _Failure) else None
 
 
 def _described(exc: BaseException) -> str:

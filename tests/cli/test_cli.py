@@ -332,3 +332,74 @@ def test_list_and_explain_print_nothing_a_terminal_or_ci_runner_would_obey(
         assert "\x1b" not in result.stdout
         assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith("::")]
         assert "FORGED" in result.stdout
+
+
+def test_check_handlers_imports_in_a_child_and_reports_at_the_place(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "providers.d/10-a.yaml": """
+                kind: ApiProvider
+                api: acme-rpc
+                handler: acme_llm.protocols:AcmeRpc
+                ---
+                kind: ApiProvider
+                api: typo
+                handler: acme_llm.protocol:AcmeRpc
+                ---
+                kind: ApiProvider
+                api: hangs
+                handler: slow_handlers:H
+                ---
+                kind: ApiProvider
+                api: exits
+                handler: unittest.__main__:main
+            """,
+            "lib/slow_handlers.py": "import time\ntime.sleep(30)\n",
+            "test_pwn.py": "import pathlib\npathlib.Path('marker').write_text('ran')\n",
+        },
+    )
+    env = {"PYTHONPATH": f"{REPO / 'examples'}:{tmp_path / 'lib'}"}
+    result = run_cli(
+        "check-handlers", "--handler-modules", "acme_llm", "--format", "json", cwd=tmp_path, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    found = [(d["code"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]]
+    assert found == [
+        ("handler-import", 7),
+        ("handler-not-allowed", 11),
+        ("handler-not-allowed", 15),
+    ]
+    assert not (tmp_path / "marker").exists()  # refused: never imported, not even in the child
+    result = run_cli(
+        "check-handlers",
+        "--handler-modules",
+        "acme_llm.protocols,slow_handlers,unittest",
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env=env,
+    )
+    found = [(d["line"], d["message"]) for d in json.loads(result.stdout)["diagnostics"]]
+    assert [line for line, _ in found] == [7, 11, 15]
+    assert "not under an allowed module" in found[0][1]  # acme_llm.protocol: another module
+    assert "importing it did not finish within 3 s" in found[1][1]
+    assert "not checked" in found[2][1]
+    write_files(tmp_path, {"lib/slow_handlers.py": "H = None\n"})
+    result = run_cli(
+        "check-handlers",
+        "--handler-modules",
+        "acme_llm,slow_handlers,unittest",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env=env,
+    )
+    found = [(d["line"], d["message"]) for d in json.loads(result.stdout)["diagnostics"]]
+    assert [line for line, _ in found] == [7, 11, 15]
+    assert "ModuleNotFoundError" in found[0][1]
+    assert "WireProtocol" in found[1][1]
+    assert "SystemExit" in found[2][1]
+    assert "--timeout" in run_cli("check-handlers", "--timeout", "nan", cwd=tmp_path).stderr

@@ -1,0 +1,106 @@
+"""``check-handlers``: would every ApiProvider handler load in a service with this allow-list?
+
+The handlers are imported in a child process (``python -P``: the working directory is
+not put on its path), so the checker never runs the code it checks, and a handler that
+prints, exits or hangs cannot disturb the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from .._domain import Call, Op
+from .._errors import Diagnostic, Severity
+from ..runtime import handler_allow_list, not_allowed
+from ._inputs import compiled
+from ._outcome import OK, PROBLEMS
+from ._reporters import REPORTERS, resolve_format
+
+# The child: the handlers as JSON in argv[1]; one JSON line per handler checked, written
+# to the file argv[2] as it goes, so a handler that hangs is known by where the lines stop.
+_CHILD = (
+    "import json, sys\n"
+    "from flue_decl.runtime._build import handler_problems\n"
+    "with open(sys.argv[2], 'w', encoding='utf-8') as fh:\n"
+    "    for line in handler_problems(json.loads(sys.argv[1])):\n"
+    "        fh.write(json.dumps(line) + '\\n')\n"
+    "        fh.flush()\n"
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    compilation = compiled(args)
+    given = None if args.handler_modules is None else args.handler_modules.split(",")
+    allowed = handler_allow_list(given)
+    diagnostics, to_import = [], []
+    for call in compilation.calls:
+        if call.op == Op.REGISTER_API_PROVIDER:
+            refusal = not_allowed(call, allowed)
+            if refusal is None:
+                to_import.append(call)
+            else:
+                diagnostics.append(refusal)
+    if to_import:
+        diagnostics += _import_in_child(to_import, args.timeout)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    failed = any(d.severity is Severity.ERROR for d in diagnostics)
+    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
+    reporter.report(diagnostics, ok=not failed, files=compilation.files)
+    return PROBLEMS if failed else OK
+
+
+def _diagnostic(call: Call, why: str, hint: str) -> Diagnostic:
+    origin = call.origins.get(("handler",))
+    return Diagnostic.at(
+        "handler-import",
+        f"cannot use handler `{call.payload.get('handler')}` for api `{call.target}`: {why}",
+        origin.place if origin else None,
+        ("handler",),
+        hint=hint,
+    )
+
+
+def _import_in_child(calls: list[Call], timeout: float) -> list[Diagnostic]:
+    handlers = list(dict.fromkeys(str(c.payload.get("handler", "")) for c in calls))
+    problems: dict[str, tuple[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="flue-decl-handlers-") as work:
+        report = os.path.join(work, "problems.jsonl")
+        try:
+            subprocess.run(
+                [sys.executable, "-P", "-c", _CHILD, json.dumps(handlers), report],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+            )
+            stopped = "the process importing it ended first"
+        except subprocess.TimeoutExpired:
+            stopped = f"importing it did not finish within {timeout:g} s"
+        checked = set()
+        try:
+            with open(report, encoding="utf-8") as fh:
+                for line in fh:
+                    handler, problem = json.loads(line)
+                    checked.add(handler)
+                    if problem is not None:
+                        problems[handler] = (problem[0], problem[1])
+        except (OSError, ValueError):
+            pass  # no report, or its last line cut short: what is missing is said below
+    unchecked = [h for h in handlers if h not in checked]
+    for index, handler in enumerate(unchecked):
+        problems[handler] = (
+            (stopped, "find what the module does when it is imported")
+            if index == 0
+            else ("not checked: an earlier handler stopped the check", "fix that one first")
+        )
+    return [
+        _diagnostic(c, *problems[h])
+        for c in calls
+        if (h := str(c.payload.get("handler", ""))) in problems
+    ]

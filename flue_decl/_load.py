@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._discover import DEFAULT_PATHS, discover
+from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, discover, read_capped
 from ._domain import Call
-from ._errors import ConfigError, Severity
+from ._errors import ConfigError, Diagnostic, Place, Severity
 from .compiler import load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
 
@@ -59,8 +59,11 @@ class Tree:
     """A providers.d tree as a :class:`Watch` source: its fingerprint is the content hash
     of every file, in layer order."""
 
-    def __init__(self, paths: Sequence[str | os.PathLike[str]]) -> None:
+    def __init__(
+        self, paths: Sequence[str | os.PathLike[str]], *, max_file_bytes: int = MAX_FILE_BYTES
+    ) -> None:
         self.paths = [os.fspath(p) for p in paths]
+        self.max_file_bytes = max_file_bytes
 
     def fingerprint(self) -> Fingerprint | ConfigError:
         found = discover(self.paths)
@@ -70,15 +73,27 @@ class Tree:
         out = []
         for source in found.files:
             try:
-                with open(source.path, "rb") as fh:
-                    digest = hashlib.sha256(fh.read()).hexdigest()
+                # Never more than the parser would read: a huge file is refused, not hashed.
+                raw = read_capped(source.path, self.max_file_bytes)
             except OSError:  # vanished between listing and reading: not stable yet
-                digest = "unreadable"
+                raw = None
+            if raw is not None and len(raw) > self.max_file_bytes:
+                return ConfigError(
+                    [
+                        Diagnostic.at(
+                            "file-too-large",
+                            f"file is larger than {self.max_file_bytes} bytes",
+                            Place(source.path, 1, 1),
+                            hint="split it into several files",
+                        )
+                    ]
+                )
+            digest = "unreadable" if raw is None else hashlib.sha256(raw).hexdigest()
             out.append((source.layer, source.path, digest))
         return tuple(out)
 
     def calls(self) -> tuple[Call, ...]:
-        return load_calls(self.paths)
+        return load_calls(self.paths, max_file_bytes=self.max_file_bytes)
 
 
 def watch(
@@ -91,6 +106,7 @@ def watch(
     handler_modules: Sequence[str] | None = None,
     allow_empty: bool = False,
     on_reload: Callable[[Snapshot], None] | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
 
@@ -98,7 +114,7 @@ def watch(
     ``.stop()``; ``poll_once()`` polls by hand. A changed tree is swapped in only when it
     is stable and good; a bad one leaves the last good registry serving."""
     return Watch(
-        Tree(paths),
+        Tree(paths, max_file_bytes=max_file_bytes),
         interval=interval,
         env=env,
         bindings=bindings,

@@ -56,6 +56,11 @@ class Snapshot:
     calls: int  # registry calls in ``registry`` (0: empty)
 
 
+def _failure(exc: BaseException) -> ConfigError:
+    """Any failure of a reload attempt, as the error a snapshot reports."""
+    return ConfigError([Diagnostic.at("io-error", f"reloading failed: {type(exc).__name__}", None)])
+
+
 class Watch:
     """Keeps a registry built from ``source`` current (see the module docstring); the first
     load raises ConfigError if it fails. ``flue_decl.watch`` makes one for a tree."""
@@ -145,12 +150,8 @@ class Watch:
         while not self._stop.wait(self._interval):
             try:
                 self.poll_once()
-            except Exception as exc:  # never let the watcher die: report and go on
-                self._fail(
-                    ConfigError(
-                        [Diagnostic.at("io-error", f"watch failed: {type(exc).__name__}", None)]
-                    )
-                )
+            except BaseException as exc:
+                self._fail(_failure(exc))
 
     def poll_once(self) -> bool:
         """One poll: returns True when a new registry was swapped in."""
@@ -168,10 +169,12 @@ class Watch:
                 return False
             try:
                 registry, calls = self._load()
-            except ConfigError as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
                 self._current = seen  # do not retry the same bad bytes every poll
                 self._pending = None
-                self._fail(exc)
+                self._fail(exc if isinstance(exc, ConfigError) else _failure(exc))
                 return False
             if self._source.fingerprint() != seen:  # changed while loading: next round
                 self._pending = None

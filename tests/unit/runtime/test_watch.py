@@ -7,11 +7,13 @@ import random
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from flue_decl import ConfigError, Snapshot, watch
+from flue_decl import Call, ConfigError, Snapshot, Watch, watch
+from flue_decl._load import Tree
 
 SOAK_SWAPS = int(os.environ.get("FLUE_DECL_SOAK_SWAPS", "1000"))
 
@@ -221,3 +223,71 @@ def test_soak_readers_never_see_a_mix_and_every_good_version_is_served(tmp_path:
     assert errors == []
     assert good, "the soak never swapped a good version in"
     assert live.registry.resolve_model("a/m").max_tokens in good
+
+
+class _Exploding(Tree):
+    """A tree whose next load raises ``planted`` (as a handler's import or a full memory
+    would), once."""
+
+    planted: BaseException | None = None
+
+    def calls(self) -> tuple[Call, ...]:
+        planted, self.planted = self.planted, None
+        if planted is not None:
+            raise planted
+        return super().calls()
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 20  # a hang guard, not a speed assertion
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("planted", [SystemExit(0), MemoryError(), RuntimeError("boom")], ids=type)
+def test_no_failure_of_a_reload_stops_the_watcher(tmp_path: Path, planted: BaseException) -> None:
+    (tmp_path / "a.yaml").write_text(provider(1))
+    source = _Exploding([str(tmp_path)])
+    with Watch(source, interval=0.05, env={}) as live:
+        source.planted = planted
+        (tmp_path / "a.yaml").write_text(provider(2))
+        _wait_for(lambda: live.last_error is not None)
+        assert live.last_reload_ok is False
+        assert live.last_error is not None
+        assert type(planted).__name__ in str(live.last_error)
+        assert live.registry.resolve_model("p/m").max_tokens == 1  # still serving
+        (tmp_path / "a.yaml").write_text(provider(3))
+        _wait_for(lambda: live.generation >= 2)
+        assert live.last_reload_ok is True
+        assert live.registry.resolve_model("p/m").max_tokens == 3
+
+
+def test_a_handler_that_exits_at_reload_is_an_error_and_the_watcher_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "exiting_handler.py").write_text("import sys\nsys.exit(0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(provider(1))
+    with watch([str(tree)], interval=0.05, env={}, handler_modules=["exiting_handler"]) as live:
+        (tree / "b.yaml").write_text("kind: ApiProvider\napi: x\nhandler: exiting_handler:X\n")
+        _wait_for(lambda: live.last_error is not None)
+        assert [d.code for d in live.last_error.diagnostics] == ["handler-import"]  # type: ignore[union-attr]
+        assert "SystemExit" in str(live.last_error)
+        (tree / "b.yaml").unlink()
+        (tree / "a.yaml").write_text(provider(4))
+        _wait_for(lambda: live.generation >= 2)
+        assert live.registry.resolve_model("p/m").max_tokens == 4
+
+
+def test_a_huge_file_is_refused_without_being_hashed_whole(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(provider(1))
+    live = watch([str(tmp_path)], env={}, max_file_bytes=10_000)
+    with (tmp_path / "z.yaml").open("wb") as fh:
+        fh.truncate(2 * 1024**3)  # 2 GiB, sparse: reading it whole would take seconds
+    settle(live)
+    assert live.last_reload_ok is False
+    assert [d.code for d in live.last_error.diagnostics] == ["file-too-large"]  # type: ignore[union-attr]
+    assert live.registry.resolve_model("p/m").max_tokens == 1

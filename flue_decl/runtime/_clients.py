@@ -10,6 +10,7 @@ origin: httpx strips ``Authorization`` on a cross-origin redirect but not ``x-ap
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -97,13 +98,22 @@ def _origin_guard(base: httpx.URL) -> Callable[[httpx.Request], None]:
 
 
 def client_settings(
-    model: Any, api_key: str | None, handler: Any = None, *, allow_plain_http: bool = False
+    model: Any,
+    api_key: str | None,
+    handler: Any = None,
+    *,
+    allow_plain_http: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """base_url, headers and auth for a model, or a ClientError saying why there are none."""
+    """base_url, headers and auth for a model, or a ClientError saying why there are none.
+    ``env`` is where Vertex's project and location are read."""
     api = model.api
     if api in UNSUPPORTED:
         raise _unsupported(model, UNSUPPORTED[api])
     key = None if api_key in (None, "", AUTHENTICATED) else api_key
+    base_url = model.base_url
+    if api == "google-vertex" and (not base_url.strip() or "{location}" in base_url):
+        base_url = _vertex_base_url(model, key, env or {})
     if api in AUTH_HEADERS:
         auth_headers = AUTH_HEADERS[api](key) if key else {}
     elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):
@@ -122,17 +132,17 @@ def client_settings(
             headers[name] = value
         elif name.lower() not in key_headers:  # the key's own header wins
             auth_headers[name] = value
-    base_url, params, secret_params = _split_query(model.base_url)
+    base_url, params, secret_params = _split_query(base_url)
     sends_credentials = bool(
         any(auth_headers.values()) or secret_params or ("baseUrl",) in credentials
     )
-    if sends_credentials and insecure_transport(model.base_url) and not allow_plain_http:
+    if sends_credentials and insecure_transport(base_url) and not allow_plain_http:
         raise ClientError(
             [
                 Diagnostic.at(
                     "insecure-key-transport",
                     f"{model.spec}: refusing to send credentials over plain http:// to "
-                    f"{urllib.parse.urlsplit(model.base_url).hostname}",
+                    f"{urllib.parse.urlsplit(base_url).hostname}",
                     None,
                     hint="use https://, or http:// for localhost; for a host on a trusted "
                     "network, say allowPlainHttp: true",
@@ -146,6 +156,50 @@ def client_settings(
         "auth": _CredentialAuth(auth_headers, secret_params) if sends_credentials else None,
         "allow_plain_http": allow_plain_http,
     }
+
+
+# What Google accepts as a project ID and a location: also what keeps a variable's value
+# from changing the URL's host or path.
+_VERTEX_PROJECT = re.compile(
+    r"[a-z][a-z0-9-]{4,61}[a-z0-9]|[a-z0-9.-]+:[a-z][a-z0-9-]{4,61}[a-z0-9]"
+)
+_VERTEX_LOCATION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*")
+
+
+def _vertex_base_url(model: Any, key: str | None, env: Mapping[str, str]) -> str:
+    """The base URL the Google Gen AI SDK uses for Vertex, as the runtime configures it: with
+    an API key (express mode) the global endpoint; otherwise the project's and location's,
+    from the variables the runtime reads."""
+    if key:
+        return "https://aiplatform.googleapis.com/v1"
+    project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or ""
+    location = env.get("GOOGLE_CLOUD_LOCATION") or ""
+    missing = [
+        name
+        for name, value in (
+            ("GOOGLE_CLOUD_PROJECT (or GCLOUD_PROJECT)", project),
+            ("GOOGLE_CLOUD_LOCATION", location),
+        )
+        if not value
+    ]
+    if missing:
+        raise _unsupported(
+            model,
+            f"Vertex AI needs a project and a location: set {' and '.join(missing)}, "
+            "or give the provider an API key",
+        )
+    if not _VERTEX_PROJECT.fullmatch(project) or not _VERTEX_LOCATION.fullmatch(location):
+        raise _unsupported(
+            model,
+            "GOOGLE_CLOUD_PROJECT or GOOGLE_CLOUD_LOCATION is not a Google Cloud project ID "
+            "or location name",
+        )
+    host = (
+        "aiplatform.googleapis.com"
+        if location == "global"
+        else f"{location}-aiplatform.googleapis.com"
+    )
+    return f"https://{host}/v1/projects/{project}/locations/{location}"
 
 
 def _split_query(url: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
@@ -207,7 +261,7 @@ def make_client(
     settings: Mapping[str, Any], *, timeout: httpx.Timeout | float | None, **kwargs: Any
 ) -> httpx.Client:
     guard = _origin_guard(httpx.URL(settings["base_url"]))
-    return httpx.Client(**_client_kwargs(settings, timeout, guard), **kwargs)
+    return httpx.Client(**_with_caller_auth(_client_kwargs(settings, timeout, guard), kwargs))
 
 
 def make_async_client(
@@ -218,4 +272,16 @@ def make_async_client(
     async def check(request: httpx.Request) -> None:
         guard(request)
 
-    return httpx.AsyncClient(**_client_kwargs(settings, timeout, check), **kwargs)
+    return httpx.AsyncClient(**_with_caller_auth(_client_kwargs(settings, timeout, check), kwargs))
+
+
+def _with_caller_auth(ours: dict[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's httpx arguments added to ours. ``auth=`` is theirs to give where the
+    model sends no credential of its own (Vertex with Google credentials: an httpx.Auth
+    that adds an OAuth2 token); any other overlap is an error, as httpx would raise."""
+    if "auth" in theirs and ours["auth"] is None:
+        ours = {k: v for k, v in ours.items() if k != "auth"}
+    clash = sorted(set(ours) & set(theirs))
+    if clash:
+        raise TypeError(f"flue-decl sets {', '.join(clash)} for this client")
+    return {**ours, **theirs}

@@ -499,6 +499,7 @@ class Registry:
             self.api_key(spec),
             self._apis.get(model.api),
             allow_plain_http=self.allows_plain_http(model.provider),
+            env=self._environ(),
         )
 
     def allows_plain_http(self, provider_id: str) -> bool:

@@ -298,3 +298,58 @@ def test_a_literal_url_with_a_secret_header_is_refused_at_validate(tmp_path: Pat
     )
     codes = [d.code for d in compile_paths([str(tmp_path)]).diagnostics]
     assert codes == ["insecure-key-transport"]
+
+
+VERTEX = "google-vertex/gemini-2.5-pro"
+
+
+@pytest.mark.parametrize(
+    ("env", "base_url"),
+    [
+        (
+            {"GOOGLE_CLOUD_PROJECT": "my-proj-1", "GOOGLE_CLOUD_LOCATION": "us-central1"},
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/my-proj-1/locations/us-central1/",
+        ),
+        (
+            {"GCLOUD_PROJECT": "my-proj-1", "GOOGLE_CLOUD_LOCATION": "global"},
+            "https://aiplatform.googleapis.com/v1/projects/my-proj-1/locations/global/",
+        ),
+        ({"GOOGLE_CLOUD_API_KEY": "k-123"}, "https://aiplatform.googleapis.com/v1/"),
+    ],
+)
+def test_vertex_gets_its_project_and_location_as_the_runtime_does(
+    env: dict[str, str], base_url: str
+) -> None:
+    registry = Registry(env=env)
+    with registry.http_client(VERTEX) as client:
+        assert str(client.base_url) == base_url
+        assert "{location}" not in str(client.base_url)
+    # With Google credentials (no key) the token is the service's to add: auth= is taken.
+    if "GOOGLE_CLOUD_API_KEY" not in env:
+        token = httpx.BasicAuth("u", "p")  # any httpx.Auth: google-auth's adapter in a service
+        with registry.http_client(VERTEX, auth=token) as client:
+            assert client.auth is token
+    else:
+        with pytest.raises(TypeError, match="auth"):  # the model's own key is not replaced
+            registry.http_client(VERTEX, auth=httpx.BasicAuth("u", "p"))
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({}, "set GOOGLE_CLOUD_PROJECT (or GCLOUD_PROJECT) and GOOGLE_CLOUD_LOCATION"),
+        ({"GOOGLE_CLOUD_PROJECT": "my-proj-1"}, "set GOOGLE_CLOUD_LOCATION"),
+        (
+            {"GOOGLE_CLOUD_PROJECT": "my-proj-1", "GOOGLE_CLOUD_LOCATION": "evil.example/x"},
+            "not a Google Cloud project ID or location",
+        ),
+    ],
+)
+def test_vertex_without_project_or_location_says_what_is_missing(
+    env: dict[str, str], said: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Registry(env=env).http_client(VERTEX)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "client-unsupported"
+    assert said in diag.message

@@ -61,8 +61,13 @@ def loopback_server() -> Iterator[Loopback]:
             if self.path.startswith("/slow"):
                 time.sleep(1.5)
             status = 200
+            credentials = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
             if self.path.startswith("/unauthorized"):
                 status = 401
+            elif self.path.startswith("/keyed") and not any(
+                self.headers.get(name) for name in credentials
+            ):
+                status = 401  # an endpoint that checks for a key (most providers' listings)
             elif self.path.startswith("/missing"):
                 status = 404
             elif self.path.startswith("/broken"):

@@ -220,19 +220,40 @@ def probe_text(results: Sequence[ProbeResult]) -> str:
     lines = []
     for r in results:
         latency = f"{r.latency_ms:>8.1f} ms" if r.latency_ms is not None else " " * 11
+        detail = r.detail
+        if r.note == "unauthenticated-endpoint":
+            detail += " (answers without a key too: the key was not checked)"
         lines.append(
-            f"{r.provider:<{width}}  {r.status:<13} {latency}  {r.detail}"
+            f"{r.provider:<{width}}  {r.status:<13} {latency}  {detail}"
             + (f"  {r.url}" if r.url else "")
         )
-    bad = sum(not r.ok for r in results)
-    lines.append(
-        f"{len(results) - bad}/{len(results)} providers ok" if results else "no providers to probe"
-    )
+    lines.append(probe_summary(results))
     return inert(lines)
 
 
+def probe_summary(results: Sequence[ProbeResult]) -> str:
+    """``2/3 probed providers ok, 1 skipped``: skipped providers are neither ok nor failed."""
+    probed = [r for r in results if r.probed]
+    skipped = len(results) - len(probed)
+    if not results:
+        return "no providers to probe"
+    ok = sum(r.ok for r in probed)
+    unchecked = sum(r.ok and r.note is not None for r in probed)
+    return (
+        f"{ok}/{len(probed)} probed providers ok"
+        + (f" ({unchecked} without checking the key)" if unchecked else "")
+        + (f", {skipped} skipped" if skipped else "")
+    )
+
+
 def probe_json(results: Sequence[ProbeResult]) -> str:
-    return as_json({"ok": all(r.ok for r in results), "providers": [asdict(r) for r in results]})
+    return as_json(
+        {
+            "ok": all(r.ok for r in results if r.probed),
+            "summary": probe_summary(results),
+            "providers": [asdict(r) for r in results],
+        }
+    )
 
 
 PROBE_FORMATS: Formats[Sequence[ProbeResult]] = {"text": probe_text, "json": probe_json}

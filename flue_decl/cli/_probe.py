@@ -13,4 +13,4 @@ from ._outcome import OK, PROBLEMS
 def run(args: argparse.Namespace) -> int:
     results = probe(registry(args), timeout=args.timeout)
     print(PROBE_FORMATS[args.format](results))
-    return OK if all(r.ok for r in results) else PROBLEMS
+    return OK if all(r.ok for r in results if r.probed) else PROBLEMS

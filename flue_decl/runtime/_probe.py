@@ -12,6 +12,8 @@ import httpx
 
 from .._catalog import CLOUDFLARE_AI_BINDING
 from .._errors import ConfigError
+from .._secrets import mask_url
+from ._clients import CrossOriginRequestError
 from ._registry import Registry
 
 # A cheap GET per wire protocol, relative to the model's base URL (model listings).
@@ -24,19 +26,44 @@ PROBE_PATHS = {
     "google-generative-ai": "models",
     "anthropic-messages": "v1/models",
 }
+# APIs with no plain HTTP request to probe, and why, in words that fit each.
+SKIPPED_APIS = {
+    CLOUDFLARE_AI_BINDING: "Cloudflare binding: called through the Worker, no HTTP endpoint",
+    "bedrock-converse-stream": "Bedrock: requests are SigV4-signed by the AWS SDK; not probed",
+    "google-vertex": "Vertex AI: no cheap request without Google credentials; not probed",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
+    """What probing one provider found.
+
+    ``status``: ``ok`` (the endpoint answered 2xx), ``auth-rejected`` (401/403),
+    ``not-found`` (404), ``http-error`` (another status), ``redirected`` (to another
+    origin, not followed: ``detail`` names it), ``unreachable``, ``timeout``, or
+    ``skipped`` (nothing to probe over HTTP: ``detail`` says why). ``note`` is
+    ``unauthenticated-endpoint`` when the endpoint answered without the credentials too,
+    so an ``ok`` says nothing about the key."""
+
     provider: str
-    status: str  # ok | auth-rejected | not-found | http-error | unreachable | timeout | skipped
+    status: str
     latency_ms: float | None
     detail: str
     url: str | None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "skipped")
+        """Whether the provider answered as it should (a skipped one did not: see
+        :attr:`probed`)."""
+        return self.status == "ok"
+
+    @property
+    def probed(self) -> bool:
+        return self.status != "skipped"
+
+
+UNAUTHENTICATED = "unauthenticated-endpoint"
 
 
 def probe_targets(registry: Registry) -> list[tuple[str, str]]:
@@ -54,45 +81,63 @@ def probe_targets(registry: Registry) -> list[tuple[str, str]]:
     return targets
 
 
+def _skipped(provider: str, why: str) -> ProbeResult:
+    return ProbeResult(provider, "skipped", None, why, None)
+
+
 async def _probe_one(registry: Registry, provider: str, spec: str, timeout: float) -> ProbeResult:
     model = registry.resolve_model(spec)
-    if model.api == CLOUDFLARE_AI_BINDING:
-        return ProbeResult(provider, "skipped", None, "Cloudflare binding: no HTTP endpoint", None)
+    if model.api in SKIPPED_APIS:
+        return _skipped(provider, SKIPPED_APIS[model.api])
     handler = registry.api_providers().get(model.api)
-    path = PROBE_PATHS.get(model.api) or str(getattr(handler, "probe_path", ""))
+    path = PROBE_PATHS.get(model.api)
+    if path is None:
+        path = str(getattr(handler, "probe_path", "") or "")
+        if not path:
+            why = (
+                f"no cheap request to probe for api `{model.api}`"
+                if handler is None
+                else f"api `{model.api}`: its handler has no probe_path"
+            )
+            return _skipped(provider, why)
     try:
         client = registry.async_http_client(spec, timeout=timeout)
-    except ConfigError as exc:
-        return ProbeResult(provider, "skipped", None, exc.diagnostics[0].message, None)
-    if not path and model.api not in PROBE_PATHS:
-        await client.aclose()
-        return ProbeResult(
-            provider,
-            "skipped",
-            None,
-            f"no probe for api `{model.api}` (its handler has no probe_path)",
-            None,
-        )
+    except ConfigError as exc:  # which model the probe used says nothing: the API does
+        return _skipped(provider, exc.diagnostics[0].message.removeprefix(f"{spec}: "))
     started = time.perf_counter()
     url = str(client.base_url.join(path))
-    try:
-        async with client:
+    async with client:
+        try:
             response = await client.get(path)
-    except httpx.TimeoutException:
-        return ProbeResult(provider, "timeout", None, f"no answer within {timeout:g} s", url)
-    except httpx.HTTPError as exc:
-        return ProbeResult(provider, "unreachable", None, type(exc).__name__, url)
-    latency = round((time.perf_counter() - started) * 1000, 1)
-    code = response.status_code
-    if 200 <= code < 300:
-        status = "ok"
-    elif code in (401, 403):
-        status = "auth-rejected"
-    elif code == 404:
-        status = "not-found"
-    else:
-        status = "http-error"
-    return ProbeResult(provider, status, latency, f"HTTP {code}", url)
+        except CrossOriginRequestError as exc:
+            target = exc.request.url
+            origin = f"{target.scheme}://{target.netloc.decode('ascii', 'replace')}"
+            detail = f"redirected to {mask_url(origin)}; not followed (credentials stay)"
+            return ProbeResult(provider, "redirected", None, detail, url)
+        except httpx.TimeoutException:
+            return ProbeResult(provider, "timeout", None, f"no answer within {timeout:g} s", url)
+        except httpx.HTTPError as exc:
+            return ProbeResult(provider, "unreachable", None, type(exc).__name__, url)
+        latency = round((time.perf_counter() - started) * 1000, 1)
+        code = response.status_code
+        note = None
+        if 200 <= code < 300 and client.auth is not None:
+            note = await _answers_without_credentials(client, path)
+    status = _STATUS.get(code, "ok" if 200 <= code < 300 else "http-error")
+    return ProbeResult(provider, status, latency, f"HTTP {code}", url, note)
+
+
+_STATUS = {401: "auth-rejected", 403: "auth-rejected", 404: "not-found"}
+
+
+async def _answers_without_credentials(client: httpx.AsyncClient, path: str) -> str | None:
+    """``unauthenticated-endpoint`` if ``path`` answers 2xx without any credential (a local
+    Ollama, OpenRouter's listing): then the first answer did not check the key."""
+    try:
+        response = await client.get(path, auth=None)
+    except httpx.HTTPError:
+        return None
+    return UNAUTHENTICATED if 200 <= response.status_code < 300 else None
 
 
 async def _probe_all(registry: Registry, timeout: float) -> list[ProbeResult]:

@@ -37,8 +37,8 @@ def provider(pid: str, api: str, base: str) -> str:
 def test_probe_reports_each_provider(server: Loopback, tmp_path: Path) -> None:
     tree = "".join(
         [
-            provider("good", "openai-completions", f"{server.url}/v1"),
-            provider("claude", "anthropic-messages", server.url),
+            provider("good", "openai-completions", f"{server.url}/keyed/v1"),
+            provider("claude", "anthropic-messages", f"{server.url}/keyed"),
             provider("denied", "openai-completions", f"{server.url}/unauthorized"),
             provider("gone", "mistral-conversations", f"{server.url}/missing"),
             provider("down", "openai-completions", f"http://127.0.0.1:{closed_port()}"),
@@ -65,17 +65,62 @@ def test_probe_reports_each_provider(server: Loopback, tmp_path: Path) -> None:
     }
     assert report["ok"] is False
     paths = sorted(r.path for r in server.requests)
-    assert "/v1/models" in paths
-    assert "/v1/models" in [r.path for r in server.requests if "x-api-key" in r.headers]
+    assert "/keyed/v1/models" in paths
+    assert "/keyed/v1/models" in [r.path for r in server.requests if "x-api-key" in r.headers]
+    assert {p["note"] for p in report["providers"]} == {None}  # every 200 checked the key
     good = next(p for p in report["providers"] if p["provider"] == "good")
     assert good["latency_ms"] is not None
 
 
 def test_probe_exit_0_when_all_answer(server: Loopback, tmp_path: Path) -> None:
     write_files(
-        tmp_path, {"providers.d/p.yaml": provider("good", "openai-completions", server.url)}
+        tmp_path,
+        {
+            "providers.d/p.yaml": provider("good", "openai-completions", f"{server.url}/keyed")
+            + provider("open", "openai-completions", server.url)  # a listing anyone may read
+            # Nothing to probe over HTTP: skipped, and neither ok nor a failure.
+            + "---\nkind: ProviderConfiguration\nid: amazon-bedrock\n"
+            + "---\nkind: ProviderConfiguration\nid: google-vertex\n"
+        },
     )
     result = run_cli("probe", cwd=tmp_path, env={"PROBE_KEY": KEY})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1/1 providers ok" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "2/2 probed providers ok (1 without checking the key), 2 skipped"
+    assert "answers without a key too: the key was not checked" in lines[1]
+    assert "Bedrock: requests are SigV4-signed" in lines[2]
+    assert "Vertex AI:" in lines[3]
+    assert not any("probe_path" in line or "bedrock/" in line for line in lines)
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    report = json.loads(
+        run_cli("probe", "--format", "json", cwd=tmp_path, env={"PROBE_KEY": KEY}).stdout
+    )
+    notes = {p["provider"]: p["note"] for p in report["providers"]}
+    assert notes["open"] == "unauthenticated-endpoint"
+    assert notes["good"] is None
+
+
+def test_a_redirect_to_another_origin_is_its_own_status(server: Loopback, tmp_path: Path) -> None:
+    with loopback_server() as elsewhere:
+        server.redirect_to = f"{elsewhere.url}/v1/models"
+        write_files(
+            tmp_path,
+            {
+                "providers.d/p.yaml": provider(
+                    "moved", "openai-completions", f"{server.url}/redirect-away"
+                )
+            },
+        )
+        result = run_cli("probe", "--format", "json", cwd=tmp_path, env={"PROBE_KEY": KEY})
+        assert not elsewhere.requests  # the key never went there
+    assert result.returncode == 1
+    (moved,) = json.loads(result.stdout)["providers"]
+    assert moved["status"] == "redirected"
+    assert elsewhere.url in moved["detail"]
+
+
+def test_probe_timeout_is_checked_by_the_parser(tmp_path: Path) -> None:
+    for bad in ("nan", "inf", "0", "-1", "soon"):
+        result = run_cli("probe", "--timeout", bad, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "--timeout" in result.stderr

@@ -30,8 +30,20 @@ def compile_artifact(args: argparse.Namespace) -> int:
     problems = literal_secrets(compilation.calls)
     if problems:
         return fail(problems, compilation.files, input_error=False)
+    sign_key = None
+    if args.sign_key_env is not None:
+        sign_key = os.environ.get(args.sign_key_env, "")
+        if not sign_key:
+            print(
+                f"flue-decl: {args.sign_key_env} is not set (or empty): nothing to sign with",
+                file=sys.stderr,
+            )
+            return USAGE
     text = artifact_text(
-        compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
+        compilation.calls,
+        layers=compilation.layer_roots,
+        files=compilation.hashes,
+        sign_key=sign_key,
     )
     if args.output in (None, "-"):
         sys.stdout.write(text)  # exactly the checksummed bytes

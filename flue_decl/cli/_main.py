@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("compile", "write the compiled artifact (templates unrendered)")
     paths(p)
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    p.add_argument(
+        "--sign-key-env",
+        metavar="NAME",
+        help="sign the artifact with HMAC-SHA256, keyed by the environment variable NAME; "
+        "services verify it with load_artifact(verify_key=...) or FLUE_DECL_ARTIFACT_KEY",
+    )
 
     p = command("calls", "print the rendered registry calls as JSON")
     paths(p)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import _thread  # a lock without importing threading at a service start
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -40,6 +41,14 @@ def _sources(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[l
 _ZEROED = "sha256:" + "0" * 64
 _INTEGRITY = re.compile(rb'"integrity": "sha256:([0-9a-f]{64})"')
 _ZEROED_FIELD = f'"integrity": "{_ZEROED}"'.encode()
+# A signed artifact has an HMAC-SHA256 of that checksum on the next line, zeroed as well
+# when the checksum is computed: the key authenticates every byte through it.
+_ZEROED_SIGNATURE = "hmac-sha256:" + "0" * 64
+_SIGNED = re.compile(
+    rb'"integrity": "sha256:[0-9a-f]{64}",\n  "signature": "hmac-sha256:([0-9a-f]{64})"'
+)
+_ZEROED_SIGNED = f'"integrity": "{_ZEROED}",\n  "signature": "{_ZEROED_SIGNATURE}"'.encode()
+ARTIFACT_KEY_ENV = "FLUE_DECL_ARTIFACT_KEY"
 # The last member, on a line of its own: a service start decodes everything before it and
 # leaves the sources (most of the file, read only to explain a field or report an error)
 # for the first time an origin is asked for.
@@ -52,11 +61,13 @@ def artifact_text(
     layers: Sequence[str],
     files: Sequence[tuple[str, str]],
     generator: str = f"flue-decl {__version__}",
+    sign_key: str | bytes | None = None,
 ) -> str:
     """The artifact of compiled ``calls`` as written to disk: JSON with a checksum of its
-    own bytes. ``layers`` are the input roots in order, ``files`` the ``(path, sha256)`` of
-    every input file. The calls are written as they are: the caller refuses literal
-    secrets first (``literal_secrets``).
+    own bytes, and with ``sign_key`` an HMAC-SHA256 of that checksum (``signature``).
+    ``layers`` are the input roots in order, ``files`` the ``(path, sha256)`` of every
+    input file. The calls are written as they are: the caller refuses literal secrets
+    first (``literal_secrets``).
 
     Compact, one item per line: ``calls`` in order, then ``sources``, whose n-th line holds
     the n-th call's fields as ``[origin, line, column, *path]``, ``origin`` indexing the
@@ -66,6 +77,10 @@ def artifact_text(
     encoded = [_encoded(call) for call in calls]
     sources = [_sources(call, origin_ids) for call in calls]
     head = _header(layers, files, generator)
+    if sign_key is not None:  # right after the checksum: see _SIGNED
+        at = list(head).index("integrity") + 1
+        items = list(head.items())
+        head = dict([*items[:at], ("signature", _ZEROED_SIGNATURE), *items[at:]])
     head["origins"] = _ORIGINS
     head["calls"] = _CALLS
     head["sources"] = _SOURCES_SLOT
@@ -75,7 +90,24 @@ def artifact_text(
     text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
     text = escape_lone_surrogates(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+    text = text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+    if sign_key is not None:
+        signature = _signature(_key_bytes(sign_key), digest)
+        text = text.replace(
+            f'"signature": "{_ZEROED_SIGNATURE}"', f'"signature": "hmac-sha256:{signature}"', 1
+        )
+    return text
+
+
+def _key_bytes(key: str | bytes) -> bytes:
+    data = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    if not data:
+        raise ValueError("an empty key signs nothing")
+    return data
+
+
+def _signature(key: bytes, digest: str) -> str:
+    return hmac.new(key, b"flue-decl-artifact\0" + digest.encode("ascii"), "sha256").hexdigest()
 
 
 def _encoded(call: Call) -> dict[str, Any]:
@@ -98,14 +130,19 @@ _CALLS = "\u0000calls\u0000"
 _SOURCES_SLOT = "\u0000sources\u0000"
 
 
-def _verify(raw: bytes) -> bool:
+def _verify(raw: bytes) -> tuple[str, str | None] | None:
+    """``(checksum, signature or None)`` if the bytes match their checksum, else None."""
     match = _INTEGRITY.search(raw)  # the first occurrence: it is written before the calls
     if match is None:
-        return False
+        return None
+    signed = _SIGNED.match(raw, match.start())
     digest = hashlib.sha256(raw[: match.start()])
-    digest.update(_ZEROED_FIELD)
-    digest.update(memoryview(raw)[match.end() :])
-    return digest.hexdigest() == match.group(1).decode("ascii")
+    digest.update(_ZEROED_SIGNED if signed else _ZEROED_FIELD)
+    digest.update(memoryview(raw)[(signed or match).end() :])
+    checksum = match.group(1).decode("ascii")
+    if digest.hexdigest() != checksum:
+        return None
+    return checksum, signed.group(1).decode("ascii") if signed else None
 
 
 class _LazySources:
@@ -200,8 +237,9 @@ def _header(
     }
 
 
-def read_artifact(path: str) -> tuple[Call, ...]:
-    """The calls of a compiled artifact (templates unrendered), with their origins."""
+def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[Call, ...]:
+    """The calls of a compiled artifact (templates unrendered), with their origins. With
+    ``verify_key``, an artifact not signed with that key is refused."""
 
     def bad(message: str) -> InputError:
         return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
@@ -226,11 +264,22 @@ def read_artifact(path: str) -> tuple[Call, ...]:
             f"artifact version {data.get('version')!r} is not supported (expected {VERSION}); "
             "compile it again with this flue-decl"
         )
-    if not _verify(raw):
+    verified = _verify(raw)
+    if verified is None:
         raise bad(
             "integrity check failed: the file does not match its checksum "
             "(truncated or edited by hand?); compile it again"
         )
+    if verify_key is not None:
+        checksum, signature = verified
+        if signature is None:
+            raise bad("the artifact is not signed; compile it with --sign-key-env")
+        expected = _signature(_key_bytes(verify_key), checksum)
+        if not hmac.compare_digest(signature, expected):
+            raise bad(
+                "the signature does not match: signed with another key, or edited and "
+                "checksummed again after signing"
+            )
     if comma == -1:
         raise bad("malformed artifact (no `sources` member at the end)")
     layers = data.get("inputs", {}).get("layers", [])
@@ -254,16 +303,34 @@ def load_artifact(
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
+    verify_key: str | bytes | None = None,
 ) -> Registry:
     """A Registry from a compiled artifact: version and integrity checked, templates rendered
     against ``env`` (default ``os.environ``), ApiProvider handlers imported from the
     ``handler_modules`` allowed (see ``load_registry``).
 
+    With ``verify_key`` (default: ``FLUE_DECL_ARTIFACT_KEY`` if set) the artifact must be
+    signed with that key (``flue-decl compile --sign-key-env``): an unsigned, re-signed
+    or edited one is refused as ``artifact-invalid``.
+
     Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
     """
     # The calls were decoded for this registry alone: their payloads are handed over.
+    if verify_key is None and ARTIFACT_KEY_ENV in os.environ:
+        verify_key = os.environ[ARTIFACT_KEY_ENV]
+        if not verify_key:  # set but empty: a deployment mistake, not "do not verify"
+            raise InputError(
+                [
+                    Diagnostic(
+                        Severity.ERROR,
+                        "artifact-invalid",
+                        f"{ARTIFACT_KEY_ENV} is set but empty: no artifact can be verified",
+                        file=os.fspath(path),
+                    )
+                ]
+            )
     return build_registry(
-        read_artifact(os.fspath(path)),
+        read_artifact(os.fspath(path), verify_key=verify_key),
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,

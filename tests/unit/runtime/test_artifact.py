@@ -246,3 +246,93 @@ def test_origins_asked_for_from_many_threads_at_once_all_arrive(artifact: Path) 
             thread.join()
         assert errors == []
         assert found == [18] * 8
+
+
+SIGN_KEY = "signing-key-0123456789"
+
+
+def _recheck(text: str) -> str:
+    """``text`` with its checksum recomputed, as a forger with the file would do."""
+    import hashlib
+    import re
+
+    zeroed = re.sub(
+        r'"integrity": "sha256:[0-9a-f]{64}"',
+        '"integrity": "sha256:' + "0" * 64 + '"',
+        text,
+        count=1,
+    )
+    zeroed = re.sub(
+        r'"signature": "hmac-sha256:[0-9a-f]{64}"',
+        '"signature": "hmac-sha256:' + "0" * 64 + '"',
+        zeroed,
+        count=1,
+    )
+    digest = hashlib.sha256(zeroed.encode()).hexdigest()
+    return re.sub(
+        r'"integrity": "sha256:0{64}"', f'"integrity": "sha256:{digest}"', zeroed, count=1
+    )
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> Path:
+    out = tmp_path / "signed.json"
+    result = run_cli(
+        "compile", "-o", str(out), "--sign-key-env", "SIGN_KEY", env={"SIGN_KEY": SIGN_KEY}
+    )
+    assert result.returncode == 0, result.stderr
+    assert SIGN_KEY not in out.read_text() + result.stdout + result.stderr
+    return out
+
+
+def test_a_signed_artifact_loads_with_its_key(
+    signed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = load_artifact(signed, env=ENV, import_handlers=False, verify_key=SIGN_KEY)
+    assert registry.resolve_model("ollama/llama3.1:8b").id == "llama3.1:8b"
+    load_artifact(signed, env=ENV, import_handlers=False)  # without a key: integrity only
+    monkeypatch.setenv("FLUE_DECL_ARTIFACT_KEY", SIGN_KEY)
+    load_artifact(signed, env=ENV, import_handlers=False)
+
+
+@pytest.mark.parametrize("forgery", ["unsigned", "other-key", "edited", "edited-unsigned"])
+def test_a_forged_artifact_is_refused(
+    signed: Path, artifact: Path, tmp_path: Path, forgery: str
+) -> None:
+    text = signed.read_text()
+    forged = tmp_path / "forged.json"
+    if forgery == "unsigned":
+        forged.write_text(artifact.read_text())
+    elif forgery == "other-key":
+        import re
+
+        from flue_decl.runtime._artifact import _signature
+
+        digest = re.findall(r'"integrity": "sha256:([0-9a-f]{64})"', text)[0]
+        mine = re.findall(r'"signature": "(hmac-sha256:[0-9a-f]{64})"', text)[0]
+        forged.write_text(text.replace(mine, "hmac-sha256:" + _signature(b"guessed", digest)))
+    elif forgery == "edited":  # a handler that runs a program, with a fresh checksum
+        forged.write_text(_recheck(text.replace("acme_llm.protocols:AcmeRpc", "os:system")))
+    else:  # ... and the signature line taken out
+        edited = text.replace("acme_llm.protocols:AcmeRpc", "os:system")
+        lines = [line for line in edited.splitlines(keepends=True) if '"signature"' not in line]
+        forged.write_text(_recheck("".join(lines)))
+    load_artifact(forged, env=ENV, import_handlers=False)  # the checksum alone is satisfied
+    with pytest.raises(InputError) as info:
+        load_artifact(forged, env=ENV, import_handlers=False, verify_key=SIGN_KEY)
+    (diag,) = info.value.diagnostics
+    assert diag.code == "artifact-invalid"
+    assert ("not signed" in diag.message) is forgery.endswith("unsigned")
+    assert SIGN_KEY not in str(info.value)
+
+
+def test_signing_needs_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, artifact: Path
+) -> None:
+    result = run_cli("compile", "-o", str(tmp_path / "x.json"), "--sign-key-env", "NOPE")
+    assert result.returncode == 2
+    assert "NOPE is not set" in result.stderr
+    assert not (tmp_path / "x.json").exists()
+    monkeypatch.setenv("FLUE_DECL_ARTIFACT_KEY", "")
+    with pytest.raises(InputError, match="set but empty"):
+        load_artifact(artifact, env=ENV, import_handlers=False)

@@ -11,7 +11,10 @@ class WireProtocol(Protocol):
     """What an ApiProvider ``handler`` implements for flue-decl's clients and ``probe``.
 
     ``auth_headers(api_key)`` returns the headers that authenticate a request (empty when
-    there is no key); ``probe_path`` (optional) is a cheap GET, relative to the base URL.
+    there is no key); ``probe_path`` (optional) is a cheap GET, relative to the base URL;
+    ``url_schemes`` (optional, default ``("http", "https")``) the base URL schemes its
+    providers may use (``"wss"``, ``"unix"`` for a socket path): the handler, not
+    flue-decl's HTTP clients, speaks the others.
     """
 
     def auth_headers(self, api_key: str | None) -> Mapping[str, str]:

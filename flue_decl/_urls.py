@@ -77,11 +77,28 @@ def whatwg_ipv4(host: str) -> int | None:
     return address
 
 
-def url_problem(value: str) -> str | None:
-    """Why ``value`` is not a usable base URL, or None."""
+def url_problem(value: str, *, any_scheme: bool = False) -> str | None:
+    """Why ``value`` is not a usable base URL, or None. ``any_scheme``: the URL is handed to
+    a custom protocol's handler, which may speak another scheme (``wss://``, a unix socket
+    path): only http(s) URLs are then read as such."""
     if PLAIN_URL.fullmatch(value):
         return None
+    if any_scheme and url_scheme(value) not in ("http", "https"):
+        if not value.strip():
+            return "the URL is empty"
+        if _SPACE_OR_CONTROL.search(value):
+            return "the URL contains whitespace or control characters"
+        return None
     return full_url_problem(value)
+
+
+def url_scheme(value: str) -> str:
+    """The scheme of a base URL (lowercase), ``unix`` for an absolute path (a socket), or
+    ``""`` if it has none."""
+    if value.startswith("/"):
+        return "unix"
+    scheme, colon, _ = value.partition(":")
+    return scheme.lower() if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else ""
 
 
 def full_url_problem(value: str) -> str | None:

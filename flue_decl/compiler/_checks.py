@@ -32,7 +32,8 @@ def check(
     valid_by_kind: dict[str, dict[str, Entity]] = {}
     for entity in valid:
         valid_by_kind.setdefault(entity.kind, {})[entity.key] = entity
-    apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | set(by_kind.get("ApiProvider", {}))
+    custom_apis = set(by_kind.get("ApiProvider", {}))
+    apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | custom_apis
     registered = by_kind.get("Provider", {})
     for entity in entities:
         out.extend(_templates(entity))
@@ -54,7 +55,7 @@ def check(
                     or "add a Provider document for it, or check `flue-decl list --catalog`",
                 )
             )
-        out.extend(_literal_urls(entity))
+        out.extend(_literal_urls(entity, _custom_api(entity, registered, custom_apis)))
         if entity.data.get(ALLOW_PLAIN_HTTP) is True:
             out.append(
                 Diagnostic.at(
@@ -130,10 +131,16 @@ def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:
         )
 
 
-def _literal_urls(entity: Entity) -> Iterator[Diagnostic]:
+def _custom_api(entity: Entity, registered: Mapping[str, Entity], custom: set[str]) -> bool:
+    """Whether the provider ``entity`` describes speaks a protocol an ApiProvider declares."""
+    owner = entity if entity.kind == "Provider" else registered.get(entity.key)
+    return owner is not None and owner.data.get("api") in custom
+
+
+def _literal_urls(entity: Entity, custom_api: bool) -> Iterator[Diagnostic]:
     value = entity.data.get("baseUrl")
     if isinstance(value, str) and not is_template(value):
-        problem = url_problem(value)
+        problem = url_problem(value, any_scheme=custom_api)
         if problem is not None:
             yield Diagnostic.at(
                 "invalid-url",

@@ -18,7 +18,13 @@ from .._catalog import Catalog
 from .._domain import Call, Op, field_label
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
 from .._protocol import WireProtocol
-from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
+from .._urls import (
+    credential_routes,
+    insecure_transport,
+    transport_diagnostic,
+    url_problem,
+    url_scheme,
+)
 from ..templates import Rendered, credential_paths, env_names, render, templated_fields
 from ._registry import Registry
 
@@ -56,6 +62,9 @@ def build_registry(
     rendered = render_or_raise(calls, environ)
     if import_handlers:
         handlers = import_handlers_of(rendered)
+        undeclared = _schemes_not_declared(rendered, handlers)
+        if undeclared:
+            raise ValidationError(undeclared)
     registry = Registry(env=environ, catalog=catalog, bindings=bindings)
     for call in rendered:
         if call.op == Op.REGISTER_API_PROVIDER and import_handlers:
@@ -63,6 +72,32 @@ def build_registry(
         else:
             registry.apply(call, copy=not owned)
     return registry
+
+
+def _schemes_not_declared(calls: Sequence[Call], handlers: Mapping[str, Any]) -> list[Diagnostic]:
+    """A custom protocol's providers may use the URL schemes its handler declares in
+    ``url_schemes`` (default http and https), and no other."""
+    apis = custom_api_providers(calls)
+    out = []
+    for call in calls:
+        api = apis.get(call.target)
+        url = call.payload.get("baseUrl")
+        if api is None or call.op == Op.REGISTER_API_PROVIDER or not isinstance(url, str):
+            continue
+        schemes = tuple(getattr(handlers.get(api), "url_schemes", ("http", "https")))
+        scheme = url_scheme(url)
+        if scheme not in schemes:
+            out.append(
+                Diagnostic.at(
+                    "invalid-url",
+                    f"baseUrl of `{call.target}` has the scheme `{scheme or '(none)'}`, which "
+                    f"the `{api}` handler does not declare (url_schemes: {', '.join(schemes)})",
+                    _place(call, ("baseUrl",)),
+                    ("baseUrl",),
+                    hint="use a URL the handler speaks, or add the scheme to its url_schemes",
+                )
+            )
+    return out
 
 
 def handler_allow_list(given: Sequence[str] | None) -> tuple[str, ...]:
@@ -200,6 +235,7 @@ def render_calls(
     # An Op is equal to its string and hashes alike: no conversion on this hot path.
     templated: set[tuple[str, str, JsonPath]] = set()
     results: dict[str, Rendered] = {}  # one environment: the same template, the same result
+    custom = custom_api_providers(calls)
     for call in calls:
         payload = call.payload  # copied along the path of each rendered value only
         for path, source in templated_fields(call.kind.name, payload):
@@ -234,7 +270,9 @@ def render_calls(
                 continue
             assert result.value is not None
             payload = _with_value(payload, path, result.value)
-            diagnostics.extend(_check_rendered(path, source, result.value, call))
+            diagnostics.extend(
+                _check_rendered(path, source, result.value, call, call.target in custom)
+            )
         credentials = frozenset(credential_paths(call.kind.name, call.payload))
         rendered.append(
             Call(call.op, call.target, payload, call.origins, call.allow_plain_http, credentials)
@@ -249,12 +287,24 @@ def _place(call: Call, path: JsonPath) -> Place | None:
     return origin.place if origin else None
 
 
-def _check_rendered(path: JsonPath, source: str, value: str, call: Call) -> list[Diagnostic]:
+def custom_api_providers(calls: Sequence[Call]) -> dict[str, str]:
+    """Provider ID -> api, for every provider whose api an ApiProvider call declares."""
+    declared = {c.target for c in calls if c.op == Op.REGISTER_API_PROVIDER}
+    return {
+        c.target: str(c.payload.get("api"))
+        for c in calls
+        if c.op == Op.REGISTER_PROVIDER and c.payload.get("api") in declared
+    }
+
+
+def _check_rendered(
+    path: JsonPath, source: str, value: str, call: Call, custom_api: bool
+) -> list[Diagnostic]:
     def names() -> str:
         return ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
 
     if path == ("baseUrl",):
-        problem = url_problem(value)
+        problem = url_problem(value, any_scheme=custom_api)
         if problem is not None:
             return [
                 Diagnostic.at(

@@ -22,7 +22,7 @@ from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
 from .._secrets import Secret, query_credentials
-from .._urls import insecure_transport, is_loopback
+from .._urls import insecure_transport, is_loopback, url_scheme
 from .._version import __version__
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -114,6 +114,11 @@ def client_settings(
     base_url = model.base_url
     if api == "google-vertex" and (not base_url.strip() or "{location}" in base_url):
         base_url = _vertex_base_url(model, key, env or {})
+    scheme = url_scheme(base_url)
+    if scheme not in ("http", "https"):
+        raise _unsupported(
+            model, f"its base URL's scheme is `{scheme or '(none)'}`: its handler speaks it"
+        )
     if api in AUTH_HEADERS:
         auth_headers = AUTH_HEADERS[api](key) if key else {}
     elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):

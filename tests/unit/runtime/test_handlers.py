@@ -129,3 +129,72 @@ def test_a_module_is_imported_once_per_load(
     assert [d.code for d in info.value.diagnostics] == ["handler-import", "handler-import"]
     assert all("RuntimeError: cannot start" in d.message for d in info.value.diagnostics)
     assert (tmp_path / "lib" / "count").read_text() == "1"
+
+
+SOCKETS = {
+    "lib/socket_protocols.py": """
+        class OverWebSocket:
+            url_schemes = ("wss", "unix")
+
+            @staticmethod
+            def auth_headers(api_key):
+                return {"X-Key": api_key} if api_key else {}
+
+
+        class HttpOnly:
+            @staticmethod
+            def auth_headers(api_key):
+                return {}
+    """,
+    "tree/10-apis.yaml": """
+        kind: ApiProvider
+        api: ws-rpc
+        handler: socket_protocols:OverWebSocket
+        ---
+        kind: ApiProvider
+        api: http-rpc
+        handler: socket_protocols:HttpOnly
+    """,
+    "tree/20-providers.yaml": """
+        kind: Provider
+        id: live
+        api: ws-rpc
+        baseUrl: wss://rpc.example/stream
+        ---
+        kind: Provider
+        id: local
+        api: ws-rpc
+        baseUrl: /run/acme/rpc.sock
+    """,
+}
+
+
+def test_a_custom_protocol_may_use_the_schemes_its_handler_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flue_decl import ConfigError, compile_paths
+
+    write_files(tmp_path, SOCKETS)
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    tree = str(tmp_path / "tree")
+    assert compile_paths([tree]).diagnostics == ()  # validate cannot know: it accepts
+    registry = load_registry([tree], env={}, handler_modules=["socket_protocols"])
+    assert registry.resolve_model("live/m").base_url == "wss://rpc.example/stream"
+    assert registry.resolve_model("local/m").base_url == "/run/acme/rpc.sock"
+    with pytest.raises(ConfigError) as info:  # the handler speaks it, not httpx
+        registry.http_client("live/m")
+    assert info.value.diagnostics[0].code == "client-unsupported"
+    # A handler that declares nothing takes http(s) only: refused at load, at the URL.
+    (tmp_path / "tree" / "30-more.yaml").write_text(
+        "kind: Provider\nid: other\napi: http-rpc\nbaseUrl: wss://rpc.example/x\n"
+    )
+    with pytest.raises(ValidationError) as refused:
+        load_registry([tree], env={}, handler_modules=["socket_protocols"])
+    (diag,) = refused.value.diagnostics
+    assert (diag.code, Path(diag.file or "").name, diag.line) == ("invalid-url", "30-more.yaml", 4)
+    assert "url_schemes: http, https" in diag.message
+    # A built-in API still needs an http(s) URL at validate.
+    (tmp_path / "tree" / "30-more.yaml").write_text(
+        "kind: Provider\nid: other\napi: openai-completions\nbaseUrl: wss://rpc.example/x\n"
+    )
+    assert [d.code for d in compile_paths([tree]).diagnostics] == ["invalid-url"]

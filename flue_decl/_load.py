@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, discover, read_capped
@@ -29,17 +29,19 @@ def load_registry(
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
+    known_providers: Collection[str] = (),
 ) -> Registry:
     """Validate, compile and render ``paths`` (in layer order) and return the Registry.
 
     ``env`` defaults to ``os.environ``; ``bindings`` maps Cloudflare binding names to the
     host's objects. ApiProvider handlers are imported only from modules under
     ``handler_modules`` (prefixes; default ``FLUE_DECL_HANDLER_MODULES``; none: refused).
+    ``known_providers``: IDs the service registers in code, which configurations may target.
     Raises :class:`InputError`, :class:`ValidationError` or :class:`TemplateError` (all
     :class:`ConfigError`) with every problem found.
     """
     return build_registry(
-        load_calls(paths),
+        load_calls(paths, known_providers=known_providers),
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,
@@ -60,10 +62,15 @@ class Tree:
     of every file, in layer order."""
 
     def __init__(
-        self, paths: Sequence[str | os.PathLike[str]], *, max_file_bytes: int = MAX_FILE_BYTES
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        known_providers: Collection[str] = (),
     ) -> None:
         self.paths = [os.fspath(p) for p in paths]
         self.max_file_bytes = max_file_bytes
+        self.known_providers = tuple(known_providers)
 
     def fingerprint(self) -> Fingerprint | ConfigError:
         found = discover(self.paths)
@@ -93,7 +100,9 @@ class Tree:
         return tuple(out)
 
     def calls(self) -> tuple[Call, ...]:
-        return load_calls(self.paths, max_file_bytes=self.max_file_bytes)
+        return load_calls(
+            self.paths, max_file_bytes=self.max_file_bytes, known_providers=self.known_providers
+        )
 
 
 def watch(
@@ -107,6 +116,7 @@ def watch(
     allow_empty: bool = False,
     on_reload: Callable[[Snapshot], None] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    known_providers: Collection[str] = (),
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
 
@@ -114,7 +124,7 @@ def watch(
     ``.stop()``; ``poll_once()`` polls by hand. A changed tree is swapped in only when it
     is stable and good; a bad one leaves the last good registry serving."""
     return Watch(
-        Tree(paths, max_file_bytes=max_file_bytes),
+        Tree(paths, max_file_bytes=max_file_bytes, known_providers=known_providers),
         interval=interval,
         env=env,
         bindings=bindings,

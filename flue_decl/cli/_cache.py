@@ -52,13 +52,15 @@ def _tool_digest() -> bytes:
     return digest.digest()
 
 
-def tree_key(paths: Sequence[str], max_file_bytes: int) -> str | None:
+def tree_key(
+    paths: Sequence[str], max_file_bytes: int, known_providers: Sequence[str] = ()
+) -> str | None:
     """The cache key of a tree, or None when it cannot be cached (an input problem)."""
     found = discover(paths)
     if any(d.severity is Severity.ERROR for d in found.diagnostics):
         return None
     digest = hashlib.sha256(_tool_digest())
-    digest.update(json.dumps([list(paths), max_file_bytes]).encode())
+    digest.update(json.dumps([list(paths), max_file_bytes, sorted(known_providers)]).encode())
     for source in found.files:
         try:
             data = read_capped(source.path, max_file_bytes)

@@ -19,7 +19,11 @@ def paths(args: argparse.Namespace) -> list[str]:
 
 def compiled(args: argparse.Namespace) -> Compilation:
     """The compiled tree; raises ConfigError (InputError, ValidationError) on errors."""
-    compilation = compile_paths(paths(args), max_file_bytes=args.max_file_bytes)
+    compilation = compile_paths(
+        paths(args),
+        max_file_bytes=args.max_file_bytes,
+        known_providers=args.known_provider or (),
+    )
     args.files_read = compilation.files  # for the summary line if a later step fails
     compilation.raise_for_errors()
     return compilation

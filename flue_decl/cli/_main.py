@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="N",
             help=f"refuse files larger than N bytes (default {MAX_FILE_BYTES})",
         )
+        p.add_argument(
+            "--known-provider",
+            action="append",
+            metavar="ID",
+            help="a provider the service registers in its own code, which configurations may "
+            "target; repeat for several",
+        )
 
     def paths(p: argparse.ArgumentParser) -> None:
         limits(p)

@@ -14,7 +14,8 @@ from ._reporters import REPORTERS, resolve_format
 
 def run(args: argparse.Namespace) -> int:
     paths = list(args.paths) if args.paths else list(DEFAULT_PATHS)
-    key = None if args.no_cache else _cache.tree_key(paths, args.max_file_bytes)
+    known = tuple(args.known_provider or ())
+    key = None if args.no_cache else _cache.tree_key(paths, args.max_file_bytes, known)
     if key is not None:
         distrust = _cache.untrusted(_cache.cache_dir())
         if distrust is not None:
@@ -28,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
         # Only a miss compiles: an unchanged tree is answered without loading the compiler.
         from ..compiler import compile_paths
 
-        compilation = compile_paths(paths, max_file_bytes=args.max_file_bytes)
+        compilation = compile_paths(
+            paths, max_file_bytes=args.max_file_bytes, known_providers=known
+        )
         diagnostics, files = compilation.diagnostics, compilation.files
         input_failed = compilation.input_failed
         if key and not input_failed:

@@ -7,7 +7,7 @@ built, so a templated ``baseUrl`` gets the same treatment as a literal one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
@@ -20,11 +20,15 @@ from ._schema import known_keys
 
 
 def check(
-    entities: Sequence[Entity], catalog: Catalog, valid: Sequence[Entity]
+    entities: Sequence[Entity],
+    catalog: Catalog,
+    valid: Sequence[Entity],
+    known_providers: Collection[str] = (),
 ) -> list[Diagnostic]:
     """Per-entity checks run on every entity (each guards the types it reads), so a
     schema error elsewhere in a document hides nothing; the cross-entity transport
-    check needs trustworthy shapes and sees only the schema-``valid`` ones."""
+    check needs trustworthy shapes and sees only the schema-``valid`` ones.
+    ``known_providers`` are registered by the service's own code: configurable too."""
     out: list[Diagnostic] = []
     by_kind: dict[str, dict[str, Entity]] = {}
     for entity in entities:
@@ -43,6 +47,7 @@ def check(
             entity.kind == "ProviderConfiguration"
             and entity.key not in registered
             and entity.key not in catalog.providers
+            and entity.key not in known_providers
         ):
             out.append(
                 Diagnostic.at(
@@ -52,7 +57,9 @@ def check(
                     entity.place(("id",)),
                     ("id",),
                     hint=did_you_mean(entity.key, [*registered, *catalog.providers])
-                    or "add a Provider document for it, or check `flue-decl list --catalog`",
+                    or "add a Provider document for it, check `flue-decl list --catalog`, or "
+                    "if the service registers it in code, declare it: known_providers= / "
+                    "--known-provider",
                 )
             )
         out.extend(_literal_urls(entity, _custom_api(entity, registered, custom_apis)))

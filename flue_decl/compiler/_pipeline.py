@@ -9,7 +9,7 @@ that wants the calls or an exception.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from .._catalog import Catalog, builtin_catalog
@@ -82,11 +82,13 @@ def compile_paths(
     *,
     catalog: Catalog | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    known_providers: Collection[str] = (),
 ) -> Compilation:
     """Compile ``paths`` (directories or files, in layer order) and collect every problem.
 
     ``catalog`` is the built-in one unless given; files larger than ``max_file_bytes`` are
-    refused unread."""
+    refused unread; ``known_providers`` are provider IDs the service registers in its own
+    code, which ``ProviderConfiguration`` documents may then target."""
     catalog = catalog or builtin_catalog()
     found = discover(paths)
     diagnostics: list[Diagnostic] = list(found.diagnostics)
@@ -110,7 +112,7 @@ def compile_paths(
         diagnostics.extend(problems)
         if not problems:
             valid.append(entity)
-    diagnostics.extend(_checks.check(layered.entities, catalog, valid))
+    diagnostics.extend(_checks.check(layered.entities, catalog, valid, known_providers))
     diagnostics.extend(_lints.lint(layered.entities, catalog))
     ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(
@@ -157,9 +159,12 @@ def load_calls(
     *,
     catalog: Catalog | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    known_providers: Collection[str] = (),
 ) -> tuple[Call, ...]:
     """The registry calls of ``paths``, templates unrendered; raises :class:`InputError` or
     :class:`ValidationError` with every error found."""
-    compilation = compile_paths(paths, catalog=catalog, max_file_bytes=max_file_bytes)
+    compilation = compile_paths(
+        paths, catalog=catalog, max_file_bytes=max_file_bytes, known_providers=known_providers
+    )
     compilation.raise_for_errors()
     return compilation.calls

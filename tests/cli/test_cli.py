@@ -403,3 +403,25 @@ def test_check_handlers_imports_in_a_child_and_reports_at_the_place(tmp_path: Pa
     assert "WireProtocol" in found[1][1]
     assert "SystemExit" in found[2][1]
     assert "--timeout" in run_cli("check-handlers", "--timeout", "nan", cwd=tmp_path).stderr
+
+
+def test_a_provider_registered_in_code_can_be_declared_known(tmp_path: Path) -> None:
+    from flue_decl import compile_paths, load_registry
+
+    write_files(
+        tmp_path,
+        {
+            "providers.d/10-a.yaml": "kind: ProviderConfiguration\nid: in-house\nbaseUrl: https://x.example/v1\n"
+        },
+    )
+    tree = str(tmp_path / "providers.d")
+    assert [d.code for d in compile_paths([tree]).diagnostics] == ["unknown-provider"]
+    assert compile_paths([tree], known_providers=["in-house"]).ok
+    registry = load_registry([tree], env={}, known_providers=["in-house"])
+    registry.register_provider("in-house", {"api": "openai-completions", "baseUrl": "https://y/v1"})
+    assert registry.resolve_model("in-house/m").base_url == "https://x.example/v1"  # configured
+    # The command line, the cache keyed by the declaration too.
+    assert run_cli("validate", cwd=tmp_path).returncode == 1
+    assert run_cli("validate", "--known-provider", "in-house", cwd=tmp_path).returncode == 0
+    assert run_cli("validate", cwd=tmp_path).returncode == 1  # not answered from that cache entry
+    assert run_cli("compile", "--known-provider", "in-house", cwd=tmp_path).returncode == 0

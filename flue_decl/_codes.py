@@ -101,6 +101,11 @@ RULES: dict[str, Rule] = {
             "for `compile`: the artifact never holds secrets).",
         ),
         Rule(
+            "reserved-id",
+            E,
+            "A provider ID is a JavaScript Object.prototype name (`constructor`, `__proto__`).",
+        ),
+        Rule(
             "handler-not-allowed",
             E,
             "An ApiProvider handler is outside the modules the service allows (at load).",

@@ -53,6 +53,25 @@ KINDS: dict[str, Kind] = {
 }
 BY_OP: dict[Op, Kind] = {kind.op: kind for kind in KINDS.values()}
 # Keys of a document that are flue-decl's, not part of the Flue call it becomes.
+# Names every JavaScript object has from Object.prototype. Flue's runtime looks provider
+# IDs up in plain objects, so a provider with one of these IDs reads inherited members:
+# its key lookup reads variables named `[object Object]` or `function Object() ...`.
+RESERVED_IDS = frozenset(
+    {
+        "__proto__",
+        "__defineGetter__",
+        "__defineSetter__",
+        "__lookupGetter__",
+        "__lookupSetter__",
+        "constructor",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toLocaleString",
+        "toString",
+        "valueOf",
+    }
+)
 ALLOW_PLAIN_HTTP = "allowPlainHttp"
 OWN_KEYS = ("kind", "overlay", ALLOW_PLAIN_HTTP)
 CALL_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(KINDS)}

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
-from .._domain import ALLOW_PLAIN_HTTP, string_fields
+from .._domain import ALLOW_PLAIN_HTTP, RESERVED_IDS, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
 from ..templates import check_syntax, credential_paths, is_template
@@ -41,6 +41,18 @@ def check(
     registered = by_kind.get("Provider", {})
     for entity in entities:
         out.extend(_templates(entity))
+        if entity.kind in ("Provider", "ProviderConfiguration") and entity.key in RESERVED_IDS:
+            out.append(
+                Diagnostic.at(
+                    "reserved-id",
+                    f"`{entity.key}` is a name every JavaScript object has (Object.prototype): "
+                    "Flue's runtime would read inherited members for this provider, its key "
+                    "from an environment variable named like `[object Object]`",
+                    entity.place(("id",)),
+                    ("id",),
+                    hint="choose another provider ID",
+                )
+            )
         if entity.kind == "Provider":
             out.extend(_api_known(entity, apis))
         if (
@@ -48,6 +60,7 @@ def check(
             and entity.key not in registered
             and entity.key not in catalog.providers
             and entity.key not in known_providers
+            and entity.key not in RESERVED_IDS  # said once, as reserved-id
         ):
             out.append(
                 Diagnostic.at(

@@ -10,6 +10,7 @@ compares every answer. JavaScript's ``undefined`` is Python's missing key or
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -631,10 +632,11 @@ def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str 
         if explicit:
             has_credentials = os.path.exists(explicit)
         else:
-            home = env.get("HOME") or os.path.expanduser("~")
-            has_credentials = os.path.exists(
-                os.path.join(home, ".config", "gcloud", "application_default_credentials.json")
-            )
+            # node's os.homedir() takes HOME as it is, even empty, and path.join normalises
+            # lexically ("/x/missing/.." is "/x"): so does this, or the answers would differ.
+            home = env["HOME"] if "HOME" in env else os.path.expanduser("~")
+            adc = ".config/gcloud/application_default_credentials.json"
+            has_credentials = os.path.exists(posixpath.normpath(posixpath.join(home, adc)))
         has_project = bool(env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT"))
         if has_credentials and has_project and env.get("GOOGLE_CLOUD_LOCATION"):
             return AUTHENTICATED

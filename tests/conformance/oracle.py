@@ -72,11 +72,12 @@ class ReplayServer:
             self.proc.stdout.close()
 
 
-def replay_once(case: dict[str, Any]) -> dict[str, Any]:
-    """The unmodified replay.mjs from the reference recipe, one process per case."""
+def replay_once(case: dict[str, Any], cwd: Path | None = None) -> dict[str, Any]:
+    """The unmodified replay.mjs from the reference recipe, one process per case (run in
+    ``cwd``, default its own directory)."""
     out = subprocess.run(
-        ["node", "replay.mjs"],
-        cwd=NODE_DIR,
+        ["node", str(NODE_DIR / "replay.mjs")],
+        cwd=cwd or NODE_DIR,
         env=_clean_env(),
         input=json.dumps(case),
         capture_output=True,

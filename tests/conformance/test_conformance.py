@@ -254,3 +254,57 @@ def test_replay_server_agrees_with_replay_mjs(oracle: ReplayServer, tree: Tree) 
         assert server.run(case) == replay_once(case)
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("home", ["", "{tmp}/x/missing/..", "{tmp}/x", "{tmp}/nowhere"])
+def test_vertex_credentials_are_found_where_node_finds_them(
+    oracle: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str
+) -> None:
+    """pi-ai looks for Google's ADC file under node's os.homedir() (HOME as it is, even
+    empty) joined with path.join (lexical ``..``); both sides run in the same directory."""
+    from flue_decl import Registry
+
+    for base in (tmp_path / "x", tmp_path):  # HOME="" is the working directory
+        adc = base / ".config" / "gcloud" / "application_default_credentials.json"
+        adc.parent.mkdir(parents=True, exist_ok=True)
+        adc.write_text("{}")
+    # tmp/x/missing does not exist: "tmp/x/missing/.." names tmp/x only lexically.
+    env = {
+        "HOME": home.format(tmp=tmp_path),
+        "GOOGLE_CLOUD_PROJECT": "p",
+        "GOOGLE_CLOUD_LOCATION": "us-central1",
+    }
+    specs = ["google-vertex/gemini-2.5-flash"]
+    monkeypatch.chdir(tmp_path)
+    mine = [resolve_result(Registry(env=env), spec, show_secrets=True) for spec in specs]
+    theirs = replay_once({"env": env, "calls": [], "resolve": specs}, cwd=tmp_path)["results"]
+    assert mine == theirs
+    assert mine[0]["apiKey"] == (None if "nowhere" in home else "<authenticated>")
+
+
+RESERVED = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty"]
+
+
+@pytest.mark.parametrize("provider", RESERVED)
+def test_prototype_names_are_refused_because_the_runtime_misreads_them(
+    oracle: ReplayServer, tmp_path: Path, provider: str
+) -> None:
+    """The reference runtime, given such a provider, reads its key from variables named
+    after Object.prototype members: flue-decl refuses the ID at validate instead."""
+    calls = [
+        {
+            "op": "registerProvider",
+            "id": provider,
+            "registration": {"api": "openai-completions", "baseUrl": "https://x.example/v1"},
+        }
+    ]
+    planted = {"[object Object]": "planted", "function Object() { [native code] }": "planted"}
+    planted |= {f"function {provider}() {{ [native code] }}": "planted"}
+    theirs = oracle.run({"env": planted, "calls": calls, "resolve": [f"{provider}/m"]})
+    (tree := tmp_path / "providers.d").mkdir()
+    (tree / "a.yaml").write_text(
+        f"kind: Provider\nid: '{provider}'\napi: openai-completions\nbaseUrl: https://x.example/v1\n"
+    )
+    assert [d.code for d in compile_paths([str(tree)]).diagnostics] == ["reserved-id"]
+    if provider in ("__proto__", "constructor"):
+        assert theirs["results"][0]["apiKey"] == "planted"  # read from a nonsense variable

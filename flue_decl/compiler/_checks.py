@@ -154,7 +154,8 @@ def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:
 def _custom_api(entity: Entity, registered: Mapping[str, Entity], custom: set[str]) -> bool:
     """Whether the provider ``entity`` describes speaks a protocol an ApiProvider declares."""
     owner = entity if entity.kind == "Provider" else registered.get(entity.key)
-    return owner is not None and owner.data.get("api") in custom
+    api = owner.data.get("api") if owner is not None else None
+    return isinstance(api, str) and api in custom  # checks run on invalid entities too
 
 
 def _literal_urls(entity: Entity, custom_api: bool) -> Iterator[Diagnostic]:

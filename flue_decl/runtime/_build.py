@@ -104,7 +104,8 @@ def handler_allow_list(given: Sequence[str] | None) -> tuple[str, ...]:
     """The module prefixes handlers may come from: ``given``, else the process's
     ``FLUE_DECL_HANDLER_MODULES`` (comma-separated), else none."""
     raw = os.environ.get(HANDLER_MODULES_ENV, "").split(",") if given is None else given
-    return tuple(p.strip() for p in raw if p.strip())
+    prefixes = (p.strip().rstrip(".") for p in raw)  # "acme_llm." means "acme_llm"
+    return tuple(p for p in prefixes if p)
 
 
 def _module_of(call: Call) -> str:

@@ -25,7 +25,16 @@ from flue_decl._secrets import is_credential_name
 
 CATALOG = builtin_catalog()
 CATALOG_IDS = sorted(CATALOG.providers)
-CUSTOM_IDS = ["ollama", "acme", "cf", "lab-1", "my_router", "x", "Team.AI", "constructor"]
+CUSTOM_IDS = [
+    "ollama",
+    "acme",
+    "cf",
+    "lab-1",
+    "my_router",
+    "x",
+    "Team.AI",
+    "__init__",
+]  # JS prototype names are refused (reserved-id)
 CUSTOM_APIS = ["acme-rpc", "beta.proto", "wire_v2"]
 BASE_URLS = [
     "https://api.example.com/v1",

@@ -102,3 +102,57 @@ def test_service_serves_reloads_and_survives_a_bad_edit(upstream: Loopback, tmp_
             proc.stdout.close()
         if proc.stderr:
             proc.stderr.close()
+
+
+def test_service_imports_only_its_allowed_handlers(upstream: Loopback, tmp_path: Path) -> None:
+    tree = tmp_path / "providers.d"
+    acme = (
+        "kind: ApiProvider\napi: acme-rpc\nhandler: acme_llm.protocols:AcmeRpc\n---\n"
+        f"kind: Provider\nid: acme\napi: acme-rpc\nbaseUrl: {upstream.url}/rpc\n"
+    )
+    write_files(tree, {"up.yaml": provider(upstream.url, "100"), "acme.yaml": acme})
+    write_files(
+        tmp_path, {"test_pwn.py": "import pathlib\npathlib.Path('marker').write_text('x')\n"}
+    )
+    env = {
+        **os.environ,
+        "FLUE_DECL_PATHS": str(tree),
+        "PORT": "0",
+        "WATCH_INTERVAL": "0.05",
+        "UP_KEY": KEY,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "examples")]),
+    }
+    env.pop("FLUE_DECL_HANDLER_MODULES", None)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "examples" / "service" / "app.py")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        base = line.split()[-1]
+        assert "acme" in [p["id"] for p in get(base, "/providers")["providers"]]
+        # An edit that names code outside the allow-list: refused before any import.
+        (tree / "pwn.yaml").write_text(
+            "kind: ApiProvider\napi: x\nhandler: unittest.__main__:main\n"
+        )
+        wait_for(lambda: get(base, "/healthz")["status"] == "degraded", "the refused edit")
+        health = get(base, "/healthz")
+        assert any("handler-not-allowed" in e and "pwn.yaml:3" in e for e in health["last_error"])
+        assert not (tmp_path / "marker").exists()
+        assert proc.poll() is None  # still serving
+        (tree / "pwn.yaml").unlink()
+        (tree / "up.yaml").write_text(provider(upstream.url, "300"))
+        wait_for(lambda: get(base, "/healthz")["status"] == "ok", "the next good edit")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()

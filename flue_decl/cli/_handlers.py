@@ -16,7 +16,7 @@ import tempfile
 
 from .._domain import Call, Op
 from .._errors import Diagnostic, Severity
-from ..runtime import handler_allow_list, not_allowed
+from ..runtime import handler_allow_list, handler_import_error, not_allowed
 from ._inputs import compiled
 from ._outcome import OK, PROBLEMS
 from ._reporters import REPORTERS, resolve_format
@@ -54,17 +54,6 @@ def run(args: argparse.Namespace) -> int:
     return PROBLEMS if failed else OK
 
 
-def _diagnostic(call: Call, why: str, hint: str) -> Diagnostic:
-    origin = call.origins.get(("handler",))
-    return Diagnostic.at(
-        "handler-import",
-        f"cannot use handler `{call.payload.get('handler')}` for api `{call.target}`: {why}",
-        origin.place if origin else None,
-        ("handler",),
-        hint=hint,
-    )
-
-
 def _import_in_child(calls: list[Call], timeout: float) -> list[Diagnostic]:
     handlers = list(dict.fromkeys(str(c.payload.get("handler", "")) for c in calls))
     problems: dict[str, tuple[str, str]] = {}
@@ -100,7 +89,7 @@ def _import_in_child(calls: list[Call], timeout: float) -> list[Diagnostic]:
             else ("not checked: an earlier handler stopped the check", "fix that one first")
         )
     return [
-        _diagnostic(c, *problems[h])
+        handler_import_error(c, *problems[h])
         for c in calls
         if (h := str(c.payload.get("handler", ""))) in problems
     ]

@@ -11,6 +11,7 @@ from ._artifact import artifact_text, load_artifact, read_artifact
 from ._build import (
     build_registry,
     handler_allow_list,
+    handler_import_error,
     not_allowed,
     render_calls,
     render_or_raise,
@@ -27,6 +28,7 @@ __all__ = [
     "artifact_text",
     "build_registry",
     "handler_allow_list",
+    "handler_import_error",
     "load_artifact",
     "not_allowed",
     "read_artifact",

@@ -109,7 +109,7 @@ def handler_allow_list(given: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _module_of(call: Call) -> str:
-    return str(call.payload.get("handler", "")).partition(":")[0]
+    return _handler(call).partition(":")[0]
 
 
 def not_allowed(call: Call, allowed: Sequence[str]) -> Diagnostic | None:
@@ -132,32 +132,43 @@ def not_allowed(call: Call, allowed: Sequence[str]) -> Diagnostic | None:
 def import_handlers_of(calls: Sequence[Call]) -> dict[str, Any]:
     """The handler of every ApiProvider call, by api slug, each module imported at most
     once; raises :class:`ValidationError` with every failure."""
-    modules: dict[str, ModuleType | _Failure] = {}
+    apis = [c for c in calls if c.op == Op.REGISTER_API_PROVIDER]
     out: dict[str, Any] = {}
     problems = []
-    for call in calls:
-        if call.op != Op.REGISTER_API_PROVIDER:
-            continue
-        handler = str(call.payload.get("handler", ""))
-        module_name, _, attribute = handler.partition(":")
-        if module_name not in modules:
-            modules[module_name] = _import(module_name)
-        result = _attribute(modules[module_name], attribute)
+    for call, (_, result) in zip(apis, _handler_objects([_handler(c) for c in apis]), strict=True):
         if isinstance(result, _Failure):
-            problems.append(
-                Diagnostic.at(
-                    "handler-import",
-                    f"cannot use handler `{handler}` for api `{call.target}`: {result.why}",
-                    _place(call, ("handler",)),
-                    ("handler",),
-                    hint=result.hint,
-                )
-            )
+            problems.append(handler_import_error(call, result.why, result.hint))
         else:
             out[call.target] = result
     if problems:
         raise ValidationError(problems)
     return out
+
+
+def handler_import_error(call: Call, why: str, hint: str) -> Diagnostic:
+    """``handler-import`` for ``call``'s handler, at its place."""
+    return Diagnostic.at(
+        "handler-import",
+        f"cannot use handler `{_handler(call)}` for api `{call.target}`: {why}",
+        _place(call, ("handler",)),
+        ("handler",),
+        hint=hint,
+    )
+
+
+def _handler(call: Call) -> str:
+    return str(call.payload.get("handler", ""))
+
+
+def _handler_objects(handlers: Sequence[str]) -> Iterator[tuple[str, Any]]:
+    """``(handler, the object it names or a _Failure)`` for each of ``handlers`` in turn,
+    each module imported at most once."""
+    modules: dict[str, ModuleType | _Failure] = {}
+    for handler in handlers:
+        module_name, _, attribute = handler.partition(":")
+        if module_name not in modules:
+            modules[module_name] = _import(module_name)
+        yield handler, _attribute(modules[module_name], attribute)
 
 
 class _Failure(NamedTuple):
@@ -198,14 +209,9 @@ def _attribute(module: ModuleType | _Failure, attribute: str) -> Any:
 
 def handler_problems(handlers: Sequence[str]) -> Iterator[tuple[str, tuple[str, str] | None]]:
     """``(handler, (why, hint) or None)`` for each of ``handlers`` in turn, imported the way
-    a load imports them (each module once). It runs the modules' code: ``check-handlers``
-    calls it in a child process."""
-    modules: dict[str, ModuleType | _Failure] = {}
-    for handler in handlers:
-        module_name, _, attribute = handler.partition(":")
-        if module_name not in modules:
-            modules[module_name] = _import(module_name)
-        result = _attribute(modules[module_name], attribute)
+    a load imports them. It runs the modules' code: ``check-handlers`` calls it in a child
+    process."""
+    for handler, result in _handler_objects(handlers):
         yield handler, (result.why, result.hint) if isinstance(result, _Failure) else None
 
 

@@ -30,6 +30,7 @@ def load_registry(
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
     known_providers: Collection[str] = (),
+    providers: Sequence[str] | None = None,
 ) -> Registry:
     """Validate, compile and render ``paths`` (in layer order) and return the Registry.
 
@@ -37,6 +38,8 @@ def load_registry(
     host's objects. ApiProvider handlers are imported only from modules under
     ``handler_modules`` (prefixes; default ``FLUE_DECL_HANDLER_MODULES``; none: refused).
     ``known_providers``: IDs the service registers in code, which configurations may target.
+    ``providers``: serve only these (their calls alone are rendered, so only their
+    variables are needed; resolving another raises ResolveError).
     Raises :class:`InputError`, :class:`ValidationError` or :class:`TemplateError` (all
     :class:`ConfigError`) with every problem found.
     """
@@ -46,6 +49,7 @@ def load_registry(
         bindings=bindings,
         import_handlers=import_handlers,
         handler_modules=handler_modules,
+        providers=providers,
     )
 
 
@@ -117,6 +121,7 @@ def watch(
     on_reload: Callable[[Snapshot], None] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
     known_providers: Collection[str] = (),
+    providers: Sequence[str] | None = None,
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
 
@@ -130,6 +135,7 @@ def watch(
         bindings=bindings,
         import_handlers=import_handlers,
         handler_modules=handler_modules,
+        providers=providers,
         allow_empty=allow_empty,
         on_reload=on_reload,
     )

@@ -8,9 +8,10 @@ import contextlib
 import os
 import sys
 
+from .._catalog import builtin_catalog
 from .._errors import Diagnostic
 from ..compiler import literal_secrets
-from ..runtime import artifact_text, render_calls
+from ..runtime import artifact_text, render_calls, select_calls
 from ._inputs import compiled
 from ._outcome import OK, PROBLEMS, USAGE, fail
 from ._reporters import REPORTERS, resolve_format
@@ -18,7 +19,10 @@ from ._reporters import REPORTERS, resolve_format
 
 def check_env(args: argparse.Namespace) -> int:
     compilation = compiled(args)
-    _, problems = render_calls(compilation.calls, os.environ)
+    calls = compilation.calls
+    if args.provider:  # one service's needs: its providers' variables only
+        calls = select_calls(calls, args.provider, builtin_catalog())
+    _, problems = render_calls(calls, os.environ)
     ordered = sorted(problems, key=Diagnostic.sort_key)
     reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
     reporter.report(ordered, ok=not problems, files=compilation.files)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 
+from .._catalog import builtin_catalog
 from .._discover import DEFAULT_PATHS
 from ..compiler import Compilation, compile_paths
-from ..runtime import Registry, build_registry
+from ..runtime import Registry, build_registry, select_calls
 
 
 def paths(args: argparse.Namespace) -> list[str]:
@@ -29,8 +30,20 @@ def compiled(args: argparse.Namespace) -> Compilation:
     return compilation
 
 
-def registry(args: argparse.Namespace) -> Registry:
+def registry(
+    args: argparse.Namespace, providers: Collection[str] | None = None, *, strict: bool = False
+) -> Registry:
     """The registry of the tree, rendered against this environment (TemplateError lists
     every missing variable). The command line reports on configuration: it does not run
-    protocol code, so ApiProvider handlers are not imported."""
-    return build_registry(compiled(args).calls, env=os.environ, import_handlers=False)
+    protocol code, so ApiProvider handlers are not imported. With ``providers``, only their
+    calls are rendered: a command about one provider needs only that provider's variables
+    (``strict``: a provider neither declared nor built in is an error)."""
+    calls = compiled(args).calls
+    if providers is not None:
+        calls = select_calls(calls, list(providers), builtin_catalog(), strict=strict)
+    return build_registry(calls, env=os.environ, import_handlers=False)
+
+
+def named_providers(specs: Iterable[str]) -> set[str]:
+    """The provider IDs that model specifiers name (``openai/gpt-4o`` -> ``openai``)."""
+    return {spec.partition("/")[0] for spec in specs}

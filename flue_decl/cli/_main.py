@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
             "target; repeat for several",
         )
 
+    def provider_option(p: argparse.ArgumentParser, help_: str) -> None:
+        p.add_argument(
+            "--provider", action="append", metavar="ID", help=f"{help_}; repeat for several"
+        )
+
     def paths(p: argparse.ArgumentParser) -> None:
         limits(p)
         p.add_argument(
@@ -111,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     paths(p)
     formats(p)
+    provider_option(p, "check only what these providers need (one service's providers)")
 
     p = command("compile", "write the compiled artifact (templates unrendered)")
     paths(p)
@@ -158,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-provider timeout in seconds (default 10)",
     )
     p.add_argument("--format", choices=list(PROBE_FORMATS), default="text")
+    provider_option(p, "probe only these providers")
 
     p = command(
         "check-handlers",

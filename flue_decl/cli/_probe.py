@@ -11,6 +11,6 @@ from ._outcome import OK, PROBLEMS
 
 
 def run(args: argparse.Namespace) -> int:
-    results = probe(registry(args), timeout=args.timeout)
+    results = probe(registry(args, args.provider, strict=True), timeout=args.timeout)
     print(PROBE_FORMATS[args.format](results))
     return OK if all(r.ok for r in results if r.probed) else PROBLEMS

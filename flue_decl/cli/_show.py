@@ -12,7 +12,7 @@ from ..compiler import bundled_schema
 from ..runtime import render_or_raise
 from ..views import explain, listing, resolve_result, unrendered_registry
 from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, as_json
-from ._inputs import compiled, registry
+from ._inputs import compiled, named_providers, registry
 from ._outcome import OK, PROBLEMS
 
 
@@ -23,14 +23,14 @@ def calls(args: argparse.Namespace) -> int:
 
 
 def resolve(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = registry(args, named_providers(args.specs))
     results = [resolve_result(reg, spec, show_secrets=args.show_secrets) for spec in args.specs]
     print(as_json({"results": results}))
     return OK if all(r["ok"] for r in results) else PROBLEMS
 
 
 def explain_model(args: argparse.Namespace) -> int:
-    reg = registry(args)
+    reg = registry(args, named_providers([args.spec]))
     try:
         rows = explain(reg, args.spec, show_secrets=args.show_secrets)
     except ResolveError as exc:

@@ -15,6 +15,7 @@ from ._build import (
     not_allowed,
     render_calls,
     render_or_raise,
+    select_calls,
 )
 from ._registry import Model, Registry
 from ._watch import Snapshot, Source, Watch
@@ -34,4 +35,5 @@ __all__ = [
     "read_artifact",
     "render_calls",
     "render_or_raise",
+    "select_calls",
 ]

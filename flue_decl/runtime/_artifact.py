@@ -304,6 +304,7 @@ def load_artifact(
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
     verify_key: str | bytes | None = None,
+    providers: Sequence[str] | None = None,
 ) -> Registry:
     """A Registry from a compiled artifact: version and integrity checked, templates rendered
     against ``env`` (default ``os.environ``), ApiProvider handlers imported from the
@@ -311,7 +312,8 @@ def load_artifact(
 
     With ``verify_key`` (default: ``FLUE_DECL_ARTIFACT_KEY`` if set) the artifact must be
     signed with that key (``flue-decl compile --sign-key-env``): an unsigned, re-signed
-    or edited one is refused as ``artifact-invalid``.
+    or edited one is refused as ``artifact-invalid``. ``providers``: serve only these (see
+    ``load_registry``).
 
     Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
     """
@@ -335,5 +337,6 @@ def load_artifact(
         bindings=bindings,
         import_handlers=import_handlers,
         handler_modules=handler_modules,
+        providers=providers,
         owned=True,
     )

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from .._catalog import Catalog
+from .._catalog import Catalog, builtin_catalog
 from .._domain import Call, Op, field_label
-from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError
+from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError, did_you_mean
 from .._protocol import WireProtocol
 from .._urls import (
     credential_routes,
@@ -38,12 +38,17 @@ def build_registry(
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
+    providers: Sequence[str] | None = None,
     catalog: Catalog | None = None,
     owned: bool = False,
 ) -> Registry:
     """A Registry from compiled ``calls``: every template rendered against ``env`` (default
     ``os.environ``), each ApiProvider's handler imported (unless ``import_handlers`` is
     false: the handler stays its import path), the calls applied in order.
+
+    ``providers``: serve only these provider IDs (see :func:`select_calls`): only their
+    calls are rendered, so only their variables are needed, and the registry refuses to
+    resolve any other provider.
 
     A handler is imported only from a module under one of ``handler_modules`` (module name
     prefixes; default: ``FLUE_DECL_HANDLER_MODULES``, comma-separated); with no list, any
@@ -53,6 +58,8 @@ def build_registry(
     artifact for this registry), so they are taken over instead of copied.
     """
     handlers: dict[str, Any] = {}
+    if providers is not None:
+        calls = select_calls(calls, providers, catalog or builtin_catalog())
     if import_handlers:
         allowed = handler_allow_list(handler_modules)
         refused = [not_allowed(c, allowed) for c in calls if c.op == Op.REGISTER_API_PROVIDER]
@@ -65,13 +72,45 @@ def build_registry(
         undeclared = _schemes_not_declared(rendered, handlers)
         if undeclared:
             raise ValidationError(undeclared)
-    registry = Registry(env=environ, catalog=catalog, bindings=bindings)
+    registry = Registry(env=environ, catalog=catalog, bindings=bindings, providers=providers)
     for call in rendered:
         if call.op == Op.REGISTER_API_PROVIDER and import_handlers:
             registry.register_api_provider(call.target, handlers[call.target], origins=call.origins)
         else:
             registry.apply(call, copy=not owned)
     return registry
+
+
+def select_calls(
+    calls: Sequence[Call], providers: Sequence[str], catalog: Catalog, *, strict: bool = True
+) -> tuple[Call, ...]:
+    """The calls a registry serving only ``providers`` needs: their registrations and
+    configurations, and the ApiProviders of the protocols they speak. ``strict``: a provider
+    neither declared in ``calls`` nor built in is an error (``unknown-provider``, with a
+    did-you-mean), not an empty selection."""
+    wanted = set(providers)
+    declared = {c.target for c in calls if c.op != Op.REGISTER_API_PROVIDER}
+    known = declared | set(catalog.providers)
+    unknown = [p for p in dict.fromkeys(providers) if p not in known]
+    if strict and unknown:
+        raise ValidationError(
+            [
+                Diagnostic.at(
+                    "unknown-provider",
+                    f"provider `{p}` is neither declared in the configuration nor built in",
+                    None,
+                    hint=did_you_mean(p, known),
+                )
+                for p in unknown
+            ]
+        )
+    kept = [c for c in calls if c.op != Op.REGISTER_API_PROVIDER and c.target in wanted]
+    apis = {c.payload.get("api") for c in kept if c.op == Op.REGISTER_PROVIDER}
+    return tuple(
+        c
+        for c in calls
+        if (c.target in apis if c.op == Op.REGISTER_API_PROVIDER else c.target in wanted)
+    )
 
 
 def _schemes_not_declared(calls: Sequence[Call], handlers: Mapping[str, Any]) -> list[Diagnostic]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -250,6 +250,8 @@ class Registry:
     ``env`` is the environment for API-key lookup (default: ``os.environ``, read at each
     lookup); of a given one, only the variables the lookup may read are kept, as Secrets.
     ``bindings`` maps Cloudflare binding names to the objects the host passes in.
+    ``providers``: the registry serves only these provider IDs (a service's least
+    privilege); resolving any other raises :class:`ResolveError`.
 
     Resolved models are remembered (at most ``MEMO_LIMIT`` of them, oldest out first)
     until the next register or configure call. ``copy.copy`` and ``copy.deepcopy`` give an
@@ -263,8 +265,11 @@ class Registry:
         env: Mapping[str, str] | None = None,
         catalog: Catalog | None = None,
         bindings: Mapping[str, Any] | None = None,
+        providers: Collection[str] | None = None,
     ) -> None:
         self._env = None if env is None else _KeyEnvironment(env)
+        # Loaded for these providers only: any other would resolve without its configuration.
+        self._only = None if providers is None else frozenset(providers)
         self._catalog: Catalog | None = catalog  # the built-in one: loaded on first use
         self._bindings = dict(bindings or {})
         self._providers: dict[str, dict[str, Any]] = {}
@@ -278,7 +283,7 @@ class Registry:
         """A registry with the same calls applied, sharing nothing that either can change
         (payloads are never mutated once stored, Secrets are immutable, and bindings and
         handlers are the host's objects, shared as they were given)."""
-        twin = Registry(catalog=self._catalog, bindings=self._bindings)
+        twin = Registry(catalog=self._catalog, bindings=self._bindings, providers=self._only)
         twin._env = self._env  # immutable: shared
         twin._providers = dict(self._providers)
         twin._settings = dict(self._settings)
@@ -402,6 +407,12 @@ class Registry:
                 'format (e.g. "anthropic/claude-haiku-4-5").',
             )
         provider_id, model_id = spec[:slash], spec[slash + 1 :]
+        if self._only is not None and provider_id not in self._only:
+            raise _resolve_error(
+                spec,
+                f'provider "{provider_id}" is not one this registry was loaded for '
+                f"(providers={sorted(self._only)})",
+            )
         registration = self._providers.get(provider_id)
         if registration is not None:
             if model_id == "":

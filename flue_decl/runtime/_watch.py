@@ -74,6 +74,7 @@ class Watch:
         bindings: Mapping[str, Any] | None = None,
         import_handlers: bool = True,
         handler_modules: Sequence[str] | None = None,
+        providers: Sequence[str] | None = None,
         allow_empty: bool = False,
         on_reload: Callable[[Snapshot], None] | None = None,
     ) -> None:
@@ -83,6 +84,7 @@ class Watch:
         self._bindings = bindings
         self._import_handlers = import_handlers
         self._handler_modules = handler_modules
+        self._providers = providers
         self._allow_empty = allow_empty
         self._on_reload = on_reload
         self._stop = threading.Event()
@@ -209,6 +211,7 @@ class Watch:
             bindings=self._bindings,
             import_handlers=self._import_handlers,
             handler_modules=self._handler_modules,
+            providers=self._providers,
         )
         return registry, len(calls)
 

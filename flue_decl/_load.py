@@ -18,6 +18,7 @@ from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity
 from .compiler import load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
+from .runtime._secretfiles import SecretFiles, referenced_secrets, secret_digest
 
 Fingerprint = tuple[tuple[int, str, str], ...]  # (layer, path, sha256) of every input file
 
@@ -31,6 +32,7 @@ def load_registry(
     handler_modules: Sequence[str] | None = None,
     known_providers: Collection[str] = (),
     providers: Sequence[str] | None = None,
+    secrets_dir: str | os.PathLike[str] | None = None,
 ) -> Registry:
     """Validate, compile and render ``paths`` (in layer order) and return the Registry.
 
@@ -39,7 +41,8 @@ def load_registry(
     ``handler_modules`` (prefixes; default ``FLUE_DECL_HANDLER_MODULES``; none: refused).
     ``known_providers``: IDs the service registers in code, which configurations may target.
     ``providers``: serve only these (their calls alone are rendered, so only their
-    variables are needed; resolving another raises ResolveError).
+    variables are needed; resolving another raises ResolveError). ``secrets_dir``: where
+    ``secret.NAME`` templates read (default ``FLUE_DECL_SECRETS_DIR``, else /run/secrets).
     Raises :class:`InputError`, :class:`ValidationError` or :class:`TemplateError` (all
     :class:`ConfigError`) with every problem found.
     """
@@ -50,6 +53,7 @@ def load_registry(
         import_handlers=import_handlers,
         handler_modules=handler_modules,
         providers=providers,
+        secrets_dir=secrets_dir,
     )
 
 
@@ -71,10 +75,13 @@ class Tree:
         *,
         max_file_bytes: int = MAX_FILE_BYTES,
         known_providers: Collection[str] = (),
+        secrets_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.paths = [os.fspath(p) for p in paths]
         self.max_file_bytes = max_file_bytes
         self.known_providers = tuple(known_providers)
+        self.secrets = SecretFiles(secrets_dir)  # only its directory is used: read afresh
+        self._secret_names: tuple[str, ...] = ()  # what the last calls read
 
     def fingerprint(self) -> Fingerprint | ConfigError:
         found = discover(self.paths)
@@ -101,12 +108,17 @@ class Tree:
                 )
             digest = "unreadable" if raw is None else hashlib.sha256(raw).hexdigest()
             out.append((source.layer, source.path, digest))
+        # A rotated secret file is a change too (a Kubernetes ..data swap included).
+        for name in self._secret_names:
+            out.append((-1, name, secret_digest(self.secrets.directory, name)))
         return tuple(out)
 
     def calls(self) -> tuple[Call, ...]:
-        return load_calls(
+        calls = load_calls(
             self.paths, max_file_bytes=self.max_file_bytes, known_providers=self.known_providers
         )
+        self._secret_names = referenced_secrets(calls)
+        return calls
 
 
 def watch(
@@ -122,6 +134,7 @@ def watch(
     max_file_bytes: int = MAX_FILE_BYTES,
     known_providers: Collection[str] = (),
     providers: Sequence[str] | None = None,
+    secrets_dir: str | os.PathLike[str] | None = None,
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
 
@@ -129,13 +142,19 @@ def watch(
     ``.stop()``; ``poll_once()`` polls by hand. A changed tree is swapped in only when it
     is stable and good; a bad one leaves the last good registry serving."""
     return Watch(
-        Tree(paths, max_file_bytes=max_file_bytes, known_providers=known_providers),
+        Tree(
+            paths,
+            max_file_bytes=max_file_bytes,
+            known_providers=known_providers,
+            secrets_dir=secrets_dir,
+        ),
         interval=interval,
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,
         handler_modules=handler_modules,
         providers=providers,
+        secrets_dir=secrets_dir,
         allow_empty=allow_empty,
         on_reload=on_reload,
     )

@@ -305,6 +305,7 @@ def load_artifact(
     handler_modules: Sequence[str] | None = None,
     verify_key: str | bytes | None = None,
     providers: Sequence[str] | None = None,
+    secrets_dir: str | os.PathLike[str] | None = None,
 ) -> Registry:
     """A Registry from a compiled artifact: version and integrity checked, templates rendered
     against ``env`` (default ``os.environ``), ApiProvider handlers imported from the
@@ -312,8 +313,8 @@ def load_artifact(
 
     With ``verify_key`` (default: ``FLUE_DECL_ARTIFACT_KEY`` if set) the artifact must be
     signed with that key (``flue-decl compile --sign-key-env``): an unsigned, re-signed
-    or edited one is refused as ``artifact-invalid``. ``providers``: serve only these (see
-    ``load_registry``).
+    or edited one is refused as ``artifact-invalid``. ``providers`` and ``secrets_dir``: see
+    ``load_registry``.
 
     Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
     """
@@ -338,5 +339,6 @@ def load_artifact(
         import_handlers=import_handlers,
         handler_modules=handler_modules,
         providers=providers,
+        secrets_dir=secrets_dir,
         owned=True,
     )

@@ -25,8 +25,18 @@ from .._urls import (
     url_problem,
     url_scheme,
 )
-from ..templates import Rendered, credential_paths, env_names, render, templated_fields
+from ..templates import (
+    SECRET,
+    Namespace,
+    Rendered,
+    credential_paths,
+    env_names,
+    render,
+    secret_names,
+    templated_fields,
+)
 from ._registry import Registry
+from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
 
 HANDLER_MODULES_ENV = "FLUE_DECL_HANDLER_MODULES"
 
@@ -39,6 +49,7 @@ def build_registry(
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
     providers: Sequence[str] | None = None,
+    secrets_dir: str | os.PathLike[str] | None = None,
     catalog: Catalog | None = None,
     owned: bool = False,
 ) -> Registry:
@@ -46,9 +57,10 @@ def build_registry(
     ``os.environ``), each ApiProvider's handler imported (unless ``import_handlers`` is
     false: the handler stays its import path), the calls applied in order.
 
-    ``providers``: serve only these provider IDs (see :func:`select_calls`): only their
-    calls are rendered, so only their variables are needed, and the registry refuses to
-    resolve any other provider.
+    ``secrets_dir``: where ``secret.NAME`` is read (default ``FLUE_DECL_SECRETS_DIR``, else
+    /run/secrets). ``providers``: serve only these provider IDs (see :func:`select_calls`):
+    only their calls are rendered, so only their variables are needed, and the registry
+    refuses to resolve any other provider.
 
     A handler is imported only from a module under one of ``handler_modules`` (module name
     prefixes; default: ``FLUE_DECL_HANDLER_MODULES``, comma-separated); with no list, any
@@ -66,7 +78,7 @@ def build_registry(
         if any(refused):
             raise ValidationError([d for d in refused if d is not None])
     environ = dict(os.environ) if env is None else dict(env)
-    rendered = render_or_raise(calls, environ)
+    rendered = render_or_raise(calls, environ, SecretFiles(secrets_dir))
     if import_handlers:
         handlers = import_handlers_of(rendered)
         undeclared = _schemes_not_declared(rendered, handlers)
@@ -259,10 +271,12 @@ def _described(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
-def render_or_raise(calls: Sequence[Call], env: Mapping[str, str]) -> tuple[Call, ...]:
-    """``calls`` with every template rendered against ``env``; raises :class:`TemplateError`
-    with every problem of every call."""
-    rendered, problems = render_calls(calls, env)
+def render_or_raise(
+    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles | None = None
+) -> tuple[Call, ...]:
+    """``calls`` with every template rendered against ``env`` (and ``secrets``); raises
+    :class:`TemplateError` with every problem of every call."""
+    rendered, problems = render_calls(calls, env, secrets)
     if problems:
         raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
     return rendered
@@ -272,10 +286,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def render_calls(
-    calls: Sequence[Call], env: Mapping[str, str]
+    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles | None = None
 ) -> tuple[tuple[Call, ...], tuple[Diagnostic, ...]]:
-    """Every template of every call rendered against ``env``, and every problem found (all
-    missing variables, unusable rendered values, keys that would travel in clear)."""
+    """Every template of every call rendered against ``env`` and the secret files
+    (``secrets``, default: the secrets directory's), and every problem found (all missing
+    variables and secrets, unusable rendered values, keys that would travel in clear)."""
+    secrets = SecretFiles() if secrets is None else secrets
+    names = Namespace(env, secrets)
     rendered: list[Call] = []
     diagnostics: list[Diagnostic] = []
     # An Op is equal to its string and hashes alike: no conversion on this hot path.
@@ -288,20 +305,10 @@ def render_calls(
             templated.add((call.op, call.target, path))
             result = results.get(source)
             if result is None:
-                result = results[source] = render(source, env)
+                result = results[source] = render(source, names)
             if result.missing:
                 place = _place(call, path)
-                for name in result.missing:
-                    diagnostics.append(
-                        Diagnostic.at(
-                            "missing-env",
-                            f"environment variable `{name}` is not set",
-                            place,
-                            path,
-                            hint=f"set {name}, or give a default: "
-                            f"{{{{ env.{name} | default('...') }}}}",
-                        )
-                    )
+                diagnostics.extend(_missing(name, place, path, secrets) for name in result.missing)
                 continue
             if result.problem is not None:
                 diagnostics.append(
@@ -327,6 +334,26 @@ def render_calls(
     return tuple(rendered), tuple(diagnostics)
 
 
+def _missing(name: str, place: Place | None, path: JsonPath, secrets: SecretFiles) -> Diagnostic:
+    if name.startswith(SECRET):
+        file = name[len(SECRET) :]
+        return Diagnostic.at(
+            "missing-env",
+            f"secret `{file}` cannot be read: {secrets.why(file)}",
+            place,
+            path,
+            hint=f"mount it in {secrets.directory} (or set {SECRETS_DIR_ENV}), or give a "
+            f"default: {{{{ secret['{file}'] | default('...') }}}}",
+        )
+    return Diagnostic.at(
+        "missing-env",
+        f"environment variable `{name}` is not set",
+        place,
+        path,
+        hint=f"set {name}, or give a default: {{{{ env.{name} | default('...') }}}}",
+    )
+
+
 def _place(call: Call, path: JsonPath) -> Place | None:
     """Only looked up to report a problem: an artifact's origins are built on first use."""
     origin = call.origins.get(path)
@@ -347,7 +374,8 @@ def _check_rendered(
     path: JsonPath, source: str, value: str, call: Call, custom_api: bool
 ) -> list[Diagnostic]:
     def names() -> str:
-        return ", ".join(f"`{n}`" for n in env_names(source)) or "its template"
+        named = [*env_names(source), *(f"secret.{n}" for n in secret_names(source))]
+        return ", ".join(f"`{n}`" for n in named) or "its template"
 
     if path == ("baseUrl",):
         problem = url_problem(value, any_scheme=custom_api)

@@ -17,6 +17,7 @@ a shortcut for ``live.snapshot().registry``).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -75,6 +76,7 @@ class Watch:
         import_handlers: bool = True,
         handler_modules: Sequence[str] | None = None,
         providers: Sequence[str] | None = None,
+        secrets_dir: str | os.PathLike[str] | None = None,
         allow_empty: bool = False,
         on_reload: Callable[[Snapshot], None] | None = None,
     ) -> None:
@@ -85,6 +87,7 @@ class Watch:
         self._import_handlers = import_handlers
         self._handler_modules = handler_modules
         self._providers = providers
+        self._secrets_dir = secrets_dir
         self._allow_empty = allow_empty
         self._on_reload = on_reload
         self._stop = threading.Event()
@@ -212,6 +215,7 @@ class Watch:
             import_handlers=self._import_handlers,
             handler_modules=self._handler_modules,
             providers=self._providers,
+            secrets_dir=self._secrets_dir,
         )
         return registry, len(calls)
 

@@ -11,25 +11,34 @@ lookups with literal defaults (nearly all of them) take a shortcut (``_fast``).
 from ._core import (
     MAX_OUTPUT_CHARS,
     MAX_TEMPLATE_CHARS,
+    SECRET,
+    Namespace,
     Rendered,
     TemplateProblem,
+    described,
     env_names,
     is_template,
+    secret_names,
 )
-from ._grammar import FILTERS
+from ._grammar import FILTERS, SECRET_NAME
 from ._render import check_syntax, credential_carriers, credential_paths, render, templated_fields
 
 __all__ = [
     "FILTERS",
     "MAX_OUTPUT_CHARS",
     "MAX_TEMPLATE_CHARS",
+    "SECRET",
+    "SECRET_NAME",
+    "Namespace",
     "Rendered",
     "TemplateProblem",
     "check_syntax",
     "credential_carriers",
     "credential_paths",
+    "described",
     "env_names",
     "is_template",
     "render",
+    "secret_names",
     "templated_fields",
 ]

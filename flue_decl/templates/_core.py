@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 MAX_TEMPLATE_CHARS = 4096
@@ -56,9 +57,46 @@ TOO_LONG = TemplateProblem(
 )
 
 
-_ENV_REF = re.compile(r"""env\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])""")
+_REF = re.compile(
+    r"""(?<![\w.])(env|secret)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"""
+)
+
+# A reference to the secret file NAME is looked up as SECRET + NAME: one namespace for the
+# renderer, and no environment variable can be named so (a name never holds a NUL).
+SECRET = "\x00secret:"
 
 
 def env_names(source: str) -> list[str]:
     """Environment variables a template refers to (for messages that must not show values)."""
-    return [a or b for a, b in _ENV_REF.findall(source)]
+    return [a or b for kind, a, b in _REF.findall(source) if kind == "env"]
+
+
+def secret_names(source: str) -> list[str]:
+    """Secret files (``secret.NAME``) a template refers to."""
+    return [a or b for kind, a, b in _REF.findall(source) if kind == "secret"]
+
+
+def described(name: str) -> str:
+    """How a message names a looked-up name: ``OPENAI_API_KEY``, or ``secret.NAME``."""
+    return f"secret.{name.removeprefix(SECRET)}" if name.startswith(SECRET) else name
+
+
+class Namespace(Mapping[str, str]):
+    """What templates read: ``env`` names from the environment, ``secret`` names (SECRET +
+    NAME) from ``secrets`` (files in a secrets directory, read when first asked for)."""
+
+    __slots__ = ("_env", "_secrets")
+
+    def __init__(self, env: Mapping[str, str], secrets: Mapping[str, str]) -> None:
+        self._env, self._secrets = env, secrets
+
+    def __getitem__(self, name: str) -> str:
+        if name.startswith(SECRET):
+            return self._secrets[name[len(SECRET) :]]
+        return self._env[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)  # secrets are read by name only, never listed
+
+    def __len__(self) -> int:
+        return len(self._env)

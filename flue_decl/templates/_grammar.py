@@ -8,16 +8,16 @@ evaluated here.
     filtered   := primary ("|" filter)*
     filter     := default | d | lower | upper | trim | urlencode | replace
     primary    := string | reference | "(" expression ")"
-    reference  := "env" "." NAME | "env" "[" string "]"
+    reference  := ("env" | "secret") ("." NAME | "[" string "]")
 
 ``default(x)`` / ``d(x)`` take an expression (``default(x, true)`` also replaces an empty
 value), ``replace`` two string literals; strings are quoted without backslashes. Nothing
-else is a template: no numbers, arithmetic, lists, dicts, calls, attributes other than on
-``env``, computed subscripts, other variables, ``{% %}`` or ``{# #}``, whitespace control
-or control characters. What is accepted means what Jinja2 makes of it (the test suite
-renders every generated template both ways), and its work is bounded by construction:
-parsing is linear in the template's length, nesting is capped, and every intermediate
-value is checked against the output cap before it is built.
+else is a template: no numbers, arithmetic, lists, dicts, calls, attributes other than
+on ``env`` and ``secret``, computed subscripts, other variables, ``{% %}`` or ``{# #}``,
+whitespace control or control characters. What is accepted means what Jinja2 makes of it
+(the test suite renders every generated template both ways), and its work is bounded by
+construction: parsing is linear in the template's length, nesting is capped, and every
+intermediate value is checked against the output cap before it is built.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from ._core import (
     MAX_OUTPUT_CHARS,
     MAX_TEMPLATE_NESTING,
     NOT_TEXT,
+    SECRET,
     TOO_LONG,
     Rendered,
     TemplateProblem,
 )
 
+SECRET_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 FILTERS = ("default", "d", "lower", "upper", "trim", "replace", "urlencode")
 MAX_FILTERS = 16  # per chain: `| lower | lower | ...` has no use past a few
 
@@ -233,7 +235,7 @@ class _Parser:
 
     def condition(self) -> Node:
         start = self.index
-        if self.peek().text == "env":
+        if self.peek().text in ("env", "secret"):
             reference = self.reference()
             if self.accept("is"):
                 negated = self.accept("not")
@@ -315,7 +317,7 @@ class _Parser:
         if token.kind == "string":
             self.index += 1
             return Text(token.text[1:-1])
-        if token.kind == "name" and token.text == "env":
+        if token.kind == "name" and token.text in ("env", "secret"):
             return self.reference()
         if token.kind == "number":
             _refuse(
@@ -355,7 +357,7 @@ class _Parser:
                     else f"write {{{{ env['{named}'] }}}}"
                 )
             _refuse(
-                f"template uses `{token.text}`; the only variable is `env`",
+                f"template uses `{token.text}`; the variables are `env` and `secret`",
                 hint,
                 "template-unknown-variable",
             )
@@ -372,7 +374,57 @@ class _Parser:
         raise AssertionError("unreachable")
 
     def reference(self) -> Ref:
-        self.take()  # env
+        source = self.take().text  # env or secret
+        ref = self.env_reference() if source == "env" else self.secret_reference()
+        following = self.peek()
+        if following.text == "(":
+            what = f"{source}.{ref.name}" if ref.name.isidentifier() else source
+            _refuse(
+                "function and method calls are not allowed in templates",
+                "read a variable as {{ env.NAME }} (with a fallback: "
+                "{{ env.NAME | default('value') }})"
+                if ref.name in ("get", "items", "keys", "values", "pop", "setdefault")
+                else f"use a filter instead of a method: {{{{ {what} | lower }}}}",
+            )
+        if following.text in (".", "["):
+            _refuse(
+                f"only env and secret have attributes: `{following.text}` after "
+                f"{source}.{ref.name}",
+                "use a filter, e.g. {{ env.NAME | lower }}, or env['NAME.WITH.DOTS']",
+            )
+        return ref if source == "env" else Ref(SECRET + ref.name)
+
+    def secret_reference(self) -> Ref:
+        if self.accept("."):
+            name = self.take()
+            if name.kind != "name":
+                _refuse(
+                    "expected a file name after `secret.`",
+                    "secret.NAME or secret['NAME']",
+                    "template-syntax",
+                )
+            text = name.text
+        elif self.accept("["):
+            key = self.take()
+            if key.kind != "string":
+                _refuse(
+                    "secret[...] takes a quoted file name, not an expression",
+                    "secret['NAME']: the name is fixed where the file is reviewed",
+                )
+            self.expect("]", "`]`")
+            text = key.text[1:-1]
+        else:
+            _refuse("`secret` is looked up by name only", "secret.NAME or secret['NAME']")
+            raise AssertionError("unreachable")
+        if not SECRET_NAME.fullmatch(text) or text in (".", ".."):
+            _refuse(
+                "a secret is a file name in the secrets directory: letters, digits, `_`, `-` "
+                "and `.`, no `/` and not `..`",
+                "secret.NAME or secret['db-password']",
+            )
+        return Ref(text)
+
+    def env_reference(self) -> Ref:
         if self.accept("."):
             name = self.take()
             if name.kind != "name":
@@ -399,21 +451,6 @@ class _Parser:
         else:
             _refuse("`env` is looked up by name only", "env.NAME or env['NAME']")
             raise AssertionError("unreachable")
-        following = self.peek()
-        if following.text == "(":
-            what = f"env.{ref.name}" if ref.name.isidentifier() else "env"
-            _refuse(
-                "function and method calls are not allowed in templates",
-                "read a variable as {{ env.NAME }} (with a fallback: "
-                "{{ env.NAME | default('value') }})"
-                if ref.name in ("get", "items", "keys", "values", "pop", "setdefault")
-                else f"use a filter instead of a method: {{{{ {what} | lower }}}}",
-            )
-        if following.text in (".", "["):
-            _refuse(
-                f"only env has attributes: `{following.text}` after env.{ref.name}",
-                "use a filter, e.g. {{ env.NAME | lower }}, or env['NAME.WITH.DOTS']",
-            )
         return ref
 
 

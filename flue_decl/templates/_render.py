@@ -16,6 +16,7 @@ from ._core import (
     env_names,
     is_template,
     is_text,
+    secret_names,
 )
 from ._fast import render_simple, simple_parts
 from ._grammar import evaluate, parse
@@ -33,8 +34,8 @@ def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
     - ``apiKey``;
     - a header named like a credential (its words include one of ``CREDENTIAL_WORDS``:
       ``Authorization``, ``X-Api-Key``, ``Ocp-Apim-Subscription-Key``, not ``X-Max-Tokens``);
-    - any field whose template reads a variable named like a secret (``OPENAI_API_KEY``,
-      ``DB_PASSWORD``, ``SESSION_TOKEN``).
+    - any field whose template reads a secret file (``secret.NAME``) or a variable named
+      like a secret (``OPENAI_API_KEY``, ``DB_PASSWORD``, ``SESSION_TOKEN``).
 
     A ``baseUrl`` may also carry credentials in its query (``?key=...``): see
     ``query_credentials``; the rest of such a URL is not secret.
@@ -44,10 +45,14 @@ def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
         if (
             path == ("apiKey",)
             or (path[0] == "headers" and is_credential_name(str(path[1])))
-            or (is_template(value) and any(map(is_credential_name, env_names(value))))
+            or (is_template(value) and _reads_a_secret(value))
         ):
             out.append(path)
     return out
+
+
+def _reads_a_secret(source: str) -> bool:
+    return bool(secret_names(source)) or any(map(is_credential_name, env_names(source)))
 
 
 def credential_carriers(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:

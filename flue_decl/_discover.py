@@ -3,7 +3,9 @@ read how. Shared by the compiler, the validation cache and the watcher."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -145,11 +147,17 @@ def read_capped(path: str, limit: int) -> bytes:
     """The file's bytes, but never more than ``limit + 1`` of them (one more than allowed
     is how a caller tells a file that is too large). Sized from fstat: a buffered
     ``read(limit + 1)`` allocates the whole limit for every small file, which was most of
-    the cost of hashing a tree for the validation cache. Raises OSError."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    the cost of hashing a tree for the validation cache. Raises OSError, also for anything
+    but a regular file: what was listed as a file may have been swapped for a FIFO since,
+    which a blocking open would wait on for ever."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
     try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         remaining = limit + 1
-        request = min(os.fstat(fd).st_size + 1, remaining)
+        request = min(status.st_size + 1, remaining)
         chunks = []
         while remaining > 0:
             chunk = os.read(fd, max(request, 1))

@@ -21,13 +21,16 @@ from ._inputs import compiled
 from ._outcome import OK, PROBLEMS
 from ._reporters import REPORTERS, resolve_format
 
-# The child: the handlers as JSON in argv[1]; one JSON line per handler checked, written
-# to the file argv[2] as it goes, so a handler that hangs is known by where the lines stop.
+# The child: the handlers as JSON in the file argv[1] (a command line has a length limit);
+# one JSON line per handler checked, written to the file argv[2] as it goes, so a handler
+# that hangs is known by where the lines stop.
 _CHILD = (
     "import json, sys\n"
     "from flue_decl.runtime._build import handler_problems\n"
+    "with open(sys.argv[1], encoding='utf-8') as fh:\n"
+    "    handlers = json.load(fh)\n"
     "with open(sys.argv[2], 'w', encoding='utf-8') as fh:\n"
-    "    for line in handler_problems(json.loads(sys.argv[1])):\n"
+    "    for line in handler_problems(handlers):\n"
     "        fh.write(json.dumps(line) + '\\n')\n"
     "        fh.flush()\n"
 )
@@ -54,14 +57,28 @@ def run(args: argparse.Namespace) -> int:
     return PROBLEMS if failed else OK
 
 
+def _report_line(line: str) -> tuple[str, tuple[str, str] | None]:
+    """One line of the child's report; ValueError for anything else."""
+    data = json.loads(line)
+    match data:
+        case [str(handler), None]:
+            return handler, None
+        case [str(handler), [str(why), str(hint)]]:
+            return handler, (why, hint)
+    raise ValueError("not a report line")
+
+
 def _import_in_child(calls: list[Call], timeout: float) -> list[Diagnostic]:
     handlers = list(dict.fromkeys(str(c.payload.get("handler", "")) for c in calls))
     problems: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="flue-decl-handlers-") as work:
         report = os.path.join(work, "problems.jsonl")
+        asked = os.path.join(work, "handlers.json")
+        with open(asked, "w", encoding="utf-8") as fh:
+            json.dump(handlers, fh)
         try:
             subprocess.run(
-                [sys.executable, "-P", "-c", _CHILD, json.dumps(handlers), report],
+                [sys.executable, "-P", "-c", _CHILD, asked, report],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -75,12 +92,13 @@ def _import_in_child(calls: list[Call], timeout: float) -> list[Diagnostic]:
         try:
             with open(report, encoding="utf-8") as fh:
                 for line in fh:
-                    handler, problem = json.loads(line)
+                    # A handler's code can write to this file too: trust only the shape.
+                    handler, problem = _report_line(line)
                     checked.add(handler)
                     if problem is not None:
-                        problems[handler] = (problem[0], problem[1])
+                        problems[handler] = problem
         except (OSError, ValueError):
-            pass  # no report, or its last line cut short: what is missing is said below
+            pass  # no report, or a line that is not ours: what is missing is said below
     unchecked = [h for h in handlers if h not in checked]
     for index, handler in enumerate(unchecked):
         problems[handler] = (

@@ -100,7 +100,14 @@ def artifact_text(
 
 
 def _key_bytes(key: str | bytes) -> bytes:
-    data = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    """A signing key's bytes: a string's UTF-8 (an environment value's own bytes, even
+    those that are not UTF-8). Raises TypeError for anything else, ValueError if empty."""
+    if isinstance(key, str):
+        data = key.encode("utf-8", "surrogateescape")
+    elif isinstance(key, bytes | bytearray):
+        data = bytes(key)
+    else:
+        raise TypeError(f"a signing key is a str or bytes, not {type(key).__name__}")
     if not data:
         raise ValueError("an empty key signs nothing")
     return data
@@ -271,11 +278,14 @@ def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[
             "(truncated or edited by hand?); compile it again"
         )
     if verify_key is not None:
+        try:
+            key = _key_bytes(verify_key)
+        except ValueError:
+            raise bad("the verification key is empty: it verifies nothing") from None
         checksum, signature = verified
         if signature is None:
             raise bad("the artifact is not signed; compile it with --sign-key-env")
-        expected = _signature(_key_bytes(verify_key), checksum)
-        if not hmac.compare_digest(signature, expected):
+        if not hmac.compare_digest(signature, _signature(key, checksum)):
             raise bad(
                 "the signature does not match: signed with another key, or edited and "
                 "checksummed again after signing"

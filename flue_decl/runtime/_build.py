@@ -135,7 +135,7 @@ def _schemes_not_declared(calls: Sequence[Call], handlers: Mapping[str, Any]) ->
         url = call.payload.get("baseUrl")
         if api is None or call.op == Op.REGISTER_API_PROVIDER or not isinstance(url, str):
             continue
-        schemes = tuple(getattr(handlers.get(api), "url_schemes", ("http", "https")))
+        schemes = _schemes(handlers.get(api))
         scheme = url_scheme(url)
         if scheme not in schemes:
             out.append(
@@ -154,6 +154,8 @@ def _schemes_not_declared(calls: Sequence[Call], handlers: Mapping[str, Any]) ->
 def handler_allow_list(given: Sequence[str] | None) -> tuple[str, ...]:
     """The module prefixes handlers may come from: ``given``, else the process's
     ``FLUE_DECL_HANDLER_MODULES`` (comma-separated), else none."""
+    if isinstance(given, str | bytes):  # a string would be a list of one-letter prefixes
+        raise TypeError("handler_modules is a list of module prefixes, not a string")
     raw = os.environ.get(HANDLER_MODULES_ENV, "").split(",") if given is None else given
     prefixes = (p.strip().rstrip(".") for p in raw)  # "acme_llm." means "acme_llm"
     return tuple(p for p in prefixes if p)
@@ -240,22 +242,63 @@ def _import(module_name: str) -> ModuleType | _Failure:
 
 
 def _attribute(module: ModuleType | _Failure, attribute: str) -> Any:
+    """The handler object ``attribute`` names in ``module``, or a :class:`_Failure`. The
+    path may not pass through private names or other modules (``Cls.__init__.__globals__``,
+    ``othermod.Handler``): the allow-list names where the handler comes from. Everything
+    that touches the object runs its code, the protocol check too: all of it is guarded."""
     if isinstance(module, _Failure):
         return module
+    parts = attribute.split(".")
+    if any(part.startswith("_") for part in parts):
+        return _Failure(
+            "the attribute path passes through a private name",
+            "name a public class or object of the module: module:Attribute",
+        )
     obj: Any = module
     try:
-        for part in attribute.split("."):
+        for part in parts:
             obj = getattr(obj, part)
+            if isinstance(obj, ModuleType):
+                return _Failure(
+                    f"`{part}` is a module: a handler is a class or object of the module "
+                    "it is imported from",
+                    "name the module itself before the colon",
+                )
+        if not isinstance(obj, WireProtocol):
+            return _Failure(
+                "it does not implement flue_decl.WireProtocol (no auth_headers)",
+                "point handler at the class or object that implements WireProtocol",
+            )
+        schemes = getattr(obj, "url_schemes", DEFAULT_SCHEMES)
+        if (
+            not isinstance(schemes, tuple | list | frozenset | set)
+            or not schemes
+            or not all(isinstance(x, str) for x in schemes)
+        ):
+            return _Failure(
+                "its url_schemes is not a collection of scheme names",
+                'write url_schemes = ("https", "wss")',
+            )
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         return _Failure(_described(exc))
-    if not isinstance(obj, WireProtocol):
-        return _Failure(
-            "it does not implement flue_decl.WireProtocol (no auth_headers)",
-            "point handler at the class or object that implements WireProtocol",
-        )
     return obj
+
+
+DEFAULT_SCHEMES = ("http", "https")
+
+
+def _schemes(handler: Any) -> tuple[str, ...]:
+    """The handler's url_schemes (checked at import; read again guarded, since a property
+    may answer differently the second time)."""
+    try:
+        schemes = getattr(handler, "url_schemes", DEFAULT_SCHEMES)
+        return tuple(s for s in schemes if isinstance(s, str))
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        return ()
 
 
 def handler_problems(handlers: Sequence[str]) -> Iterator[tuple[str, tuple[str, str] | None]]:

@@ -21,7 +21,7 @@ import httpx
 from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
-from .._secrets import Secret, query_credentials
+from .._secrets import Secret, is_credential_name
 from .._urls import insecure_transport, is_loopback, url_scheme
 from .._version import __version__
 
@@ -211,12 +211,15 @@ def _split_query(url: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, 
     """``url`` without its query, its plain query parameters, and its credential ones:
     httpx would append request paths after a query left in the base URL."""
     parts = urllib.parse.urlsplit(url)
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    secret = set(query_credentials(url))
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)  # names decoded
+
+    def secret(name: str, value: str) -> bool:
+        return bool(value) and is_credential_name(name)  # as query_credentials decides
+
     return (
         urllib.parse.urlunsplit(parts._replace(query="", fragment="")),
-        [(k, v) for k, v in pairs if k not in secret],
-        [(k, v) for k, v in pairs if k in secret],
+        [(k, v) for k, v in pairs if not secret(k, v)],
+        [(k, v) for k, v in pairs if secret(k, v)],
     )
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import httpx
 
 from .._catalog import CLOUDFLARE_AI_BINDING
 from .._errors import ConfigError
-from .._secrets import mask_url
+from .._secrets import MASK, mask_url
 from ._clients import CrossOriginRequestError
 from ._registry import Registry
 
@@ -100,12 +101,17 @@ async def _probe_one(registry: Registry, provider: str, spec: str, timeout: floa
                 else f"api `{model.api}`: its handler has no probe_path"
             )
             return _skipped(provider, why)
+    parts = urllib.parse.urlsplit(path)
+    if parts.scheme or parts.netloc or path.startswith(("/", "\\")):
+        return _skipped(provider, f"api `{model.api}`: its probe_path is not a relative path")
     try:
         client = registry.async_http_client(spec, timeout=timeout)
     except ConfigError as exc:  # which model the probe used says nothing: the API does
         return _skipped(provider, exc.diagnostics[0].message.removeprefix(f"{spec}: "))
     started = time.perf_counter()
-    url = str(client.base_url.join(path))
+    # A base URL filled from a secret is shown as ***, as everywhere else.
+    secret_url = ("baseUrl",) in model.credential_paths()
+    url = MASK if secret_url else mask_url(str(client.base_url.join(path)))
     async with client:
         try:
             response = await client.get(path)
@@ -121,7 +127,7 @@ async def _probe_one(registry: Registry, provider: str, spec: str, timeout: floa
         latency = round((time.perf_counter() - started) * 1000, 1)
         code = response.status_code
         note = None
-        if 200 <= code < 300 and client.auth is not None:
+        if 200 <= code < 300 and client.auth is not None and not secret_url:
             note = await _answers_without_credentials(client, path)
     status = _STATUS.get(code, "ok" if 200 <= code < 300 else "http-error")
     return ProbeResult(provider, status, latency, f"HTTP {code}", url, note)

@@ -16,7 +16,6 @@ a shortcut for ``live.snapshot().registry``).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -98,6 +97,7 @@ class Watch:
             raise first
         registry, calls = self._load()  # the first tree must be good: raises otherwise
         self._current: Hashable = first
+        self._current_error: ConfigError | None = None  # what loading _current gave
         self._pending: Hashable | None = None
         self._state = Snapshot(registry, 1, True, time.time(), None, calls)
 
@@ -168,6 +168,10 @@ class Watch:
                 return False
             if seen == self._current:
                 self._pending = None
+                if self._state.last_error is not self._current_error:
+                    # Back to the bytes last loaded after a passing error (a directory
+                    # moved away and back): say again what those bytes gave.
+                    self._settle(self._current_error)
                 return False
             if seen != self._pending:  # changed since the last poll: wait until it is stable
                 self._pending = seen
@@ -176,31 +180,31 @@ class Watch:
                 registry, calls = self._load()
             except KeyboardInterrupt:
                 raise
-            except BaseException as exc:
+            except BaseException as exc:  # SystemExit from a handler too
+                error = exc if isinstance(exc, ConfigError) else _failure(exc)
                 self._current = seen  # do not retry the same bad bytes every poll
-                self._pending = None
-                self._fail(exc if isinstance(exc, ConfigError) else _failure(exc))
+                self._current_error, self._pending = error, None
+                self._fail(error)
                 return False
             if self._source.fingerprint() != seen:  # changed while loading: next round
                 self._pending = None
                 return False
             if calls == 0 and self._state.calls > 0 and not self._allow_empty:
-                self._current, self._pending = seen, None
-                self._fail(
-                    ConfigError(
-                        [
-                            Diagnostic.at(
-                                "input-not-found",
-                                f"the tree is now empty; refusing to replace a registry of "
-                                f"{self._state.calls} calls with an empty one "
-                                "(allow_empty=True allows it)",
-                                None,
-                            )
-                        ]
-                    )
+                error = ConfigError(
+                    [
+                        Diagnostic.at(
+                            "input-not-found",
+                            f"the tree is now empty; refusing to replace a registry of "
+                            f"{self._state.calls} calls with an empty one "
+                            "(allow_empty=True allows it)",
+                            None,
+                        )
+                    ]
                 )
+                self._current, self._current_error, self._pending = seen, error, None
+                self._fail(error)
                 return False
-            self._current, self._pending = seen, None
+            self._current, self._current_error, self._pending = seen, None, None
             self._publish(
                 Snapshot(registry, self._state.generation + 1, True, time.time(), None, calls)
             )
@@ -225,8 +229,20 @@ class Watch:
             Snapshot(old.registry, old.generation, False, old.last_success_time, error, old.calls)
         )
 
+    def _settle(self, error: ConfigError | None) -> None:
+        old = self._state
+        self._publish(
+            Snapshot(
+                old.registry, old.generation, error is None, old.last_success_time, error, old.calls
+            )
+        )
+
     def _publish(self, state: Snapshot) -> None:
         self._state = state  # the one assignment readers ever observe
         if self._on_reload is not None:
-            with contextlib.suppress(Exception):  # a callback's bug must not stop reloading
+            try:
                 self._on_reload(state)
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # a callback's failure, whatever it is, must not stop reloads
+                pass

@@ -122,3 +122,10 @@ def test_links_out_of_the_directory_are_refused_and_odd_entries_reported(tmp_pat
     outside = tmp_path / "extra.yaml"
     outside.write_text("kind: ProviderConfiguration\nid: groq\n")
     assert discover([str(outside)]).files[0].path == str(outside)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "swapped-in.yaml"
+    os.mkfifo(fifo)  # what a file listed a moment ago may have become
+    with pytest.raises(OSError, match="not a regular file"):
+        read_capped(str(fifo), 1000)  # a blocking open would wait here for ever

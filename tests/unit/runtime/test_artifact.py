@@ -336,3 +336,21 @@ def test_signing_needs_a_key(
     monkeypatch.setenv("FLUE_DECL_ARTIFACT_KEY", "")
     with pytest.raises(InputError, match="set but empty"):
         load_artifact(artifact, env=ENV, import_handlers=False)
+
+
+def test_odd_verification_keys_are_refused_cleanly(signed: Path) -> None:
+    with pytest.raises(InputError, match="key is empty"):
+        load_artifact(signed, env=ENV, import_handlers=False, verify_key="")
+    with pytest.raises(TypeError, match="str or bytes"):
+        load_artifact(signed, env=ENV, import_handlers=False, verify_key=5)  # type: ignore[arg-type]
+    load_artifact(signed, env=ENV, import_handlers=False, verify_key=SIGN_KEY.encode())
+
+
+def test_a_key_that_is_not_utf8_signs_and_verifies(tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "a.json"
+    key = os.fsdecode(b"k\xffey-0123")  # as the environment holds such bytes
+    result = run_cli("compile", "-o", str(out), "--sign-key-env", "SK", env={"SK": key})
+    assert result.returncode == 0, result.stderr
+    load_artifact(out, env=ENV, import_handlers=False, verify_key=b"k\xffey-0123")

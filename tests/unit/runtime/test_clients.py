@@ -353,3 +353,20 @@ def test_vertex_without_project_or_location_says_what_is_missing(
     (diag,) = info.value.diagnostics
     assert diag.code == "client-unsupported"
     assert said in diag.message
+
+
+@pytest.mark.parametrize("query", ["%6Bey=S", "api+key=S", "access%5Ftoken=S"])
+def test_credential_query_names_however_encoded_are_credentials(query: str) -> None:
+    registry = Registry(env={})
+    registry.register_provider(
+        "p", {"api": "openai-completions", "baseUrl": f"http://192.0.2.99/v1?{query}"}
+    )
+    with pytest.raises(ConfigError) as info:
+        registry.http_client("p/m")
+    assert info.value.diagnostics[0].code == "insecure-key-transport"
+    registry.register_provider(
+        "p", {"api": "openai-completions", "baseUrl": f"https://h.example/v1?{query}&x=1"}
+    )
+    with registry.http_client("p/m") as client:
+        assert "S" not in str(client.params).replace("x=1", "")
+        assert client.auth is not None

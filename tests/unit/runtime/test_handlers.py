@@ -198,3 +198,67 @@ def test_a_custom_protocol_may_use_the_schemes_its_handler_declares(
         "kind: Provider\nid: other\napi: openai-completions\nbaseUrl: wss://rpc.example/x\n"
     )
     assert [d.code for d in compile_paths([tree]).diagnostics] == ["invalid-url"]
+
+
+TRAPS = """
+class Exits:
+    def __getattr__(self, name):
+        raise SystemExit("from __getattr__")
+exits = Exits()
+
+class BadSchemes:
+    def auth_headers(self, key):
+        return {}
+    url_schemes = 5
+bad_schemes = BadSchemes()
+
+class ExitingSchemes:
+    def auth_headers(self, key):
+        return {}
+    @property
+    def url_schemes(self):
+        raise SystemExit(3)
+exiting_schemes = ExitingSchemes()
+
+class Good:
+    @staticmethod
+    def auth_headers(key):
+        return {}
+
+import json as other_module
+"""
+
+
+@pytest.mark.parametrize(
+    ("attribute", "said"),
+    [
+        ("exits", "SystemExit"),
+        ("bad_schemes", "url_schemes is not a collection"),
+        ("exiting_schemes", "SystemExit"),
+        ("Good.__init__.__globals__", "private name"),
+        ("other_module.JSONDecoder", "is a module"),
+    ],
+)
+def test_whatever_a_handler_object_does_is_a_handler_import_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attribute: str, said: str
+) -> None:
+    write_files(
+        tmp_path,
+        {
+            "lib/traps.py": TRAPS,
+            "tree/a.yaml": f"kind: ApiProvider\napi: rpc\nhandler: traps:{attribute}\n---\n"
+            "kind: Provider\nid: p\napi: rpc\nbaseUrl: https://x.example/v1\n",
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    with pytest.raises(ValidationError) as info:
+        load_registry([str(tmp_path / "tree")], env={}, handler_modules=["traps"])
+    (diag,) = info.value.diagnostics
+    assert diag.code == "handler-import"
+    assert said in diag.message
+
+
+def test_handler_modules_is_a_list_not_a_string(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.yaml": "kind: ApiProvider\napi: rpc\nhandler: m:X\n"})
+    with pytest.raises(TypeError, match="not a string"):
+        load_registry([str(tmp_path)], env={}, handler_modules="acme_llm")

@@ -124,3 +124,20 @@ def test_probe_timeout_is_checked_by_the_parser(tmp_path: Path) -> None:
         result = run_cli("probe", "--timeout", bad, cwd=tmp_path)
         assert result.returncode == 2
         assert "--timeout" in result.stderr
+
+
+def test_a_base_url_from_a_secret_is_never_printed(server: Loopback, tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "providers.d/p.yaml": "kind: Provider\nid: t\napi: openai-completions\n"
+            f'baseUrl: "{server.url}/keyed/{{{{ env.TENANT_SECRET }}}}/v1"\n'
+            'apiKey: "{{ env.PROBE_KEY }}"\n'
+        },
+    )
+    env = {"PROBE_KEY": KEY, "TENANT_SECRET": "TENANTVALUE444"}
+    for fmt in ("text", "json"):
+        result = run_cli("probe", "--format", fmt, cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "TENANTVALUE444" not in result.stdout + result.stderr
+    assert server.requests[0].path == "/keyed/TENANTVALUE444/v1/models"

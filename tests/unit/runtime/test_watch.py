@@ -291,3 +291,31 @@ def test_a_huge_file_is_refused_without_being_hashed_whole(tmp_path: Path) -> No
     assert live.last_reload_ok is False
     assert [d.code for d in live.last_error.diagnostics] == ["file-too-large"]  # type: ignore[union-attr]
     assert live.registry.resolve_model("p/m").max_tokens == 1
+
+
+def test_a_tree_moved_away_and_back_is_serving_ok_again(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(provider(1))
+    live = watch([str(tree)], env={})
+    tree.rename(tmp_path / "away")
+    settle(live)
+    assert live.last_reload_ok is False
+    (tmp_path / "away").rename(tree)
+    settle(live)
+    assert live.last_reload_ok is True
+    assert live.last_error is None
+    assert live.generation == 1  # nothing changed: the same registry, said good again
+
+
+def test_a_callback_that_exits_does_not_stop_the_watcher(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(provider(1))
+
+    def exits(snapshot: Snapshot) -> None:
+        raise SystemExit(1)
+
+    with watch([str(tmp_path)], env={}, interval=0.05, on_reload=exits) as live:
+        for version in (2, 3):
+            (tmp_path / "a.yaml").write_text(provider(version))
+            _wait_for(lambda v=version: live.generation >= v)  # type: ignore[misc]
+        assert live.registry.resolve_model("p/m").max_tokens == 3

@@ -157,6 +157,7 @@ def client_settings(
     return {
         "base_url": base_url,
         "params": params,
+        "secret_params": secret_params,
         "headers": headers,
         "auth": _CredentialAuth(auth_headers, secret_params) if sends_credentials else None,
         "allow_plain_http": allow_plain_http,

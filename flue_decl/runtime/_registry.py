@@ -212,6 +212,7 @@ _SDK_ENV = frozenset(
         "GCLOUD_PROJECT",
         "GOOGLE_CLOUD_LOCATION",
         "HOME",
+        "AZURE_OPENAI_API_VERSION",  # for the Azure SDK's arguments (openai_kwargs)
     }
 )
 
@@ -501,6 +502,30 @@ class Registry:
         from ._clients import make_async_client
 
         return make_async_client(self._client_settings(spec), timeout=timeout, **kwargs)
+
+    def openai_kwargs(self, spec: str) -> dict[str, Any]:
+        """Arguments for ``openai.OpenAI(**kw)`` (and ``AsyncOpenAI``; ``AzureOpenAI`` for
+        Azure's responses API, with ``api_version``): base URL, key, merged headers. The
+        transport rule of :meth:`http_client` holds; other APIs raise ``ClientError``."""
+        from ._sdk import openai_kwargs
+
+        model = self.resolve_model(spec)
+        settings = self._client_settings(spec)
+        return openai_kwargs(model, self.api_key(spec), settings, self._environ())
+
+    def anthropic_kwargs(self, spec: str) -> dict[str, Any]:
+        """Arguments for ``anthropic.Anthropic(**kw)`` (and ``AsyncAnthropic``)."""
+        from ._sdk import anthropic_kwargs
+
+        model = self.resolve_model(spec)
+        return anthropic_kwargs(model, self.api_key(spec), self._client_settings(spec))
+
+    def request_defaults(self, spec: str) -> dict[str, Any]:
+        """Per-request arguments as the runtime sends them: the model's token limit and, for
+        the responses APIs, ``store``."""
+        from ._sdk import request_defaults
+
+        return request_defaults(self.resolve_model(spec), self.store_responses(spec))
 
     def _client_settings(self, spec: str) -> dict[str, Any]:
         from ._clients import client_settings

@@ -161,19 +161,24 @@ def list_text(listing: Listing) -> str:
             f"{entry['id']}  [{entry['kind']}, {entry['api']}]  {entry['baseUrl'] or '-'}"
             f"  {entry['source']}"
         )
-        models = entry.get("models")
-        if isinstance(models, dict):
-            rows = [("(any other)", entry["defaults"]), *models.items()]
+        store = ", storeResponses" if entry["storeResponses"] else ""
+        if entry["kind"].endswith("built-in"):
+            lines.append(f"    {len(entry['models'])} catalog models{store}")
+        elif "binding" in entry:
+            lines.append(
+                f"    any Workers AI model ID (catalog metadata when known), binding "
+                f"{entry['binding']}{store}"
+            )
+        else:
+            rows = [("(any other)", entry["defaults"]), *entry["models"].items()]
             width = max(len(name) for name, _ in rows)
             lines += [
                 f"    {name:<{width}}  context {limits['contextWindow']:>8}"
                 f"  max output {limits['maxTokens']:>6}"
                 for name, limits in rows
             ]
-        else:
-            extra = f", binding {entry['binding']}" if entry.get("binding") else ""
-            store = ", storeResponses" if entry.get("storeResponses") else ""
-            lines.append(f"    {models}{extra}{store}")
+            if store:
+                lines.append(f"    {store[2:]}")
     lines += ["", closing]
     return inert(lines)
 
@@ -183,6 +188,29 @@ def list_json(listing: Listing) -> str:
 
 
 LIST_FORMATS: Formats[Listing] = {"text": list_text, "json": list_json}
+
+
+def models_text(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return "no models (name a provider with --provider, or add --catalog)"
+    width = max(len(r["spec"]) for r in rows)
+    lines = [
+        f"{r['spec']:<{width}}  context {_limit(r['contextWindow']):>8}"
+        f"  max output {_limit(r['maxTokens']):>6}  {r['source']}"
+        for r in rows
+    ]
+    return inert(lines)
+
+
+def _limit(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def models_json(rows: Sequence[dict[str, Any]]) -> str:
+    return as_json({"models": list(rows)})
+
+
+MODEL_FORMATS: Formats[Sequence[dict[str, Any]]] = {"text": models_text, "json": models_json}
 
 
 # -- explain ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from .._discover import MAX_FILE_BYTES
 from .._errors import ConfigError, InputError
 from .._version import __version__
-from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, PROBE_FORMATS
+from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
 from ._outcome import INTERNAL, OK, fail
 from ._reporters import REPORTERS
 
@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("_show", "explain_model"),
     "list": ("_show", "list_providers"),
     "schema": ("_show", "schema"),
+    "models": ("_show", "models"),
     "diff": ("_diff", "run"),
     "probe": ("_probe", "run"),
     "check-handlers": ("_handlers", "run"),
@@ -185,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="give up importing after S seconds (default 60)",
     )
+
+    p = command(
+        "models",
+        "every model ID that resolves, with its limits and where they come from",
+    )
+    paths(p)
+    provider_option(p, "only these providers' models (built-ins included)")
+    p.add_argument(
+        "--catalog", action="store_true", help="include every built-in provider's catalog models"
+    )
+    p.add_argument("--format", choices=list(MODEL_FORMATS), default="text", help="output format")
 
     command("schema", "print the JSON Schema for providers.d documents")
     return parser

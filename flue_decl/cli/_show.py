@@ -9,9 +9,9 @@ import sys
 
 from .._errors import ResolveError
 from ..compiler import bundled_schema
-from ..runtime import render_or_raise
-from ..views import explain, listing, resolve_result, unrendered_registry
-from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, as_json
+from ..runtime import Registry, render_or_raise
+from ..views import explain, listing, model_rows, resolve_result, unrendered_registry
+from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json
 from ._inputs import compiled, named_providers, registry
 from ._outcome import OK, PROBLEMS
 
@@ -25,8 +25,20 @@ def calls(args: argparse.Namespace) -> int:
 def resolve(args: argparse.Namespace) -> int:
     reg = registry(args, named_providers(args.specs))
     results = [resolve_result(reg, spec, show_secrets=args.show_secrets) for spec in args.specs]
-    print(as_json({"results": results}))
+    print(as_json({"results": results}))  # the runtime's own error text: hints go to stderr
+    for spec, result in zip(args.specs, results, strict=True):
+        hint = None if result["ok"] else _hint(reg, spec)
+        if hint:
+            print(f"flue-decl: {spec}: {hint}", file=sys.stderr)
     return OK if all(r["ok"] for r in results) else PROBLEMS
+
+
+def _hint(reg: Registry, spec: str) -> str | None:
+    try:
+        reg.resolve_model(spec)
+    except ResolveError as exc:
+        return exc.diagnostics[0].hint
+    return None
 
 
 def explain_model(args: argparse.Namespace) -> int:
@@ -35,6 +47,8 @@ def explain_model(args: argparse.Namespace) -> int:
         rows = explain(reg, args.spec, show_secrets=args.show_secrets)
     except ResolveError as exc:
         print(f"flue-decl: {exc.diagnostics[0].message}", file=sys.stderr)
+        if exc.diagnostics[0].hint:
+            print(f"    hint: {exc.diagnostics[0].hint}", file=sys.stderr)
         return PROBLEMS
     print(EXPLAIN_FORMATS[args.format]((args.spec, rows)))
     return OK
@@ -49,6 +63,17 @@ def list_providers(args: argparse.Namespace) -> int:
     plural = "s" if files != 1 else ""
     closing = f"{len(compilation.calls)} registry calls from {files} file{plural}"
     print(LIST_FORMATS[args.format]((entries, closing)))
+    return OK
+
+
+def models(args: argparse.Namespace) -> int:
+    compilation = compiled(args)
+    rows = model_rows(
+        unrendered_registry(compilation.calls),
+        providers=set(args.provider) if args.provider else None,
+        with_catalog=args.catalog or bool(args.provider),
+    )
+    print(MODEL_FORMATS[args.format](rows))
     return OK
 
 

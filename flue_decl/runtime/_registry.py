@@ -24,7 +24,7 @@ from .._catalog import (
     builtin_catalog,
 )
 from .._domain import Call, Op, Origin
-from .._errors import Diagnostic, JsonPath, ResolveError
+from .._errors import Diagnostic, JsonPath, ResolveError, did_you_mean
 from .._jsjson import js_order
 from .._secrets import Secret, is_credential_name, mask_payload, reveal
 
@@ -432,9 +432,22 @@ class Registry:
                     f'[flue] Unknown model specifier "{spec}". Provider ID "{provider_id}" / '
                     f'model ID "{model_id}" is not registered with @earendil-works/pi-ai or via '
                     "registerProvider().",
+                    hint=self._closest(provider_id, model_id),
                 )
             data = dict(found)
         return Model(self._apply_settings(data, self._settings.get(provider_id)))
+
+    def _closest(self, provider_id: str, model_id: str) -> str | None:
+        """A did-you-mean for a specifier that does not resolve: the closest model ID of the
+        provider (``claude-sonnet-4.5`` -> ``claude-sonnet-4-5``), or provider ID."""
+        models = self.catalog.models(provider_id)
+        if models:
+            hint = did_you_mean(model_id, models)
+            if hint is None:  # the usual slip: dots for dashes
+                spelled = model_id.replace(".", "-")
+                hint = f"did you mean `{spelled}`?" if spelled in models else None
+            return None if hint is None else hint.replace("`", f"`{provider_id}/", 1)
+        return did_you_mean(provider_id, [*self._providers, *self.catalog.providers])
 
     def api_key(self, spec: str) -> str | None:
         """The key a request for ``spec`` would carry: configured, registered, then env."""
@@ -630,14 +643,14 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def _resolve_error(spec: str, message: str) -> ResolveError:
+def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveError:
     return ResolveError(
         [
             Diagnostic.at(
                 "unresolved-model",
                 message,
                 None,
-                hint=None if "/" in spec else "write provider-id/model-id",
+                hint=hint if "/" in spec else "write provider-id/model-id",
             )
         ]
     )

@@ -5,7 +5,7 @@ command line's; nothing here imports the compiler.
 
 from ._diff import Diff, compare, diff_calls, effective, unrendered_registry
 from ._explain import Row, explain
-from ._listing import display_url, listing
+from ._listing import display_url, listing, model_rows
 from ._resolve import resolve_result
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "effective",
     "explain",
     "listing",
+    "model_rows",
     "resolve_result",
     "unrendered_registry",
 ]

@@ -425,3 +425,41 @@ def test_a_provider_registered_in_code_can_be_declared_known(tmp_path: Path) -> 
     assert run_cli("validate", "--known-provider", "in-house", cwd=tmp_path).returncode == 0
     assert run_cli("validate", cwd=tmp_path).returncode == 1  # not answered from that cache entry
     assert run_cli("compile", "--known-provider", "in-house", cwd=tmp_path).returncode == 0
+
+
+def test_models_lists_every_resolvable_id_with_its_limits_and_source() -> None:
+    result = run_cli("models", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["spec"]: r for r in json.loads(result.stdout)["models"]}
+    assert rows["ollama/llama3.1:8b"]["contextWindow"] == 131072
+    assert rows["ollama/llama3.1:8b"]["source"].startswith("per-model override, providers.d/")
+    assert rows["ollama/*"]["source"].startswith("registration defaults")
+    assert rows["anthropic/claude-sonnet-4-5"]["source"] == "catalog"  # a configured built-in
+    assert not any(spec.startswith("groq/") for spec in rows)
+    groq = json.loads(run_cli("models", "--provider", "groq", "--format", "json").stdout)
+    assert groq["models"]
+    assert all(r["spec"].startswith("groq/") for r in groq["models"])
+
+
+def test_list_json_gives_every_provider_the_same_shape() -> None:
+    result = run_cli("list", "--catalog", "--format", "json")
+    providers = [p for p in json.loads(result.stdout)["providers"] if p["kind"] != "api"]
+    keys = {frozenset(k for k in p if k != "binding") for p in providers}
+    assert len(keys) == 1, keys
+    openai = next(p for p in providers if p["id"] == "openai")
+    assert openai["storeResponses"] is True
+    assert isinstance(openai["models"], dict)
+    assert openai["models"]["gpt-4o"]["contextWindow"] > 0
+
+
+def test_an_unknown_catalog_model_gets_a_did_you_mean_without_changing_the_runtime_text() -> None:
+    env = {"ANTHROPIC_API_KEY": "x", "OPENROUTER_API_KEY": "x", "ACME_API_KEY": "x"}
+    result = run_cli("resolve", "anthropic/claude-sonnet-4.5", env=env)
+    assert result.returncode == 1
+    (answer,) = json.loads(result.stdout)["results"]
+    assert answer["error"].startswith(
+        '[flue] Unknown model specifier "anthropic/claude-sonnet-4.5"'
+    )
+    assert "did you mean `anthropic/claude-sonnet-4-5`?" in result.stderr
+    explained = run_cli("explain", "anthropic/claude-sonnet-4.5", env=env)
+    assert "did you mean `anthropic/claude-sonnet-4-5`?" in explained.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 
 from .._catalog import builtin_catalog
 from .._discover import DEFAULT_PATHS
@@ -14,8 +14,8 @@ from ..runtime import Registry, build_registry, select_calls
 
 
 def paths(args: argparse.Namespace) -> list[str]:
-    given: Sequence[str] | None = getattr(args, "paths", None) or getattr(args, "config", None)
-    return list(given) if given else list(DEFAULT_PATHS)
+    given = [*(getattr(args, "paths", None) or []), *(getattr(args, "config", None) or [])]
+    return given or list(DEFAULT_PATHS)
 
 
 def compiled(args: argparse.Namespace) -> Compilation:

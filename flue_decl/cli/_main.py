@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--config",
             action="append",
             metavar="PATH",
-            help="configuration path; repeat for layers (default: providers.d)",
+            help="configuration path, as the positional paths; repeat for layers",
         )
         p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
 
@@ -134,23 +134,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
 
     p = command("resolve", "resolve model specifiers like Flue's runtime does")
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="provider-id/model-id")
+    p.add_argument(
+        "specs",
+        nargs="+",
+        metavar="SPEC_OR_PATH",
+        help="provider-id/model-id specifiers, then the configuration paths in layer order "
+        "(an argument that exists on disk is a path; default: providers.d)",
+    )
     config(p)
 
     p = command("explain", "every effective field of a model and what set it")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help="the model to explain: provider-id/model-id")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="configuration paths in layer order (default: providers.d)",
+    )
     config(p)
-    p.add_argument("--format", choices=list(EXPLAIN_FORMATS), default="text")
+    p.add_argument(
+        "--format",
+        choices=list(EXPLAIN_FORMATS),
+        default="text",
+        help="text for people, json for scripts",
+    )
 
     p = command("list", "a table of the configured providers and models")
     paths(p)
     p.add_argument("--catalog", action="store_true", help="include untouched built-in providers")
-    p.add_argument("--format", choices=list(LIST_FORMATS), default="text")
+    p.add_argument("--format", choices=list(LIST_FORMATS), default="text", help="output format")
 
     p = command("diff", "the effective change between two configurations (paths or artifacts)")
     p.add_argument("old", metavar="OLD", help="providers.d path or compiled artifact (.json)")
     p.add_argument("new", metavar="NEW", help="providers.d path or compiled artifact (.json)")
-    p.add_argument("--format", choices=list(DIFF_FORMATS), default="text")
+    p.add_argument("--format", choices=list(DIFF_FORMATS), default="text", help="output format")
 
     p = command(
         "probe",
@@ -164,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="per-provider timeout in seconds (default 10)",
     )
-    p.add_argument("--format", choices=list(PROBE_FORMATS), default="text")
+    p.add_argument("--format", choices=list(PROBE_FORMATS), default="text", help="output format")
     provider_option(p, "probe only these providers")
 
     p = command(

@@ -23,6 +23,10 @@ def calls(args: argparse.Namespace) -> int:
 
 
 def resolve(args: argparse.Namespace) -> int:
+    # Specifiers and paths share the positional arguments: what exists on disk is a path.
+    given = list(args.specs)
+    args.paths = [a for a in given if os.path.exists(a)]
+    args.specs = [a for a in given if not os.path.exists(a)] or given
     reg = registry(args, named_providers(args.specs))
     results = [resolve_result(reg, spec, show_secrets=args.show_secrets) for spec in args.specs]
     print(as_json({"results": results}))  # the runtime's own error text: hints go to stderr

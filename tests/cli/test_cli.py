@@ -463,3 +463,35 @@ def test_an_unknown_catalog_model_gets_a_did_you_mean_without_changing_the_runti
     assert "did you mean `anthropic/claude-sonnet-4-5`?" in result.stderr
     explained = run_cli("explain", "anthropic/claude-sonnet-4.5", env=env)
     assert "did you mean `anthropic/claude-sonnet-4-5`?" in explained.stderr
+
+
+def test_every_argument_of_every_command_has_help() -> None:
+    import argparse
+
+    from flue_decl.cli._main import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [
+        f"{name} {action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert missing == []
+
+
+def test_resolve_and_explain_take_paths_like_every_command(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "base/a.yaml": "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n",
+            "over/b.yaml": "kind: Provider\nid: p\noverlay: true\nmaxTokens: 77\n",
+        },
+    )
+    for args in (["base", "over"], ["-c", "base", "-c", "over"]):
+        result = run_cli("resolve", "p/m", *args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["results"][0]["model"]["maxTokens"] == 77
+        explained = run_cli("explain", "p/m", *args, "--format", "json", cwd=tmp_path)
+        assert explained.returncode == 0, explained.stderr

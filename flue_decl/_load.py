@@ -57,12 +57,13 @@ def load_registry(
     )
 
 
-def calls_of(path: str) -> tuple[Call, ...]:
-    """The compiled calls of a providers.d path, or of a compiled artifact (``*.json``);
-    raises ConfigError."""
-    if path.endswith(".json") and os.path.isfile(path):
-        return read_artifact(path)
-    return load_calls([path])
+def calls_of(paths: str | Sequence[str]) -> tuple[Call, ...]:
+    """The compiled calls of providers.d paths (in layer order), or of one compiled
+    artifact (``*.json``); raises ConfigError."""
+    given = [paths] if isinstance(paths, str) else list(paths)
+    if len(given) == 1 and given[0].endswith(".json") and os.path.isfile(given[0]):
+        return read_artifact(given[0])
+    return load_calls(given)
 
 
 class Tree:

@@ -4,19 +4,27 @@ compiled artifact."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .._errors import ConfigError
 from .._load import calls_of
 from ..views import diff_calls
 from ._formats import DIFF_FORMATS
-from ._outcome import OK, PROBLEMS, fail
+from ._outcome import OK, PROBLEMS, USAGE, fail
 
 
 def run(args: argparse.Namespace) -> int:
+    old = [*([args.old] if args.old else []), *(args.old_layers or [])]
+    new = [*([args.new] if args.new else []), *(args.new_layers or [])]
+    if not old or not new:
+        print(
+            "flue-decl diff: give OLD and NEW, or --old PATH... and --new PATH...", file=sys.stderr
+        )
+        return USAGE
     try:
-        result = diff_calls(calls_of(args.old), calls_of(args.new))
+        result = diff_calls(calls_of(old), calls_of(new))
     except ConfigError as exc:
         # Exit 1 means "different": a side that cannot be read is a usage/I-O problem.
-        return fail(exc.diagnostics, 0, input_error=True)
+        return fail(exc.diagnostics, None, input_error=True)
     print(DIFF_FORMATS[args.format](result))
     return OK if result.equal else PROBLEMS

@@ -165,8 +165,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=list(LIST_FORMATS), default="text", help="output format")
 
     p = command("diff", "the effective change between two configurations (paths or artifacts)")
-    p.add_argument("old", metavar="OLD", help="providers.d path or compiled artifact (.json)")
-    p.add_argument("new", metavar="NEW", help="providers.d path or compiled artifact (.json)")
+    p.add_argument(
+        "old", metavar="OLD", nargs="?", help="providers.d path or compiled artifact (.json)"
+    )
+    p.add_argument(
+        "new", metavar="NEW", nargs="?", help="providers.d path or compiled artifact (.json)"
+    )
+    p.add_argument(
+        "--old",
+        dest="old_layers",
+        nargs="+",
+        metavar="PATH",
+        help="the old side as layers in order (base, then overlays)",
+    )
+    p.add_argument(
+        "--new",
+        dest="new_layers",
+        nargs="+",
+        metavar="PATH",
+        help="the new side as layers in order (base, then overlays)",
+    )
     p.add_argument("--format", choices=list(DIFF_FORMATS), default="text", help="output format")
 
     p = command(

@@ -15,7 +15,7 @@ from ._reporters import TextReporter
 OK, PROBLEMS, USAGE, INTERNAL = 0, 1, 2, 70
 
 
-def fail(diagnostics: Sequence[Diagnostic], files: int, *, input_error: bool) -> int:
+def fail(diagnostics: Sequence[Diagnostic], files: int | None, *, input_error: bool) -> int:
     """Report ``diagnostics`` on stderr; the exit code for them."""
     TextReporter(sys.stderr).report(diagnostics, ok=False, files=files)
     return USAGE if input_error else PROBLEMS

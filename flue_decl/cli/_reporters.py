@@ -30,7 +30,7 @@ class Reporter:
         self.stream = stream
         self.color = use_color(stream) if color is None else color
 
-    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         raise NotImplementedError
 
     def emit(self, text: str) -> None:
@@ -134,7 +134,7 @@ class TextReporter(Reporter):
     def paint(self, text: str, style: str) -> str:
         return f"{_STYLE[style]}{text}{_STYLE['reset']}" if self.color else text
 
-    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         sources = _SourceLines()
         for diag in diagnostics:
             severity = self.paint(diag.severity.value, diag.severity.value)
@@ -165,7 +165,7 @@ class JsonReporter(Reporter):
 
     name = "json"
 
-    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         payload = {"ok": ok, "diagnostics": [diagnostic_json(d) for d in diagnostics]}
         self.emit(json.dumps(payload, indent=2, ensure_ascii=False))
 
@@ -188,7 +188,7 @@ class GitHubReporter(Reporter):
 
     name = "github"
 
-    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         for diag in diagnostics:
             props = []
             if diag.file:
@@ -223,7 +223,7 @@ class SarifReporter(Reporter):
 
     name = "sarif"
 
-    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> None:
+    def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         rules = list(RULES.values())
         index = {rule.code: i for i, rule in enumerate(rules)}
         results: list[dict[str, Any]] = []
@@ -311,17 +311,20 @@ def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
 _GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
-def summary(diagnostics: Sequence[Diagnostic], *, ok: bool, files: int) -> str:
+def summary(diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> str:
+    """``failed: 1 error in 6 files checked``; without the count when ``files`` is None (a
+    command that stopped before it knew)."""
     noun = "file" if files == 1 else "files"
+    checked = "" if files is None else f" in {files} {noun} checked"
     if not diagnostics:
-        return f"ok: {files} {noun} checked, no problems"
+        return f"ok: {files or 0} {noun} checked, no problems"
     parts = []
     for severity in Severity:
         count = sum(d.severity is severity for d in diagnostics)
         if count:
             parts.append(f"{count} {severity.value}{'s' if count != 1 else ''}")
     status = "ok" if ok else "failed"
-    return f"{status}: {' and '.join(parts)} in {files} {noun} checked"
+    return f"{status}: {' and '.join(parts)}{checked}"
 
 
 REPORTERS: dict[str, type[Reporter]] = {

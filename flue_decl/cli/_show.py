@@ -65,7 +65,8 @@ def list_providers(args: argparse.Namespace) -> int:
     )
     files = compilation.files
     plural = "s" if files != 1 else ""
-    closing = f"{len(compilation.calls)} registry calls from {files} file{plural}"
+    count = len(compilation.calls)
+    closing = f"{count} registry call{'s' if count != 1 else ''} from {files} file{plural}"
     print(LIST_FORMATS[args.format]((entries, closing)))
     return OK
 

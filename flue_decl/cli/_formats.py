@@ -8,6 +8,7 @@ Light on purpose: the parser reads the format names here before any command runs
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -222,12 +223,14 @@ def explain_text(explained: Explained) -> str:
     spec, rows = explained
     lines = [spec]
     width = max(len(r.field) for r in rows)
+    # Values whole, wrapped to the terminal (a header value is often longer than a line).
+    room = max(40, shutil.get_terminal_size((100, 24)).columns - width - 4)
     for row in rows:
         value = json.dumps(row.value, ensure_ascii=False)
-        if len(value) > 60:
-            value = value[:57] + "..."
+        pieces = [value[i : i + room] for i in range(0, len(value), room)] or [value]
+        lines.append(f"  {row.field:<{width}}  {pieces[0]}")
+        lines += [f"  {'':<{width}}  {piece}" for piece in pieces[1:]]
         where = f"  [{row.where()}]" if row.origin else ""
-        lines.append(f"  {row.field:<{width}}  {value}")
         lines.append(f"  {'':<{width}}    ← {row.source}{where}")
     return inert(lines)
 

@@ -60,6 +60,19 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     for field, value in model.items():
         source: str
         origin: Origin | None = None
+        if field == "headers" and isinstance(value, dict):
+            # One row per header: each may come from another call, file or layer.
+            configured = settings.get("headers") or {}
+            registered_headers = (reg or {}).get("headers") or {}
+            for name, shown in value.items():
+                if name in configured:
+                    where = ("configureProvider", conf_at.get(("headers", name)))
+                elif name in registered_headers:
+                    where = ("provider registration", reg_at.get(("headers", name)))
+                else:
+                    where = (catalog_name, None)
+                rows.append(Row(f"headers.{name}", shown, *where))
+            continue
         if field in ("baseUrl",) and settings.get("baseUrl") is not None:
             source, origin = "configureProvider", conf_at.get(("baseUrl",))
         elif field == "headers" and settings.get("headers") is not None:

@@ -495,3 +495,32 @@ def test_resolve_and_explain_take_paths_like_every_command(tmp_path: Path) -> No
         assert json.loads(result.stdout)["results"][0]["model"]["maxTokens"] == 77
         explained = run_cli("explain", "p/m", *args, "--format", "json", cwd=tmp_path)
         assert explained.returncode == 0, explained.stderr
+
+
+def test_explain_gives_each_header_its_origin_and_every_value_whole(tmp_path: Path) -> None:
+    long_value = "v" * 150
+    write_files(
+        tmp_path,
+        {
+            "base/a.yaml": "kind: ProviderConfiguration\nid: openai\nheaders:\n"
+            f"  OpenAI-Organization: org-1\n  X-Long: {long_value}\n",
+            "over/b.yaml": "kind: ProviderConfiguration\nid: openai\noverlay: true\n"
+            "headers:\n  X-Team: search\n",
+        },
+    )
+    result = run_cli("explain", "openai/gpt-4o", "base", "over", "--format", "json", cwd=tmp_path)
+    fields = {f["field"]: f for f in json.loads(result.stdout)["fields"]}
+    assert (
+        fields["headers.OpenAI-Organization"]["file"],
+        fields["headers.OpenAI-Organization"]["line"],
+    ) == ("base/a.yaml", 4)
+    assert (fields["headers.X-Team"]["file"], fields["headers.X-Team"]["overlay"]) == (
+        "over/b.yaml",
+        True,
+    )
+    assert fields["headers.X-Long"]["value"] == long_value
+    text = run_cli("explain", "openai/gpt-4o", "base", "over", cwd=tmp_path).stdout
+    assert (
+        "".join(line.strip().strip('"') for line in text.splitlines() if "vvv" in line).count("v")
+        == 150
+    )

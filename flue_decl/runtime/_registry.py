@@ -24,7 +24,7 @@ from .._catalog import (
     builtin_catalog,
 )
 from .._domain import Call, Op, Origin
-from .._errors import Diagnostic, JsonPath, ResolveError, did_you_mean
+from .._errors import ClientError, Diagnostic, JsonPath, ResolveError, did_you_mean
 from .._jsjson import js_order
 from .._secrets import Secret, is_credential_name, mask_payload, reveal
 
@@ -381,10 +381,20 @@ class Registry:
         return None if settings is None else mask_payload(settings)
 
     def binding(self, spec: str) -> Any:
-        """The host object for a Cloudflare binding provider's model (None if not passed in)."""
+        """The host object for a Cloudflare binding provider's model, as passed in
+        ``bindings``. Raises ``ClientError`` for a model that is not a binding's, or whose
+        binding was not passed in (naming what was, with a did-you-mean)."""
         model = self.resolve_model(spec)
         name = model.to_dict().get("binding")
-        return self._bindings.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            raise _client_error(f"{spec}: api `{model.api}` is not a Cloudflare binding")
+        if name not in self._bindings:
+            given = ", ".join(sorted(self._bindings)) or "none"
+            raise _client_error(
+                f"{spec}: no binding object named `{name}` was passed in (bindings: {given})",
+                did_you_mean(name, self._bindings) or f"pass bindings={{{name!r}: env.{name}}}",
+            )
+        return self._bindings[name]
 
     def resolve_model(self, spec: str) -> Model:
         """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does; raises
@@ -641,6 +651,10 @@ class Registry:
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     # JSON.stringify leaves out undefined; so does the reference's Model JSON.
     return {k: v for k, v in data.items() if v is not None}
+
+
+def _client_error(message: str, hint: str | None = None) -> ClientError:
+    return ClientError([Diagnostic.at("client-unsupported", message, None, hint=hint)])
 
 
 def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveError:

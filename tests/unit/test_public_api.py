@@ -206,4 +206,11 @@ def test_cloudflare_binding_objects_are_handed_out_by_name(monkeypatch: pytest.M
     assert registry.binding(spec) is binding
     model = registry.resolve_model(spec).to_dict()
     assert (model["binding"], model["gateway"]["id"]) == ("AI", "production-agent-traffic")
-    assert registry.binding("ollama/llama3.1:8b") is None
+    with pytest.raises(ConfigError, match="not a Cloudflare binding"):
+        registry.binding("ollama/llama3.1:8b")
+    misnamed = load_registry(
+        [str(REPO / "providers.d")], env=env, bindings={"A1": binding}, handler_modules=["acme_llm"]
+    )
+    with pytest.raises(ConfigError) as info:
+        misnamed.binding(spec)
+    assert "no binding object named `AI` was passed in (bindings: A1)" in str(info.value)

@@ -10,7 +10,7 @@ import sys
 
 from .._catalog import builtin_catalog
 from .._errors import Diagnostic
-from ..compiler import literal_secrets
+from ..compiler import literal_secrets, module_text
 from ..runtime import artifact_text, render_calls, select_calls
 from ._inputs import compiled
 from ._outcome import OK, PROBLEMS, USAGE, fail
@@ -49,18 +49,38 @@ def compile_artifact(args: argparse.Namespace) -> int:
         files=compilation.hashes,
         sign_key=sign_key,
     )
-    if args.output in (None, "-"):
-        sys.stdout.write(text)  # exactly the checksummed bytes
+    code = _write(args.output, text)
+    if code != OK or args.output in (None, "-"):
+        return code
+    print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
+    return OK
+
+
+def emit_module(args: argparse.Namespace) -> int:
+    compilation = compiled(args)
+    problems = literal_secrets(compilation.calls)  # the module never holds a secret either
+    if problems:
+        return fail(problems, compilation.files, input_error=False)
+    text = module_text(compilation.calls, target=args.target, files=compilation.hashes)
+    code = _write(args.output, text)
+    if code == OK and args.output not in (None, "-"):
+        print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
+    return code
+
+
+def _write(output: str | None, text: str) -> int:
+    """``text`` to stdout, or to ``output`` atomically: readers never see half a file."""
+    if output in (None, "-"):
+        sys.stdout.write(text)  # exactly the bytes a file would hold
         return OK
-    tmp = f"{args.output}.tmp-{os.getpid()}"
+    tmp = f"{output}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, args.output)  # readers never see a half-written artifact
+        os.replace(tmp, output)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        print(f"flue-decl: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"flue-decl: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return USAGE
-    print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
     return OK

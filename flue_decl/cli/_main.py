@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("_diff", "run"),
     "probe": ("_probe", "run"),
     "check-handlers": ("_handlers", "run"),
+    "emit": ("_check", "emit_module"),
 }
 
 
@@ -128,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="sign the artifact with HMAC-SHA256, keyed by the environment variable NAME; "
         "services verify it with load_artifact(verify_key=...) or FLUE_DECL_ARTIFACT_KEY",
     )
+
+    p = command("emit", "write the registry calls as a module for Flue apps (JS or TS)")
+    paths(p)
+    p.add_argument(
+        "--target",
+        choices=["flue-js", "flue-ts"],
+        required=True,
+        help="flue-js: an ES module; flue-ts: the same, typed with @flue/runtime's types",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
 
     p = command("calls", "print the rendered registry calls as JSON")
     paths(p)

@@ -32,11 +32,12 @@ def _clean_env() -> dict[str, str]:
 
 
 class ReplayServer:
-    """replay-server.mjs: one case per line, fresh runtime state per case."""
+    """replay-server.mjs (or another server of the same protocol, such as
+    emit-server.mjs): one case per line, fresh runtime state per case."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: str = "replay-server.mjs") -> None:
         self.proc = subprocess.Popen(
-            ["node", "replay-server.mjs"],
+            ["node", script],
             cwd=NODE_DIR,
             env=_clean_env(),
             stdin=subprocess.PIPE,

@@ -1,0 +1,166 @@
+"""`flue-decl emit`: the emitted module, run by node against the real runtime, gives the
+answers flue-decl gives (differential), and its templates render as Python's do."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flue_decl import compile_paths, load_registry
+from flue_decl.compiler import module_text
+from flue_decl.compiler._emit import _runtime, _template
+from flue_decl.runtime import render_calls
+from flue_decl.templates import render
+from flue_decl.views import resolve_result
+from tests.unit.templates.test_grammar import ENVS, templates
+
+from .generate import Tree, trees
+from .oracle import NODE_DIR, ReplayServer
+from .test_conformance import write_tree
+
+EXAMPLES = int(os.environ.get("FLUE_DECL_EMIT_EXAMPLES", "200"))
+_COUNTER = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    # Inside the node directory: the modules import @flue/runtime from its node_modules.
+    path = Path(tempfile.mkdtemp(prefix=".emit-", dir=NODE_DIR))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _missing_in(error: str) -> set[str]:
+    return set(re.findall(r"environment variable (\S+) is not set", error))
+
+
+def check_emitted(tree: Tree, emitter: ReplayServer, workdir: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_tree(tree, Path(tmp))
+        compilation = compile_paths(paths)
+        assert compilation.ok, [str(d) for d in compilation.diagnostics]
+        module = workdir / f"m{next(_COUNTER)}.mjs"
+        module.write_text(
+            module_text(compilation.calls, target="flue-js", files=compilation.hashes)
+        )
+        rendered, _ = render_calls(compilation.calls, tree.env)
+        registry = load_registry(paths, env=tree.env, import_handlers=False)
+        mine = [resolve_result(registry, spec, show_secrets=True) for spec in tree.specs]
+        _, problems = render_calls(compilation.calls, {})
+    apis = [c.target for c in compilation.calls if c.op == "registerApiProvider"]
+    names = [c.payload.get("binding") for c in compilation.calls if "binding" in c.payload]
+    case = {
+        "kind": "apply",
+        "module": str(module),
+        "env": tree.env,
+        "apis": apis,
+        "bindings": {name: name for name in names if isinstance(name, str)},
+    }
+    answer = emitter.run({**case, "resolve": tree.specs})
+    assert "error" not in answer, answer["error"]
+    # (a) the calls it applied are flue-decl's calls for this environment
+    assert answer["calls"] == [c.to_replay(show_secrets=True) for c in rendered]
+    # (b) every specifier resolves alike: model, key, storeResponses, errors
+    for got, want in zip(answer["results"], mine, strict=True):
+        assert got == want, f"{want['spec']}: the emitted module and flue-decl disagree"
+    # Without any variable: one Error naming every missing one, as flue-decl does.
+    missing = {d.message.split("`")[1] for d in problems if d.code == "missing-env"}
+    bare = emitter.run({**case, "env": {}, "resolve": []})
+    if missing:
+        assert _missing_in(bare.get("error", "")) == missing
+    else:
+        assert "error" not in bare or "environment variable" not in bare["error"]
+    module.unlink()
+
+
+def test_emitted_modules_give_flue_decls_answers(emitter: ReplayServer, workdir: Path) -> None:
+    passed = 0
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(trees())
+    def run(tree: Tree) -> None:
+        nonlocal passed
+        check_emitted(tree, emitter, workdir)
+        passed += 1
+
+    run()
+    assert passed >= EXAMPLES
+
+
+@settings(
+    max_examples=int(os.environ.get("FLUE_DECL_EMIT_TEMPLATE_BATCHES", "40")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(templates(), min_size=1, max_size=25), ENVS)
+def test_templates_render_in_javascript_as_in_python(
+    emitter: ReplayServer, workdir: Path, sources: list[str], env: dict[str, str]
+) -> None:
+    module = workdir / f"t{next(_COUNTER)}.mjs"
+    functions = ",\n  ".join(_template(source) for source in sources)
+    module.write_text(
+        _runtime()
+        + f"\nconst TEMPLATES = [\n  {functions},\n];\n"
+        + "export function renderAll(env, secrets) {\n"
+        + "  return TEMPLATES.map((fn) => $render(fn, env, secrets));\n}\n"
+    )
+    answer = emitter.run({"kind": "render", "module": str(module), "env": env})
+    module.unlink()
+    for source, got in zip(sources, answer["rendered"], strict=True):
+        want = render(source, env)
+        expected: dict[str, Any] = (
+            {"value": want.value} if want.value is not None else {"missing": list(want.missing)}
+        )
+        if want.problem is not None:
+            expected = {"missing": list(want.missing), "problem": want.problem.message}
+        assert got == expected, (source, json.dumps(env))
+
+
+SECRET_CASES = [
+    "{{ secret.db }}",
+    "{{ secret['api-key'] | upper }}",
+    "{{ secret.missing | default('fallback') }}",
+    "{{ secret.missing }}-{{ env.A }}",
+    "{{ secret.db if secret.db is defined else env.A }}",
+    "Bearer {{ secret['api-key'] ~ env.A | default('!') }}",
+]
+
+
+def test_secret_lookups_render_in_javascript_as_in_python(
+    emitter: ReplayServer, workdir: Path
+) -> None:
+    from flue_decl.templates import Namespace
+
+    env, secrets = {"A": "a"}, {"db": "pw-1", "api-key": "k-2"}
+    module = workdir / "secrets.mjs"
+    functions = ",\n  ".join(_template(source) for source in SECRET_CASES)
+    module.write_text(
+        _runtime()
+        + f"\nconst TEMPLATES = [\n  {functions},\n];\n"
+        + "export function renderAll(env, secrets) {\n"
+        + "  return TEMPLATES.map((fn) => $render(fn, env, secrets));\n}\n"
+    )
+    answer = emitter.run({"kind": "render", "module": str(module), "env": env, "secrets": secrets})
+    for source, got in zip(SECRET_CASES, answer["rendered"], strict=True):
+        want = render(source, Namespace(env, secrets))
+        expected = (
+            {"value": want.value} if want.value is not None else {"missing": list(want.missing)}
+        )
+        assert got == expected, source

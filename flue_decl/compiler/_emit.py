@@ -121,10 +121,12 @@ def module_text(
     ]
     if typed:
         lines.append(
-            "import type { ApiProvider, HttpProviderRegistration, ProviderConfiguration }"
-            ' from "@flue/runtime";'
+            "import type {\n  HttpProviderRegistration,\n  ProviderConfiguration,\n"
+            '  ProviderRegistration,\n} from "@flue/runtime";'
         )
-    lines += ["", _runtime().strip(), ""]
+    lines += ["", _runtime(typed).strip(), ""]
+    if typed:
+        lines += [_TS_TYPES]
     body = []
     for call in calls:
         where = _where(call, ())
@@ -150,7 +152,9 @@ def module_text(
     )
     lines += [
         signature,
-        "  const { $render, $finish, calls, $where } = $start(options);",
+        "  const { $render, $finish, calls, $where } = $start"
+        + ("<AppliedCall>" if typed else "")
+        + "(options);",
         *body,
         "  return $finish(calls, $where, {",
         "    registerProvider, configureProvider, registerApiProvider,",
@@ -161,9 +165,46 @@ def module_text(
     return "\n".join(lines)
 
 
-def _runtime() -> str:
-    """The renderer and the applier every emitted module carries (``emit_runtime.js``)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "emit_runtime.js")
+def _runtime(typed: bool = False) -> str:
+    """The renderer and the applier every emitted module carries: ``emit_runtime.ts`` for
+    TypeScript, ``emit_runtime.js`` (the same with the types stripped) otherwise, after the
+    two constants they declare."""
+    name = "emit_runtime.ts" if typed else "emit_runtime.js"
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    return text.replace("__MAX__", str(MAX_OUTPUT_CHARS)).replace("__SECRET__", _js(SECRET))
+    declared = "declare const MAX_OUTPUT: number;\ndeclare const SECRET: string;\n"
+    constants = (
+        f"const MAX_OUTPUT{': number' if typed else ''} = {MAX_OUTPUT_CHARS};\n"
+        f"const SECRET{': string' if typed else ''} = {_js(SECRET)};\n"
+    )
+    return constants + text.replace(declared, "", 1)
+
+
+# What a TypeScript app gets: the options and the returned calls, typed with Flue's types.
+_TS_TYPES = """\
+type CloudflareRegistration = Extract<ProviderRegistration, { api: "cloudflare-ai-binding" }>;
+/** An ApiProvider object, as registerApiProvider takes it. */
+export type ApiProvider = Parameters<typeof registerApiProvider>[0];
+export interface ApplyOptions {
+  /** The variables templates read (default: process.env; in a Worker, its env). */
+  env?: Record<string, unknown>;
+  /** Secret files' contents by name, for secret.NAME templates. */
+  secrets?: Record<string, string>;
+  /** Binding objects by name (default: env, so env.AI is found in a Worker). */
+  bindings?: Record<string, unknown>;
+  /** The ApiProvider object of every declared api slug. */
+  apiProviders?: Record<string, ApiProvider>;
+}
+/** A call as applied, in replay.mjs's shape: a binding given by its name. */
+export type AppliedCall =
+  | { op: "registerApiProvider"; api: string; handler: string }
+  | {
+      op: "registerProvider";
+      id: string;
+      registration:
+        | HttpProviderRegistration
+        | (Omit<CloudflareRegistration, "binding"> & { binding: string });
+    }
+  | { op: "configureProvider"; id: string; settings: ProviderConfiguration };
+"""

@@ -1,147 +1,202 @@
-// The renderer and the applier every module `flue-decl emit` writes carries (the two
-// constants below are filled in when it is emitted). Semantics follow
-// flue_decl/templates/_grammar.py line by line; the conformance suite renders generated
-// templates both ways and compares.
-const MAX_OUTPUT = __MAX__;
-const SECRET = __SECRET__;
-class $Missing { constructor(name) { this.name = name; } }
-class $Problem { constructor(message) { this.message = message; } }
-const $U = { __undefined: true };
-const PY_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
-function $cpLength(s) {
-  if (s.length <= MAX_OUTPUT) return s.length;
-  let n = 0;
-  for (const _ of s) n += 1;
-  return n;
+// Made from emit_runtime.ts by `make emit-runtime` (tsc strips the types): do not edit.
+// The renderer and the applier of the modules `flue-decl emit` writes; see the .ts file.
+class $Missing {
+    name;
+    constructor(name) {
+        this.name = name;
+    }
 }
-function $tooLong() { return new $Problem(`the rendered value is longer than ${MAX_OUTPUT} characters`); }
+class $Problem {
+    message;
+    constructor(message) {
+        this.message = message;
+    }
+}
+const PY_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" +
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const NOT_TEXT = "the rendered value is not text: a variable holds bytes that are not UTF-8";
+function $cpLength(s) {
+    if (s.length <= MAX_OUTPUT)
+        return s.length;
+    let n = 0;
+    for (const _ of s)
+        n += 1;
+    return n;
+}
+function $tooLong() {
+    return new $Problem(`the rendered value is longer than ${MAX_OUTPUT} characters`);
+}
 function $strip(s) {
-  let a = 0, b = s.length;
-  while (a < b && PY_SPACE.includes(s[a])) a += 1;
-  while (b > a && PY_SPACE.includes(s[b - 1])) b -= 1;
-  return s.slice(a, b);
+    let a = 0;
+    let b = s.length;
+    while (a < b && PY_SPACE.includes(s[a]))
+        a += 1;
+    while (b > a && PY_SPACE.includes(s[b - 1]))
+        b -= 1;
+    return s.slice(a, b);
+}
+function $own(o, k) {
+    return o != null && Object.prototype.hasOwnProperty.call(o, k);
 }
 function $context(env, secrets, defined) {
-  const own = (o, k) => o != null && Object.prototype.hasOwnProperty.call(o, k);
-  const lookup = (name) => {
-    if (own(defined, name)) return defined[name];
-    if (name.startsWith(SECRET)) {
-      const file = name.slice(SECRET.length);
-      return own(secrets, file) && typeof secrets[file] === "string" ? secrets[file] : undefined;
-    }
-    return own(env, name) && typeof env[name] === "string" ? env[name] : undefined;
-  };
-  const text = (v) => {
-    if (typeof v !== "string") throw new $Missing(v.name);
-    return v;
-  };
-  const joined = (pieces) => {
-    if (pieces.reduce((n, p) => n + p.length, 0) > MAX_OUTPUT && $cpLength(pieces.join("")) > MAX_OUTPUT) throw $tooLong();
-    return pieces.join("");
-  };
-  return {
-    text,
-    joined,
-    get(name) {
-      const v = lookup(name);
-      return v === undefined ? { name } : v;
-    },
-    defined(name) { return lookup(name) !== undefined; },
-    truthy(v) { return text(v).length > 0; },
-    concat(values) { return joined(values.map(text)); },
-    dflt(v, args, replaceEmpty) {
-      if (typeof v !== "string" || (replaceEmpty && v === "")) return args.length ? args[0] : "";
-      return v;
-    },
-    lower(v) { return text(v).toLowerCase(); },
-    upper(v) { return text(v).toUpperCase(); },
-    trim(v) { return $strip(text(v)); },
-    urlencode(v) {
-      const s = text(v);
-      let out;
-      try {
-        out = encodeURIComponent(s);
-      } catch {
-        throw new $Problem("the rendered value is not text: a variable holds bytes that are not UTF-8");
-      }
-      out = out.replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%2F/g, "/");
-      if ($cpLength(out) > MAX_OUTPUT) throw $tooLong();
-      return out;
-    },
-    replace(v, args) {
-      const s = text(v);
-      const [from, to] = args.map(text);
-      const count = from === "" ? $cpLength(s) + 1 : s.split(from).length - 1;
-      const grows = Math.max(0, $cpLength(to) - $cpLength(from)) * count;
-      if ($cpLength(s) + grows > MAX_OUTPUT) throw $tooLong();
-      if (from === "") return to + Array.from(s).join(to) + (s === "" ? "" : to);
-      return s.split(from).join(to);
-    },
-  };
+    const lookup = (name) => {
+        if ($own(defined, name))
+            return defined[name];
+        const [from, key] = name.startsWith(SECRET)
+            ? [secrets, name.slice(SECRET.length)]
+            : [env, name];
+        const found = $own(from, key) ? from[key] : undefined;
+        return typeof found === "string" ? found : undefined;
+    };
+    const text = (v) => {
+        if (typeof v !== "string")
+            throw new $Missing(v.name);
+        return v;
+    };
+    const joined = (pieces) => {
+        const length = pieces.reduce((n, p) => n + p.length, 0);
+        if (length > MAX_OUTPUT && $cpLength(pieces.join("")) > MAX_OUTPUT)
+            throw $tooLong();
+        return pieces.join("");
+    };
+    return {
+        text,
+        joined,
+        get(name) {
+            const v = lookup(name);
+            return v === undefined ? { name } : v;
+        },
+        defined(name) {
+            return lookup(name) !== undefined;
+        },
+        truthy(v) {
+            return text(v).length > 0;
+        },
+        concat(values) {
+            return joined(values.map(text));
+        },
+        dflt(v, args, replaceEmpty) {
+            if (typeof v !== "string" || (replaceEmpty && v === ""))
+                return args.length ? args[0] : "";
+            return v;
+        },
+        lower(v) {
+            return text(v).toLowerCase();
+        },
+        upper(v) {
+            return text(v).toUpperCase();
+        },
+        trim(v) {
+            return $strip(text(v));
+        },
+        urlencode(v) {
+            const s = text(v);
+            let out;
+            try {
+                out = encodeURIComponent(s);
+            }
+            catch {
+                throw new $Problem(NOT_TEXT);
+            }
+            out = out
+                .replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase())
+                .replace(/%2F/g, "/");
+            if ($cpLength(out) > MAX_OUTPUT)
+                throw $tooLong();
+            return out;
+        },
+        replace(v, args) {
+            const s = text(v);
+            const [from, to] = args.map(text);
+            const count = from === "" ? $cpLength(s) + 1 : s.split(from).length - 1;
+            const grows = Math.max(0, $cpLength(to) - $cpLength(from)) * count;
+            if ($cpLength(s) + grows > MAX_OUTPUT)
+                throw $tooLong();
+            if (from === "")
+                return to + Array.from(s).join(to) + (s === "" ? "" : to);
+            return s.split(from).join(to);
+        },
+    };
 }
 function $render(fn, env, secrets) {
-  const missing = [];
-  const defined = {};
-  for (;;) {
-    try {
-      const $ = $context(env, secrets, defined);
-      const value = $.joined(fn($));
-      if (missing.length) return { missing };
-      if (typeof value.isWellFormed === "function" && !value.isWellFormed()) {
-        return { missing, problem: "the rendered value is not text: a variable holds bytes that are not UTF-8" };
-      }
-      return { value };
-    } catch (error) {
-      if (error instanceof $Missing) {
-        missing.push(error.name);
-        defined[error.name] = "";
-        continue;
-      }
-      if (error instanceof $Problem) return { missing, problem: error.message };
-      throw error;
+    const missing = [];
+    const defined = {};
+    for (;;) {
+        try {
+            const $ = $context(env, secrets, defined);
+            const value = $.joined(fn($));
+            if (missing.length)
+                return { missing };
+            const check = value;
+            if (typeof check.isWellFormed === "function" && !check.isWellFormed()) {
+                return { missing, problem: NOT_TEXT };
+            }
+            return { value };
+        }
+        catch (error) {
+            if (error instanceof $Missing) {
+                missing.push(error.name);
+                defined[error.name] = "";
+                continue;
+            }
+            if (error instanceof $Problem)
+                return { missing, problem: error.message };
+            throw error;
+        }
     }
-  }
 }
 function $shown(name) {
-  return name.startsWith(SECRET) ? `secret.${name.slice(SECRET.length)}` : `environment variable ${name}`;
+    return name.startsWith(SECRET)
+        ? `secret.${name.slice(SECRET.length)}`
+        : `environment variable ${name}`;
 }
 function $start(options) {
-  const env = options.env ?? (typeof process !== "undefined" && process.env ? process.env : {});
-  const secrets = options.secrets ?? {};
-  const problems = [];
-  const calls = [];
-  const $where = [];
-  return {
-    calls,
-    $where,
-    $render(fn, where) {
-      const result = $render(fn, env, secrets);
-      for (const name of result.missing ?? []) problems.push(`${$shown(name)} is not set (${where})`);
-      if (result.problem) problems.push(`${result.problem} (${where})`);
-      return result.value;
-    },
-    $finish(done, places, api) {
-      const handlers = options.apiProviders ?? {};
-      for (let i = 0; i < done.length; i += 1) {
-        const call = done[i];
-        if (call.op === "registerApiProvider" && !Object.prototype.hasOwnProperty.call(handlers, call.api)) {
-          problems.push(`the ApiProvider \`${call.api}\` (${places[i]}) needs an entry in options.apiProviders`);
-        }
-      }
-      if (problems.length) {
-        throw new Error(`flue-decl: cannot apply providers:\n  ${problems.join("\n  ")}`);
-      }
-      const bindings = options.bindings ?? env;
-      for (const call of done) {
-        if (call.op === "registerApiProvider") api.registerApiProvider(handlers[call.api]);
-        else if (call.op === "registerProvider") {
-          const registration = call.registration.api === "cloudflare-ai-binding"
-            ? { ...call.registration, binding: bindings[call.registration.binding] }
-            : call.registration;
-          api.registerProvider(call.id, registration);
-        } else api.configureProvider(call.id, call.settings);
-      }
-      return done;
-    },
-  };
+    const host = globalThis.process;
+    const env = options.env ?? host?.env ?? {};
+    const secrets = options.secrets ?? {};
+    const problems = [];
+    const calls = [];
+    const $where = [];
+    return {
+        calls,
+        $where,
+        $render(fn, where) {
+            const result = $render(fn, env, secrets);
+            for (const name of result.missing ?? []) {
+                problems.push(`${$shown(name)} is not set (${where})`);
+            }
+            if (result.problem)
+                problems.push(`${result.problem} (${where})`);
+            return result.value; // when it is not a string, $finish throws
+        },
+        $finish(done, places, api) {
+            const handlers = options.apiProviders ?? {};
+            done.forEach((call, i) => {
+                if (call.op === "registerApiProvider" && !$own(handlers, call.api)) {
+                    const where = `(${places[i]}) needs an entry in options.apiProviders`;
+                    problems.push(`the ApiProvider \`${call.api}\` ${where}`);
+                }
+            });
+            if (problems.length) {
+                throw new Error(`flue-decl: cannot apply providers:\n  ${problems.join("\n  ")}`);
+            }
+            const bindings = options.bindings ?? env;
+            for (const call of done) {
+                if (call.op === "registerApiProvider") {
+                    api.registerApiProvider(handlers[call.api]);
+                }
+                else if (call.op === "registerProvider") {
+                    const given = call.registration;
+                    const registration = given.api === "cloudflare-ai-binding"
+                        ? { ...given, binding: bindings[given.binding] }
+                        : given;
+                    api.registerProvider(call.id, registration);
+                }
+                else {
+                    api.configureProvider(call.id, call.settings);
+                }
+            }
+            return done;
+        },
+    };
 }

@@ -30,6 +30,7 @@ from .oracle import NODE_DIR, ReplayServer
 from .test_conformance import write_tree
 
 EXAMPLES = int(os.environ.get("FLUE_DECL_EMIT_EXAMPLES", "200"))
+REPO = Path(__file__).resolve().parents[2]
 _COUNTER = itertools.count()
 
 
@@ -164,3 +165,61 @@ def test_secret_lookups_render_in_javascript_as_in_python(
             {"value": want.value} if want.value is not None else {"missing": list(want.missing)}
         )
         assert got == expected, source
+
+
+def test_the_javascript_runtime_is_the_typescript_one_with_its_types_stripped() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build_emit_runtime", REPO / "scripts" / "build_emit_runtime.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    committed = (REPO / "flue_decl" / "compiler" / "emit_runtime.js").read_text(encoding="utf-8")
+    assert committed == builder.built(), "run `make emit-runtime`"
+
+
+def test_typescript_modules_compile_strictly_against_flue_types(
+    oracle: ReplayServer, workdir: Path
+) -> None:
+    """tsc --strict --noEmit on the flue-ts module of every example tree (and a file that
+    breaks a type, to show the check has teeth)."""
+    import subprocess
+
+    trees = {
+        "examples": [REPO / "providers.d"],
+        "examples_prod": [REPO / "providers.d", REPO / "overlays" / "prod.d"],
+    }
+    written = []
+    for name, paths in trees.items():
+        compilation = compile_paths([str(p) for p in paths])
+        assert compilation.ok, name
+        text = module_text(compilation.calls, target="flue-ts", files=compilation.hashes)
+        (workdir / f"{name}.ts").write_text(text)
+        written.append(f"{name}.ts")
+    broken = (
+        (workdir / "examples.ts").read_text().replace('"maxTokens": 2048', '"maxTokens": "2048"')
+    )
+    (workdir / "broken.ts").write_text(broken)
+    tsc = [
+        str(NODE_DIR / "node_modules" / ".bin" / "tsc"),
+        "--strict",
+        "--noEmit",
+        "--skipLibCheck",
+        "--target",
+        "es2022",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+    ]
+    good = subprocess.run(
+        [*tsc, *written], cwd=workdir, capture_output=True, text=True, check=False
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = subprocess.run(
+        [*tsc, "broken.ts"], cwd=workdir, capture_output=True, text=True, check=False
+    )
+    assert "is not assignable to type 'number'" in bad.stdout

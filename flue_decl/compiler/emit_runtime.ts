@@ -1,0 +1,229 @@
+// The renderer and the applier every module `flue-decl emit` writes carries: this file as it
+// is for --target flue-ts, and emit_runtime.js (made from it by `make emit-runtime`, which
+// only strips the types; a test keeps the two in step) for --target flue-js. Semantics follow
+// flue_decl/templates/_grammar.py line by line; the conformance suite renders generated
+// templates both ways and compares. The two constants are written in front when emitted.
+declare const MAX_OUTPUT: number;
+declare const SECRET: string;
+
+type $Undefined = { name: string };
+type $Value = string | $Undefined;
+type $Lookup = Record<string, unknown>;
+interface $Rendered {
+  value?: string;
+  missing?: string[];
+  problem?: string;
+}
+interface $Context {
+  text(v: $Value): string;
+  joined(pieces: string[]): string;
+  get(name: string): $Value;
+  defined(name: string): boolean;
+  truthy(v: $Value): boolean;
+  concat(values: $Value[]): string;
+  dflt(v: $Value, args: $Value[], replaceEmpty: boolean): $Value;
+  lower(v: $Value, args: $Value[]): string;
+  upper(v: $Value, args: $Value[]): string;
+  trim(v: $Value, args: $Value[]): string;
+  urlencode(v: $Value, args: $Value[]): string;
+  replace(v: $Value, args: $Value[]): string;
+}
+type $Template = ($: $Context) => string[];
+
+class $Missing {
+  constructor(public name: string) {}
+}
+class $Problem {
+  constructor(public message: string) {}
+}
+const PY_SPACE =
+  "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" +
+  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const NOT_TEXT = "the rendered value is not text: a variable holds bytes that are not UTF-8";
+
+function $cpLength(s: string): number {
+  if (s.length <= MAX_OUTPUT) return s.length;
+  let n = 0;
+  for (const _ of s) n += 1;
+  return n;
+}
+function $tooLong(): $Problem {
+  return new $Problem(`the rendered value is longer than ${MAX_OUTPUT} characters`);
+}
+function $strip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && PY_SPACE.includes(s[a])) a += 1;
+  while (b > a && PY_SPACE.includes(s[b - 1])) b -= 1;
+  return s.slice(a, b);
+}
+function $own(o: $Lookup | undefined, k: string): boolean {
+  return o != null && Object.prototype.hasOwnProperty.call(o, k);
+}
+function $context(env: $Lookup, secrets: $Lookup, defined: Record<string, string>): $Context {
+  const lookup = (name: string): string | undefined => {
+    if ($own(defined, name)) return defined[name];
+    const [from, key] = name.startsWith(SECRET)
+      ? [secrets, name.slice(SECRET.length)]
+      : [env, name];
+    const found = $own(from, key) ? from[key] : undefined;
+    return typeof found === "string" ? found : undefined;
+  };
+  const text = (v: $Value): string => {
+    if (typeof v !== "string") throw new $Missing(v.name);
+    return v;
+  };
+  const joined = (pieces: string[]): string => {
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    if (length > MAX_OUTPUT && $cpLength(pieces.join("")) > MAX_OUTPUT) throw $tooLong();
+    return pieces.join("");
+  };
+  return {
+    text,
+    joined,
+    get(name) {
+      const v = lookup(name);
+      return v === undefined ? { name } : v;
+    },
+    defined(name) {
+      return lookup(name) !== undefined;
+    },
+    truthy(v) {
+      return text(v).length > 0;
+    },
+    concat(values) {
+      return joined(values.map(text));
+    },
+    dflt(v, args, replaceEmpty) {
+      if (typeof v !== "string" || (replaceEmpty && v === "")) return args.length ? args[0] : "";
+      return v;
+    },
+    lower(v) {
+      return text(v).toLowerCase();
+    },
+    upper(v) {
+      return text(v).toUpperCase();
+    },
+    trim(v) {
+      return $strip(text(v));
+    },
+    urlencode(v) {
+      const s = text(v);
+      let out: string;
+      try {
+        out = encodeURIComponent(s);
+      } catch {
+        throw new $Problem(NOT_TEXT);
+      }
+      out = out
+        .replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase())
+        .replace(/%2F/g, "/");
+      if ($cpLength(out) > MAX_OUTPUT) throw $tooLong();
+      return out;
+    },
+    replace(v, args) {
+      const s = text(v);
+      const [from, to] = args.map(text);
+      const count = from === "" ? $cpLength(s) + 1 : s.split(from).length - 1;
+      const grows = Math.max(0, $cpLength(to) - $cpLength(from)) * count;
+      if ($cpLength(s) + grows > MAX_OUTPUT) throw $tooLong();
+      if (from === "") return to + Array.from(s).join(to) + (s === "" ? "" : to);
+      return s.split(from).join(to);
+    },
+  };
+}
+function $render(fn: $Template, env: $Lookup, secrets: $Lookup): $Rendered {
+  const missing: string[] = [];
+  const defined: Record<string, string> = {};
+  for (;;) {
+    try {
+      const $ = $context(env, secrets, defined);
+      const value = $.joined(fn($));
+      if (missing.length) return { missing };
+      const check = value as string & { isWellFormed?: () => boolean };
+      if (typeof check.isWellFormed === "function" && !check.isWellFormed()) {
+        return { missing, problem: NOT_TEXT };
+      }
+      return { value };
+    } catch (error) {
+      if (error instanceof $Missing) {
+        missing.push(error.name);
+        defined[error.name] = "";
+        continue;
+      }
+      if (error instanceof $Problem) return { missing, problem: error.message };
+      throw error;
+    }
+  }
+}
+function $shown(name: string): string {
+  return name.startsWith(SECRET)
+    ? `secret.${name.slice(SECRET.length)}`
+    : `environment variable ${name}`;
+}
+interface $Call {
+  op: string;
+  id?: string;
+  api?: string;
+  registration?: unknown;
+  settings?: unknown;
+}
+interface $Api {
+  registerProvider(id: string, registration: never): void;
+  configureProvider(id: string, settings: never): void;
+  registerApiProvider(provider: never): void;
+}
+interface $Options {
+  env?: $Lookup;
+  secrets?: $Lookup;
+  bindings?: $Lookup;
+  apiProviders?: $Lookup;
+}
+function $start<C extends $Call>(options: $Options) {
+  const host = (globalThis as { process?: { env?: $Lookup } }).process;
+  const env: $Lookup = options.env ?? host?.env ?? {};
+  const secrets = options.secrets ?? {};
+  const problems: string[] = [];
+  const calls: C[] = [];
+  const $where: string[] = [];
+  return {
+    calls,
+    $where,
+    $render(fn: $Template, where: string): string {
+      const result = $render(fn, env, secrets);
+      for (const name of result.missing ?? []) {
+        problems.push(`${$shown(name)} is not set (${where})`);
+      }
+      if (result.problem) problems.push(`${result.problem} (${where})`);
+      return result.value as string; // when it is not a string, $finish throws
+    },
+    $finish(done: C[], places: string[], api: $Api): C[] {
+      const handlers = options.apiProviders ?? {};
+      done.forEach((call, i) => {
+        if (call.op === "registerApiProvider" && !$own(handlers, call.api as string)) {
+          const where = `(${places[i]}) needs an entry in options.apiProviders`;
+          problems.push(`the ApiProvider \`${call.api}\` ${where}`);
+        }
+      });
+      if (problems.length) {
+        throw new Error(`flue-decl: cannot apply providers:\n  ${problems.join("\n  ")}`);
+      }
+      const bindings = options.bindings ?? env;
+      for (const call of done) {
+        if (call.op === "registerApiProvider") {
+          api.registerApiProvider(handlers[call.api as string] as never);
+        } else if (call.op === "registerProvider") {
+          const given = call.registration as Record<string, unknown>;
+          const registration =
+            given.api === "cloudflare-ai-binding"
+              ? { ...given, binding: bindings[given.binding as string] }
+              : given;
+          api.registerProvider(call.id as string, registration as never);
+        } else {
+          api.configureProvider(call.id as string, call.settings as never);
+        }
+      }
+      return done;
+    },
+  };
+}

@@ -20,7 +20,8 @@ def _shown_commands() -> list[str]:
     """``$ flue-decl ...`` lines of code blocks and runnable ``flue-decl ...`` spans."""
     found = [m.group(1) for m in re.finditer(r"^\$ (flue-decl [^\n#]*)", README, re.M)]
     for span in re.findall(r"`(flue-decl [^`]*)`", README):
-        if not re.search(r"[\[\]<>|]|\.\.\.|PATH|SPEC|NAME|\bID\b|PREFIXES", span):
+        placeholder = re.search(r"[\[\]<>|]|\.\.\.|PATH|SPEC|NAME|\bID\b|PREFIXES", span)
+        if not placeholder and len(span.split()) >= 3:  # `flue-decl emit` names a command
             found.append(span)
     return sorted({c.strip() for c in found})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, discover, read_capped
@@ -31,7 +31,7 @@ def load_registry(
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
     known_providers: Collection[str] = (),
-    providers: Sequence[str] | None = None,
+    providers: Iterable[str] | None = None,
     secrets_dir: str | os.PathLike[str] | None = None,
 ) -> Registry:
     """Validate, compile and render ``paths`` (in layer order) and return the Registry.
@@ -134,7 +134,7 @@ def watch(
     on_reload: Callable[[Snapshot], None] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
     known_providers: Collection[str] = (),
-    providers: Sequence[str] | None = None,
+    providers: Iterable[str] | None = None,
     secrets_dir: str | os.PathLike[str] | None = None,
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.

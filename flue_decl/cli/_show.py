@@ -7,9 +7,10 @@ import argparse
 import os
 import sys
 
+from .._catalog import builtin_catalog
 from .._errors import ResolveError
 from ..compiler import bundled_schema
-from ..runtime import Registry, render_or_raise
+from ..runtime import Registry, render_or_raise, select_calls
 from ..views import explain, listing, model_rows, resolve_result, unrendered_registry
 from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json
 from ._inputs import compiled, named_providers, registry
@@ -25,8 +26,8 @@ def calls(args: argparse.Namespace) -> int:
 def resolve(args: argparse.Namespace) -> int:
     # Specifiers and paths share the positional arguments: what exists on disk is a path.
     given = list(args.specs)
-    args.paths = [a for a in given if os.path.exists(a)]
-    args.specs = [a for a in given if not os.path.exists(a)] or given
+    args.paths = [a for a in given if _is_path(a)]
+    args.specs = [a for a in given if not _is_path(a)] or given
     reg = registry(args, named_providers(args.specs))
     results = [resolve_result(reg, spec, show_secrets=args.show_secrets) for spec in args.specs]
     print(as_json({"results": results}))  # the runtime's own error text: hints go to stderr
@@ -35,6 +36,12 @@ def resolve(args: argparse.Namespace) -> int:
         if hint:
             print(f"flue-decl: {spec}: {hint}", file=sys.stderr)
     return OK if all(r["ok"] for r in results) else PROBLEMS
+
+
+def _is_path(arg: str) -> bool:
+    """Whether a positional argument of ``resolve`` is a path: it exists, or is named like
+    a configuration (so a misspelt one is reported missing, not resolved as a model)."""
+    return os.path.exists(arg) or arg.endswith((".d", ".yaml", ".yml", ".json"))
 
 
 def _hint(reg: Registry, spec: str) -> str | None:
@@ -73,6 +80,8 @@ def list_providers(args: argparse.Namespace) -> int:
 
 def models(args: argparse.Namespace) -> int:
     compilation = compiled(args)
+    if args.provider:  # an ID neither declared nor built in: said, with a did-you-mean
+        select_calls(compilation.calls, args.provider, builtin_catalog())
     rows = model_rows(
         unrendered_registry(compilation.calls),
         providers=set(args.provider) if args.provider else None,

@@ -22,7 +22,8 @@ from .._domain import (
     get_path,
 )
 from .._errors import Diagnostic
-from ..templates import credential_carriers, is_template
+from .._secrets import secret_kind
+from ..templates import credential_carriers, is_template, literal_texts
 from ._layer import Entity
 
 
@@ -56,17 +57,21 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
 
 
 def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
-    """Literal (non-template) keys and credentials: an artifact must never carry them."""
+    """Literal keys and credentials, also written inside a template (``{{ 'sk-...' }}``, a
+    default that looks like a key): an artifact must never carry them."""
     out = []
     for call in calls:
         for path in credential_carriers(call.kind.name, call.payload):
             value = get_path(call.payload, path)
-            if value and not is_template(value):
+            literal = bool(value) and not is_template(value)
+            inside = is_template(value) and any(map(secret_kind, literal_texts(value)))
+            if literal or inside:
                 origin = call.origins.get(path)
+                how = "is written literally" if literal else "holds a literal key in its template"
                 out.append(
                     Diagnostic.at(
                         "literal-secret",
-                        f"{field_label(path)} of `{call.target}` is written literally; the "
+                        f"{field_label(path)} of `{call.target}` {how}; the "
                         "compiled artifact cannot carry it",
                         origin.place if origin else None,
                         path,

@@ -14,7 +14,7 @@ from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
 from .._domain import field_label, get_path, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._secrets import query_credentials, secret_kind
-from ..templates import credential_carriers, credential_paths, is_template
+from ..templates import credential_carriers, credential_paths, is_template, literal_texts
 from ._layer import Entity
 
 W = Severity.WARNING
@@ -51,7 +51,22 @@ def lint(entities: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
 def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:
     for path in credential_carriers(entity.kind, entity.data):
         value = get_path(entity.data, path)
-        if not isinstance(value, str) or not value or is_template(value) or foreign_syntax(value):
+        if isinstance(value, str) and is_template(value):
+            # A key written into the template itself: {{ 'sk-...' }}, default('<key>').
+            kinds = [k for k in map(secret_kind, literal_texts(value)) if k]
+            if kinds:
+                yield Diagnostic.at(
+                    "literal-secret",
+                    f"{field_label(path)} holds a literal in its template that looks like "
+                    f"{kinds[0]}",
+                    entity.place(path),
+                    path,
+                    severity=W,
+                    hint="read it from the environment: {{ env.NAME }}; compiled artifacts "
+                    "refuse literal keys",
+                )
+            continue
+        if not isinstance(value, str) or not value or foreign_syntax(value):
             continue  # a misspelt reference is not a secret; foreign-template reports it
         if path == ("baseUrl",):
             names = ", ".join(f"`{n}`" for n in query_credentials(value))

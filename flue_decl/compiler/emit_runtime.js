@@ -120,7 +120,8 @@ function $context(env, secrets, defined) {
 }
 function $render(fn, env, secrets) {
     const missing = [];
-    const defined = {};
+    // No prototype: a variable named __proto__ is defined like any other.
+    const defined = Object.create(null);
     for (;;) {
         try {
             const $ = $context(env, secrets, defined);
@@ -150,6 +151,135 @@ function $shown(name) {
         ? `secret.${name.slice(SECRET.length)}`
         : `environment variable ${name}`;
 }
+// -- the checks flue-decl makes on rendered values (flue_decl/_urls.py, runtime/_build.py) --
+const $CONTROL = /[\x00-\x1f\x7f]/;
+function $isCredentialName(name) {
+    const words = name.split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/);
+    return words.some((word) => CREDENTIAL_WORDS.includes(word.toLowerCase()));
+}
+function $urlProblem(value, anyScheme) {
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase();
+    const http = scheme === "http" || scheme === "https";
+    if (anyScheme && !http && !value.startsWith("/") && value.trim() === "")
+        return "the URL is empty";
+    if (/[\s\x00-\x1f]/.test(value))
+        return "the URL contains whitespace or control characters";
+    if (anyScheme && !http)
+        return undefined;
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return "not a valid URL: its host or port cannot be read";
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return "a base URL starts with https:// (or http:// for a local server)";
+    }
+    const netloc = value.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, "").split(/[/?#]/)[0];
+    if (netloc.includes("\\")) {
+        return "a backslash in the host part is read differently by Flue and by Python";
+    }
+    if (!url.hostname)
+        return "the URL has no host";
+    if (netloc.includes("@")) {
+        return "a base URL cannot carry a user or password (user:password@host): put credentials in headers or apiKey";
+    }
+    return undefined;
+}
+function $queryCredentials(value) {
+    const query = value.split("#")[0].split("?").slice(1).join("?");
+    return query.split("&").some((part) => {
+        const [name, ...rest] = part.split("=");
+        let decoded = name;
+        try {
+            decoded = decodeURIComponent(name.replace(/\+/g, " "));
+        }
+        catch { }
+        return rest.join("=") !== "" && $isCredentialName(decoded);
+    });
+}
+function $inClear(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return false; // not a URL: reported as invalid, and nothing is ever sent
+    }
+    if (url.protocol !== "http:")
+        return false;
+    const host = url.hostname.toLowerCase().replace(/\.$/, "");
+    const loopback = host === "localhost" ||
+        host.endsWith(".localhost") ||
+        /^127\./.test(host) ||
+        host === "[::1]" ||
+        /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
+    return !loopback;
+}
+function $get(data, path) {
+    let value = data;
+    for (const part of path) {
+        if (value == null || typeof value !== "object")
+            return undefined;
+        value = value[part];
+    }
+    return value;
+}
+function $transport(calls, facts, places) {
+    const registered = new Map();
+    const configured = new Map();
+    calls.forEach((call, i) => {
+        if (call.op === "registerProvider")
+            registered.set(call.id, i);
+        if (call.op === "configureProvider")
+            configured.set(call.id, i);
+    });
+    const out = [];
+    for (const provider of new Set([...registered.keys(), ...configured.keys()])) {
+        const r = registered.get(provider);
+        const c = configured.get(provider);
+        const data = (i) => (calls[i].registration ?? calls[i].settings);
+        if ([r, c].some((i) => i !== undefined && facts[i].allowPlainHttp))
+            continue;
+        const urlOwner = c !== undefined && "baseUrl" in data(c) ? c : r;
+        if (urlOwner === undefined)
+            continue;
+        const url = data(urlOwner).baseUrl;
+        if (typeof url !== "string" || !$inClear(url))
+            continue;
+        const keyOwner = c !== undefined && "apiKey" in data(c) ? c : r;
+        const sent = [];
+        if (keyOwner !== undefined && data(keyOwner).apiKey)
+            sent.push("its API key");
+        for (const i of [r, c]) {
+            if (i === undefined)
+                continue;
+            for (const path of facts[i].credentials) {
+                const value = $get(data(i), path);
+                if (path[0] === "apiKey" || typeof value !== "string" || !value)
+                    continue;
+                if (path[0] === "baseUrl" && i !== urlOwner)
+                    continue;
+                sent.push(path[0] === "headers" ? `header \`${path[1]}\`` : path.join("/"));
+            }
+            const headers = (data(i).headers ?? {});
+            for (const [name, value] of Object.entries(headers)) {
+                const label = `header \`${name}\``;
+                if (typeof value === "string" && value && $isCredentialName(name) && !sent.includes(label)) {
+                    sent.push(label);
+                }
+            }
+        }
+        if ($queryCredentials(url))
+            sent.push("the credentials in its base URL");
+        if (sent.length) {
+            out.push(`provider \`${provider}\` would send ${[...new Set(sent)].join(" and ")} over plain ` +
+                `http:// to a host that is not loopback (${places[urlOwner]})`);
+        }
+    }
+    return out;
+}
 function $start(options) {
     const host = globalThis.process;
     const env = options.env ?? host?.env ?? {};
@@ -160,16 +290,28 @@ function $start(options) {
     return {
         calls,
         $where,
-        $render(fn, where) {
+        $facts: [],
+        $render(fn, where, field, url) {
             const result = $render(fn, env, secrets);
             for (const name of result.missing ?? []) {
                 problems.push(`${$shown(name)} is not set (${where})`);
             }
             if (result.problem)
                 problems.push(`${result.problem} (${where})`);
-            return result.value; // when it is not a string, $finish throws
+            const value = result.value;
+            if (value !== undefined && url !== undefined) {
+                const problem = $urlProblem(value, url === "any");
+                if (problem)
+                    problems.push(`baseUrl is invalid: ${problem} (${where})`);
+            }
+            else if (value !== undefined && $CONTROL.test(value)) {
+                problems.push(`${field} contains a line break or control character (${where})`);
+            }
+            return value; // when it is not a string, $finish throws
         },
-        $finish(done, places, api) {
+        $finish(done, places, api, facts = []) {
+            if (!problems.length)
+                problems.push(...$transport(done, facts, places));
             const handlers = options.apiProviders ?? {};
             done.forEach((call, i) => {
                 if (call.op === "registerApiProvider" && !$own(handlers, call.api)) {

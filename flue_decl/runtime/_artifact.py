@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._domain import ALLOW_PLAIN_HTTP, Call, Origin
@@ -314,7 +314,7 @@ def load_artifact(
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
     verify_key: str | bytes | None = None,
-    providers: Sequence[str] | None = None,
+    providers: Iterable[str] | None = None,
     secrets_dir: str | os.PathLike[str] | None = None,
 ) -> Registry:
     """A Registry from a compiled artifact: version and integrity checked, templates rendered

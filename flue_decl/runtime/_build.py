@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -48,7 +48,7 @@ def build_registry(
     bindings: Mapping[str, Any] | None = None,
     import_handlers: bool = True,
     handler_modules: Sequence[str] | None = None,
-    providers: Sequence[str] | None = None,
+    providers: Iterable[str] | None = None,
     secrets_dir: str | os.PathLike[str] | None = None,
     catalog: Catalog | None = None,
     owned: bool = False,
@@ -71,6 +71,7 @@ def build_registry(
     """
     handlers: dict[str, Any] = {}
     if providers is not None:
+        providers = provider_ids(providers)
         calls = select_calls(calls, providers, catalog or builtin_catalog())
     if import_handlers:
         allowed = handler_allow_list(handler_modules)
@@ -91,6 +92,16 @@ def build_registry(
         else:
             registry.apply(call, copy=not owned)
     return registry
+
+
+def provider_ids(providers: Any) -> list[str]:
+    """``providers=`` as a list of IDs: a string would be a list of letters."""
+    if isinstance(providers, str | bytes):
+        raise TypeError("providers is a list of provider IDs, not a string")
+    ids = list(providers)  # a generator is read once, here
+    if not all(isinstance(p, str) for p in ids):
+        raise TypeError("providers holds provider IDs (strings)")
+    return ids
 
 
 def select_calls(
@@ -393,8 +404,13 @@ def _missing(name: str, place: Place | None, path: JsonPath, secrets: SecretFile
         f"environment variable `{name}` is not set",
         place,
         path,
-        hint=f"set {name}, or give a default: {{{{ env.{name} | default('...') }}}}",
+        hint=f"set {name}, or give a default: {{{{ {_spelled(name)} | default('...') }}}}",
     )
+
+
+def _spelled(name: str) -> str:
+    """How a template reads the variable ``name``: env.NAME where the grammar allows it."""
+    return f"env.{name}" if name.isidentifier() and not name.startswith("_") else f"env['{name}']"
 
 
 def _place(call: Call, path: JsonPath) -> Place | None:

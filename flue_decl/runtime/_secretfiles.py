@@ -74,6 +74,8 @@ class SecretFiles(Mapping[str, str]):
                 self._why[name] = f"`{name}` in {self.directory} links outside it"
                 return None
             if not os.path.isfile(real):
+                if os.path.lexists(path):
+                    self._why[name] = f"`{name}` in {self.directory} is not a regular file"
                 return None
             raw = read_capped(real, MAX_SECRET_BYTES)
         except (OSError, ValueError):

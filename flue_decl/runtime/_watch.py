@@ -19,14 +19,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
 from .._domain import Call
 from .._errors import ConfigError, Diagnostic
-from ._build import build_registry
+from ._build import build_registry, provider_ids
 from ._registry import Registry
 
 
@@ -74,7 +74,7 @@ class Watch:
         bindings: Mapping[str, Any] | None = None,
         import_handlers: bool = True,
         handler_modules: Sequence[str] | None = None,
-        providers: Sequence[str] | None = None,
+        providers: Iterable[str] | None = None,
         secrets_dir: str | os.PathLike[str] | None = None,
         allow_empty: bool = False,
         on_reload: Callable[[Snapshot], None] | None = None,
@@ -85,7 +85,8 @@ class Watch:
         self._bindings = bindings
         self._import_handlers = import_handlers
         self._handler_modules = handler_modules
-        self._providers = providers
+        # Read once: every reload selects the same providers (a generator is not re-read).
+        self._providers = None if providers is None else provider_ids(providers)
         self._secrets_dir = secrets_dir
         self._allow_empty = allow_empty
         self._on_reload = on_reload

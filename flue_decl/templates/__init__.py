@@ -21,7 +21,14 @@ from ._core import (
     secret_names,
 )
 from ._grammar import FILTERS, SECRET_NAME
-from ._render import check_syntax, credential_carriers, credential_paths, render, templated_fields
+from ._render import (
+    check_syntax,
+    credential_carriers,
+    credential_paths,
+    literal_texts,
+    render,
+    templated_fields,
+)
 
 __all__ = [
     "FILTERS",
@@ -38,6 +45,7 @@ __all__ = [
     "described",
     "env_names",
     "is_template",
+    "literal_texts",
     "render",
     "secret_names",
     "templated_fields",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import urllib.parse
+from collections import ChainMap
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -618,13 +619,15 @@ def evaluate(template: Template, env: Mapping[str, str]) -> Rendered:
     Jinja2 finds them: each missing one stands in as empty to find the next), or a value
     longer than the output cap."""
     missing: list[str] = []
-    view: Mapping[str, str] = env
+    defined: dict[str, str] = {}
+    # Looked up through, not copied: `env` may be a Namespace whose secrets are read by name.
+    view: Mapping[str, str] = ChainMap(defined, env)  # type: ignore[arg-type]
     while True:  # at most once per variable: each pass defines the one it missed
         try:
             out = _joined([_text(_evaluate(part, view)) for part in template.parts])
         except _Missing as exc:
             missing.append(exc.name)
-            view = {**view, exc.name: ""}
+            defined[exc.name] = ""
             continue
         except _TooLong:
             return Rendered(None, tuple(missing), TOO_LONG)

@@ -19,7 +19,7 @@ from ._core import (
     secret_names,
 )
 from ._fast import render_simple, simple_parts
-from ._grammar import evaluate, parse
+from ._grammar import Template, Text, evaluate, parse
 
 
 def templated_fields(kind: str, data: Mapping[str, Any]) -> list[tuple[JsonPath, str]]:
@@ -53,6 +53,25 @@ def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
 
 def _reads_a_secret(source: str) -> bool:
     return bool(secret_names(source)) or any(map(is_credential_name, env_names(source)))
+
+
+def literal_texts(source: str) -> list[str]:
+    """The literal strings of a template (its text around expressions, quoted strings,
+    defaults): where a key written into a template would sit."""
+    parsed = parse(source)
+    if not isinstance(parsed, Template):
+        return []
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Text):
+            out.append(node.value)
+        elif isinstance(node, tuple):
+            for child in node:
+                walk(child)
+
+    walk(parsed.parts)
+    return [text for text in out if text]
 
 
 def credential_carriers(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:

@@ -223,3 +223,59 @@ def test_typescript_modules_compile_strictly_against_flue_types(
         [*tsc, "broken.ts"], cwd=workdir, capture_output=True, text=True, check=False
     )
     assert "is not assignable to type 'number'" in bad.stdout
+
+
+CHECKED = """
+kind: Provider
+id: p
+api: openai-completions
+baseUrl: "{{ env.BASE_URL | default('https://p.example/v1') }}"
+apiKey: "{{ env.P_API_KEY }}"
+headers:
+  X-Team: "{{ env.TEAM | default('search') }}"
+  X-Proto: "{{ env['__proto__'] | default('none') }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"BASE_URL": "http://attacker.example/v1"}, "would send its API key over plain http://"),
+        ({"TEAM": "a\r\nX-Injected: 1"}, "header `X-Team` contains a line break"),
+        ({"BASE_URL": "ftp://x.example"}, "baseUrl is invalid: a base URL starts with https://"),
+        ({"BASE_URL": "http://u:pw@p.example/v1"}, "cannot carry a user or password"),
+        ({}, None),
+    ],
+)
+def test_the_module_checks_rendered_values_as_flue_decl_does(
+    emitter: ReplayServer, workdir: Path, tmp_path: Path, env: dict[str, str], said: str | None
+) -> None:
+    (tmp_path / "p.yaml").write_text(CHECKED)
+    compilation = compile_paths([str(tmp_path)])
+    assert compilation.ok
+    module = workdir / f"c{next(_COUNTER)}.mjs"
+    module.write_text(module_text(compilation.calls, target="flue-js", files=compilation.hashes))
+    full = {"P_API_KEY": "k-1", **env}
+    _, problems = render_calls(compilation.calls, full)  # Python refuses the same values
+    answer = emitter.run({"kind": "apply", "module": str(module), "env": full, "resolve": []})
+    if said is None:
+        assert not problems
+        assert "error" not in answer, answer
+        headers = answer["calls"][0]["registration"]["headers"]
+        assert headers["X-Proto"] == "none"  # a variable named __proto__ is just undefined
+    else:
+        assert problems
+        assert said in answer["error"]
+        assert "p.yaml:" in answer["error"]
+
+
+def test_a_file_name_cannot_end_the_header_comment(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    name = "x\u2028globalThis.PWNED = 9;.yaml"
+    (tree / name).write_text("kind: ProviderConfiguration\nid: openai\n")
+    compilation = compile_paths([str(tree)])
+    text = module_text(compilation.calls, target="flue-js", files=compilation.hashes)
+    header = text.split("\n\nimport")[0]
+    assert "\u2028" not in header
+    assert all(line.startswith("//") for line in header.splitlines())

@@ -71,3 +71,21 @@ def test_commands_about_one_provider_need_only_its_variables(tmp_path: Path) -> 
     result = run_cli("probe", "--provider", "olama", env=env)
     assert result.returncode == 1
     assert "did you mean `ollama`?" in result.stderr
+
+
+def test_odd_selections_are_refused_or_read_once() -> None:
+    with pytest.raises(TypeError, match="not a string"):
+        load_registry(TREE, env={}, providers="ollama")
+    with pytest.raises(TypeError, match="provider IDs"):
+        load_registry(TREE, env={}, providers=[None])  # type: ignore[list-item]
+    registry = load_registry(TREE, env={}, providers=(p for p in ["ollama"]))
+    assert registry.resolve_model("ollama/x").provider == "ollama"  # the generator, read once
+
+
+def test_models_and_resolve_name_what_is_wrong(tmp_path: Path) -> None:
+    result = run_cli("models", "--provider", "olama")
+    assert result.returncode == 1
+    assert "did you mean `ollama`?" in result.stderr
+    missing = run_cli("resolve", "ollama/x", "typo.d")
+    assert missing.returncode == 2
+    assert "typo.d" in missing.stderr

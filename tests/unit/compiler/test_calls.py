@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flue_decl import Call, Op
 from flue_decl.compiler._calls import compile_entities, literal_secrets
 from tests.unit.compiler.stages import entities
@@ -52,3 +54,16 @@ def test_literal_credentials_are_what_an_artifact_refuses() -> None:
     ((diag),) = literal_secrets(calls)
     assert (diag.code, diag.line) == ("literal-secret", 6)
     assert literal_secrets(compile_entities(entities(REGISTER), ["d"])) == []
+
+
+def test_a_key_written_into_a_template_is_a_literal_secret(tmp_path: Path) -> None:
+    from flue_decl import compile_paths
+
+    (tmp_path / "a.yaml").write_text(
+        "kind: ProviderConfiguration\nid: openai\n"
+        "apiKey: \"{{ env.TOK | default('sk-proj-Zx8Kq2Lw9Vb4Nm7Tr1Yp5Hd3') }}\"\n"
+        "headers:\n  X-Team: \"{{ 'search' }}\"\n"
+    )
+    compilation = compile_paths([str(tmp_path)])
+    assert [(d.code, d.line) for d in compilation.diagnostics] == [("literal-secret", 3)]
+    assert [(d.code, d.line) for d in literal_secrets(compilation.calls)] == [("literal-secret", 3)]

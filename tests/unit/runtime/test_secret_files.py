@@ -116,3 +116,15 @@ def test_watch_swaps_in_a_rotated_key(tmp_path: Path) -> None:
             time.sleep(0.02)
         assert live.registry.api_key("p/m") == "sk-new"
         assert live.last_reload_ok
+
+
+def test_a_secret_after_a_missing_variable_is_still_read(tmp_path: Path) -> None:
+    from flue_decl.templates import Namespace, render
+
+    found = render("{{ env.PREFIX | lower }}{{ secret.tok }}", Namespace({}, {"tok": "t"}))
+    assert found.missing == ("PREFIX",)  # the secret is there: not reported missing
+    (tmp_path / "secrets").mkdir()
+    os.mkfifo(tmp_path / "secrets" / "p_key")
+    write_files(tmp_path, {"tree/p.yaml": TREE})
+    with pytest.raises(TemplateError, match="is not a regular file"):
+        load_registry([str(tmp_path / "tree")], env={}, secrets_dir=tmp_path / "secrets")

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from .._catalog import Catalog, builtin_catalog
-from .._domain import Call, Op, field_label
+from .._domain import Call, Op, field_label, string_fields
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError, did_you_mean
 from .._protocol import WireProtocol
 from .._urls import (
@@ -29,11 +29,11 @@ from ..templates import (
     SECRET,
     Namespace,
     Rendered,
-    credential_paths,
     env_names,
+    is_credential,
+    is_template,
     render,
     secret_names,
-    templated_fields,
 )
 from ._registry import Registry
 from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
@@ -355,7 +355,13 @@ def render_calls(
     custom = custom_api_providers(calls)
     for call in calls:
         payload = call.payload  # copied along the path of each rendered value only
-        for path, source in templated_fields(call.kind.name, payload):
+        credentials = []
+        for path, source in string_fields(call.kind.name, call.payload):
+            # One pass: whether the field is a credential is decided from its source.
+            if is_credential(path, source):
+                credentials.append(path)
+            if not is_template(source):
+                continue
             templated.add((call.op, call.target, path))
             result = results.get(source)
             if result is None:
@@ -380,9 +386,15 @@ def render_calls(
             diagnostics.extend(
                 _check_rendered(path, source, result.value, call, call.target in custom)
             )
-        credentials = frozenset(credential_paths(call.kind.name, call.payload))
         rendered.append(
-            Call(call.op, call.target, payload, call.origins, call.allow_plain_http, credentials)
+            Call(
+                call.op,
+                call.target,
+                payload,
+                call.origins,
+                call.allow_plain_http,
+                frozenset(credentials),
+            )
         )
     diagnostics.extend(_rendered_transport(rendered, templated))
     return tuple(rendered), tuple(diagnostics)

@@ -95,6 +95,11 @@ class Namespace(Mapping[str, str]):
             return self._secrets[name[len(SECRET) :]]
         return self._env[name]
 
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str) and name.startswith(SECRET):
+            return name[len(SECRET) :] in self._secrets
+        return name in self._env
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._env)  # secrets are read by name only, never listed
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,17 +41,20 @@ def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
     A ``baseUrl`` may also carry credentials in its query (``?key=...``): see
     ``query_credentials``; the rest of such a URL is not secret.
     """
-    out = []
-    for path, value in string_fields(kind, data):
-        if (
-            path == ("apiKey",)
-            or (path[0] == "headers" and is_credential_name(str(path[1])))
-            or (is_template(value) and _reads_a_secret(value))
-        ):
-            out.append(path)
-    return out
+    return [path for path, value in string_fields(kind, data) if is_credential(path, value)]
 
 
+def is_credential(path: JsonPath, value: str) -> bool:
+    """Whether the string field at ``path`` holding ``value`` is a credential (see
+    :func:`credential_paths`)."""
+    return (
+        path == ("apiKey",)
+        or (path[0] == "headers" and is_credential_name(str(path[1])))
+        or (is_template(value) and _reads_a_secret(value))
+    )
+
+
+@functools.lru_cache(maxsize=4096)  # a tree repeats its templates; a service re-renders them
 def _reads_a_secret(source: str) -> bool:
     return bool(secret_names(source)) or any(map(is_credential_name, env_names(source)))
 

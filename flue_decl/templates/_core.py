@@ -76,11 +76,6 @@ def secret_names(source: str) -> list[str]:
     return [a or b for kind, a, b in _REF.findall(source) if kind == "secret"]
 
 
-def described(name: str) -> str:
-    """How a message names a looked-up name: ``OPENAI_API_KEY``, or ``secret.NAME``."""
-    return f"secret.{name.removeprefix(SECRET)}" if name.startswith(SECRET) else name
-
-
 class Namespace(Mapping[str, str]):
     """What templates read: ``env`` names from the environment, ``secret`` names (SECRET +
     NAME) from ``secrets`` (files in a secrets directory, read when first asked for)."""

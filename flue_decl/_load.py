@@ -18,7 +18,8 @@ from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity
 from .compiler import load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
-from .runtime._secretfiles import SecretFiles, referenced_secrets, secret_digest
+from .runtime._secretfiles import referenced_secrets, secret_digest
+from .runtime._secretfiles import secrets_dir as secrets_dir_of
 
 Fingerprint = tuple[tuple[int, str, str], ...]  # (layer, path, sha256) of every input file
 
@@ -81,7 +82,7 @@ class Tree:
         self.paths = [os.fspath(p) for p in paths]
         self.max_file_bytes = max_file_bytes
         self.known_providers = tuple(known_providers)
-        self.secrets = SecretFiles(secrets_dir)  # only its directory is used: read afresh
+        self.secrets_dir = secrets_dir_of(secrets_dir)  # hashed afresh at every poll
         self._secret_names: tuple[str, ...] = ()  # what the last calls read
 
     def fingerprint(self) -> Fingerprint | ConfigError:
@@ -111,7 +112,7 @@ class Tree:
             out.append((source.layer, source.path, digest))
         # A rotated secret file is a change too (a Kubernetes ..data swap included).
         for name in self._secret_names:
-            out.append((-1, name, secret_digest(self.secrets.directory, name)))
+            out.append((-1, name, secret_digest(self.secrets_dir, name)))
         return tuple(out)
 
     def calls(self) -> tuple[Call, ...]:

@@ -19,11 +19,3 @@ def oracle() -> Iterator[ReplayServer]:
     server = ReplayServer()
     yield server
     server.close()
-
-
-@pytest.fixture(scope="session")
-def emitter(oracle: ReplayServer) -> Iterator[ReplayServer]:
-    """emit-server.mjs: emitted modules applied against the real runtime."""
-    server = ReplayServer("emit-server.mjs")
-    yield server
-    server.close()

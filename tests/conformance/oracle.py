@@ -32,12 +32,12 @@ def _clean_env() -> dict[str, str]:
 
 
 class ReplayServer:
-    """replay-server.mjs (or another server of the same protocol, such as
-    emit-server.mjs): one case per line, fresh runtime state per case."""
+    """replay-server.mjs: one case per line, fresh runtime state per case (replayed calls,
+    or an emitted module's: see its ``kind``)."""
 
-    def __init__(self, script: str = "replay-server.mjs") -> None:
+    def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            ["node", script],
+            ["node", "replay-server.mjs"],
             cwd=NODE_DIR,
             env=_clean_env(),
             stdin=subprocess.PIPE,

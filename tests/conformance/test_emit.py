@@ -1,5 +1,6 @@
-"""`flue-decl emit`: the emitted module, run by node against the real runtime, gives the
-answers flue-decl gives (differential), and its templates render as Python's do."""
+"""`flue-decl emit`: the emitted module, run by node against the real runtime (through
+replay-server.mjs), gives the answers flue-decl gives, and its templates render as Python's
+do."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _missing_in(error: str) -> set[str]:
     return set(re.findall(r"environment variable (\S+) is not set", error))
 
 
-def check_emitted(tree: Tree, emitter: ReplayServer, workdir: Path) -> None:
+def check_emitted(tree: Tree, oracle: ReplayServer, workdir: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_tree(tree, Path(tmp))
         compilation = compile_paths(paths)
@@ -68,7 +69,7 @@ def check_emitted(tree: Tree, emitter: ReplayServer, workdir: Path) -> None:
         "apis": apis,
         "bindings": {name: name for name in names if isinstance(name, str)},
     }
-    answer = emitter.run({**case, "resolve": tree.specs})
+    answer = oracle.run({**case, "resolve": tree.specs})
     assert "error" not in answer, answer["error"]
     # (a) the calls it applied are flue-decl's calls for this environment
     assert answer["calls"] == [c.to_replay(show_secrets=True) for c in rendered]
@@ -77,7 +78,7 @@ def check_emitted(tree: Tree, emitter: ReplayServer, workdir: Path) -> None:
         assert got == want, f"{want['spec']}: the emitted module and flue-decl disagree"
     # Without any variable: one Error naming every missing one, as flue-decl does.
     missing = {d.message.split("`")[1] for d in problems if d.code == "missing-env"}
-    bare = emitter.run({**case, "env": {}, "resolve": []})
+    bare = oracle.run({**case, "env": {}, "resolve": []})
     if missing:
         assert _missing_in(bare.get("error", "")) == missing
     else:
@@ -85,7 +86,7 @@ def check_emitted(tree: Tree, emitter: ReplayServer, workdir: Path) -> None:
     module.unlink()
 
 
-def test_emitted_modules_give_flue_decls_answers(emitter: ReplayServer, workdir: Path) -> None:
+def test_emitted_modules_give_flue_decls_answers(oracle: ReplayServer, workdir: Path) -> None:
     passed = 0
 
     @settings(
@@ -97,7 +98,7 @@ def test_emitted_modules_give_flue_decls_answers(emitter: ReplayServer, workdir:
     @given(trees())
     def run(tree: Tree) -> None:
         nonlocal passed
-        check_emitted(tree, emitter, workdir)
+        check_emitted(tree, oracle, workdir)
         passed += 1
 
     run()
@@ -112,7 +113,7 @@ def test_emitted_modules_give_flue_decls_answers(emitter: ReplayServer, workdir:
 )
 @given(st.lists(templates(), min_size=1, max_size=25), ENVS)
 def test_templates_render_in_javascript_as_in_python(
-    emitter: ReplayServer, workdir: Path, sources: list[str], env: dict[str, str]
+    oracle: ReplayServer, workdir: Path, sources: list[str], env: dict[str, str]
 ) -> None:
     module = workdir / f"t{next(_COUNTER)}.mjs"
     functions = ",\n  ".join(_template(source) for source in sources)
@@ -122,7 +123,7 @@ def test_templates_render_in_javascript_as_in_python(
         + "export function renderAll(env, secrets) {\n"
         + "  return TEMPLATES.map((fn) => $render(fn, env, secrets));\n}\n"
     )
-    answer = emitter.run({"kind": "render", "module": str(module), "env": env})
+    answer = oracle.run({"kind": "render", "module": str(module), "env": env})
     module.unlink()
     for source, got in zip(sources, answer["rendered"], strict=True):
         want = render(source, env)
@@ -145,7 +146,7 @@ SECRET_CASES = [
 
 
 def test_secret_lookups_render_in_javascript_as_in_python(
-    emitter: ReplayServer, workdir: Path
+    oracle: ReplayServer, workdir: Path
 ) -> None:
     from flue_decl.templates import Namespace
 
@@ -158,7 +159,7 @@ def test_secret_lookups_render_in_javascript_as_in_python(
         + "export function renderAll(env, secrets) {\n"
         + "  return TEMPLATES.map((fn) => $render(fn, env, secrets));\n}\n"
     )
-    answer = emitter.run({"kind": "render", "module": str(module), "env": env, "secrets": secrets})
+    answer = oracle.run({"kind": "render", "module": str(module), "env": env, "secrets": secrets})
     for source, got in zip(SECRET_CASES, answer["rendered"], strict=True):
         want = render(source, Namespace(env, secrets))
         expected = (
@@ -248,7 +249,7 @@ headers:
     ],
 )
 def test_the_module_checks_rendered_values_as_flue_decl_does(
-    emitter: ReplayServer, workdir: Path, tmp_path: Path, env: dict[str, str], said: str | None
+    oracle: ReplayServer, workdir: Path, tmp_path: Path, env: dict[str, str], said: str | None
 ) -> None:
     (tmp_path / "p.yaml").write_text(CHECKED)
     compilation = compile_paths([str(tmp_path)])
@@ -257,7 +258,7 @@ def test_the_module_checks_rendered_values_as_flue_decl_does(
     module.write_text(module_text(compilation.calls, target="flue-js", files=compilation.hashes))
     full = {"P_API_KEY": "k-1", **env}
     _, problems = render_calls(compilation.calls, full)  # Python refuses the same values
-    answer = emitter.run({"kind": "apply", "module": str(module), "env": full, "resolve": []})
+    answer = oracle.run({"kind": "apply", "module": str(module), "env": full, "resolve": []})
     if said is None:
         assert not problems
         assert "error" not in answer, answer

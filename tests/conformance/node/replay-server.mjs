@@ -9,6 +9,7 @@
 // so each case sees a fresh runtime. tests/conformance checks this server
 // against replay.mjs itself.
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
 const { registerProvider, configureProvider, registerApiProvider } = await import('@flue/runtime');
 const { resolveModel } = await import('@flue/runtime/internal');
@@ -53,8 +54,12 @@ function runCase(input) {
       throw new Error(`replay: unknown op ${call.op}`);
     }
   }
+  return { results: resolveAll(input.resolve ?? [], registered, configured) };
+}
+
+function resolveAll(specs, registered, configured) {
   const results = [];
-  for (const spec of input.resolve ?? []) {
+  for (const spec of specs) {
     try {
       const model = resolveModel(spec);
       const providerId = spec.slice(0, spec.indexOf('/'));
@@ -68,15 +73,52 @@ function runCase(input) {
       results.push({ spec, ok: false, error: String(error.message ?? error) });
     }
   }
-  return { results };
+  return results;
 }
+
+// `flue-decl emit`'s modules. {"kind": "apply", "module", "env", "apis", "bindings",
+// "resolve"}: the module applies its own calls (applyProviders), which are then resolved as
+// above: {"calls", "results"} or {"error"}. {"kind": "render", "module", "env", "secrets"}:
+// a module of compiled templates (renderAll): {"rendered"}.
+async function applyCase(input) {
+  reset();
+  Object.assign(process.env, input.env ?? {});
+  const module = await import(pathToFileURL(input.module).href);
+  const fail = () => { throw new Error('replay: no transport'); };
+  const apiProviders = Object.fromEntries(
+    (input.apis ?? []).map((api) => [api, { api, stream: fail, streamSimple: fail }]),
+  );
+  let calls;
+  try {
+    // A binding object stands in as its name, which is what the replayed calls register.
+    calls = module.applyProviders({ env: { ...input.env }, apiProviders, bindings: input.bindings });
+  } catch (error) {
+    return { error: String(error.message ?? error) };
+  }
+  const registered = new Map();
+  const configured = new Map();
+  for (const call of calls) {
+    if (call.op === 'registerProvider') registered.set(call.id, call.registration);
+    if (call.op === 'configureProvider') configured.set(call.id, call.settings);
+    if (call.id !== undefined) touched.add(call.id);
+  }
+  return { calls, results: resolveAll(input.resolve ?? [], registered, configured) };
+}
+
+async function renderCase(input) {
+  const module = await import(pathToFileURL(input.module).href);
+  return { rendered: module.renderAll(input.env ?? {}, input.secrets ?? {}) };
+}
+
+const KINDS = { apply: applyCase, render: renderCase };
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {
   if (!line.trim()) continue;
   let out;
   try {
-    out = runCase(JSON.parse(line));
+    const input = JSON.parse(line);
+    out = await (KINDS[input.kind] ?? runCase)(input);
   } catch (error) {
     out = { fatal: String(error?.stack ?? error) };
   }

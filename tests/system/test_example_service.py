@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,20 +50,24 @@ def wait_for(check: Any, what: str) -> None:
     raise AssertionError(f"gave up waiting for {what}")
 
 
-def test_service_serves_reloads_and_survives_a_bad_edit(upstream: Loopback, tmp_path: Path) -> None:
-    tree = tmp_path / "providers.d"
-    write_files(tree, {"up.yaml": provider(upstream.url, "100")})
+@contextmanager
+def started(
+    tree: Path, *, cwd: Path | None = None, pythonpath: Sequence[Path] = ()
+) -> Iterator[str]:
+    """The example service on loopback, serving ``tree``: yields its base URL."""
     env = {
         **os.environ,
         "FLUE_DECL_PATHS": str(tree),
         "PORT": "0",
         "WATCH_INTERVAL": "0.05",
         "UP_KEY": KEY,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join(map(str, [REPO, *pythonpath])),
     }
+    env.pop("FLUE_DECL_HANDLER_MODULES", None)  # the service's own list decides
     proc = subprocess.Popen(
         [sys.executable, str(REPO / "examples" / "service" / "app.py")],
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -71,7 +76,21 @@ def test_service_serves_reloads_and_survives_a_bad_edit(upstream: Loopback, tmp_
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("listening on http://127.0.0.1:"), line
-        base = line.split()[-1]
+        yield line.split()[-1]
+        assert proc.poll() is None  # still serving after all of it
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def test_service_serves_reloads_and_survives_a_bad_edit(upstream: Loopback, tmp_path: Path) -> None:
+    tree = tmp_path / "providers.d"
+    write_files(tree, {"up.yaml": provider(upstream.url, "100")})
+    with started(tree) as base:
         health = get(base, "/healthz")
         assert (health["status"], health["generation"]) == ("ok", 1)
         assert get(base, "/providers")["providers"][0] == {
@@ -95,13 +114,6 @@ def test_service_serves_reloads_and_survives_a_bad_edit(upstream: Loopback, tmp_
         assert health["generation"] == 2
         assert any("up.yaml:6" in e and "wrong-type" in e for e in health["last_error"])
         assert get(base, "/forward?model=up/small&path=models")["upstream_status"] == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def test_service_imports_only_its_allowed_handlers(upstream: Loopback, tmp_path: Path) -> None:
@@ -114,28 +126,7 @@ def test_service_imports_only_its_allowed_handlers(upstream: Loopback, tmp_path:
     write_files(
         tmp_path, {"test_pwn.py": "import pathlib\npathlib.Path('marker').write_text('x')\n"}
     )
-    env = {
-        **os.environ,
-        "FLUE_DECL_PATHS": str(tree),
-        "PORT": "0",
-        "WATCH_INTERVAL": "0.05",
-        "UP_KEY": KEY,
-        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "examples")]),
-    }
-    env.pop("FLUE_DECL_HANDLER_MODULES", None)
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "examples" / "service" / "app.py")],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        base = line.split()[-1]
+    with started(tree, cwd=tmp_path, pythonpath=[REPO / "examples"]) as base:
         assert "acme" in [p["id"] for p in get(base, "/providers")["providers"]]
         # An edit that names code outside the allow-list: refused before any import.
         (tree / "pwn.yaml").write_text(
@@ -145,14 +136,6 @@ def test_service_imports_only_its_allowed_handlers(upstream: Loopback, tmp_path:
         health = get(base, "/healthz")
         assert any("handler-not-allowed" in e and "pwn.yaml:3" in e for e in health["last_error"])
         assert not (tmp_path / "marker").exists()
-        assert proc.poll() is None  # still serving
         (tree / "pwn.yaml").unlink()
         (tree / "up.yaml").write_text(provider(upstream.url, "300"))
         wait_for(lambda: get(base, "/healthz")["status"] == "ok", "the next good edit")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()

@@ -29,6 +29,24 @@ RULES: dict[str, Rule] = {
     for rule in (
         Rule("input-not-found", E, "An input path does not exist."),
         Rule(
+            "invalid-settings",
+            E,
+            "The settings file (flue-decl.toml, [tool.flue-decl]) cannot be read or has an "
+            "unknown key, a wrong type or an unknown code (exit 2).",
+        ),
+        Rule(
+            "no-documents",
+            E,
+            "The inputs hold no YAML document: nothing was checked (a wrong path in CI?).",
+        ),
+        Rule(
+            "ignored-file",
+            W,
+            "A directory entry that looks like configuration but is not read: a suffix that "
+            "is .yaml or .yml but for case or whitespace (.YAML, `x.yaml `), a *.json file, "
+            "or a subdirectory holding YAML files (name it as a layer).",
+        ),
+        Rule(
             "symlink-outside",
             E,
             "A link in a configuration directory points outside it (name the file to read it).",
@@ -130,5 +148,12 @@ RULES: dict[str, Rule] = {
         Rule("yaml11-boolean", W, "yes/no/on/off, which YAML reads as booleans."),
         Rule("shadows-builtin", W, "A registered provider ID hides a built-in provider."),
         Rule("unknown-catalog-model", W, "A per-model override for a model the catalog lacks."),
+        Rule(
+            "invalid-suppression",
+            W,
+            "A `# flue-decl: ignore[...]` comment that names an unknown code or an error "
+            "(errors cannot be suppressed), or is misspelt.",
+        ),
+        Rule("unused-suppression", W, "A `# flue-decl: ignore[...]` comment that matches nothing."),
     )
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,36 @@ def is_skipped(name: str) -> bool:
     )
 
 
+def as_layers(paths: object, *, what: str = "paths") -> tuple[str, ...]:
+    """``paths`` as layers: one ``str`` or ``os.PathLike`` is one path; a list or tuple of
+    them is layers, in order. Anything else (bytes, a set, a number) is a TypeError that
+    says a path was expected: ``"providers.d"`` must never be read as 11 one-letter paths."""
+    if isinstance(paths, str | os.PathLike):
+        return (_one_path(paths, what),)
+    if not isinstance(paths, list | tuple):
+        raise TypeError(
+            f"{what}: expected a path (str or os.PathLike) or a list of paths, "
+            f"got {type(paths).__name__}"
+        )
+    return tuple(_one_path(p, what) for p in paths)
+
+
+def one_path(path: object, *, what: str = "path") -> str:
+    """One path (``str`` or ``os.PathLike``), else a TypeError that says so."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{what}: expected a path (str or os.PathLike), got {type(path).__name__}")
+    return _one_path(path, what)
+
+
+def _one_path(path: object, what: str) -> str:
+    text = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(text, str):
+        raise TypeError(
+            f"{what}: expected a path (str or os.PathLike of str), got {type(path).__name__}"
+        )
+    return text
+
+
 def _sort_key(name: str) -> bytes:
     # Layers are read in byte order of the file names: not locale order, not case-folded.
     return os.fsencode(name)
@@ -58,8 +89,7 @@ def _sort_key(name: str) -> bytes:
 def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discovery:
     layers: list[Layer] = []
     diagnostics: list[Diagnostic] = []
-    for index, raw in enumerate(paths):
-        root = os.fspath(raw)
+    for index, root in enumerate(as_layers(paths)):
         files: list[SourceFile] = []
         if os.path.isdir(root):
             try:
@@ -71,7 +101,12 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
             real_root = os.path.realpath(root)
             for entry in sorted(entries, key=lambda e: _sort_key(e.name)):
                 name = entry.name
-                if is_skipped(name) or not name.endswith(YAML_SUFFIXES):
+                if is_skipped(name):
+                    continue
+                if not name.endswith(YAML_SUFFIXES):
+                    ignored = _ignored(entry, root)
+                    if ignored is not None:
+                        diagnostics.append(ignored)
                     continue
                 path = os.path.join(root, name)
                 problem = _entry_problem(entry, path, real_root)
@@ -131,6 +166,44 @@ def _entry_problem(entry: os.DirEntry[str], path: str, real_root: str) -> Diagno
     if regular:
         return None
     return _skipped(path, "not a regular file (a directory, a FIFO or a device)")
+
+
+# A YAML suffix but for case or whitespace: `x.YAML`, `x.Yml`, `x.yaml ` (a trailing space).
+_NEAR_YAML = re.compile(r"\.\s*(ya?ml)\s*$", re.IGNORECASE)
+
+
+def _ignored(entry: os.DirEntry[str], root: str) -> Diagnostic | None:
+    """Why a directory entry that looks like configuration is not read, or None. Reading
+    nothing in silence turns a misnamed file into a green CI run."""
+    name, path = entry.name, os.path.join(root, entry.name)
+    near = _NEAR_YAML.search(name)
+    if near:
+        fixed = f"{name[: near.start()].strip()}.{near.group(1).lower()}"
+        why = "its suffix is .yaml or .yml but for case or whitespace"
+        hint = f"rename it to {fixed!r}"
+    elif name.lower().endswith(".json"):
+        why = "it is a JSON file (flue-decl reads *.yaml and *.yml)"
+        hint = "JSON is YAML: rename it to .yaml to read it, or move it out of the directory"
+    elif _is_yaml_directory(entry):
+        why = "it is a subdirectory of YAML files (directories are not read recursively)"
+        hint = f"name it as a layer to read it: `flue-decl validate {root} {path}`"
+    else:
+        return None
+    return Diagnostic(
+        Severity.WARNING, "ignored-file", f"`{path}` is not read: {why}", file=path, hint=hint
+    )
+
+
+def _is_yaml_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        if not entry.is_dir():
+            return False
+        with os.scandir(entry.path) as inner:
+            return any(
+                not is_skipped(e.name) and e.name.endswith(YAML_SUFFIXES) for e in inner
+            )
+    except OSError:
+        return False
 
 
 def _skipped(path: str, what: str) -> Diagnostic:

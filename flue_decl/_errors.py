@@ -7,6 +7,7 @@ only the public entry points raise, and they raise one of::
 
     ConfigError                 base: carries ``.diagnostics``
     ├── InputError              a path is missing or unreadable (CLI exit 2)
+    │   └── SettingsError       the settings file is unreadable or wrong (CLI exit 2)
     ├── ValidationError         syntax, schema, semantic or layering problems
     ├── TemplateError           a template failed to render (missing env var ...)
     ├── ResolveError            a model specifier does not resolve
@@ -74,7 +75,9 @@ class Diagnostic:
     """One problem: its severity, a stable ``code`` (see ``flue_decl._codes``), a message,
     where it is (``file``, 1-based ``line`` and ``column``, the JSON ``path`` in the
     document), an optional fix ``hint``, and ``related`` places (the other definition of a
-    duplicate, say). Messages and hints are scrubbed of key-shaped text."""
+    duplicate, say). Messages and hints are scrubbed of key-shaped text. ``suppressed``
+    says who silenced a warning or note: ``"inSource"`` (a ``# flue-decl: ignore[...]``
+    comment) or ``"external"`` (the settings file), as SARIF names them; None: reported."""
 
     severity: Severity
     code: str
@@ -85,6 +88,7 @@ class Diagnostic:
     path: str | None = None
     hint: str | None = None
     related: tuple[Place, ...] = ()
+    suppressed: str | None = None
 
     def __post_init__(self) -> None:
         # The one place every message passes: nothing key-shaped leaves in one.
@@ -150,6 +154,11 @@ class ConfigError(Exception):
 
 class InputError(ConfigError):
     """An input path is missing, unreadable, or not a directory or file."""
+
+
+class SettingsError(InputError):
+    """The settings file cannot be read, is not TOML, or has an unknown key, a wrong type or
+    a code that does not exist (or is an error, which no setting may hide)."""
 
 
 class ValidationError(ConfigError):

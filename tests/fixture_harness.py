@@ -1,7 +1,9 @@
 """Runs one tests/fixtures/invalid/<case>/ the way its expected.json says.
 
-``expected.json`` holds the expected ``diagnostics`` (code, severity, file, line, column)
-and optionally: ``command`` (validate, check-env, load, resolve, client, diff; default validate),
+``expected.json`` holds the expected ``diagnostics`` (code, severity, file, line, column,
+and ``suppressed``: true for one a comment or setting silenced) and optionally:
+``command`` (validate, check-env, load, resolve, client, diff, settings; default validate),
+``settings`` (a settings file, read by settings),
 ``paths`` (default ["providers.d"]), ``env``, ``options`` (``max_file_bytes``,
 ``handler_modules``), ``specs``
 (resolve) and ``args`` (diff). Paths are relative to the case directory.
@@ -43,7 +45,9 @@ def run(case: Path, meta: dict[str, Any]) -> list[Diagnostic]:
         assert compilation.ok, compilation.diagnostics
         return sorted(render_calls(compilation.calls, env)[1], key=Diagnostic.sort_key)
     try:
-        if command == "load":
+        if command == "settings":
+            compile_paths(paths, settings=meta["settings"])
+        elif command == "load":
             load_registry(paths, env=env, handler_modules=meta["options"].get("handler_modules"))
         elif command == "resolve":
             registry = load_registry(paths, env=env, import_handlers=False)
@@ -75,5 +79,6 @@ def run(case: Path, meta: dict[str, Any]) -> list[Diagnostic]:
 
 def key(d: Diagnostic | dict[str, Any]) -> tuple[Any, ...]:
     if isinstance(d, Diagnostic):
-        return (d.code, d.severity.value, d.file, d.line, d.column)
-    return (d["code"], d["severity"], d["file"], d["line"], d["column"])
+        return (d.code, d.severity.value, d.file, d.line, d.column, d.suppressed is not None)
+    suppressed = d.get("suppressed", False)
+    return (d["code"], d["severity"], d["file"], d["line"], d["column"], suppressed)

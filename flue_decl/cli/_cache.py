@@ -1,10 +1,11 @@
 """Validation cache: re-validating an unchanged tree costs a hash of its files.
 
-The key is a SHA-256 over flue-decl's version and code, the schemas, the catalog, the size cap,
-the input paths, and every input file's name, layer and bytes, so any change to any of them
-is a miss and the tree is validated from scratch. An entry is JSON (never pickle: nothing
-from the cache can run), written to a temporary file and renamed into place, so concurrent
-runs never see half an entry; an unreadable or malformed entry is a miss.
+The key is a SHA-256 over flue-decl's version and code, the schemas, the catalog, the
+effective settings (the settings file's place and bytes too), the input paths, and every
+input file's name, layer and bytes, so any change to any of them is a miss and the tree is
+validated from scratch. An entry is JSON (never pickle: nothing from the cache can run),
+written to a temporary file and renamed into place, so concurrent runs never see half an
+entry; an unreadable or malformed entry is a miss.
 
 Directory: ``$FLUE_DECL_CACHE_DIR``, else ``$XDG_CACHE_HOME/flue-decl``, else
 ``~/.cache/flue-decl`` (created 0700).
@@ -24,10 +25,11 @@ from typing import Any
 from .._discover import discover, read_capped
 from .._domain import schema_dir
 from .._errors import Diagnostic, Place, Severity
+from .._settings import Settings
 from .._version import __version__
 
 FORMAT = "flue-decl-validation-cache"
-VERSION = 1
+VERSION = 2
 
 
 def cache_dir() -> Path:
@@ -52,18 +54,16 @@ def _tool_digest() -> bytes:
     return digest.digest()
 
 
-def tree_key(
-    paths: Sequence[str], max_file_bytes: int, known_providers: Sequence[str] = ()
-) -> str | None:
+def tree_key(paths: Sequence[str], settings: Settings) -> str | None:
     """The cache key of a tree, or None when it cannot be cached (an input problem)."""
     found = discover(paths)
     if any(d.severity is Severity.ERROR for d in found.diagnostics):
         return None
     digest = hashlib.sha256(_tool_digest())
-    digest.update(json.dumps([list(paths), max_file_bytes, sorted(known_providers)]).encode())
+    digest.update(json.dumps([list(paths), settings.cache_token()]).encode())
     for source in found.files:
         try:
-            data = read_capped(source.path, max_file_bytes)
+            data = read_capped(source.path, settings.max_file_bytes)
         except OSError:
             return None
         digest.update(
@@ -146,6 +146,7 @@ def _encode(d: Diagnostic) -> dict[str, Any]:
         "path": d.path,
         "hint": d.hint,
         "related": [[p.file, p.line, p.column] for p in d.related],
+        "suppressed": d.suppressed,
     }
 
 
@@ -160,4 +161,5 @@ def _diagnostic(data: dict[str, Any]) -> Diagnostic:
         data["path"],
         data["hint"],
         tuple(Place(str(f), int(line), int(col)) for f, line, col in data["related"]),
+        data["suppressed"],
     )

@@ -12,7 +12,9 @@ from .._catalog import builtin_catalog
 from .._errors import Diagnostic
 from ..compiler import literal_secrets, module_text
 from ..runtime import artifact_text, render_calls, select_calls
+from ..runtime._secretfiles import SecretFiles
 from ._inputs import compiled
+from ._options import options
 from ._outcome import OK, PROBLEMS, USAGE, fail
 from ._reporters import REPORTERS, resolve_format
 
@@ -22,9 +24,9 @@ def check_env(args: argparse.Namespace) -> int:
     calls = compilation.calls
     if args.provider:  # one service's needs: its providers' variables only
         calls = select_calls(calls, args.provider, builtin_catalog())
-    _, problems = render_calls(calls, os.environ)
+    _, problems = render_calls(calls, os.environ, SecretFiles(options(args).secrets_dir))
     ordered = sorted(problems, key=Diagnostic.sort_key)
-    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
+    reporter = REPORTERS[resolve_format(options(args).format)](sys.stdout)
     reporter.report(ordered, ok=not problems, files=compilation.files)
     return PROBLEMS if problems else OK
 

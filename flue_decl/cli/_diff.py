@@ -10,6 +10,7 @@ from .._errors import ConfigError
 from .._load import calls_of
 from ..views import diff_calls
 from ._formats import DIFF_FORMATS
+from ._options import options
 from ._outcome import OK, PROBLEMS, USAGE, fail
 
 
@@ -22,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return USAGE
     try:
-        result = diff_calls(calls_of(old), calls_of(new))
+        settings = options(args)
+        result = diff_calls(calls_of(old, settings), calls_of(new, settings))
     except ConfigError as exc:
         # Exit 1 means "different": a side that cannot be read is a usage/I-O problem.
         return fail(exc.diagnostics, None, input_error=True)

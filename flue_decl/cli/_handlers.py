@@ -18,6 +18,7 @@ from .._domain import Call, Op
 from .._errors import Diagnostic, Severity
 from ..runtime import handler_allow_list, handler_import_error, not_allowed
 from ._inputs import compiled
+from ._options import options
 from ._outcome import OK, PROBLEMS
 from ._reporters import REPORTERS, resolve_format
 
@@ -38,8 +39,7 @@ _CHILD = (
 
 def run(args: argparse.Namespace) -> int:
     compilation = compiled(args)
-    given = None if args.handler_modules is None else args.handler_modules.split(",")
-    allowed = handler_allow_list(given)
+    allowed = handler_allow_list(options(args).handler_modules)
     diagnostics, to_import = [], []
     for call in compilation.calls:
         if call.op == Op.REGISTER_API_PROVIDER:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         diagnostics += _import_in_child(to_import, args.timeout)
     diagnostics.sort(key=Diagnostic.sort_key)
     failed = any(d.severity is Severity.ERROR for d in diagnostics)
-    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
+    reporter = REPORTERS[resolve_format(options(args).format)](sys.stdout)
     reporter.report(diagnostics, ok=not failed, files=compilation.files)
     return PROBLEMS if failed else OK
 

@@ -1,5 +1,5 @@
-"""What the commands read: the paths given, compiled (and rendered) the one way every
-caller does, with the number of files read kept for the summary line."""
+"""What the commands read: the tree their settings name, compiled (and rendered) the one way
+every caller does, with the number of files read kept for the summary line."""
 
 from __future__ import annotations
 
@@ -8,23 +8,14 @@ import os
 from collections.abc import Collection, Iterable
 
 from .._catalog import builtin_catalog
-from .._discover import DEFAULT_PATHS
 from ..compiler import Compilation, compile_paths
 from ..runtime import Registry, build_registry, select_calls
-
-
-def paths(args: argparse.Namespace) -> list[str]:
-    given = [*(getattr(args, "paths", None) or []), *(getattr(args, "config", None) or [])]
-    return given or list(DEFAULT_PATHS)
+from ._options import options
 
 
 def compiled(args: argparse.Namespace) -> Compilation:
     """The compiled tree; raises ConfigError (InputError, ValidationError) on errors."""
-    compilation = compile_paths(
-        paths(args),
-        max_file_bytes=args.max_file_bytes,
-        known_providers=args.known_provider or (),
-    )
+    compilation = compile_paths(settings=options(args))
     args.files_read = compilation.files  # for the summary line if a later step fails
     compilation.raise_for_errors()
     return compilation
@@ -41,7 +32,9 @@ def registry(
     calls = compiled(args).calls
     if providers is not None:
         calls = select_calls(calls, list(providers), builtin_catalog(), strict=strict)
-    return build_registry(calls, env=os.environ, import_handlers=False)
+    return build_registry(
+        calls, env=os.environ, import_handlers=False, secrets_dir=options(args).secrets_dir
+    )
 
 
 def named_providers(specs: Iterable[str]) -> set[str]:

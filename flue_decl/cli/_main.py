@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from .._discover import MAX_FILE_BYTES
-from .._errors import ConfigError, InputError
+from .._errors import ConfigError, InputError, SettingsError
 from .._version import __version__
 from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
 from ._outcome import INTERNAL, OK, fail
@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("_probe", "run"),
     "check-handlers": ("_handlers", "run"),
     "emit": ("_check", "emit_module"),
+    "settings": ("_options", "show_settings"),
 }
 
 
@@ -51,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(command=name)
+        where = p.add_mutually_exclusive_group()
+        where.add_argument(
+            "--settings",
+            metavar="FILE",
+            help="read settings from FILE (flue-decl.toml, or pyproject.toml's "
+            "[tool.flue-decl]) instead of the nearest one found from the current directory",
+        )
+        where.add_argument(
+            "--isolated", action="store_true", help="ignore every settings file"
+        )
         return p
 
     def config(p: argparse.ArgumentParser) -> None:
@@ -68,15 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--format",
             choices=[*REPORTERS, "auto"],
-            default="auto",
-            help="output format; auto (the default) is github under GitHub Actions, else text",
+            help="output format (default: the settings' format, else auto: github under "
+            "GitHub Actions, else text)",
         )
 
     def limits(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--max-file-bytes",
-            type=int,
-            default=MAX_FILE_BYTES,
+            type=_positive_int,
             metavar="N",
             help=f"refuse files larger than N bytes (default {MAX_FILE_BYTES})",
         )
@@ -99,13 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
             "paths",
             nargs="*",
             metavar="PATH",
-            help="directories or files, in layer order (default: providers.d)",
+            help="directories or files, in layer order (default: the settings' paths, "
+            "else providers.d)",
+        )
+
+    def strict(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--strict", action="store_true", default=None, help="fail on warnings too"
+        )
+
+    def handler_modules(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--handler-modules",
+            metavar="PREFIXES",
+            help="comma-separated module prefixes handlers may come from, as the service "
+            "passes them (default: the settings' handler-modules, else "
+            "FLUE_DECL_HANDLER_MODULES)",
         )
 
     p = command("validate", "schema and semantic checks, every problem at once")
     paths(p)
     formats(p)
-    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    strict(p)
     p.add_argument(
         "--no-cache",
         action="store_true",
@@ -219,12 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     paths(p)
     formats(p)
-    p.add_argument(
-        "--handler-modules",
-        metavar="PREFIXES",
-        help="comma-separated module prefixes handlers may come from, as the service passes "
-        "them (default: FLUE_DECL_HANDLER_MODULES)",
-    )
+    handler_modules(p)
     p.add_argument(
         "--timeout",
         type=_positive_seconds,
@@ -245,7 +265,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=list(MODEL_FORMATS), default="text", help="output format")
 
     command("schema", "print the JSON Schema for providers.d documents")
+
+    p = command(
+        "settings",
+        "the effective settings (command line, settings file, defaults) and where each "
+        "value comes from",
+    )
+    paths(p)
+    strict(p)
+    handler_modules(p)
+    p.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text for people, json"
+    )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
 
 
 def _positive_seconds(text: str) -> float:
@@ -300,6 +342,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         run = getattr(importlib.import_module(f"{__package__}.{module}"), function)
         code: int = run(args)
+    except SettingsError as exc:  # before any file was read: no count to give
+        return fail(exc.diagnostics, None, input_error=True)
     except InputError as exc:
         return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=True)
     except ConfigError as exc:

@@ -2,6 +2,8 @@
 
 ``text`` for people (the source line with a caret, colour on a terminal), ``json`` for
 scripts, ``github`` for workflow annotations, ``sarif`` for code-scanning tools.
+Suppressed diagnostics (a ``# flue-decl: ignore[...]`` comment, the settings' ``ignore``)
+are left out of text and github output and listed, marked, in json and sarif.
 Source lines are shown with credential values masked: a file that commits a key
 must not have it echoed into CI logs by the tool that complains about it.
 """
@@ -136,7 +138,7 @@ class TextReporter(Reporter):
 
     def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         sources = _SourceLines()
-        for diag in diagnostics:
+        for diag in _reported(diagnostics):
             severity = self.paint(diag.severity.value, diag.severity.value)
             head = (
                 f"{self.paint(visible(diag.location), 'bold')}: {severity}[{diag.code}]: "
@@ -167,6 +169,7 @@ class JsonReporter(Reporter):
 
     def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         payload = {"ok": ok, "diagnostics": [diagnostic_json(d) for d in diagnostics]}
+        # Suppressed ones are listed too ("suppressed": true), so an audit sees them.
         self.emit(json.dumps(payload, indent=2, ensure_ascii=False))
 
 
@@ -189,7 +192,8 @@ class GitHubReporter(Reporter):
     name = "github"
 
     def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
-        for diag in diagnostics:
+        shown = _reported(diagnostics)
+        for diag in shown:
             props = []
             if diag.file:
                 props.append(f"file={_escape_property(diag.file)}")
@@ -203,12 +207,12 @@ class GitHubReporter(Reporter):
             )
             command = _GITHUB_COMMANDS[diag.severity]
             self.emit(f"::{command} {','.join(props)}::{_escape_data(message)}")
-        shown = (
+        capped = (
             "; GitHub shows the first 10 of each kind per step, all are in this log"
-            if len(diagnostics) > 10
+            if len(shown) > 10
             else ""
         )
-        self.emit(f"flue-decl: {summary(diagnostics, ok=ok, files=files)}{shown}")
+        self.emit(f"flue-decl: {summary(diagnostics, ok=ok, files=files)}{capped}")
 
 
 def _uri(path: str) -> str:
@@ -235,6 +239,8 @@ class SarifReporter(Reporter):
             }
             if diag.code in index:
                 result["ruleIndex"] = index[diag.code]
+            if diag.suppressed is not None:  # "inSource" or "external", SARIF's own words
+                result["suppressions"] = [{"kind": diag.suppressed}]
             if diag.file:
                 location: dict[str, Any] = {
                     "physicalLocation": {"artifactLocation": {"uri": _uri(diag.file)}}
@@ -298,6 +304,7 @@ def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
         "line": diag.line,
         "column": diag.column,
         "path": diag.path,
+        "suppressed": diag.suppressed is not None,
     }
     if diag.hint:
         out["hint"] = diag.hint
@@ -311,20 +318,27 @@ def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
 _GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
+def _reported(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.suppressed is None]
+
+
 def summary(diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> str:
     """``failed: 1 error in 6 files checked``; without the count when ``files`` is None (a
-    command that stopped before it knew)."""
+    command that stopped before it knew); suppressed diagnostics counted apart."""
     noun = "file" if files == 1 else "files"
     checked = "" if files is None else f" in {files} {noun} checked"
-    if not diagnostics:
-        return f"ok: {files or 0} {noun} checked, no problems"
+    reported = _reported(diagnostics)
+    hidden = len(diagnostics) - len(reported)
+    quiet = f" ({hidden} suppressed)" if hidden else ""
+    if not reported:
+        return f"ok: {files or 0} {noun} checked, no problems{quiet}"
     parts = []
     for severity in Severity:
-        count = sum(d.severity is severity for d in diagnostics)
+        count = sum(d.severity is severity for d in reported)
         if count:
             parts.append(f"{count} {severity.value}{'s' if count != 1 else ''}")
     status = "ok" if ok else "failed"
-    return f"{status}: {' and '.join(parts)}{checked}"
+    return f"{status}: {' and '.join(parts)}{checked}{quiet}"
 
 
 REPORTERS: dict[str, type[Reporter]] = {

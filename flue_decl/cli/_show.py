@@ -11,14 +11,17 @@ from .._catalog import builtin_catalog
 from .._errors import ResolveError
 from ..compiler import bundled_schema
 from ..runtime import Registry, render_or_raise, select_calls
+from ..runtime._secretfiles import SecretFiles
 from ..views import explain, listing, model_rows, resolve_result, unrendered_registry
 from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json
 from ._inputs import compiled, named_providers, registry
+from ._options import options
 from ._outcome import OK, PROBLEMS
 
 
 def calls(args: argparse.Namespace) -> int:
-    rendered = render_or_raise(compiled(args).calls, os.environ)
+    secrets = SecretFiles(options(args).secrets_dir)
+    rendered = render_or_raise(compiled(args).calls, os.environ, secrets)
     print(as_json({"calls": [c.to_replay(show_secrets=args.show_secrets) for c in rendered]}))
     return OK
 

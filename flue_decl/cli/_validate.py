@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .._discover import DEFAULT_PATHS
 from .._errors import Severity
 from . import _cache
+from ._options import options
 from ._outcome import OK, PROBLEMS, USAGE
 from ._reporters import REPORTERS, resolve_format
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = list(args.paths) if args.paths else list(DEFAULT_PATHS)
-    known = tuple(args.known_provider or ())
-    key = None if args.no_cache else _cache.tree_key(paths, args.max_file_bytes, known)
+    settings = options(args)
+    paths = list(settings.layers())
+    key = None if args.no_cache else _cache.tree_key(paths, settings)
     if key is not None:
         distrust = _cache.untrusted(_cache.cache_dir())
         if distrust is not None:
@@ -29,17 +29,16 @@ def run(args: argparse.Namespace) -> int:
         # Only a miss compiles: an unchanged tree is answered without loading the compiler.
         from ..compiler import compile_paths
 
-        compilation = compile_paths(
-            paths, max_file_bytes=args.max_file_bytes, known_providers=known
-        )
+        compilation = compile_paths(settings=settings)
         diagnostics, files = compilation.diagnostics, compilation.files
         input_failed = compilation.input_failed
         if key and not input_failed:
             _cache.store(key, diagnostics, files)
-    errors = any(d.severity is Severity.ERROR for d in diagnostics)
-    warned = any(d.severity is Severity.WARNING for d in diagnostics)
-    failed = errors or (args.strict and warned)
-    reporter = REPORTERS[resolve_format(args.format)](sys.stdout)
+    reported = [d for d in diagnostics if d.suppressed is None]
+    errors = any(d.severity is Severity.ERROR for d in reported)
+    warned = any(d.severity is Severity.WARNING for d in reported)
+    failed = errors or (settings.strict and warned)
+    reporter = REPORTERS[resolve_format(settings.format)](sys.stdout)
     reporter.report(diagnostics, ok=not failed, files=files)
     if input_failed:
         return USAGE

@@ -42,6 +42,8 @@ from yaml.resolver import Resolver
 
 from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, JsonPath, Place, Severity
+from . import _suppress
+from ._suppress import Suppression
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -99,6 +101,7 @@ class ParsedFile:
     documents: tuple[Document, ...]
     diagnostics: tuple[Diagnostic, ...]
     sha256: str | None = None  # of the bytes read; None when unreadable
+    suppressions: tuple[Suppression, ...] = ()  # its `# flue-decl: ignore[...]` comments
 
 
 class _AbortDocument(Exception):
@@ -724,7 +727,14 @@ def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> Pars
         builder.diagnostics.append(
             Diagnostic.at("yaml-syntax", f"invalid YAML: {exc}", Place(source.path, 1, 1))
         )
-    return ParsedFile(source, tuple(builder.documents), tuple(builder.diagnostics), sha256)
+    suppressions, problems = _suppress.find(text, source.path)
+    return ParsedFile(
+        source,
+        tuple(builder.documents),
+        (*builder.diagnostics, *problems),
+        sha256,
+        suppressions,
+    )
 
 
 def _syntax_hint(problem: str) -> str | None:

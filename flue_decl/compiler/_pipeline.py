@@ -8,19 +8,25 @@ that wants the calls or an exception.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from .._catalog import Catalog, builtin_catalog
-from .._discover import DEFAULT_PATHS, MAX_FILE_BYTES, Discovery, discover
+from .._discover import Discovery, as_layers, discover
 from .._domain import Call
 from .._errors import Diagnostic, InputError, Severity, ValidationError
-from . import _checks, _lints, _schema
+from .._settings import Settings, settings_for
+from . import _checks, _lints, _schema, _suppress
 from ._calls import compile_entities
 from ._layer import Entity, layer
 from ._parse import Document, parse_file
 from ._schema import Located
+from ._suppress import Suppression
+
+PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+SettingsArg = str | os.PathLike[str] | Settings | None
 
 INPUT_CODES = frozenset({"input-not-found", "io-error"})
 
@@ -61,6 +67,11 @@ class Compilation:
         return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
 
     @property
+    def reported(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics that no comment or setting suppressed."""
+        return tuple(d for d in self.diagnostics if d.suppressed is None)
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
@@ -78,28 +89,46 @@ class Compilation:
 
 
 def compile_paths(
-    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    paths: PathArg | None = None,
     *,
     catalog: Catalog | None = None,
-    max_file_bytes: int = MAX_FILE_BYTES,
-    known_providers: Collection[str] = (),
+    max_file_bytes: int | None = None,
+    known_providers: Collection[str] | None = None,
+    settings: SettingsArg = None,
+    allow_empty: bool = False,
 ) -> Compilation:
-    """Compile ``paths`` (directories or files, in layer order) and collect every problem.
+    """Compile ``paths`` (one directory or file, or a list of them in layer order; default:
+    the settings' ``paths``, else ``providers.d``) and collect every problem.
 
     ``catalog`` is the built-in one unless given; files larger than ``max_file_bytes`` are
     refused unread; ``known_providers`` are provider IDs the service registers in its own
-    code, which ``ProviderConfiguration`` documents may then target."""
+    code, which ``ProviderConfiguration`` documents may then target. ``settings``: a
+    settings file (or :class:`Settings`) for what is not given here, and its ``ignore`` and
+    ``per-file-ignores``. Paths that hold no YAML document between them are a
+    ``no-documents`` error unless ``allow_empty`` (an empty list of paths reads nothing and
+    is not one)."""
+    options = settings_for(
+        settings,
+        paths=None if paths is None else as_layers(paths),
+        max_file_bytes=max_file_bytes,
+        known_providers=None if known_providers is None else tuple(known_providers),
+    )
     catalog = catalog or builtin_catalog()
-    found = discover(paths)
+    found = discover(options.layers())
     diagnostics: list[Diagnostic] = list(found.diagnostics)
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
+    suppressions: dict[str, tuple[Suppression, ...]] = {}
     for source in found.files:
-        parsed = parse_file(source, max_file_bytes)
+        parsed = parse_file(source, options.max_file_bytes)
         diagnostics.extend(parsed.diagnostics)
         documents.extend(parsed.documents)
+        if parsed.suppressions:
+            suppressions[source.path] = parsed.suppressions
         if parsed.sha256 is not None:
             hashes.append((source.path, parsed.sha256))
+    if not documents and found.layers and not allow_empty and not _any_error(diagnostics):
+        diagnostics.append(_no_documents(found))
     layered = layer(documents)
     diagnostics.extend(layered.diagnostics)
     for kind, doc in layered.unkeyed:
@@ -112,12 +141,40 @@ def compile_paths(
         diagnostics.extend(problems)
         if not problems:
             valid.append(entity)
-    diagnostics.extend(_checks.check(layered.entities, catalog, valid, known_providers))
+    diagnostics.extend(_checks.check(layered.entities, catalog, valid, options.known_providers))
     diagnostics.extend(_lints.lint(layered.entities, catalog))
+    if suppressions:
+        diagnostics = _suppress.apply(diagnostics, suppressions)
+    if options.ignore or options.per_file_ignores:
+        diagnostics = [_external(d, options) for d in diagnostics]
     ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(
         found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
     )
+
+
+def _any_error(diagnostics: Sequence[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def _no_documents(found: Discovery) -> Diagnostic:
+    """A run that checked nothing must not pass: a typo in a CI path would be green."""
+    roots = ", ".join(layer.root for layer in found.layers) or "(no paths given)"
+    read = len(found.files)
+    what = f"{read} file{'s' if read != 1 else ''} read, none with a document"
+    return Diagnostic(
+        Severity.ERROR,
+        "no-documents",
+        f"no YAML document in {roots} ({what}): nothing was checked",
+        hint="point at your providers.d directory (the paths, or `paths` in flue-decl.toml), "
+        "and name *.yaml or *.yml files",
+    )
+
+
+def _external(diag: Diagnostic, settings: Settings) -> Diagnostic:
+    if diag.suppressed is None and settings.ignored(diag):
+        return dataclasses.replace(diag, suppressed="external")
+    return diag
 
 
 MAX_DIAGNOSTICS_PER_FILE = 100
@@ -125,24 +182,27 @@ MAX_DIAGNOSTICS_PER_FILE = 100
 
 def _cap_per_file(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     """At most MAX_DIAGNOSTICS_PER_FILE per file (errors first), then one notice: a file with
-    thousands of problems needs its first ones fixed, not a flood in the CI log."""
+    thousands of problems needs its first ones fixed, not a flood in the CI log. Suppressed
+    diagnostics are kept and not counted."""
     by_file: dict[str | None, list[Diagnostic]] = {}
     for diag in diagnostics:
         by_file.setdefault(diag.file, []).append(diag)
     out: list[Diagnostic] = []
     for file, items in by_file.items():
-        if len(items) <= MAX_DIAGNOSTICS_PER_FILE:
+        active = [d for d in items if d.suppressed is None]
+        if len(active) <= MAX_DIAGNOSTICS_PER_FILE:
             out.extend(items)
             continue
-        keep = sorted(items, key=lambda d: d.severity is not Severity.ERROR)
-        keep = sorted(keep[:MAX_DIAGNOSTICS_PER_FILE], key=Diagnostic.sort_key)
-        out.extend(keep)
-        has_errors = any(d.severity is Severity.ERROR for d in items)
+        keep = sorted(active, key=lambda d: d.severity is not Severity.ERROR)
+        keep = keep[:MAX_DIAGNOSTICS_PER_FILE] + [d for d in items if d.suppressed]
+        out.extend(sorted(keep, key=Diagnostic.sort_key))
+        has_errors = any(d.severity is Severity.ERROR for d in active)
         out.append(
             Diagnostic(
                 Severity.ERROR if has_errors else Severity.WARNING,
                 "too-many-problems",
-                f"{len(items) - MAX_DIAGNOSTICS_PER_FILE} more problems in this file are not shown",
+                f"{len(active) - MAX_DIAGNOSTICS_PER_FILE} more problems in this file are not "
+                "shown",
                 file=file,
                 hint="fix the ones above and run again",
             )
@@ -155,16 +215,23 @@ def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
 
 
 def load_calls(
-    paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS,
+    paths: PathArg | None = None,
     *,
     catalog: Catalog | None = None,
-    max_file_bytes: int = MAX_FILE_BYTES,
-    known_providers: Collection[str] = (),
+    max_file_bytes: int | None = None,
+    known_providers: Collection[str] | None = None,
+    settings: SettingsArg = None,
+    allow_empty: bool = False,
 ) -> tuple[Call, ...]:
     """The registry calls of ``paths``, templates unrendered; raises :class:`InputError` or
-    :class:`ValidationError` with every error found."""
+    :class:`ValidationError` with every error found (see :func:`compile_paths`)."""
     compilation = compile_paths(
-        paths, catalog=catalog, max_file_bytes=max_file_bytes, known_providers=known_providers
+        paths,
+        catalog=catalog,
+        max_file_bytes=max_file_bytes,
+        known_providers=known_providers,
+        settings=settings,
+        allow_empty=allow_empty,
     )
     compilation.raise_for_errors()
     return compilation.calls

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from .._discover import one_path
 from .._domain import ALLOW_PLAIN_HTTP, Call, Origin
 from .._errors import Diagnostic, InputError, JsonPath, Place, Severity
 from .._jsjson import escape_lone_surrogates
@@ -328,6 +329,7 @@ def load_artifact(
 
     Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
     """
+    path = one_path(path, what="load_artifact")  # one artifact, never a list of them
     # The calls were decoded for this registry alone: their payloads are handed over.
     if verify_key is None and ARTIFACT_KEY_ENV in os.environ:
         verify_key = os.environ[ARTIFACT_KEY_ENV]

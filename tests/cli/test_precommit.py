@@ -1,70 +1,77 @@
-"""The pre-commit hook, used from a scratch repository the way another project would."""
+"""The pre-commit hook, used from another repository the way that project would: its
+``.pre-commit-config.yaml`` names this repository (a local clone of this working tree) and
+no ``args``; the paths come from that repository's own settings file."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import REPO
+from tests.helpers import git, snapshot_repository
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 
 
-def _git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=60
-    ).stdout.strip()
-
-
-@pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit is not installed")
-def test_hook_passes_a_good_tree_and_fails_a_bad_one(tmp_path: Path) -> None:
-    if _git(
-        REPO,
-        "status",
-        "--porcelain",
-        "--",
-        ".pre-commit-hooks.yaml",
-        "flue_decl",
-        "schemas",
-        "pyproject.toml",
-    ):
-        pytest.skip("the hook is installed from the last commit; commit first to test it")
-    rev = _git(REPO, "rev-parse", "HEAD")
+def test_hook_honours_the_repositorys_settings(tmp_path: Path) -> None:
+    assert PRE_COMMIT.exists(), "pre-commit is a dev dependency"
+    hooks = tmp_path / "flue-decl"
+    rev = snapshot_repository(hooks)
     project = tmp_path / "service"
-    shutil.copytree(REPO / "providers.d", project / "providers.d")
+    tree = project / "deploy" / "providers"
+    tree.mkdir(parents=True)
+    (tree / "10-ollama.yaml").write_text(
+        "kind: Provider\nid: ollama\napi: openai-completions\n"
+        "baseUrl: http://localhost:11434/v1\n"
+    )
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "service"\n\n[tool.flue-decl]\npaths = ["deploy/providers"]\n'
+    )
     (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {REPO}\n    rev: {rev}\n    hooks:\n      - id: flue-decl-validate\n"
+        f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: flue-decl-validate\n"
     )
-    _git(project, "init", "-q")
-    _git(project, "add", ".")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    git(project, "init", "-q")
+    git(project, "add", ".")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "NO_COLOR": "1",
+    }
     run = [str(PRE_COMMIT), "run", "--all-files", "--color", "never"]
-    good = subprocess.run(
-        run, check=False, cwd=project, env=env, capture_output=True, text=True, timeout=600
-    )
+
+    def hook() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            run, check=False, cwd=project, env=env, capture_output=True, text=True, timeout=600
+        )
+
+    good = hook()
     assert good.returncode == 0, good.stdout + good.stderr
     assert "flue-decl validate" in good.stdout
     assert "Passed" in good.stdout
 
-    (project / "providers.d" / "99-typo.yaml").write_text(
+    (tree / "99-typo.yaml").write_text(
         "kind: Provider\nid: typo\napi: openai-completions\nbaseURL: https://x.example\n"
     )
-    _git(project, "add", ".")
-    bad = subprocess.run(
-        run, check=False, cwd=project, env=env, capture_output=True, text=True, timeout=600
-    )
+    git(project, "add", ".")
+    bad = hook()
     assert bad.returncode == 1
-    assert "providers.d/99-typo.yaml:4:1: error[unknown-key]" in bad.stdout
+    assert "deploy/providers/99-typo.yaml:4:1: error[unknown-key]" in bad.stdout
     assert "did you mean `baseUrl`?" in bad.stdout
+
+    # The settings decide: a path that does not exist fails the hook (exit 2), never a
+    # silent green; a change to the settings file alone runs the hook.
+    (tree / "99-typo.yaml").unlink()
+    (project / "pyproject.toml").write_text('[tool.flue-decl]\npaths = ["deploy/provider"]\n')
+    git(project, "add", "-A")
+    changed_only_settings = subprocess.run(
+        [str(PRE_COMMIT), "run", "--files", "pyproject.toml", "--color", "never"],
+        check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert changed_only_settings.returncode == 1, changed_only_settings.stdout
+    assert "no such file or directory: deploy/provider" in changed_only_settings.stdout

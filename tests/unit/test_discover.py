@@ -57,6 +57,48 @@ def test_hidden_files_editor_leftovers_subdirectories_and_other_suffixes_are_ski
     assert names([str(tmp_path)]) == ["ok.yaml"]
 
 
+def test_entries_that_look_like_configuration_are_warned_about(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        dict.fromkeys(
+            (
+                "ok.yaml",
+                "upper.YAML",
+                "mixed.Yml",
+                "space.yaml ",
+                "tab.yml\t",
+                "data.json",
+                "DATA.JSON",
+                "team/a.yaml",
+                "empty-dir/.keep",
+                "docs/README.md",
+                ".hidden/a.yaml",
+                "..2024_01_01/a.yaml",
+                "notes.txt",
+                "old.yaml~",
+            ),
+            "",
+        ),
+    )
+    found = discover([str(tmp_path)])
+    assert [f.path for f in found.files] == [str(tmp_path / "ok.yaml")]
+    warned = {os.path.basename(d.file or ""): d for d in found.diagnostics}
+    assert set(warned) == {
+        "upper.YAML",
+        "mixed.Yml",
+        "space.yaml ",
+        "tab.yml\t",
+        "data.json",
+        "DATA.JSON",
+        "team",
+    }
+    assert {d.code for d in warned.values()} == {"ignored-file"}
+    assert {d.severity.value for d in warned.values()} == {"warning"}
+    assert warned["space.yaml "].hint == "rename it to 'space.yaml'"
+    assert warned["mixed.Yml"].hint == "rename it to 'mixed.yml'"
+    assert "name it as a layer" in (warned["team"].hint or "")
+
+
 def test_layers_keep_the_order_given(tmp_path: Path) -> None:
     write_files(tmp_path, {"z.d/a.yaml": "", "a.d/a.yaml": "", "single.yaml": ""})
     found = discover([str(tmp_path / "z.d"), str(tmp_path / "a.d"), str(tmp_path / "single.yaml")])

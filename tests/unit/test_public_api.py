@@ -30,6 +30,7 @@ PUBLIC = [
     "Registry",
     "ResolveError",
     "Secret",
+    "SettingsError",
     "Severity",
     "Snapshot",
     "TemplateError",
@@ -64,6 +65,7 @@ def test_error_hierarchy_has_one_base() -> None:
     for cls in (InputError, ValidationError, TemplateError, flue_decl.ResolveError):
         assert issubclass(cls, ConfigError)
     assert issubclass(flue_decl.ClientError, ConfigError)
+    assert issubclass(flue_decl.SettingsError, InputError)  # exit 2, as a missing path
 
 
 PACKAGES = ["flue_decl", "flue_decl.compiler", "flue_decl.runtime", "flue_decl.views"]

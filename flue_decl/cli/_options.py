@@ -1,0 +1,59 @@
+"""The effective settings of a command: what its command line gives, over the settings
+file, over the defaults (``flue_decl._settings``); and the ``settings`` command, which shows
+them. Light on purpose: ``validate`` answered from its cache imports no compiler."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .._settings import KEYS, Settings, find_settings, settings_for
+from ._outcome import OK
+from ._reporters import visible
+
+# The commands whose output is a reporter's (--format text|json|github|sarif|auto).
+REPORTING = frozenset({"validate", "check-env", "check-handlers"})
+
+
+def given_paths(args: argparse.Namespace) -> list[str]:
+    """The paths named on the command line (positional, or ``-c``), in order."""
+    return [*(getattr(args, "paths", None) or []), *(getattr(args, "config", None) or [])]
+
+
+def options(args: argparse.Namespace) -> Settings:
+    """The effective settings of this run: what the command line gives, over the settings
+    file (``--settings FILE``; none with ``--isolated``; else the nearest one found from
+    the current directory), over the defaults. Raises SettingsError for a bad file."""
+    cached: Settings | None = getattr(args, "effective_settings", None)
+    if cached is not None:
+        return cached
+    file = args.settings if args.settings else None if args.isolated else find_settings()
+    modules = getattr(args, "handler_modules", None)
+    known = getattr(args, "known_provider", None)
+    chosen = settings_for(
+        file,
+        paths=tuple(given_paths(args)) or None,
+        strict=getattr(args, "strict", None),
+        known_providers=tuple(known) if known else None,
+        max_file_bytes=getattr(args, "max_file_bytes", None),
+        handler_modules=None if modules is None else tuple(modules.split(",")),
+        format=args.format if args.command in REPORTING else None,
+    )
+    args.effective_settings = chosen
+    return chosen
+
+
+def show_settings(args: argparse.Namespace) -> int:
+    """``settings``: every key's effective value and the source it came from."""
+    chosen = options(args)
+    values = chosen.as_json()
+    values["paths"] = list(chosen.layers())  # what an unset `paths` means: providers.d
+    if args.format == "json":
+        print(json.dumps({"settings": values, "sources": dict(chosen.sources)}, indent=2))
+        return OK
+    print(f"settings file: {visible(chosen.file or '(none)')}")
+    shown = {key: json.dumps(values[key]) for key in KEYS}  # ASCII: no terminal control
+    width, value_width = max(map(len, KEYS)), max(map(len, shown.values()))
+    for key in KEYS:
+        print(f"{key:<{width}}  {shown[key]:<{value_width}}  {visible(chosen.sources[key])}")
+    return OK

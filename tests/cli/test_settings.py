@@ -1,0 +1,140 @@
+"""The command line with a settings file: found from where the user stands, overridden by
+options, shown by ``flue-decl settings``, never hidden by the validation cache."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from flue_decl.cli._main import COMMANDS, build_parser
+from tests.helpers import run_cli, write_files
+
+PROVIDER = """\
+kind: Provider
+id: local
+api: openai-completions
+baseUrl: http://localhost:11434/v1
+contextWindow: 100
+maxTokens: 200
+"""
+
+
+def project(root: Path, settings: str) -> Path:
+    write_files(
+        root,
+        {
+            ".git/HEAD": "",
+            "flue-decl.toml": settings,
+            "deploy/providers/10-local.yaml": PROVIDER,
+            "src/pkg/__init__.py": "",
+        },
+    )
+    return root
+
+
+def test_every_command_takes_settings_and_isolated() -> None:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(COMMANDS)
+    for name, command in sub.choices.items():
+        options = {o for action in command._actions for o in action.option_strings}
+        assert {"--settings", "--isolated"} <= options, name
+
+
+def test_settings_are_found_from_a_subdirectory_and_options_win(tmp_path: Path) -> None:
+    root = project(tmp_path, 'paths = ["deploy/providers"]\nstrict = true\n')
+    failed = run_cli("validate", cwd=root / "src" / "pkg")
+    assert failed.returncode == 1  # strict: the maxTokens warning fails
+    assert "../../deploy/providers/10-local.yaml:6:12: warning" in failed.stdout
+    shown = json.loads(run_cli("settings", "--format", "json", cwd=root / "src").stdout)
+    assert shown["settings"]["paths"] == ["../deploy/providers"]
+    assert shown["sources"]["paths"] == "../flue-decl.toml:1"
+    overridden = run_cli("settings", "--format", "json", "deploy", cwd=root)
+    assert json.loads(overridden.stdout)["sources"]["paths"] == "command line"
+    text = run_cli("settings", cwd=root).stdout.splitlines()
+    assert text[0] == "settings file: flue-decl.toml"
+    assert any(line.split()[:2] == ["strict", "true"] for line in text)
+
+
+def test_format_and_ignore_from_the_file(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        'paths = ["deploy/providers"]\nstrict = true\nformat = "json"\n'
+        'ignore = ["max-tokens-exceeds-context"]\n',
+    )
+    done = run_cli("validate", cwd=root)
+    assert done.returncode == 0, done.stdout
+    (diag,) = json.loads(done.stdout)["diagnostics"]
+    assert (diag["code"], diag["suppressed"]) == ("max-tokens-exceeds-context", True)
+    sarif = json.loads(run_cli("validate", "--format", "sarif", cwd=root).stdout)
+    (result,) = sarif["runs"][0]["results"]
+    assert result["suppressions"] == [{"kind": "external"}]
+    assert run_cli("validate", "--format", "text", cwd=root).stdout == (
+        "ok: 1 file checked, no problems (1 suppressed)\n"
+    )
+
+
+def test_a_settings_change_is_never_hidden_by_the_cache(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        'paths = ["deploy/providers"]\nstrict = true\nignore = ["max-tokens-exceeds-context"]\n',
+    )
+    env = {"FLUE_DECL_CACHE_DIR": str(tmp_path / "cache")}
+    assert run_cli("validate", cwd=root, env=env).returncode == 0
+    assert run_cli("validate", cwd=root, env=env).returncode == 0  # from the cache
+    (root / "flue-decl.toml").write_text('paths = ["deploy/providers"]\nstrict = true\n')
+    assert run_cli("validate", cwd=root, env=env).returncode == 1
+    # The same settings read from another directory: patterns mean other files there.
+    (root / "flue-decl.toml").write_text(
+        'paths = ["deploy/providers"]\nstrict = true\n'
+        '[per-file-ignores]\n"deploy/*" = ["max-tokens-exceeds-context"]\n'
+    )
+    assert run_cli("validate", cwd=root, env=env).returncode == 0
+    assert run_cli("validate", "--isolated", "deploy/providers", cwd=root, env=env).returncode == 0
+    assert (
+        run_cli(
+            "validate", "--isolated", "--strict", "deploy/providers", cwd=root, env=env
+        ).returncode
+        == 1
+    )
+
+
+def test_a_bad_settings_file_is_exit_2_at_its_line(tmp_path: Path) -> None:
+    root = project(tmp_path, 'paths = ["deploy/providers"]\nignore = ["unknown-key"]\n')
+    for command in ("validate", "list", "settings", "check-env"):
+        done = run_cli(command, cwd=root)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        assert "flue-decl.toml:2:1: error[invalid-settings]" in done.stderr
+        assert "`unknown-key` is an error and cannot be ignored" in done.stderr
+        assert "Traceback" not in done.stderr
+    # --isolated ignores it, --settings names another
+    assert run_cli("validate", "--isolated", "deploy/providers", cwd=root).returncode == 0
+    (root / "other.toml").write_text('paths = ["deploy/providers"]\n')
+    assert run_cli("validate", "--settings", "other.toml", cwd=root).returncode == 0
+    missing = run_cli("validate", "--settings", "nope.toml", cwd=root)
+    assert missing.returncode == 2
+    assert "no such settings file: nope.toml" in missing.stderr
+
+
+def test_secrets_dir_and_handler_modules_from_the_file(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        'paths = ["deploy/providers"]\nsecrets-dir = "dev-secrets"\n'
+        'handler-modules = ["nothing_allowed_here"]\n',
+    )
+    (root / "deploy/providers/10-local.yaml").write_text(
+        PROVIDER + 'apiKey: "{{ secret.local_key }}"\n'
+    )
+    (root / "deploy/providers/20-rpc.yaml").write_text(
+        "kind: ApiProvider\napi: acme-rpc\nhandler: acme_llm.protocols:AcmeRpc\n"
+    )
+    missing = run_cli("check-env", cwd=root)
+    assert missing.returncode == 1
+    assert "local_key" in missing.stdout
+    (root / "dev-secrets").mkdir()
+    (root / "dev-secrets" / "local_key").write_text("k-dev\n")
+    assert run_cli("check-env", cwd=root).returncode == 0
+    refused = run_cli("check-handlers", cwd=root)
+    assert refused.returncode == 1
+    assert "error[handler-not-allowed]" in refused.stdout

@@ -10,7 +10,7 @@ SARIF_DIR   := tests/sarif
 SARIF_STAMP := $(SARIF_DIR)/node_modules/.installed-stamp
 PATHS ?= providers.d
 
-.PHONY: run test validate lint catalog schemas emit-runtime fuzz bench clean
+.PHONY: run test validate lint catalog schemas docs emit-runtime fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flue-decl needs Python >= 3.11")'
@@ -62,6 +62,10 @@ bench: $(STAMP) $(NODE_STAMP)
 ## schemas: regenerate schemas/partial.schema.json from the kind schemas
 schemas: $(STAMP)
 	$(PY) scripts/update_partial_schema.py
+
+## docs: regenerate the tables in docs/ that come from the code (codes, settings keys)
+docs: $(STAMP)
+	$(PY) scripts/update_docs.py
 
 ## emit-runtime: regenerate flue_decl/compiler/emit_runtime.js from emit_runtime.ts
 emit-runtime: $(STAMP) $(NODE_STAMP)

@@ -27,7 +27,9 @@ class Rule:
 RULES: dict[str, Rule] = {
     rule.code: rule
     for rule in (
-        Rule("input-not-found", E, "An input path does not exist."),
+        Rule(
+            "input-not-found", E, "An input path or a named settings file does not exist (exit 2)."
+        ),
         Rule(
             "invalid-settings",
             E,
@@ -56,8 +58,12 @@ RULES: dict[str, Rule] = {
             W,
             "A *.yaml entry that is not a regular file (dangling link, loop, directory, FIFO).",
         ),
-        Rule("io-error", E, "An input file or directory cannot be read."),
-        Rule("file-too-large", E, "A file is larger than the per-file size cap."),
+        Rule("io-error", E, "An input file or directory cannot be read (exit 2)."),
+        Rule(
+            "file-too-large",
+            E,
+            "A file is larger than the per-file size cap (max-file-bytes, 1 MiB by default).",
+        ),
         Rule("encoding", E, "A file is not UTF-8 text (bad byte or NUL)."),
         Rule("yaml-syntax", E, "The file is not valid YAML."),
         Rule("yaml-tag", E, "A YAML tag other than the plain types (e.g. !!python/...)."),
@@ -92,10 +98,12 @@ RULES: dict[str, Rule] = {
             "plain-http-allowed",
             N,
             "allowPlainHttp: true lets credentials travel over http:// to this provider's host "
-            "(a reviewed choice for a trusted network).",
+            "(a reviewed choice for a trusted network): shown, never fails a run.",
         ),
         Rule(
-            "unquoted-template", E, "A `{{ ... }}` template without quotes (YAML reads a mapping)."
+            "unquoted-template",
+            E,
+            "A `{{ ... }}` template without quotes: YAML reads `apiKey: {{ env.X }}` as a mapping.",
         ),
         Rule("template-syntax", E, "A Jinja2 template does not parse."),
         Rule("template-unknown-variable", E, "A template uses a variable other than `env`."),
@@ -106,7 +114,12 @@ RULES: dict[str, Rule] = {
             "the template language (calls, arithmetic, lists, computed names...).",
         ),
         Rule("template-too-long", E, "A template or its output is longer than the cap."),
-        Rule("missing-env", E, "A template's environment variable is not set."),
+        Rule(
+            "missing-env",
+            E,
+            "A template's variable or secret file is missing (when rendering: check-env, "
+            "calls, resolve, load).",
+        ),
         Rule(
             "invalid-rendered-value",
             E,
@@ -121,7 +134,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "reserved-id",
             E,
-            "A provider ID is a JavaScript Object.prototype name (`constructor`, `__proto__`).",
+            "A provider ID is a JavaScript Object.prototype name (`constructor`, `__proto__`, "
+            "`toString`...): Flue's runtime would read inherited members for it.",
         ),
         Rule(
             "handler-not-allowed",
@@ -131,11 +145,22 @@ RULES: dict[str, Rule] = {
         Rule(
             "handler-import",
             E,
-            "An ApiProvider handler does not import, or does not implement WireProtocol.",
+            "An ApiProvider handler does not import, raises while importing (SystemExit too), "
+            "or does not implement WireProtocol (at load).",
         ),
         Rule("unresolved-model", E, "A model specifier does not resolve."),
-        Rule("client-unsupported", E, "No HTTP client for the model's API (Bedrock, a binding)."),
-        Rule("too-many-problems", E, "A file has more problems than are listed (100 per file)."),
+        Rule(
+            "client-unsupported",
+            E,
+            "No HTTP client for the model's API (Bedrock's signed requests, a Cloudflare "
+            "binding, a custom API whose handler has no auth_headers).",
+        ),
+        Rule(
+            "too-many-problems",
+            E,
+            "A file has more than 100 problems: the first 100 are listed (an error when any "
+            "is one).",
+        ),
         Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
         Rule(
             "foreign-template",

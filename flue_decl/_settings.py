@@ -108,15 +108,42 @@ class Key:
 
 
 KEYS: dict[str, Key] = {
-    "paths": Key(None, _layers, "the layers, in order, relative to the settings file"),
-    "strict": Key(False, _bool, "validate fails on warnings too"),
-    "known-providers": Key((), _strings, "providers the service registers in its own code"),
-    "handler-modules": Key(None, _modules, "module prefixes ApiProvider handlers come from"),
-    "secrets-dir": Key(None, _text, "where secret.NAME is read, relative to the file"),
-    "max-file-bytes": Key(MAX_FILE_BYTES, _size, "files larger than this are refused"),
-    "format": Key("auto", _format, "output of validate, check-env and check-handlers"),
+    "paths": Key(
+        None, _layers, "the layers, in order, relative to the settings file; unset: providers.d"
+    ),
+    "strict": Key(False, _bool, "`validate` fails on warnings too"),
+    "known-providers": Key(
+        (),
+        _strings,
+        "provider IDs the service registers in its own code, which ProviderConfiguration "
+        "documents may target",
+    ),
+    "handler-modules": Key(
+        None,
+        _modules,
+        "module-name prefixes ApiProvider handlers may come from (check-handlers, "
+        "load_registry); unset: FLUE_DECL_HANDLER_MODULES",
+    ),
+    "secrets-dir": Key(
+        None,
+        _text,
+        "the directory `secret.NAME` reads, relative to the settings file; unset: "
+        "FLUE_DECL_SECRETS_DIR, else /run/secrets",
+    ),
+    "max-file-bytes": Key(MAX_FILE_BYTES, _size, "files larger than this are refused unread"),
+    "format": Key(
+        "auto",
+        _format,
+        "output of validate, check-env and check-handlers: auto (github under GitHub "
+        "Actions, else text), text, json, github or sarif",
+    ),
     "ignore": Key(frozenset(), _codes, "warning and note codes never reported"),
-    "per-file-ignores": Key((), _patterns, "fnmatch pattern on the file's path -> codes"),
+    "per-file-ignores": Key(
+        (),
+        _patterns,
+        "a table: fnmatch pattern (on the file's path relative to the settings file) -> "
+        "warning and note codes",
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 - At the end of a line, it covers that line; alone on a line, the next line.
 - ``# flue-decl: ignore-file[code, ...]`` anywhere covers the whole file.
+- After the brackets, a reason may follow (``ignore[literal-secret]  # a placeholder``).
 
 Only warnings and notes can be suppressed: an error means Flue would refuse the tree or a
 key would leak. A comment that names an error code, an unknown code or is misspelt is an
@@ -12,7 +13,9 @@ Text inside a YAML value that merely looks like such a comment is not one.
 
 from __future__ import annotations
 
+import bisect
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,7 +26,8 @@ from .._errors import Diagnostic, Place, Severity, did_you_mean
 
 MARKER = "flue-decl:"
 _COMMENT = re.compile(r"#[ \t]*flue-decl:[ \t]*(?P<body>[^\n]*)")
-_DIRECTIVE = re.compile(r"(?P<kind>ignore-file|ignore)[ \t]*\[(?P<codes>[^\]\n]*)\][ \t]*$")
+# After the brackets, a reason may follow: `ignore[literal-secret]  # a reviewed placeholder`.
+_DIRECTIVE = re.compile(r"(?P<kind>ignore-file|ignore)[ \t]*\[(?P<codes>[^\]\n]*)\](?:[ \t].*)?$")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -125,7 +129,9 @@ def _value_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _inside(spans: Sequence[tuple[int, int]], index: int) -> bool:
-    return any(start <= index < end for start, end in spans)
+    """Whether ``index`` falls in one of ``spans`` (in order, not overlapping)."""
+    at = bisect.bisect_right(spans, (index, sys.maxsize)) - 1
+    return at >= 0 and spans[at][0] <= index < spans[at][1]
 
 
 def apply(

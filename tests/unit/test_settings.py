@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flue_decl import SettingsError, compile_paths, load_registry, watch
+from flue_decl import SettingsError, compile_paths, load_artifact, load_registry, watch
 from flue_decl._settings import Settings, find_settings, read_settings, settings_for
 from tests.helpers import write_files
 
@@ -34,9 +34,11 @@ def test_the_nearest_file_wins_and_the_walk_stops_at_the_git_root(tmp_path: Path
     )
     proj = tmp_path / "proj"
     found = find_settings(proj / "a" / "b")
-    assert found is not None and Path(found).resolve() == proj / "a" / "flue-decl.toml"
+    assert found is not None
+    assert Path(found).resolve() == proj / "a" / "flue-decl.toml"
     found = find_settings(proj / "c" / "d")
-    assert found is not None and Path(found).resolve() == proj / "pyproject.toml"
+    assert found is not None
+    assert Path(found).resolve() == proj / "pyproject.toml"
     (proj / "pyproject.toml").unlink()
     assert find_settings(proj / "c" / "d") is None  # .git stops the walk before tmp_path's
 
@@ -44,7 +46,8 @@ def test_the_nearest_file_wins_and_the_walk_stops_at_the_git_root(tmp_path: Path
 def test_without_git_the_walk_goes_to_the_root(tmp_path: Path) -> None:
     write_files(tmp_path, {"flue-decl.toml": "strict = true\n", "x/y/.keep": ""})
     found = find_settings(tmp_path / "x" / "y")
-    assert found is not None and Path(found).resolve() == tmp_path / "flue-decl.toml"
+    assert found is not None
+    assert Path(found).resolve() == tmp_path / "flue-decl.toml"
 
 
 def test_a_broken_pyproject_of_someone_else_is_not_ours(tmp_path: Path) -> None:
@@ -168,7 +171,8 @@ def test_the_python_api_reads_settings_only_when_given(
     assert [d.code for d in compile_paths().errors] == ["input-not-found"]
     # Explicit paths win over the file's.
     only = compile_paths(tmp_path / "conf" / "a.yaml", settings=settings)
-    assert only.ok and only.files == 1
+    assert only.ok
+    assert only.files == 1
     with watch(settings=settings, env={}) as live:
         assert live.registry.resolve_model("p/x").provider == "p"
 
@@ -187,6 +191,4 @@ def test_one_path_as_str_or_pathlike_is_one_layer(tmp_path: Path) -> None:
         assert load_registry(given).resolve_model("p/m").provider == "p"
         assert compile_paths(given).files == 1
     with pytest.raises(TypeError, match="expected a path"):
-        from flue_decl import load_artifact
-
         load_artifact([str(tmp_path / "x.json")])  # type: ignore[arg-type]

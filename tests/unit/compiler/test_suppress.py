@@ -36,6 +36,16 @@ def test_end_of_line_covers_its_line_and_a_lone_comment_the_next(tmp_path: Path)
     ]
 
 
+def test_a_reason_may_follow_the_codes(tmp_path: Path) -> None:
+    got = diagnose(
+        tmp_path,
+        "contextWindow: 10\n"
+        "maxTokens: 20  # flue-decl: ignore[max-tokens-exceeds-context]  # reviewed: a gateway\n"
+        "# flue-decl: ignore[yaml11-boolean]x\n",
+    )
+    assert got == [("max-tokens-exceeds-context", 6, True), ("invalid-suppression", 7, False)]
+
+
 def test_a_file_comment_covers_the_file_and_several_codes(tmp_path: Path) -> None:
     got = diagnose(
         tmp_path,

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._codes import RULES
-from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES
+from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, read_capped
 from ._errors import Diagnostic, Place, SettingsError, Severity, did_you_mean
 
 FILE_NAME = "flue-decl.toml"
 PYPROJECT = "pyproject.toml"
+MAX_SETTINGS_BYTES = 1 << 20
 TABLE = ("tool", "flue-decl")
 FORMATS = ("auto", "text", "json", "github", "sarif")
 PRECEDENCE = ("command line", "settings file", "default")
@@ -221,7 +222,10 @@ def find_settings(start: str | os.PathLike[str] | None = None) -> str | None:
     stopping after the first directory that holds ``.git`` (a project's root), else at the
     filesystem root. ``flue-decl.toml`` wins over ``pyproject.toml`` in one directory; a
     ``pyproject.toml`` without ``[tool.flue-decl]`` does not count."""
-    directory = os.path.abspath(os.curdir if start is None else start)
+    try:
+        directory = os.path.abspath(os.curdir if start is None else start)
+    except OSError:  # the current directory was removed: there is nothing to find
+        return None
     while True:
         candidate = os.path.join(directory, FILE_NAME)
         if os.path.isfile(candidate):
@@ -238,13 +242,15 @@ def find_settings(start: str | os.PathLike[str] | None = None) -> str | None:
 def _shown(path: str) -> str:
     """``path`` relative to the current directory (a found file is in it or above it), so
     the paths read from it show as they would be typed: ``../providers.d/x.yaml``."""
-    return os.path.relpath(path)
+    try:
+        return os.path.relpath(path)
+    except (OSError, ValueError):
+        return path
 
 
 def _has_table(pyproject: str) -> bool:
     try:
-        with open(pyproject, "rb") as fh:
-            raw = fh.read()
+        raw = read_capped(pyproject, MAX_SETTINGS_BYTES)
     except OSError:
         return False
     try:
@@ -315,8 +321,11 @@ def read_settings(path: str | os.PathLike[str]) -> Settings:
 
 def _read(file: str) -> str:
     try:
-        with open(file, "rb") as fh:
-            raw = fh.read(1 << 20)
+        # Never blocks on a FIFO, never reads more than the cap.
+        raw = read_capped(file, MAX_SETTINGS_BYTES)
+        if len(raw) > MAX_SETTINGS_BYTES:
+            message = f"{file} is larger than {MAX_SETTINGS_BYTES} bytes"
+            raise _error(message, None, None, file)
         return raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise SettingsError(
@@ -331,10 +340,9 @@ def _read(file: str) -> str:
             ]
         ) from None
     except OSError as exc:
-        message = f"cannot read {file}: {exc.strerror or exc}"
-        raise _error(message, Place(file, 1, 1), None) from None
+        raise _error(f"cannot read {file}: {exc.strerror or exc}", None, None, file) from None
     except UnicodeDecodeError:
-        raise _error(f"{file} is not UTF-8 text", Place(file, 1, 1), None) from None
+        raise _error(f"{file} is not UTF-8 text", None, None, file) from None
 
 
 def _code_problems(key: str, codes: frozenset[str], place: Place) -> list[Diagnostic]:
@@ -361,7 +369,12 @@ def _diagnostic(message: str, place: Place, hint: str | None) -> Diagnostic:
     return Diagnostic.at("invalid-settings", message, place, hint=hint)
 
 
-def _error(message: str, place: Place, hint: str | None) -> SettingsError:
+def _error(
+    message: str, place: Place | None, hint: str | None, file: str | None = None
+) -> SettingsError:
+    """An error at ``place``, or about the whole ``file`` (one that cannot be read)."""
+    if place is None:
+        return SettingsError([Diagnostic(Severity.ERROR, "invalid-settings", message, file=file)])
     return SettingsError([_diagnostic(message, place, hint)])
 
 

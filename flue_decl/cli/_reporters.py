@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TextIO
 
 from .._codes import RULES
+from .._discover import read_capped
 from .._errors import Diagnostic, Severity
 from .._secrets import is_credential_name, scrub
 from .._version import __version__
@@ -75,12 +76,22 @@ def redact_line(line: str) -> str:
 class _SourceLines:
     def __init__(self) -> None:
         self._cache: dict[str, list[str] | None] = {}
+        self._redacted: dict[tuple[str, int], str | None] = {}
+
+    def redacted(self, file: str, number: int) -> str | None:
+        """The line with credentials masked, masked once however many problems it has (a
+        long line masked per problem would cost its length a hundred times)."""
+        key = (file, number)
+        if key not in self._redacted:
+            line = self.line(file, number)
+            self._redacted[key] = None if line is None else redact_line(line)
+        return self._redacted[key]
 
     def line(self, file: str, number: int) -> str | None:
         if file not in self._cache:
             try:
-                with open(file, "rb") as fh:
-                    raw = fh.read(1 << 20)
+                # Never blocks: a file swapped for a FIFO since it was read is not echoed.
+                raw = read_capped(file, 1 << 20)[: 1 << 20]
                 self._cache[file] = raw.decode("utf-8-sig").splitlines()
             except (OSError, UnicodeDecodeError):
                 self._cache[file] = None
@@ -145,9 +156,9 @@ class TextReporter(Reporter):
                 f"{visible(diag.message)}"
             )
             self.emit(head)
-            line = sources.line(diag.file, diag.line) if diag.file and diag.line else None
+            line = sources.redacted(diag.file, diag.line) if diag.file and diag.line else None
             if line is not None and diag.column is not None:
-                text, caret = excerpt(redact_line(line).replace("\t", " "), diag.column)
+                text, caret = excerpt(line.replace("\t", " "), diag.column)
                 text = text.translate(_CONTROL_AS_ONE)  # one column each: the caret stays put
                 gutter = f"{diag.line:>5} | "
                 self.emit(self.paint(gutter, "dim") + text)

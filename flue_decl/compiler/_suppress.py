@@ -29,6 +29,9 @@ _COMMENT = re.compile(r"#[ \t]*flue-decl:[ \t]*(?P<body>[^\n]*)")
 # After the brackets, a reason may follow: `ignore[literal-secret]  # a reviewed placeholder`.
 _DIRECTIVE = re.compile(r"(?P<kind>ignore-file|ignore)[ \t]*\[(?P<codes>[^\]\n]*)\](?:[ \t].*)?$")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A did-you-mean costs a fuzzy match against every code: only the first problems of a file
+# get one (no more are listed anyway), so a file of junk codes stays cheap.
+HINTED = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,8 @@ def _valid_codes(codes: Sequence[str], place: Place, problems: list[Diagnostic])
     for code in codes:
         rule = RULES.get(code)
         if rule is None:
-            hint = did_you_mean(code, RULES) or "flue-decl's docs/checks.md lists every code"
+            close = did_you_mean(code, RULES) if len(problems) < HINTED else None
+            hint = close or "flue-decl's docs/checks.md lists every code"
             problems.append(_invalid(place, f"unknown code `{code}`", hint))
         elif rule.severity is Severity.ERROR:
             problems.append(

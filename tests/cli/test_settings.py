@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from flue_decl.cli._main import COMMANDS, build_parser
@@ -138,3 +141,42 @@ def test_secrets_dir_and_handler_modules_from_the_file(tmp_path: Path) -> None:
     refused = run_cli("check-handlers", cwd=root)
     assert refused.returncode == 1
     assert "error[handler-not-allowed]" in refused.stdout
+
+
+def test_odd_settings_files_are_refused_without_hanging(tmp_path: Path) -> None:
+    root = project(tmp_path, 'paths = ["deploy/providers"]\n')
+    fifo = root / "fifo.toml"
+    os.mkfifo(fifo)
+    (root / "dir.toml").mkdir()
+    (root / "big.toml").write_text("# x\n" * 300_000)
+    (root / "latin1.toml").write_bytes(b"# caf\xe9\n")
+    for name, said in (
+        ("fifo.toml", "not a regular file"),
+        ("dir.toml", "not a regular file"),
+        ("big.toml", "is larger than 1048576 bytes"),
+        ("latin1.toml", "is not UTF-8 text"),
+    ):
+        done = run_cli("validate", "--settings", name, cwd=root, timeout=30)
+        assert done.returncode == 2, (name, done.stderr)
+        assert said in done.stderr, (name, done.stderr)
+    # A settings file found on the walk that is a FIFO is not a file: not read, no hang.
+    (root / "flue-decl.toml").unlink()
+    os.mkfifo(root / "flue-decl.toml")
+    assert run_cli("validate", "deploy/providers", cwd=root, timeout=30).returncode == 0
+
+
+def test_a_removed_working_directory_is_no_traceback(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        "import os, sys\n"
+        f"os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from flue_decl.cli import main\n"
+        "sys.exit(main(['validate']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "internal error" not in done.stderr

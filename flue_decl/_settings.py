@@ -171,9 +171,14 @@ class Settings:
         return os.path.dirname(self.file) if self.file else os.curdir
 
     def layers(self) -> tuple[str, ...]:
-        """The input paths: ``paths`` (the file's are already relative to it), else
-        ``providers.d``."""
-        return DEFAULT_PATHS if self.paths is None else self.paths
+        """The input paths: ``paths`` (a file's are already relative to it), else
+        ``providers.d`` beside the settings file (beside the current directory without
+        one): the same layers from any directory of the project."""
+        if self.paths is not None:
+            return self.paths
+        if self.file is None:
+            return DEFAULT_PATHS
+        return tuple(os.path.normpath(os.path.join(self.root, p)) for p in DEFAULT_PATHS)
 
     def ignored(self, diag: Diagnostic) -> bool:
         """Whether ``ignore`` or ``per-file-ignores`` silence ``diag`` (never an error)."""
@@ -183,7 +188,10 @@ class Settings:
             return True
         if not self.per_file_ignores or diag.file is None:
             return False
-        relative = os.path.relpath(os.path.abspath(diag.file), os.path.abspath(self.root))
+        try:
+            relative = os.path.relpath(diag.file, self.root or os.curdir)
+        except (OSError, ValueError):  # no working directory to be relative to
+            relative = diag.file
         posix = relative.replace(os.sep, "/")
         return any(
             diag.code in codes and fnmatch.fnmatchcase(posix, pattern)
@@ -210,11 +218,14 @@ class Settings:
         digest = ""
         if self.file:
             try:
-                with open(self.file, "rb") as fh:
-                    digest = hashlib.sha256(fh.read()).hexdigest()
+                digest = hashlib.sha256(read_capped(self.file, MAX_SETTINGS_BYTES)).hexdigest()
             except OSError:
                 digest = "unreadable"
-        return json.dumps([self.as_json(), os.path.abspath(self.root), digest], sort_keys=True)
+        try:
+            root = os.path.abspath(self.root)
+        except OSError:  # no working directory: the root as written
+            root = self.root
+        return json.dumps([self.as_json(), root, digest], sort_keys=True)
 
 
 def find_settings(start: str | os.PathLike[str] | None = None) -> str | None:
@@ -239,6 +250,26 @@ def find_settings(start: str | os.PathLike[str] | None = None) -> str | None:
         directory = parent
 
 
+def untrusted(path: str) -> str | None:
+    """Why a settings file found by walking up should not be used, or None. Outside a git
+    repository the walk reaches shared directories (``/tmp``), where another user could
+    plant a file that points validate at another tree: a found file must belong to this
+    user (or root) and not be writable by everyone. Root trusts any owner, as it must in a
+    container on a mounted checkout. A file named with ``--settings`` is always used."""
+    if not hasattr(os, "getuid"):
+        return None  # no POSIX owners (Windows)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return f"cannot inspect it: {exc.strerror or exc}"
+    if info.st_mode & 0o002:
+        return "it is writable by every user"
+    uid = os.getuid()
+    if uid != 0 and info.st_uid not in (uid, 0):
+        return "it belongs to another user"
+    return None
+
+
 def _shown(path: str) -> str:
     """``path`` relative to the current directory (a found file is in it or above it), so
     the paths read from it show as they would be typed: ``../providers.d/x.yaml``."""
@@ -255,7 +286,7 @@ def _has_table(pyproject: str) -> bool:
         return False
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         # Someone else's broken pyproject is not ours to report, unless it meant to be.
         return b"flue-decl" in raw
     tool = data.get("tool")
@@ -277,6 +308,8 @@ def read_settings(path: str | os.PathLike[str]) -> Settings:
         line, column = (int(found[1]), int(found[2])) if found else (1, 1)
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise _error(f"not valid TOML: {message}", Place(file, line, column), None) from None
+    except RecursionError:  # tomllib reads nested arrays recursively
+        raise _error("not valid TOML: nested too deeply", None, None, file) from None
     for part in table:
         data = data.get(part) if isinstance(data, dict) else None
     if not isinstance(data, dict):
@@ -379,20 +412,31 @@ def _error(
 
 
 def _line_of(text: str, table: Sequence[str], key: str) -> int:
-    """The line where ``key`` is set inside ``table`` (1 when it cannot be told): tomllib
-    keeps no positions, so the text is read for them."""
+    """The line where ``key`` is set inside ``table``; else where the table itself is
+    (an inline table, dotted keys); else 1. tomllib keeps no positions, so the text is
+    read for them."""
     current: tuple[str, ...] = ()
     wanted = tuple(table)
+    fallback = 1
     for number, line in enumerate(text.splitlines(), 1):
         header = re.match(r"\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
         if header:
             current = tuple(p.strip().strip("\"'") for p in header[1].split("."))
             if current == (*wanted, key):
                 return number
+            if current == wanted and fallback == 1:
+                fallback = number
             continue
-        if current == wanted and re.match(rf"""\s*["']?{re.escape(key)}["']?\s*[=.]""", line):
+        if current == wanted and _sets(line, key):
             return number
-    return 1
+        if wanted and current == wanted[:-1] and fallback == 1 and _sets(line, wanted[-1]):
+            fallback = number
+    return fallback
+
+
+def _sets(line: str, key: str) -> bool:
+    """Whether a TOML line sets ``key`` (``key =``, ``"key" =``, ``key.sub =``)."""
+    return re.match(rf"""\s*["']?{re.escape(key)}["']?\s*[=.]""", line) is not None
 
 
 def effective(

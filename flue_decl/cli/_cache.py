@@ -1,8 +1,9 @@
 """Validation cache: re-validating an unchanged tree costs a hash of its files.
 
 The key is a SHA-256 over flue-decl's version and code, the schemas, the catalog, the
-effective settings (the settings file's place and bytes too), the input paths, and every
-input file's name, layer and bytes, so any change to any of them is a miss and the tree is
+effective settings (the settings file's place and bytes too), the input paths, what the
+directory listing says about entries it does not read, and every input file's name, layer
+and bytes, so any change to any of them is a miss and the tree is
 validated from scratch. An entry is JSON (never pickle: nothing from the cache can run),
 written to a temporary file and renamed into place, so concurrent runs never see half an
 entry; an unreadable or malformed entry is a miss.
@@ -60,7 +61,10 @@ def tree_key(paths: Sequence[str], settings: Settings) -> str | None:
     if any(d.severity is Severity.ERROR for d in found.diagnostics):
         return None
     digest = hashlib.sha256(_tool_digest())
-    digest.update(json.dumps([list(paths), settings.cache_token()]).encode())
+    # What the listing says about entries it does not read (ignored-file, skipped-file) is
+    # part of the result: a new x.json must not be answered by the entry from before it.
+    listing = [[d.code, d.file, d.message] for d in found.diagnostics]
+    digest.update(json.dumps([list(paths), settings.cache_token(), listing]).encode())
     for source in found.files:
         try:
             data = read_capped(source.path, settings.max_file_bytes)

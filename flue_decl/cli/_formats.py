@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._jsjson import dumps
 from .._secrets import MASK, Secret
-from ._reporters import visible
+from ._reporters import inert_line, visible
 
 if TYPE_CHECKING:
     from ..runtime._probe import ProbeResult
@@ -30,11 +30,7 @@ def inert(lines: Sequence[str]) -> str:
     characters (a newline inside a value too) made visible, so a value cannot drive the
     terminal or start a line of its own, and no line that a CI runner would take for a
     workflow command (`::error::...`)."""
-    out = []
-    for line in lines:
-        shown = visible(line)
-        out.append("\\" + shown if shown.lstrip().startswith("::") else shown)
-    return "\n".join(out)
+    return "\n".join(inert_line(visible(line)) for line in lines)
 
 
 def as_json(data: Any) -> str:

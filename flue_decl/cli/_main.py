@@ -19,6 +19,7 @@ from .._discover import MAX_FILE_BYTES
 from .._errors import ConfigError, InputError, SettingsError
 from .._version import __version__
 from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
+from ._options import options
 from ._outcome import INTERNAL, OK, fail
 from ._reporters import REPORTERS
 
@@ -115,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def strict(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--strict", action="store_true", default=None, help="fail on warnings too"
+            "--strict",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="fail on warnings too (--no-strict: not even if the settings say so)",
         )
 
     def handler_modules(p: argparse.ArgumentParser) -> None:
@@ -301,9 +305,26 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _is_path(arg: str) -> bool:
+    """Whether a positional argument of ``resolve`` is a path: it exists, or is named like
+    a configuration (so a misspelt one is reported missing, not resolved as a model)."""
+    return os.path.exists(arg) or arg.endswith((".d", ".yaml", ".yml", ".json"))
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line as options. ``resolve``'s positional arguments are specifiers and
+    paths together: what exists on disk (or is named like configuration) is a path."""
+    args = build_parser().parse_args(argv)
+    if args.command == "resolve":
+        given = list(args.specs)
+        args.paths = [a for a in given if _is_path(a)]
+        args.specs = [a for a in given if not _is_path(a)] or given
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     # A command is one short pass over a large, acyclic graph: without the cyclic
     # collector a 10,000-file compile takes two thirds of the time. The process ends
     # right after, so pausing it here changes nobody else's state.
@@ -340,6 +361,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def _run(args: argparse.Namespace) -> int:
     module, function = COMMANDS[args.command]
     try:
+        # Every command, whether it reads a tree or not: a bad settings file is exit 2
+        # before anything else is read.
+        options(args)
         run = getattr(importlib.import_module(f"{__package__}.{module}"), function)
         code: int = run(args)
     except SettingsError as exc:  # before any file was read: no count to give

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from .._settings import KEYS, Settings, find_settings, settings_for
+from .._secrets import scrub
+from .._settings import KEYS, Settings, find_settings, settings_for, untrusted
 from ._outcome import OK
-from ._reporters import visible
+from ._reporters import inert_line, visible
 
 # The commands whose output is a reporter's (--format text|json|github|sarif|auto).
 REPORTING = frozenset({"validate", "check-env", "check-handlers"})
@@ -28,6 +30,16 @@ def options(args: argparse.Namespace) -> Settings:
     if cached is not None:
         return cached
     file = args.settings if args.settings else None if args.isolated else find_settings()
+    distrust = untrusted(file) if file and not args.settings else None
+    if distrust is not None:
+        print(
+            inert_line(
+                f"flue-decl: note: not using the settings file {visible(file or '')}: "
+                f"{distrust} (name it with --settings to use it)"
+            ),
+            file=sys.stderr,
+        )
+        file = None
     modules = getattr(args, "handler_modules", None)
     known = getattr(args, "known_provider", None)
     chosen = settings_for(
@@ -48,12 +60,16 @@ def show_settings(args: argparse.Namespace) -> int:
     chosen = options(args)
     values = chosen.as_json()
     values["paths"] = list(chosen.layers())  # what an unset `paths` means: providers.d
+    # Key-shaped text is masked here as in every diagnostic: a key pasted into the wrong
+    # setting is not repeated.
     if args.format == "json":
-        print(json.dumps({"settings": values, "sources": dict(chosen.sources)}, indent=2))
+        data = {"settings": values, "sources": dict(chosen.sources)}
+        print(scrub(json.dumps(data, indent=2)))
         return OK
-    print(f"settings file: {visible(chosen.file or '(none)')}")
-    shown = {key: json.dumps(values[key]) for key in KEYS}  # ASCII: no terminal control
+    print(inert_line(f"settings file: {visible(scrub(chosen.file or '(none)'))}"))
+    shown = {key: scrub(json.dumps(values[key])) for key in KEYS}  # ASCII: no control
     width, value_width = max(map(len, KEYS)), max(map(len, shown.values()))
     for key in KEYS:
-        print(f"{key:<{width}}  {shown[key]:<{value_width}}  {visible(chosen.sources[key])}")
+        source = visible(scrub(chosen.sources[key]))
+        print(f"{key:<{width}}  {shown[key]:<{value_width}}  {source}")
     return OK

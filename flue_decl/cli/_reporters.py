@@ -51,10 +51,11 @@ def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
 
 # -- source excerpts ------------------------------------------------------------------
 
-# `name: value` in a YAML line (block or flow style, quoted or not).
+# `name: value` in a YAML line (block or flow style, quoted or not), `name = value` in a
+# TOML one (the settings file's lines are echoed too).
 _NAMED_VALUE = re.compile(
     r"""(?x)
-    ( (?:^|[\s{,]) ["']? ([\w.-]+) ["']? \s*:\s* )
+    ( (?:^|[\s{,]) ["']? ([\w.-]+) ["']? \s*[:=]\s* )
     ( "(?:[^"\\]|\\.)*" | '[^']*' | [^,}\s#{\[][^,}#]* )
     """
 )
@@ -120,6 +121,13 @@ _CONTROL_AS_ONE = dict.fromkeys(_CONTROL, "?")
 _CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 10}
 
 
+def inert_line(line: str) -> str:
+    """A line that a CI runner will not take for a workflow command: one starting with
+    ``::`` (after spaces) is shown behind a backslash. Control characters are the caller's
+    to make visible first."""
+    return "\\" + line if line.lstrip().startswith("::") else line
+
+
 def visible(text: str, *, keep_newlines: bool = False) -> str:
     """Control characters as ``\\xNN``: a config value must not drive the terminal."""
     return text.translate(_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL)
@@ -143,6 +151,10 @@ class TextReporter(Reporter):
     """``file:line:col: severity[code]: message``, the source line with a caret, a hint."""
 
     name = "text"
+
+    def emit(self, text: str) -> None:
+        # A file or settings value could start a line with `::error ...`: never a command.
+        super().emit("\n".join(inert_line(line) for line in text.split("\n")))
 
     def paint(self, text: str, style: str) -> str:
         return f"{_STYLE[style]}{text}{_STYLE['reset']}" if self.color else text

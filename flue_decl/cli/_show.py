@@ -27,10 +27,6 @@ def calls(args: argparse.Namespace) -> int:
 
 
 def resolve(args: argparse.Namespace) -> int:
-    # Specifiers and paths share the positional arguments: what exists on disk is a path.
-    given = list(args.specs)
-    args.paths = [a for a in given if _is_path(a)]
-    args.specs = [a for a in given if not _is_path(a)] or given
     reg = registry(args, named_providers(args.specs))
     results = [resolve_result(reg, spec, show_secrets=args.show_secrets) for spec in args.specs]
     print(as_json({"results": results}))  # the runtime's own error text: hints go to stderr
@@ -39,12 +35,6 @@ def resolve(args: argparse.Namespace) -> int:
         if hint:
             print(f"flue-decl: {spec}: {hint}", file=sys.stderr)
     return OK if all(r["ok"] for r in results) else PROBLEMS
-
-
-def _is_path(arg: str) -> bool:
-    """Whether a positional argument of ``resolve`` is a path: it exists, or is named like
-    a configuration (so a misspelt one is reported missing, not resolved as a model)."""
-    return os.path.exists(arg) or arg.endswith((".d", ".yaml", ".yml", ".json"))
 
 
 def _hint(reg: Registry, spec: str) -> str | None:

@@ -161,7 +161,7 @@ def _no_documents(found: Discovery) -> Diagnostic:
     """A run that checked nothing must not pass: a typo in a CI path would be green."""
     roots = ", ".join(layer.root for layer in found.layers) or "(no paths given)"
     read = len(found.files)
-    what = f"{read} file{'s' if read != 1 else ''} read, none with a document"
+    what = "no YAML file there" if not read else f"{read} file{'s' if read != 1 else ''}, all empty"
     return Diagnostic(
         Severity.ERROR,
         "no-documents",

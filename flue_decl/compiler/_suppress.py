@@ -8,14 +8,15 @@ Only warnings and notes can be suppressed: an error means Flue would refuse the 
 key would leak. A comment that names an error code, an unknown code or is misspelt is an
 ``invalid-suppression`` warning (the error stays); one that silences nothing is an
 ``unused-suppression`` warning, so a stale comment cannot hide the next problem unseen.
-Text inside a YAML value that merely looks like such a comment is not one.
+Those two are about the comments themselves: no comment can silence them (the settings'
+``ignore`` can). Text inside a YAML value that merely looks like a comment is not one, and
+after a syntax error nothing counts, since what is a value there cannot be told.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -25,28 +26,26 @@ from .._codes import RULES
 from .._errors import Diagnostic, Place, Severity, did_you_mean
 
 MARKER = "flue-decl:"
-_COMMENT = re.compile(r"#[ \t]*flue-decl:[ \t]*(?P<body>[^\n]*)")
-# After the brackets, a reason may follow: `ignore[literal-secret]  # a reviewed placeholder`.
-_DIRECTIVE = re.compile(r"(?P<kind>ignore-file|ignore)[ \t]*\[(?P<codes>[^\]\n]*)\](?:[ \t].*)?$")
+_COMMENT = re.compile(r"#[ \t]*flue-decl:[ \t]*(?P<body>[^\r\n\x85\u2028\u2029]*)")
+_DIRECTIVE = re.compile(r"(?P<kind>ignore-file|ignore)[ \t]*\[(?P<codes>[^\]]*)\](?:[ \t].*)?$")
+# The line breaks libyaml counts, so lines here are the lines of its marks.
+_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A did-you-mean costs a fuzzy match against every code: only the first problems of a file
 # get one (no more are listed anyway), so a file of junk codes stays cheap.
 HINTED = 100
+# About the comments themselves: a comment may not hide what is wrong with comments.
+ABOUT_COMMENTS = frozenset({"invalid-suppression", "unused-suppression"})
 
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
-    """One comment: where it is, the codes it names and the lines it covers (``None``:
-    the whole file)."""
+    """One comment: where it is, the codes it names and the line it covers (``None``: the
+    whole file)."""
 
     place: Place
-    lines: frozenset[int] | None
+    line: int | None
     codes: tuple[str, ...]
-
-    def covers(self, diag: Diagnostic) -> bool:
-        return diag.code in self.codes and (
-            self.lines is None or (diag.line is not None and diag.line in self.lines)
-        )
 
 
 def find(text: str, file: str) -> tuple[tuple[Suppression, ...], tuple[Diagnostic, ...]]:
@@ -54,15 +53,16 @@ def find(text: str, file: str) -> tuple[tuple[Suppression, ...], tuple[Diagnosti
     each that cannot be one. Costs nothing for a file without the marker."""
     if MARKER not in text:
         return (), ()
-    values = _value_spans(text)
+    values, scanned = _value_spans(text)
+    starts = [0, *(m.end() for m in _BREAK.finditer(text))]  # where each line begins
     found: list[Suppression] = []
     problems: list[Diagnostic] = []
-    for match in _COMMENT.finditer(text):
+    for match in _COMMENT.finditer(text, 0, scanned):
         start = match.start()
-        if (start > 0 and text[start - 1] not in " \t\n\r") or _inside(values, start):
+        if (start > 0 and not text[start - 1].isspace()) or _inside(values, start):
             continue  # `#` glued to text, or inside a value: not a comment
-        line_start = text.rfind("\n", 0, start) + 1
-        line = text.count("\n", 0, start) + 1
+        line = bisect.bisect_right(starts, start)
+        line_start = starts[line - 1]
         place = Place(file, line, start - line_start + 1)
         directive = _DIRECTIVE.match(match["body"].strip())
         if directive is None:
@@ -82,12 +82,12 @@ def find(text: str, file: str) -> tuple[tuple[Suppression, ...], tuple[Diagnosti
         if not valid:
             continue
         if directive["kind"] == "ignore-file":
-            lines = None
+            covered = None
         elif text[line_start:start].strip():
-            lines = frozenset({line})  # after content: this line
+            covered = line  # after content: this line
         else:
-            lines = frozenset({line + 1})  # alone: the next line
-        found.append(Suppression(place, lines, valid))
+            covered = line + 1  # alone: the next line
+        found.append(Suppression(place, covered, valid))
     return tuple(found), tuple(problems)
 
 
@@ -107,6 +107,14 @@ def _valid_codes(codes: Sequence[str], place: Place, problems: list[Diagnostic])
                     "fix what it reports; only warnings and notes can be suppressed",
                 )
             )
+        elif code in ABOUT_COMMENTS:
+            problems.append(
+                _invalid(
+                    place,
+                    f"`{code}` is about suppression comments: no comment can silence it",
+                    "fix the comment it reports, or ignore the code in the settings file",
+                )
+            )
         else:
             valid.append(code)
     return tuple(valid)
@@ -118,23 +126,31 @@ def _invalid(place: Place, message: str, hint: str) -> Diagnostic:
     )
 
 
-def _value_spans(text: str) -> list[tuple[int, int]]:
+def _value_spans(text: str) -> tuple[list[tuple[int, int]], int]:
     """Character spans of the file's scalar values (a `#` inside one is text, not a
-    comment), in order. A file that stops scanning (a syntax error, reported elsewhere)
-    keeps the spans found up to there."""
+    comment), in order, and how far the scan got: the whole text, or the place of a syntax
+    error (reported elsewhere), after which no comment can be told from a value."""
     spans: list[tuple[int, int]] = []
     try:
         for token in yaml.scan(text, Loader=_Loader):
             if isinstance(token, yaml.ScalarToken):
-                spans.append((token.start_mark.index, token.end_mark.index))
+                start, end = token.start_mark.index, token.end_mark.index
+                if token.style in ("|", ">"):
+                    # A block scalar's header line (`>- # comment`) is not its content.
+                    header_end = _BREAK.search(text, start, end)
+                    start = header_end.end() if header_end else end
+                spans.append((start, end))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return spans, mark.index if mark is not None else 0
     except yaml.YAMLError:
-        pass
-    return spans
+        return spans, 0
+    return spans, len(text)
 
 
 def _inside(spans: Sequence[tuple[int, int]], index: int) -> bool:
     """Whether ``index`` falls in one of ``spans`` (in order, not overlapping)."""
-    at = bisect.bisect_right(spans, (index, sys.maxsize)) - 1
+    at = bisect.bisect_right(spans, index, key=lambda span: span[0]) - 1
     return at >= 0 and spans[at][0] <= index < spans[at][1]
 
 
@@ -144,11 +160,19 @@ def apply(
     """``diagnostics`` with the warnings and notes that a comment of their file covers
     marked ``suppressed="inSource"``, then a warning for each code of a comment that
     silenced nothing (``suppressions``: by file, as diagnostics name it)."""
+    by_line: dict[tuple[str, int | None], list[Suppression]] = {}
+    for file, comments in suppressions.items():
+        for s in comments:
+            by_line.setdefault((file, s.line), []).append(s)
     used: set[tuple[Suppression, str]] = set()
     errors: set[tuple[Suppression, str]] = set()  # covered, but an error: not silenced
     out: list[Diagnostic] = []
     for diag in diagnostics:
-        covering = [s for s in suppressions.get(diag.file or "", ()) if s.covers(diag)]
+        file = diag.file or ""
+        candidates = by_line.get((file, None), [])
+        if diag.line is not None:
+            candidates = [*candidates, *by_line.get((file, diag.line), [])]
+        covering = [s for s in candidates if diag.code in s.codes]
         if covering and diag.severity is not Severity.ERROR:
             used.update((s, diag.code) for s in covering)
             out.append(replace(diag, suppressed="inSource"))
@@ -169,7 +193,7 @@ def apply(
                         )
                     )
                     continue
-                where = "in this file" if s.lines is None else "on the line it covers"
+                where = "in this file" if s.line is None else "on the line it covers"
                 out.append(
                     Diagnostic.at(
                         "unused-suppression",

@@ -111,3 +111,16 @@ def test_a_cache_others_may_write_to_is_not_trusted(tmp_path: Path) -> None:
     cache.chmod(0o700)
     entry.chmod(0o666)
     assert run_cli("validate", cwd=tmp_path, env=env).returncode == 1  # the entry alone
+
+
+def test_entries_that_are_not_read_are_part_of_the_key(tmp_path: Path) -> None:
+    env = {"FLUE_DECL_CACHE_DIR": str(tmp_path / "cache")}
+    good = "kind: Provider\nid: x\napi: openai-completions\nbaseUrl: https://x.example/v1\n"
+    write_files(tmp_path, {"providers.d/a.yaml": good})
+    assert run_cli("validate", "--strict", cwd=tmp_path, env=env).returncode == 0
+    (tmp_path / "providers.d" / "b.json").write_text("{}")
+    warned = run_cli("validate", "--strict", cwd=tmp_path, env=env)
+    assert warned.returncode == 1
+    assert "warning[ignored-file]" in warned.stdout
+    (tmp_path / "providers.d" / "b.json").rename(tmp_path / "providers.d" / "b.yaml.bak")
+    assert run_cli("validate", "--strict", cwd=tmp_path, env=env).returncode == 0

@@ -180,3 +180,44 @@ def test_a_removed_working_directory_is_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "internal error" not in done.stderr
+
+
+def test_without_paths_the_providers_d_beside_the_file_is_read(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {".git/HEAD": "", "flue-decl.toml": "strict = true\n", "providers.d/a.yaml": PROVIDER},
+    )
+    (tmp_path / "sub").mkdir()
+    done = run_cli("validate", cwd=tmp_path / "sub")
+    assert done.returncode == 1  # the strict warning of ../providers.d/a.yaml
+    assert done.stdout.startswith("../providers.d/a.yaml:6:12: warning[max-tokens")
+    assert run_cli("validate", "--no-strict", cwd=tmp_path / "sub").returncode == 0
+
+
+def test_a_found_file_everyone_may_write_is_not_used(tmp_path: Path) -> None:
+    root = project(tmp_path, 'paths = ["nowhere"]\n')
+    (root / "flue-decl.toml").chmod(0o666)
+    done = run_cli("validate", "deploy/providers", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not using the settings file flue-decl.toml: it is writable by every user" in (
+        done.stderr
+    )
+    named = run_cli("validate", "--settings", "flue-decl.toml", cwd=root)
+    assert named.returncode == 2  # named: used, and its path does not exist
+
+
+def test_values_in_the_settings_file_are_masked_and_inert(tmp_path: Path) -> None:
+    root = project(tmp_path, 'token = "hunter2hunter2hunter2"\n')
+    done = run_cli("validate", cwd=root)
+    assert done.returncode == 2
+    assert "hunter2" not in done.stderr
+    (root / "flue-decl.toml").write_text(
+        'paths = ["::error file=README.md::forged"]\nstrict = ' + "[" * 900 + "]" * 900 + "\n"
+    )
+    deep = run_cli("schema", cwd=root)  # every command reads the settings first
+    assert deep.returncode == 2
+    assert "nested too deeply" in deep.stderr
+    (root / "flue-decl.toml").write_text('paths = ["::error file=README.md::forged"]\n')
+    forged = run_cli("compile", cwd=root, env={"GITHUB_ACTIONS": "true"})
+    assert forged.returncode == 2
+    assert not [line for line in forged.stderr.splitlines() if line.startswith("::")]

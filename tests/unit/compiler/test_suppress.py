@@ -112,3 +112,40 @@ def test_settings_ignore_and_per_file_ignores(tmp_path: Path) -> None:
             "max-tokens-exceeds-context",
             "external" if hit else None,
         )
+
+
+def test_a_comment_on_a_block_scalars_header_is_a_comment(tmp_path: Path) -> None:
+    got = diagnose(
+        tmp_path,
+        "apiKey: >- # flue-decl: ignore[literal-secret]\n"
+        "  sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\n"
+        "headers:\n  X-Note: |-\n    # flue-decl: ignore-file[literal-secret]\n",
+    )
+    assert got == [("literal-secret", 5, True)]
+
+
+def test_no_comment_silences_what_is_wrong_with_comments(tmp_path: Path) -> None:
+    got = diagnose(tmp_path, "bogus: 1 # flue-decl: ignore[unknown-key, invalid-suppression]\n")
+    assert got == [
+        ("unknown-key", 5, False),
+        ("invalid-suppression", 5, False),  # unknown-key is an error
+        ("invalid-suppression", 5, False),  # invalid-suppression is about comments
+    ]
+
+
+def test_lines_are_counted_as_yaml_counts_them(tmp_path: Path) -> None:
+    body = "contextWindow: 10\rmaxTokens: 20  # flue-decl: ignore[max-tokens-exceeds-context]\r"
+    write_files(tmp_path, {"providers.d/a.yaml": (HEAD + body).replace("\n", "\r").encode()})
+    compilation = compile_paths(str(tmp_path / "providers.d"))
+    assert [(d.code, d.line, d.suppressed) for d in compilation.diagnostics] == [
+        ("max-tokens-exceeds-context", 6, "inSource")
+    ]
+
+
+def test_after_a_syntax_error_no_text_counts_as_a_comment(tmp_path: Path) -> None:
+    got = diagnose(
+        tmp_path,
+        "contextWindow: 100\nmaxTokens: 500\n---\nfoo: @bar\n"
+        "baz: 'x # flue-decl: ignore-file[max-tokens-exceeds-context] '\n",
+    )
+    assert got == [("max-tokens-exceeds-context", 6, False), ("yaml-syntax", 8, False)]

@@ -69,7 +69,7 @@ def redact_line(line: str) -> str:
         value = match.group(3)
         if not is_credential_name(match.group(2)) or "{{" in value or not value.strip("\"' "):
             return match.group(0)
-        return match.group(1) + "***"
+        return match.group(1) + "***" + value[len(value.rstrip()) :]  # keep the spacing
 
     return scrub(_NAMED_VALUE.sub(mask, line))
 

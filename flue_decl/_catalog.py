@@ -28,6 +28,13 @@ CLOUDFLARE_AI_BINDING = "cloudflare-ai-binding"
 # application default credentials, Bedrock's AWS chain): nothing to put in a header.
 AUTHENTICATED = "<authenticated>"
 CLOUDFLARE_CATALOG = "cloudflare-workers-ai"
+# Credentials the SDK of an API finds by itself for these provider IDs (getEnvApiKey's
+# "<authenticated>"): ID -> (the API whose SDK sends them, what they are). Over another API
+# the runtime sends only the marker "<authenticated>", which is no secret.
+SDK_CREDENTIALS = {
+    "amazon-bedrock": ("bedrock-converse-stream", "the AWS credentials of the environment"),
+    "google-vertex": ("google-vertex", "Google application default credentials"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,23 @@ class Catalog:
     def api_key_env(self, provider: str) -> tuple[str, ...]:
         entry = self.providers.get(provider)
         return tuple(entry["apiKeyEnv"]) if entry else ()
+
+    def api_of(self, provider: str) -> str | None:
+        """The wire protocol of a built-in provider's models (one per provider)."""
+        for model in self.models(provider).values():
+            return str(model["api"])
+        return None
+
+    def runtime_credential(self, provider: str, api: str | None = None) -> str | None:
+        """What Flue's runtime sends by itself for the provider ID ``provider`` speaking
+        ``api`` (default: the built-in provider's) when no key is given, as words for a
+        message; None if nothing. pi-ai's ``getEnvApiKey`` decides by the ID alone, whether
+        the provider is built in or registered under that ID."""
+        found = [" or ".join(self.api_key_env(provider))] if self.api_key_env(provider) else []
+        sdk_api, what = SDK_CREDENTIALS.get(provider, (None, ""))
+        if sdk_api is not None and (api or self.api_of(provider)) == sdk_api:
+            found.append(what)
+        return " or ".join(found) or None
 
 
 @functools.cache

@@ -19,8 +19,12 @@ from typing import Any, NoReturn
 
 MASK = "***"
 
-# A name is a credential's when one of its words is one of these. Words, not substrings:
-# `X-Max-Tokens` and `maxTokens` hold numbers, `Ocp-Apim-Subscription-Key` holds a key.
+# The one rule for which names hold a credential (header names, variable names, query
+# and path parameters), used by checks, lints, masking, the artifact and the clients, and
+# written into the emitted module as this same data (see ``is_credential_name``).
+#
+# A name is a credential's when one of its words is one of these (a plural too). Words,
+# not substrings: `Ocp-Apim-Subscription-Key` holds a key, `Monkey` does not.
 CREDENTIAL_WORDS = frozenset(
     {
         "apikey",
@@ -29,20 +33,47 @@ CREDENTIAL_WORDS = frozenset(
         "authorization",
         "cookie",
         "credential",
-        "credentials",
         "jwt",
         "key",
+        "passphrase",
         "passwd",
         "password",
         "pwd",
         "secret",
         "session",
+        "sig",
         "signature",
         "token",
     }
 )
-# Words split at separators and at a lower-to-upper change: X-Api-Key, x_api_key, xApiKey.
-_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+# ... unless its last word says it names where or what a secret is, not the secret itself
+# (`XIAOMI_TOKEN_PLAN_AMS_CFG_URL`, `AWS_ACCESS_KEY_ID`, `TOKEN_ENDPOINT`) ...
+DESCRIBING_WORDS = frozenset(
+    {
+        "endpoint",
+        "expires",
+        "expiry",
+        "file",
+        "host",
+        "hostname",
+        "id",
+        "name",
+        "path",
+        "region",
+        "timeout",
+        "ttl",
+        "type",
+        "uri",
+        "url",
+        "version",
+    }
+)
+# ... or one of its words says it counts something (`maxTokens`, `X-Token-Count`).
+QUANTITY_WORDS = frozenset({"count", "length", "limit", "max", "min", "num", "number", "size"})
+# Words split at separators, at a lower-to-upper change and after an acronym:
+# X-Api-Key, x_api_key, xApiKey, X-APIToken.
+WORD_BOUNDARY = r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+_WORD_BOUNDARY = re.compile(WORD_BOUNDARY)
 
 
 # Recognisable key shapes: prefix and a readable name (no value is ever printed).
@@ -105,8 +136,19 @@ def scrub(text: str) -> str:
 
 @functools.lru_cache(maxsize=1024)  # a tree repeats the same few header names
 def is_credential_name(name: str) -> bool:
-    """Whether a header or key named ``name`` holds a credential (see CREDENTIAL_WORDS)."""
-    return any(word.lower() in CREDENTIAL_WORDS for word in _WORD_BOUNDARY.split(name))
+    """Whether a header, variable or parameter named ``name`` holds a credential: one of
+    its words is in CREDENTIAL_WORDS (``tokens`` counts as ``token``), its last word is
+    not in DESCRIBING_WORDS and none is in QUANTITY_WORDS."""
+    words = [_singular(w.lower()) for w in _WORD_BOUNDARY.split(name) if w]
+    if not words or words[-1] in DESCRIBING_WORDS:
+        return False
+    if any(word in QUANTITY_WORDS for word in words):
+        return False
+    return any(word in CREDENTIAL_WORDS for word in words)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and word[:-1] in CREDENTIAL_WORDS else word
 
 
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
@@ -121,28 +163,40 @@ def _query(url: str) -> tuple[str, str, str]:
     return head, query, hash_ + fragment
 
 
-def query_credentials(url: str) -> list[str]:
-    """Names of the query parameters of ``url`` that carry a credential (``?key=...``,
-    ``?access_token=...``): named like one, with a value."""
-    return [
-        name
-        for name, value in (p.partition("=")[::2] for p in _query(url)[1].split("&"))
-        if value and is_credential_name(urllib.parse.unquote_plus(name))
-    ]
+# `;name=value` parameters in a URL's path (`/v1;key=...`), which some gateways read.
+PATH_PARAMETER = r";([^;/?#=]*)=([^;/?#]*)"
+_PATH_PARAMETER = re.compile(PATH_PARAMETER)
+
+
+def _credential_parameter(name: str, value: str) -> bool:
+    return bool(value) and is_credential_name(urllib.parse.unquote_plus(name))
+
+
+def url_credentials(url: str) -> list[str]:
+    """Names of the parameters of ``url`` that carry a credential, named like one and with
+    a value: in its query (``?key=...``, ``?access_token=...``, ``?sig=...``) or in its
+    path (``/v1;key=...``)."""
+    head, query, _ = _query(url)
+    in_path = [(m.group(1), m.group(2)) for m in _PATH_PARAMETER.finditer(head)]
+    in_query = [p.partition("=")[::2] for p in query.split("&")] if query else []
+    return [name for name, value in (*in_path, *in_query) if _credential_parameter(name, value)]
 
 
 def mask_url(url: str) -> str:
     """``url`` as it may be shown: any userinfo (``user:password@``) and the values of its
-    credential query parameters replaced by ``***``."""
+    credential parameters (query or path) replaced by ``***``."""
     head, query, tail = _query(url)
     head = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", head, count=1)
+    head = _PATH_PARAMETER.sub(
+        lambda m: f";{m.group(1)}={MASK}" if _credential_parameter(*m.groups()) else m.group(0),
+        head,
+    )
     if not query:
         return head + ("?" if "?" in url else "") + tail
     shown = []
     for part in query.split("&"):
         name, _, value = part.partition("=")
-        credential = value and is_credential_name(urllib.parse.unquote_plus(name))
-        shown.append(f"{name}={MASK}" if credential else part)
+        shown.append(f"{name}={MASK}" if _credential_parameter(name, value) else part)
     return f"{head}?{'&'.join(shown)}{tail}"
 
 

@@ -1,95 +1,130 @@
 """URL and transport rules, shared by the checks (on literal and rendered values) and the
-HTTP clients: what a usable base URL is, and when a key would travel in clear."""
+HTTP clients: what a usable base URL is, and when a key would travel in clear.
+
+URLs are read as Flue's ``fetch`` reads them: by Ada (``ada-url``), the WHATWG URL parser
+inside Node.js itself, so validate, a Python service and the emitted module agree on which
+URLs are valid and which host each names (a shared corpus, WPT's URL tests among it, is
+run through this module and the emitted module's reader in node)."""
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 import re
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import ada_url
 
 from ._domain import field_label, get_path
 from ._errors import Diagnostic, JsonPath, Place
-from ._secrets import query_credentials
+from ._secrets import url_credentials
 
 T = TypeVar("T")
 
-_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
-
-# The shape nearly every base URL has, which the full check below always accepts (ASCII
-# host, a port up to 65535, no whitespace or control characters): decided with one match,
-# since a service start checks every rendered URL. A property test holds the proof.
-PLAIN_URL = re.compile(
-    r"https?://[A-Za-z0-9][A-Za-z0-9.-]*"
-    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-    r"(?:[/?#][!-~]*)?"
+# The patterns below are written once, here, and into the emitted module as they are
+# (Python's and JavaScript's regular expressions read them alike): one reading of URLs.
+#
+# Whitespace and control characters, refused in a base URL on purpose (a WHATWG parser
+# would drop some and keep others): C0, space, DEL, C1 and Unicode's spaces, spelled out
+# since Python's \s and JavaScript's \s differ.
+URL_REFUSED_CHARS = (
+    r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 )
+_SPACE_OR_CONTROL = re.compile(URL_REFUSED_CHARS)
+# `scheme://` then the host: WHATWG also reads `https:host` and `https:///host` as
+# https://host/, which no one means to write; refused on purpose.
+URL_AUTHORITY = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?![/\\])"
+_AUTHORITY = re.compile(URL_AUTHORITY)
+
+# Loopback, decided on the host as the WHATWG URL parser serializes it (lowercase, IDNA
+# applied, IPv4 in dotted decimal whatever way it was written, IPv6 compressed in
+# brackets): `localhost` and names under it (a trailing dot too), 127.0.0.0/8, `::1`, and
+# `::ffff:127.0.0.0/104`. One rule, written into the emitted module as this same pattern.
+LOOPBACK_HOST = (
+    r"(?:localhost|.+\.localhost)\.?"
+    r"|127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
+    r"|\[::1\]"
+    r"|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]"
+)
+_LOOPBACK = re.compile(LOOPBACK_HOST)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (as ``urlsplit`` gives it) names this machine, in every spelling a
-    WHATWG URL parser (Flue's ``fetch``, browsers) reads as loopback: ``localhost`` and its
-    subdomains (a trailing dot too), 127.0.0.0/8 written in any IPv4 form (``127.1``,
-    ``2130706433``, ``0x7f.1``), ``::1`` and ``::ffff:127.x.y.z``."""
-    host = host.strip("[]").lower().removesuffix(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    ipv4 = whatwg_ipv4(host)
-    if ipv4 is not None:
-        return ipv4 >> 24 == 127
+@dataclass(frozen=True, slots=True)
+class Url:
+    """A URL as Flue's ``fetch`` reads it (Ada, the WHATWG parser inside Node.js): the
+    serialized ``href``, ``protocol`` (``"https:"``), ``hostname`` (in its WHATWG
+    serialization: ``[::1]``, ``127.0.0.1`` for ``127.1``), ``username`` and ``password``."""
+
+    href: str
+    protocol: str
+    hostname: str
+    username: str
+    password: str
+
+
+@functools.lru_cache(maxsize=4096)  # a service checks the same few URLs again and again
+def read_url(value: str) -> Url | None:
+    """``value`` read by the WHATWG URL parser, or None where ``new URL(value)`` throws."""
     try:
-        address = ipaddress.ip_address(host)
+        url = ada_url.URL(value)
     except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+        return None
+    if "xn--" in url.hostname and not all(map(_decodes, url.hostname.split("."))):
+        return None
+    return Url(url.href, url.protocol, url.hostname, url.username, url.password)
 
 
-def whatwg_ipv4(host: str) -> int | None:
-    """The address a WHATWG URL parser reads from an IPv4 host in any of its forms (1 to 4
-    dot-separated numbers, each decimal, 0x-hex or 0-octal), or None if it is not one."""
-    parts = host.split(".")
-    if parts and parts[-1] == "" and len(parts) > 1:
-        parts.pop()
-    if not 1 <= len(parts) <= 4:
-        return None
-    numbers = []
-    for part in parts:
-        base, digits = 10, part
-        if part[:2] in ("0x", "0X"):
-            base, digits = 16, part[2:]
-        elif len(part) > 1 and part.startswith("0"):
-            base, digits = 8, part[1:]
-        if digits == "":
-            numbers.append(0)
-            continue
-        try:
-            numbers.append(int(digits, base))
-        except ValueError:
-            return None
-    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
-        return None
-    address = numbers[-1]
-    for index, number in enumerate(numbers[:-1]):
-        address += number * 256 ** (3 - index)
-    return address
+def _decodes(label: str) -> bool:
+    """Whether an ``xn--`` label is the IDNA form of a valid label. The WHATWG parser
+    refuses one that is not (WPT's ``xn--pokxncvks`` cases; Node's Ada does), but the Ada
+    of the ada-url binding lets it through: its IDNA decoder leaves such a label as is."""
+    return not label.startswith("xn--") or ada_url.idna_to_unicode(label) != label
+
+
+def is_loopback_host(hostname: str) -> bool:
+    """Whether a WHATWG-serialized ``hostname`` names this machine (see LOOPBACK_HOST)."""
+    return _LOOPBACK.fullmatch(hostname) is not None
+
+
+def is_loopback(address: str) -> bool:
+    """Whether the host of the URL ``address`` (``http://127.1:8080``) is loopback, as Flue's
+    ``fetch`` would read it; False for what is not a URL."""
+    url = read_url(address)
+    return url is not None and is_loopback_host(url.hostname)
 
 
 def url_problem(value: str, *, any_scheme: bool = False) -> str | None:
-    """Why ``value`` is not a usable base URL, or None. ``any_scheme``: the URL is handed to
-    a custom protocol's handler, which may speak another scheme (``wss://``, a unix socket
-    path): only http(s) URLs are then read as such."""
-    if PLAIN_URL.fullmatch(value):
-        return None
+    """Why ``value`` is not a usable base URL, or None: every URL ``new URL`` rejects, a
+    scheme other than http(s), and on purpose whitespace or control characters, a
+    backslash, a user or password, and a host not written right after ``scheme://``.
+    ``any_scheme``: the URL is handed to a custom protocol's handler, which may speak
+    another scheme (``wss://``, a unix socket path): only http(s) URLs are then read."""
     if any_scheme and url_scheme(value) not in ("http", "https"):
-        if not value.strip():
+        if not value:
             return "the URL is empty"
         if _SPACE_OR_CONTROL.search(value):
             return "the URL contains whitespace or control characters"
         return None
-    return full_url_problem(value)
+    if _SPACE_OR_CONTROL.search(value):
+        return "the URL contains whitespace or control characters"
+    url = read_url(value)
+    if url is None:
+        # Never the parser's words: they could quote a part that came from a secret.
+        return "not a valid URL (as Flue's fetch reads URLs)"
+    if url.protocol not in ("http:", "https:"):
+        return "a base URL starts with https:// (or http:// for a local server)"
+    if not _AUTHORITY.match(value):
+        return "write the host right after https:// (or http://)"
+    if "\\" in value:
+        # WHATWG parsers read `\` as `/`, most other tools do not: refused, not guessed.
+        return "a backslash, which URL readers disagree on"
+    if url.username or url.password:
+        return (
+            "a base URL cannot carry a user or password (user:password@host): put "
+            "credentials in headers or apiKey"
+        )
+    return None
 
 
 def url_scheme(value: str) -> str:
@@ -101,40 +136,44 @@ def url_scheme(value: str) -> str:
     return scheme.lower() if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else ""
 
 
-def full_url_problem(value: str) -> str | None:
-    """:func:`url_problem` without the shortcut for the common shape."""
-    try:
-        parts = urllib.parse.urlsplit(value)
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        # urllib's reason quotes parts of the URL, which may come from a secret variable.
-        return "not a valid URL: its host or port cannot be read"
-    if parts.scheme not in ("http", "https"):
-        return "a base URL starts with https:// (or http:// for a local server)"
-    if not parts.hostname:
-        return "the URL has no host"
-    if _SPACE_OR_CONTROL.search(value):
-        return "the URL contains whitespace or control characters"
-    if "\\" in parts.netloc:
-        # WHATWG parsers (Flue's fetch) read `\` as `/` there, Python's does not: the two
-        # would send to different hosts.
-        return "a backslash in the host part is read differently by Flue and by Python"
-    if "@" in parts.netloc:
-        return (
-            "a base URL cannot carry a user or password (user:password@host): put "
-            "credentials in headers or apiKey"
-        )
-    return None
-
-
 def insecure_transport(base_url: str) -> bool:
     """Whether a key sent to ``base_url`` would travel in clear off this machine."""
-    try:
-        parts = urllib.parse.urlsplit(base_url)
-        host = parts.hostname or ""
-    except ValueError:
+    url = read_url(base_url)
+    if url is None:
         return False  # not a URL at all: reported as invalid-url, and nothing is ever sent
-    return parts.scheme == "http" and not is_loopback(host)
+    return url.protocol == "http:" and not is_loopback_host(url.hostname)
+
+
+def sent_in_clear(base_url: str) -> bool:
+    """:func:`insecure_transport` for a base URL a check has accepted: one that
+    :func:`url_problem` refuses is reported as that, and never used."""
+    return url_problem(base_url) is None and insecure_transport(base_url)
+
+
+# What JavaScript's String.prototype.trim() removes: pi-ai takes a key that trims to ""
+# for no key at all, and reads the provider's environment key instead.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+def is_blank_key(value: Any) -> bool:
+    """Whether pi-ai would take the ``apiKey`` ``value`` for none (absent, not a string, or
+    whitespace only) and send the key it finds in the environment instead."""
+    return not isinstance(value, str) or not value.strip(JS_WHITESPACE)
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[T]):
+    """What a provider sends with every request: ``url`` supplies its base URL; ``sent``
+    the credentials of its documents, as (owner, path); ``runtime_key`` what Flue's
+    runtime adds by itself when no key is given (``GROQ_API_KEY``), else None."""
+
+    provider: str
+    url: T
+    sent: list[tuple[T, JsonPath]]
+    runtime_key: str | None
 
 
 def credential_routes(
@@ -142,21 +181,28 @@ def credential_routes(
     configured: Mapping[str, T],
     data: Callable[[T], Mapping[str, Any]],
     credentials: Callable[[T], Iterable[JsonPath]],
-) -> Iterator[tuple[str, T, list[tuple[T, JsonPath]]]]:
-    """``(provider, what supplies its baseUrl, [(what supplies it, path) of every
-    credential it sends])`` for every provider that sends one. Each of the registration and
-    the configuration is read with ``data``, its credential paths with ``credentials``;
-    what is sent is the effective key (configureProvider's winning), the baseUrl in use
-    if it carries one, and every other credential with a value."""
+    runtime_key: Callable[[str, str | None], str | None],
+) -> Iterator[Route[T]]:
+    """A :class:`Route` for every provider that sends a credential. Each of the
+    registration and the configuration is read with ``data``, its credential paths with
+    ``credentials``; what is sent is the effective key (configureProvider's winning) or,
+    where that is blank, what ``runtime_key(id, api)`` says the runtime finds itself for
+    the provider (``api``: the registration's, None for a built-in); the baseUrl in use
+    if it carries one; and every other credential with a value."""
     for provider in dict.fromkeys([*registered, *configured]):
         reg, conf = registered.get(provider), configured.get(provider)
         url = conf if conf is not None and "baseUrl" in data(conf) else reg
         if url is None:
             continue
         key_owner = conf if conf is not None and "apiKey" in data(conf) else reg
+        key = data(key_owner).get("apiKey") if key_owner is not None else None
         sent: list[tuple[T, JsonPath]] = []
-        if key_owner is not None and data(key_owner).get("apiKey"):
+        from_runtime = None
+        if key_owner is not None and not is_blank_key(key):
             sent.append((key_owner, ("apiKey",)))
+        else:
+            api = data(reg).get("api") if reg is not None else None
+            from_runtime = runtime_key(provider, api if isinstance(api, str) else None)
         for owner in (reg, conf):
             if owner is None:
                 continue
@@ -169,12 +215,12 @@ def credential_routes(
         base_url = data(url).get("baseUrl")
         if (
             isinstance(base_url, str)
-            and query_credentials(base_url)
+            and url_credentials(base_url)
             and (url, ("baseUrl",)) not in sent
         ):
             sent.append((url, ("baseUrl",)))
-        if sent:
-            yield provider, url, sent
+        if sent or from_runtime:
+            yield Route(provider, url, sent, from_runtime)
 
 
 def transport_diagnostic(
@@ -182,18 +228,23 @@ def transport_diagnostic(
     credentials: list[tuple[Place | None, JsonPath]],
     provider: str,
     path: JsonPath,
+    runtime_key: str | None = None,
+    *,
+    when: str = "",
 ) -> Diagnostic:
+    """``insecure-key-transport`` for ``provider``; ``when`` says under which condition the
+    URL is the one in clear (a template's default, say)."""
     labels: dict[JsonPath, str] = {
         ("apiKey",): "its API key",
         ("baseUrl",): "the credentials in its base URL",
     }
-    what = " and ".join(
-        labels.get(p) or field_label(p) for p in dict.fromkeys(path for _, path in credentials)
-    )
+    what = [labels.get(p) or field_label(p) for p in dict.fromkeys(p for _, p in credentials)]
+    if runtime_key:
+        what.insert(0, f"the key Flue's runtime finds itself when none is set ({runtime_key})")
     return Diagnostic.at(
         "insecure-key-transport",
-        f"provider `{provider}` would send {what} over plain http:// to a host that is "
-        "not loopback",
+        f"provider `{provider}` would send {' and '.join(what)} over plain http:// to a host "
+        f"that is not loopback{when}",
         base_url_place,
         path,
         hint="use https://, or http:// for localhost; for a host on a trusted network, say "

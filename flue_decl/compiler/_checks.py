@@ -13,8 +13,21 @@ from typing import Any
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from .._domain import ALLOW_PLAIN_HTTP, RESERVED_IDS, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
-from .._urls import credential_routes, insecure_transport, transport_diagnostic, url_problem
-from ..templates import check_syntax, credential_paths, is_template
+from .._urls import (
+    credential_routes,
+    read_url,
+    sent_in_clear,
+    transport_diagnostic,
+    url_problem,
+)
+from ..templates import (
+    SECRET,
+    check_syntax,
+    credential_paths,
+    is_template,
+    references,
+    render,
+)
 from ._layer import Entity
 from ._schema import known_keys
 
@@ -91,7 +104,9 @@ def check(
             )
     out.extend(
         _transport(
-            valid_by_kind.get("Provider", {}), valid_by_kind.get("ProviderConfiguration", {})
+            valid_by_kind.get("Provider", {}),
+            valid_by_kind.get("ProviderConfiguration", {}),
+            catalog,
         )
     )
     return out
@@ -160,39 +175,81 @@ def _custom_api(entity: Entity, registered: Mapping[str, Entity], custom: set[st
 
 def _literal_urls(entity: Entity, custom_api: bool) -> Iterator[Diagnostic]:
     value = entity.data.get("baseUrl")
-    if isinstance(value, str) and not is_template(value):
-        problem = url_problem(value, any_scheme=custom_api)
+    if not isinstance(value, str):
+        return
+    for url, when in _known_urls(value):
+        if when == _UNSET:
+            continue  # a default may be meant never to be used: only its transport counts
+        problem = url_problem(url, any_scheme=custom_api)
         if problem is not None:
             yield Diagnostic.at(
                 "invalid-url",
-                f"invalid baseUrl: {problem}",  # not quoted: it may hold a password
+                f"invalid baseUrl{when}: {problem}",  # not quoted: it may hold a password
                 entity.place(("baseUrl",)),
                 ("baseUrl",),
             )
+            return
+
+
+_UNSET = " when the variables of its template are not set"
+_ANY = " whatever the variables of its template hold"
+# Two placeholders that are a valid host, path or user name wherever a template puts them.
+_PLACEHOLDERS = ("flue0decl0a", "flue0decl0b")
+
+
+def _known_urls(value: str) -> list[tuple[str, str]]:
+    """The base URLs ``value`` stands for that can be told without its variables, each with
+    when it is the one: the literal itself; for a template, what it renders to with none of
+    its variables set (its defaults), and, when the template's own text fixes the scheme,
+    host and any user or password (the same for two different values of every variable),
+    what it renders to with placeholders. A template that can turn into a URL in clear or
+    one with a password is refused at validate like that literal URL."""
+    if not is_template(value):
+        return [(value, "")]
+    out = []
+    unset = render(value, {})
+    if unset.value is not None:
+        out.append((unset.value, _UNSET))
+    names = {
+        (SECRET + ref.name if ref.kind == "secret" else ref.name) for ref in references(value)
+    }
+    first, second = (render(value, dict.fromkeys(names, p)).value for p in _PLACEHOLDERS)
+    one, two = (read_url(v) if v is not None else None for v in (first, second))
+    if one is not None and two is not None and first is not None:
+        fixed = (one.protocol, one.hostname) == (two.protocol, two.hostname)
+        if fixed or one.username or one.password:
+            out.append((first, _ANY))
+    return out
 
 
 def _transport(
-    registered: Mapping[str, Entity], configured: Mapping[str, Entity]
+    registered: Mapping[str, Entity], configured: Mapping[str, Entity], catalog: Catalog
 ) -> Iterator[Diagnostic]:
-    """Static check on literal URLs; templated ones are checked again after rendering."""
+    """On the URLs known without rendering (see :func:`_known_urls`); templated ones are
+    checked again after rendering."""
     allowed = {
         e.key
         for e in (*registered.values(), *configured.values())
         if e.data.get(ALLOW_PLAIN_HTTP) is True
     }
-    for provider, url_owner, sent in credential_routes(registered, configured, _data, _credentials):
-        if provider in allowed:
+    routes = credential_routes(
+        registered, configured, _data, _credentials, catalog.runtime_credential
+    )
+    for route in routes:
+        base_url = route.url.data.get("baseUrl")
+        if route.provider in allowed or not isinstance(base_url, str):
             continue
-        base_url = url_owner.data.get("baseUrl")
-        if not isinstance(base_url, str) or is_template(base_url):
-            continue
-        if insecure_transport(base_url):
-            yield transport_diagnostic(
-                url_owner.place(("baseUrl",)),
-                [(owner.place(path), path) for owner, path in sent],
-                provider,
-                ("baseUrl",),
-            )
+        for url, when in _known_urls(base_url):
+            if sent_in_clear(url):
+                yield transport_diagnostic(
+                    route.url.place(("baseUrl",)),
+                    [(owner.place(path), path) for owner, path in route.sent],
+                    route.provider,
+                    ("baseUrl",),
+                    route.runtime_key,
+                    when=when,
+                )
+                break
 
 
 def _data(entity: Entity) -> Mapping[str, Any]:

@@ -17,9 +17,17 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from .._catalog import builtin_catalog
 from .._domain import ALLOW_PLAIN_HTTP, Call, Op, field_label
 from .._jsjson import dumps
-from .._secrets import CREDENTIAL_WORDS
+from .._secrets import (
+    CREDENTIAL_WORDS,
+    DESCRIBING_WORDS,
+    PATH_PARAMETER,
+    QUANTITY_WORDS,
+    WORD_BOUNDARY,
+)
+from .._urls import LOOPBACK_HOST, URL_AUTHORITY, URL_REFUSED_CHARS
 from .._version import __version__
 from ..templates import MAX_OUTPUT_CHARS, SECRET, credential_paths, is_template
 from ..templates._core import TemplateProblem
@@ -96,6 +104,17 @@ def _value(call: Call, path: tuple[Any, ...], value: Any, where: str, custom: bo
     return _js(value)
 
 
+def _runtime_key(call: Call, calls: Sequence[Call]) -> str | None:
+    """What Flue's runtime sends by itself for ``call``'s provider when no key is set."""
+    if call.op == Op.REGISTER_API_PROVIDER:
+        return None
+    registration = next(
+        (c for c in calls if c.op == Op.REGISTER_PROVIDER and c.target == call.target), None
+    )
+    api = registration.payload.get("api") if registration is not None else None
+    return builtin_catalog().runtime_credential(call.target, api if isinstance(api, str) else None)
+
+
 def _key(name: str) -> str:
     # In an object literal `"__proto__": v` sets the prototype; a computed key makes the
     # own property JSON.parse (and so the runtime, given replay's input) would have.
@@ -144,6 +163,7 @@ def module_text(
         facts = {
             "credentials": [list(p) for p in credential_paths(call.kind.name, call.payload)],
             "allowPlainHttp": call.allow_plain_http,
+            "runtimeKey": _runtime_key(call, calls),
         }
         body.append(f"  $facts.push({_js(facts)});")
         if call.op == Op.REGISTER_API_PROVIDER:
@@ -192,17 +212,28 @@ def _runtime(typed: bool = False) -> str:
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    declared = (
-        "declare const MAX_OUTPUT: number;\ndeclare const SECRET: string;\n"
-        "declare const CREDENTIAL_WORDS: string[];\n"
+    constants = "".join(
+        f"const {name}{': ' + kind if typed else ''} = {_js(value)};\n"
+        for name, (kind, value) in CONSTANTS.items()
     )
-    constants = (
-        f"const MAX_OUTPUT{': number' if typed else ''} = {MAX_OUTPUT_CHARS};\n"
-        f"const SECRET{': string' if typed else ''} = {_js(SECRET)};\n"
-        f"const CREDENTIAL_WORDS{': string[]' if typed else ''} = "
-        f"{_js(sorted(CREDENTIAL_WORDS))};\n"
-    )
-    return constants + text.replace(declared, "", 1)
+    for name, (kind, _) in CONSTANTS.items():  # tsc has already dropped them from the .js
+        text = text.replace(f"declare const {name}: {kind};\n", "", 1)
+    return constants + text
+
+
+# The module's rules, as flue-decl's Python has them: each written once, in Python.
+CONSTANTS: dict[str, tuple[str, Any]] = {
+    "MAX_OUTPUT": ("number", MAX_OUTPUT_CHARS),
+    "SECRET": ("string", SECRET),
+    "CREDENTIAL_WORDS": ("string[]", sorted(CREDENTIAL_WORDS)),
+    "DESCRIBING_WORDS": ("string[]", sorted(DESCRIBING_WORDS)),
+    "QUANTITY_WORDS": ("string[]", sorted(QUANTITY_WORDS)),
+    "WORD_BOUNDARY": ("string", WORD_BOUNDARY),
+    "PATH_PARAMETER": ("string", PATH_PARAMETER),
+    "URL_REFUSED_CHARS": ("string", URL_REFUSED_CHARS),
+    "URL_AUTHORITY": ("string", URL_AUTHORITY),
+    "LOOPBACK_HOST": ("string", LOOPBACK_HOST),
+}
 
 
 # What a TypeScript app gets: the options and the returned calls, typed with Flue's types.

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
 from .._domain import field_label, get_path, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
-from .._secrets import query_credentials, secret_kind
+from .._secrets import secret_kind, url_credentials
+from .._urls import is_blank_key
 from ..templates import credential_carriers, credential_paths, is_template, literal_texts
 from ._layer import Entity
 
@@ -66,10 +67,10 @@ def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:
                     "refuse literal keys",
                 )
             continue
-        if not isinstance(value, str) or not value or foreign_syntax(value):
-            continue  # a misspelt reference is not a secret; foreign-template reports it
+        if is_blank_key(value) or foreign_syntax(value):
+            continue  # blank holds nothing; foreign-template reports a misspelt reference
         if path == ("baseUrl",):
-            names = ", ".join(f"`{n}`" for n in query_credentials(value))
+            names = ", ".join(f"`{n}`" for n in url_credentials(value))
             what, looks = f"the credential in baseUrl's query ({names})", None
         else:
             what, looks = field_label(path), secret_kind(value)

@@ -2,10 +2,18 @@
 // is for --target flue-ts, and emit_runtime.js (made from it by `make emit-runtime`, which
 // only strips the types; a test keeps the two in step) for --target flue-js. Semantics follow
 // flue_decl/templates/_grammar.py line by line; the conformance suite renders generated
-// templates both ways and compares. The two constants are written in front when emitted.
+// templates both ways and compares. The constants below are written in front when emitted,
+// from the Python definitions (flue_decl/_urls.py, flue_decl/_secrets.py): one rule each.
 declare const MAX_OUTPUT: number;
 declare const SECRET: string;
 declare const CREDENTIAL_WORDS: string[];
+declare const DESCRIBING_WORDS: string[];
+declare const QUANTITY_WORDS: string[];
+declare const WORD_BOUNDARY: string;
+declare const PATH_PARAMETER: string;
+declare const URL_REFUSED_CHARS: string;
+declare const URL_AUTHORITY: string;
+declare const LOOPBACK_HOST: string;
 
 type $Undefined = { name: string };
 type $Value = string | $Undefined;
@@ -166,66 +174,90 @@ function $shown(name: string): string {
 // -- the checks flue-decl makes on rendered values (flue_decl/_urls.py, runtime/_build.py) --
 
 const $CONTROL = /[\x00-\x1f\x7f]/;
-function $isCredentialName(name: string): boolean {
-  const words = name.split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/);
-  return words.some((word) => CREDENTIAL_WORDS.includes(word.toLowerCase()));
+const $WORD_BOUNDARY = new RegExp(WORD_BOUNDARY);
+const $PATH_PARAMETER = new RegExp(PATH_PARAMETER, "g");
+const $URL_REFUSED = new RegExp(URL_REFUSED_CHARS);
+const $AUTHORITY = new RegExp(URL_AUTHORITY);
+const $LOOPBACK = new RegExp(`^(?:${LOOPBACK_HOST})$`);
+function $singular(word: string): string {
+  return word.endsWith("s") && CREDENTIAL_WORDS.includes(word.slice(0, -1))
+    ? word.slice(0, -1)
+    : word;
 }
-function $urlProblem(value: string, anyScheme: boolean): string | undefined {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase();
-  const http = scheme === "http" || scheme === "https";
-  if (anyScheme && !http && !value.startsWith("/") && value.trim() === "") return "the URL is empty";
-  if (/[\s\x00-\x1f]/.test(value)) return "the URL contains whitespace or control characters";
-  if (anyScheme && !http) return undefined;
-  let url: URL;
+// flue_decl/_secrets.py is_credential_name
+function $isCredentialName(name: string): boolean {
+  const words = name
+    .split($WORD_BOUNDARY)
+    .filter((word) => word)
+    .map((word) => $singular(word.toLowerCase()));
+  if (!words.length || DESCRIBING_WORDS.includes(words[words.length - 1])) return false;
+  if (words.some((word) => QUANTITY_WORDS.includes(word))) return false;
+  return words.some((word) => CREDENTIAL_WORDS.includes(word));
+}
+function $readUrl(value: string): URL | undefined {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
-    return "not a valid URL: its host or port cannot be read";
+    return undefined;
   }
+}
+// flue_decl/_urls.py url_problem
+function $urlProblem(value: string, anyScheme: boolean): string | undefined {
+  const scheme = value.startsWith("/")
+    ? "unix"
+    : (/^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase() ?? "");
+  if (anyScheme && scheme !== "http" && scheme !== "https") {
+    if (value === "") return "the URL is empty";
+    if ($URL_REFUSED.test(value)) return "the URL contains whitespace or control characters";
+    return undefined;
+  }
+  if ($URL_REFUSED.test(value)) return "the URL contains whitespace or control characters";
+  const url = $readUrl(value);
+  if (url === undefined) return "not a valid URL (as Flue's fetch reads URLs)";
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return "a base URL starts with https:// (or http:// for a local server)";
   }
-  const netloc = value.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, "").split(/[/?#]/)[0];
-  if (netloc.includes("\\")) {
-    return "a backslash in the host part is read differently by Flue and by Python";
-  }
-  if (!url.hostname) return "the URL has no host";
-  if (netloc.includes("@")) {
+  if (!$AUTHORITY.test(value)) return "write the host right after https:// (or http://)";
+  if (value.includes("\\")) return "a backslash, which URL readers disagree on";
+  if (url.username || url.password) {
     return "a base URL cannot carry a user or password (user:password@host): put credentials in headers or apiKey";
   }
   return undefined;
 }
-function $queryCredentials(value: string): boolean {
-  const query = value.split("#")[0].split("?").slice(1).join("?");
+function $credentialParameter(name: string, value: string): boolean {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name.replace(/\+/g, " "));
+  } catch {}
+  return value !== "" && $isCredentialName(decoded);
+}
+// flue_decl/_secrets.py url_credentials: `?key=...` in the query, `;key=...` in the path
+function $urlCredentials(value: string): boolean {
+  const [head, ...rest] = value.split("?");
+  const query = rest.join("?").split("#")[0];
+  for (const match of head.matchAll($PATH_PARAMETER)) {
+    if ($credentialParameter(match[1], match[2])) return true;
+  }
+  if (!rest.length || query === "") return false;
   return query.split("&").some((part) => {
-    const [name, ...rest] = part.split("=");
-    let decoded = name;
-    try {
-      decoded = decodeURIComponent(name.replace(/\+/g, " "));
-    } catch {}
-    return rest.join("=") !== "" && $isCredentialName(decoded);
+    const [name, ...value] = part.split("=");
+    return $credentialParameter(name, value.join("="));
   });
 }
+// flue_decl/_urls.py insecure_transport
 function $inClear(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false; // not a URL: reported as invalid, and nothing is ever sent
-  }
-  if (url.protocol !== "http:") return false;
-  const host = url.hostname.toLowerCase().replace(/\.$/, "");
-  const loopback =
-    host === "localhost" ||
-    host.endsWith(".localhost") ||
-    /^127\./.test(host) ||
-    host === "[::1]" ||
-    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
-  return !loopback;
+  const url = $readUrl(value);
+  if (url === undefined) return false; // not a URL: reported as invalid, nothing is sent
+  return url.protocol === "http:" && !$LOOPBACK.test(url.hostname);
+}
+// flue_decl/_urls.py is_blank_key: pi-ai reads the environment's key for such a one
+function $blankKey(value: unknown): boolean {
+  return typeof value !== "string" || value.trim() === "";
 }
 interface $Facts {
   credentials: string[][]; // paths of the payload that hold credentials
   allowPlainHttp: boolean;
+  runtimeKey: string | null; // what Flue's runtime sends for this ID when no key is set
 }
 function $get(data: unknown, path: string[]): unknown {
   let value = data;
@@ -254,7 +286,12 @@ function $transport(calls: $Call[], facts: $Facts[], places: string[]): string[]
     if (typeof url !== "string" || !$inClear(url)) continue;
     const keyOwner = c !== undefined && "apiKey" in data(c) ? c : r;
     const sent: string[] = [];
-    if (keyOwner !== undefined && data(keyOwner).apiKey) sent.push("its API key");
+    if (keyOwner !== undefined && !$blankKey(data(keyOwner).apiKey)) {
+      sent.push("its API key");
+    } else if (facts[urlOwner].runtimeKey) {
+      const found = facts[urlOwner].runtimeKey;
+      sent.push(`the key Flue's runtime finds itself when none is set (${found})`);
+    }
     for (const i of [r, c]) {
       if (i === undefined) continue;
       for (const path of facts[i].credentials) {
@@ -271,7 +308,7 @@ function $transport(calls: $Call[], facts: $Facts[], places: string[]): string[]
         }
       }
     }
-    if ($queryCredentials(url)) sent.push("the credentials in its base URL");
+    if ($urlCredentials(url)) sent.push("the credentials in its base URL");
     if (sent.length) {
       out.push(
         `provider \`${provider}\` would send ${[...new Set(sent)].join(" and ")} over plain ` +

@@ -20,7 +20,7 @@ from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationErro
 from .._protocol import WireProtocol
 from .._urls import (
     credential_routes,
-    insecure_transport,
+    sent_in_clear,
     transport_diagnostic,
     url_problem,
     url_scheme,
@@ -482,22 +482,29 @@ def _rendered_transport(
     configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
     allowed = {c.target for c in calls if c.allow_plain_http}
     out = []
-    for provider, url_call, sent in credential_routes(
-        registered, configured, _payload, _credentials
-    ):
-        if provider in allowed:
+    routes = credential_routes(
+        registered, configured, _payload, _credentials, builtin_catalog().runtime_credential
+    )
+    for route in routes:
+        if route.provider in allowed:
             continue
-        base_url = url_call.payload.get("baseUrl")
-        from_template = (url_call.op, provider, ("baseUrl",)) in templated or any(
-            (call.op, provider, path) in templated for call, path in sent
+        base_url = route.url.payload.get("baseUrl")
+        # A blank key counts: the template that rendered it made the runtime's key the one.
+        conf = configured.get(route.provider)
+        key_owner = conf if conf and "apiKey" in conf.payload else registered.get(route.provider)
+        keyed = [(key_owner, ("apiKey",))] if route.runtime_key and key_owner else []
+        from_template = any(
+            (call.op, route.provider, path) in templated
+            for call, path in [(route.url, ("baseUrl",)), *route.sent, *keyed]
         )
-        if from_template and isinstance(base_url, str) and insecure_transport(base_url):
+        if from_template and isinstance(base_url, str) and sent_in_clear(base_url):
             out.append(
                 transport_diagnostic(
-                    _place(url_call, ("baseUrl",)),
-                    [(_place(call, path), path) for call, path in sent],
-                    provider,
+                    _place(route.url, ("baseUrl",)),
+                    [(_place(call, path), path) for call, path in route.sent],
+                    route.provider,
                     ("baseUrl",),
+                    route.runtime_key,
                 )
             )
     return out

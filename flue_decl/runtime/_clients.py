@@ -21,8 +21,8 @@ import httpx
 from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING
 from .._errors import ClientError, Diagnostic
 from .._protocol import WireProtocol
-from .._secrets import Secret, is_credential_name
-from .._urls import insecure_transport, is_loopback, url_scheme
+from .._secrets import Secret, is_credential_name, url_credentials
+from .._urls import insecure_transport, is_loopback, read_url, url_scheme
 from .._version import __version__
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -119,6 +119,12 @@ def client_settings(
         raise _unsupported(
             model, f"its base URL's scheme is `{scheme or '(none)'}`: its handler speaks it"
         )
+    parsed = read_url(base_url)
+    if parsed is None:
+        raise _unsupported(model, "its base URL is not a valid URL (as Flue's fetch reads URLs)")
+    # The URL as Flue's fetch reads it (host lowercased, IPv4 in one spelling...): a
+    # request goes where Flue's would, whatever reader httpx uses on its own.
+    base_url = parsed.href
     if api in AUTH_HEADERS:
         auth_headers = AUTH_HEADERS[api](key) if key else {}
     elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):
@@ -139,7 +145,10 @@ def client_settings(
             auth_headers[name] = value
     base_url, params, secret_params = _split_query(base_url)
     sends_credentials = bool(
-        any(auth_headers.values()) or secret_params or ("baseUrl",) in credentials
+        any(auth_headers.values())
+        or secret_params
+        or ("baseUrl",) in credentials
+        or url_credentials(base_url)  # `;key=` in the path
     )
     if sends_credentials and insecure_transport(base_url) and not allow_plain_http:
         raise ClientError(
@@ -147,7 +156,7 @@ def client_settings(
                 Diagnostic.at(
                     "insecure-key-transport",
                     f"{model.spec}: refusing to send credentials over plain http:// to "
-                    f"{urllib.parse.urlsplit(base_url).hostname}",
+                    f"{parsed.hostname}",
                     None,
                     hint="use https://, or http:// for localhost; for a host on a trusted "
                     "network, say allowPlainHttp: true",
@@ -215,7 +224,7 @@ def _split_query(url: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, 
     pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)  # names decoded
 
     def secret(name: str, value: str) -> bool:
-        return bool(value) and is_credential_name(name)  # as query_credentials decides
+        return bool(value) and is_credential_name(name)  # as url_credentials decides
 
     return (
         urllib.parse.urlunsplit(parts._replace(query="", fragment="")),
@@ -257,13 +266,12 @@ def _proxied_in_clear(base_url: str) -> bool:
     """Whether an environment proxy off this machine would carry the plain-http requests
     for ``base_url``: it would read every header, the key included. Such a client sends
     directly instead (and reads nothing else from the environment: no .netrc either)."""
-    parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme != "http":
+    if not base_url.startswith("http:"):  # a WHATWG href: the scheme in lowercase
         return False
     # NO_PROXY is not consulted: sending directly is what it would ask for anyway.
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get("http") or proxies.get("all")
-    return bool(proxy) and not is_loopback(urllib.parse.urlsplit(str(proxy)).hostname or "")
+    return bool(proxy) and not is_loopback(str(proxy))
 
 
 def make_client(

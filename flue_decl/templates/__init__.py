@@ -15,18 +15,20 @@ from ._core import (
     Namespace,
     Rendered,
     TemplateProblem,
-    env_names,
     is_template,
-    secret_names,
 )
 from ._grammar import FILTERS, SECRET_NAME
 from ._render import (
+    Reference,
     check_syntax,
     credential_carriers,
     credential_paths,
+    env_names,
     is_credential,
     literal_texts,
+    references,
     render,
+    secret_names,
     templated_fields,
 )
 
@@ -37,6 +39,7 @@ __all__ = [
     "SECRET",
     "SECRET_NAME",
     "Namespace",
+    "Reference",
     "Rendered",
     "TemplateProblem",
     "check_syntax",
@@ -46,6 +49,7 @@ __all__ = [
     "is_credential",
     "is_template",
     "literal_texts",
+    "references",
     "render",
     "secret_names",
     "templated_fields",

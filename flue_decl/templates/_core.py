@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
@@ -57,23 +56,9 @@ TOO_LONG = TemplateProblem(
 )
 
 
-_REF = re.compile(
-    r"""(?<![\w.])(env|secret)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([^'"]+)['"]\s*\])"""
-)
-
 # A reference to the secret file NAME is looked up as SECRET + NAME: one namespace for the
 # renderer, and no environment variable can be named so (a name never holds a NUL).
 SECRET = "\x00secret:"
-
-
-def env_names(source: str) -> list[str]:
-    """Environment variables a template refers to (for messages that must not show values)."""
-    return [a or b for kind, a, b in _REF.findall(source) if kind == "env"]
-
-
-def secret_names(source: str) -> list[str]:
-    """Secret files (``secret.NAME``) a template refers to."""
-    return [a or b for kind, a, b in _REF.findall(source) if kind == "secret"]
 
 
 class Namespace(Mapping[str, str]):

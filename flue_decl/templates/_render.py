@@ -4,23 +4,65 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._domain import string_fields
 from .._errors import JsonPath
-from .._secrets import is_credential_name, query_credentials
+from .._secrets import is_credential_name, url_credentials
 from ._core import (
     MAX_TEMPLATE_CHARS,
     NOT_TEXT,
+    SECRET,
     Rendered,
     TemplateProblem,
-    env_names,
     is_template,
     is_text,
-    secret_names,
 )
 from ._fast import render_simple, simple_parts
-from ._grammar import Template, Text, evaluate, parse
+from ._grammar import Defined, Ref, Template, Text, evaluate, parse
+
+
+class Reference(NamedTuple):
+    """What a template reads: an environment variable (``env``) or a secret file
+    (``secret``), by name."""
+
+    kind: str
+    name: str
+
+
+@functools.lru_cache(maxsize=4096)  # a tree repeats its templates; a service re-renders them
+def references(source: str) -> tuple[Reference, ...]:
+    """Every variable and secret file ``source`` reads (its values or, in ``is defined``,
+    whether they are set), in order, once each: taken from the template's parse, never
+    from a pattern over its text, so ``https://secret.example.com/{{ env.REGION }}`` reads
+    ``env.REGION`` alone. Text that is not a template of the language reads nothing (the
+    check reports it)."""
+    parsed = parse(source) if is_template(source) else None
+    if not isinstance(parsed, Template):
+        return ()
+    found: dict[Reference, None] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Ref | Defined):
+            secret = node.name.startswith(SECRET)
+            name = node.name[len(SECRET) :] if secret else node.name
+            found[Reference("secret" if secret else "env", name)] = None
+        elif isinstance(node, tuple):  # every other node is a tuple of its children
+            for child in node:
+                walk(child)
+
+    walk(parsed.parts)
+    return tuple(found)
+
+
+def env_names(source: str) -> list[str]:
+    """Environment variables a template reads (for messages that must not show values)."""
+    return [r.name for r in references(source) if r.kind == "env"]
+
+
+def secret_names(source: str) -> list[str]:
+    """Secret files (``secret.NAME``) a template reads."""
+    return [r.name for r in references(source) if r.kind == "secret"]
 
 
 def templated_fields(kind: str, data: Mapping[str, Any]) -> list[tuple[JsonPath, str]]:
@@ -39,7 +81,7 @@ def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
       like a secret (``OPENAI_API_KEY``, ``DB_PASSWORD``, ``SESSION_TOKEN``).
 
     A ``baseUrl`` may also carry credentials in its query (``?key=...``): see
-    ``query_credentials``; the rest of such a URL is not secret.
+    ``url_credentials``; the rest of such a URL is not secret.
     """
     return [path for path, value in string_fields(kind, data) if is_credential(path, value)]
 
@@ -82,7 +124,7 @@ def credential_carriers(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
     """:func:`credential_paths`, and ``baseUrl`` if its query carries a credential."""
     paths = credential_paths(kind, data)
     url = data.get("baseUrl")
-    if isinstance(url, str) and ("baseUrl",) not in paths and query_credentials(url):
+    if isinstance(url, str) and ("baseUrl",) not in paths and url_credentials(url):
         paths.append(("baseUrl",))
     return paths
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._domain import Call, Op
-from .._secrets import Secret, is_credential_name, query_credentials
+from .._secrets import Secret, is_credential_name, url_credentials
 from ..runtime import Registry
 from ..templates import is_template
 
@@ -68,7 +68,7 @@ def effective(calls: Sequence[Call]) -> dict[str, Fields]:
             }
         if isinstance(model.get("baseUrl"), str):
             model["baseUrl"] = _shown(
-                model["baseUrl"], secret=bool(query_credentials(model["baseUrl"]))
+                model["baseUrl"], secret=bool(url_credentials(model["baseUrl"]))
             )
         model["apiKey"] = _key_source(registry, spec)
         model["storeResponses"] = registry.store_responses(spec)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from .oracle import ReplayServer, unavailable_reason
+from .oracle import NODE_DIR, ReplayServer, unavailable_reason
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +22,11 @@ def oracle() -> Iterator[ReplayServer]:
     server = ReplayServer()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    # Inside the node directory: the modules import @flue/runtime from its node_modules.
+    path = Path(tempfile.mkdtemp(prefix=".emit-", dir=NODE_DIR))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -200,7 +200,7 @@ def settings_for(draw: st.DrawFn) -> dict[str, Any]:
     return settings
 
 
-def _make_secure(reg: dict[str, Any] | None, conf: dict[str, Any] | None) -> None:
+def _make_secure(pid: str, reg: dict[str, Any] | None, conf: dict[str, Any] | None) -> None:
     """Credentials must not travel over plain http off loopback (a config error): keep
     worlds valid."""
     # Any apiKey counts, even "": the tree may write it as a template, and validate rejects a
@@ -214,6 +214,9 @@ def _make_secure(reg: dict[str, Any] | None, conf: dict[str, Any] | None) -> Non
         if side and isinstance(side.get("headers"), dict)
         for name in side["headers"]
     )
+    # Without a key, Flue's runtime sends the one it finds for the ID (GROQ_API_KEY...).
+    api = reg.get("api") if reg else None
+    has_key = has_key or builtin_catalog().runtime_credential(pid, api) is not None
     if url_owner and has_key and str(url_owner.get("baseUrl", "")).startswith("http://gpu-box"):
         url_owner["baseUrl"] = "https://api.example.com/v1"
 
@@ -254,6 +257,7 @@ def worlds(draw: st.DrawFn) -> World:
     for pid in {*world.providers, *world.settings}:
         reg = world.providers.get(pid)
         _make_secure(
+            pid,
             reg if reg and reg["api"] != "cloudflare-ai-binding" else None, world.settings.get(pid)
         )
     world.env = draw(

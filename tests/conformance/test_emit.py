@@ -8,9 +8,7 @@ import itertools
 import json
 import os
 import re
-import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +31,6 @@ from .test_conformance import registry_of, write_tree
 EXAMPLES = int(os.environ.get("FLUE_DECL_EMIT_EXAMPLES", "200"))
 REPO = Path(__file__).resolve().parents[2]
 _COUNTER = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def workdir() -> Iterator[Path]:
-    # Inside the node directory: the modules import @flue/runtime from its node_modules.
-    path = Path(tempfile.mkdtemp(prefix=".emit-", dir=NODE_DIR))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _missing_in(error: str) -> set[str]:
@@ -280,3 +270,56 @@ def test_a_file_name_cannot_end_the_header_comment(tmp_path: Path) -> None:
     header = text.split("\n\nimport")[0]
     assert "\u2028" not in header
     assert all(line.startswith("//") for line in header.splitlines())
+
+
+RUNTIME_DECIDED = """
+kind: ProviderConfiguration
+id: groq
+baseUrl: "{{ env.GROQ_URL | default('https://api.groq.com/openai/v1') }}"
+apiKey: "{{ env.GROQ_KEY | default('') }}"
+---
+kind: Provider
+id: gw
+api: openai-completions
+baseUrl: "{{ env.GW_URL | default('https://gw.example/v1') }}"
+headers:
+  X-APIToken: "{{ env.GW_TOKEN | default('') }}"
+  maxToken: "{{ env.GW_MAX | default('100') }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"GROQ_URL": "http://10.1.2.3/v1"}, "finds itself when none is set (GROQ_API_KEY)"),
+        ({"GROQ_URL": "http://10.1.2.3/v1", "GROQ_KEY": "   "}, "(GROQ_API_KEY)"),
+        ({"GROQ_URL": "http://10.1.2.3/v1", "GROQ_KEY": "k"}, "would send its API key"),
+        ({"GROQ_URL": "http://127.1/v1"}, None),
+        ({"GROQ_URL": "http://[::ffff:127.0.0.1]:8080/v1"}, None),
+        ({"GROQ_URL": "http://127.evil.example/v1"}, "(GROQ_API_KEY)"),
+        ({"GROQ_URL": "http://10.0.0.300/v1"}, "not a valid URL"),
+        ({"GROQ_URL": "http://+127.0.0.1/v1"}, "not a valid URL"),
+        ({"GROQ_URL": "https:api.groq.com"}, "write the host right after"),
+        ({"GW_URL": "http://10.1.2.3/v1;key=abc"}, "the credentials in its base URL"),
+        ({"GW_URL": "http://10.1.2.3/v1", "GW_TOKEN": "t"}, "header `X-APIToken`"),
+        ({"GW_URL": "http://10.1.2.3/v1", "GW_MAX": "5"}, None),  # maxToken: no credential
+        ({}, None),
+    ],
+)
+def test_what_the_module_decides_at_run_time_python_decides_alike(
+    oracle: ReplayServer, workdir: Path, tmp_path: Path, env: dict[str, str], said: str | None
+) -> None:
+    (tmp_path / "p.yaml").write_text(RUNTIME_DECIDED)
+    compilation = compile_paths([str(tmp_path)])
+    assert compilation.ok, compilation.diagnostics
+    module = workdir / f"r{next(_COUNTER)}.mjs"
+    module.write_text(module_text(compilation.calls, target="flue-js", files=compilation.hashes))
+    _, problems = render_calls(compilation.calls, env)
+    answer = oracle.run({"kind": "apply", "module": str(module), "env": env, "resolve": []})
+    if said is None:
+        assert not problems, problems
+        assert "error" not in answer, answer
+    else:
+        assert len(problems) == 1, problems
+        assert said in problems[0].message
+        assert said in answer["error"], answer

@@ -121,7 +121,7 @@ def test_a_field_filled_from_a_secret_named_variable_is_a_credential(
 def test_credential_query_parameters_are_found_and_masked(
     url: str, names: list[str], shown: str
 ) -> None:
-    from flue_decl._secrets import mask_url, query_credentials
+    from flue_decl._secrets import mask_url, url_credentials
 
-    assert query_credentials(url) == names
+    assert url_credentials(url) == names
     assert mask_url(url) == shown

@@ -79,7 +79,8 @@ function resolveAll(specs, registered, configured) {
 // `flue-decl emit`'s modules. {"kind": "apply", "module", "env", "apis", "bindings",
 // "resolve"}: the module applies its own calls (applyProviders), which are then resolved as
 // above: {"calls", "results"} or {"error"}. {"kind": "render", "module", "env", "secrets"}:
-// a module of compiled templates (renderAll): {"rendered"}.
+// a module of compiled templates (renderAll): {"rendered"}. {"kind": "check", "module",
+// "urls", "names"}: a module of the emitted runtime's own checks (checkAll): {"checked"}.
 async function applyCase(input) {
   reset();
   Object.assign(process.env, input.env ?? {});
@@ -110,7 +111,12 @@ async function renderCase(input) {
   return { rendered: module.renderAll(input.env ?? {}, input.secrets ?? {}) };
 }
 
-const KINDS = { apply: applyCase, render: renderCase };
+async function checkCase(input) {
+  const module = await import(pathToFileURL(input.module).href);
+  return { checked: module.checkAll(input.urls ?? [], input.names ?? []) };
+}
+
+const KINDS = { apply: applyCase, render: renderCase, check: checkCase };
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {

@@ -3,11 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from flue_decl import TemplateError, compile_paths, load_registry
-from flue_decl._urls import PLAIN_URL, full_url_problem, url_problem
 from flue_decl.templates import check_syntax, render
 from tests.helpers import write_files
 
@@ -170,24 +167,3 @@ def test_the_filters_a_value_needs_still_work() -> None:
     assert render("{{ env.HOST if env.HOST is defined else 'none' }}", env).value == (
         "Api.Example.com "
     )
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    url=st.from_regex(PLAIN_URL, fullmatch=True)
-    | st.text(alphabet="htps:/[]@%.-_?#0123456789 aZ\t\n\x00é", max_size=30)
-)
-def test_the_plain_url_shortcut_never_accepts_what_the_full_check_refuses(url: str) -> None:
-    # url_problem answers "no problem" from one regex match for the common shape; that
-    # shape must be a subset of what the full urllib-based check accepts.
-    if PLAIN_URL.fullmatch(url):
-        assert full_url_problem(url) is None, url
-    assert url_problem(url) == (None if PLAIN_URL.fullmatch(url) else full_url_problem(url))
-
-
-@pytest.mark.parametrize(
-    "url",
-    ["https://api.example.com/v1", "http://localhost:11434/v1", "https://a.b:65535/x?y=1#z"],
-)
-def test_common_base_urls_take_the_shortcut(url: str) -> None:
-    assert PLAIN_URL.fullmatch(url)

@@ -1,0 +1,133 @@
+"""The transport rule and URL reading, case by case (issue 21): keys Flue's runtime reads by
+itself, loopback on the parsed host, WHATWG validity, constant parts of templates, the
+credential names and template references. The same cases run in node against the emitted
+module in tests/conformance/test_emit.py; the shared corpora in tests/conformance/test_urls.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flue_decl import TemplateError, compile_paths, load_registry
+from flue_decl.templates import credential_paths, references
+from tests.helpers import write_files
+
+
+def codes(tmp_path: Path, text: str) -> list[str]:
+    write_files(tmp_path, {"p/a.yaml": text})
+    return [d.code for d in compile_paths(str(tmp_path / "p")).diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A built-in pointed at plain http off loopback: Flue sends OPENAI_API_KEY there.
+        ("kind: ProviderConfiguration\nid: openai\nbaseUrl: http://proxy.internal.example/v1\n",
+         ["insecure-key-transport"]),
+        # ... and so for a blank key, which pi-ai takes for none.
+        ("kind: ProviderConfiguration\nid: openai\nbaseUrl: http://proxy.internal.example/v1\n"
+         "apiKey: ''\n", ["insecure-key-transport"]),
+        ("kind: ProviderConfiguration\nid: openai\nbaseUrl: http://proxy.internal.example/v1\n"
+         "apiKey: '  '\n", ["insecure-key-transport"]),
+        # A registered provider whose ID has an environment key: GROQ_API_KEY.
+        ("kind: Provider\nid: groq\napi: openai-completions\nbaseUrl: http://10.1.2.3/v1\n",
+         ["insecure-key-transport", "shadows-builtin"]),
+        # An ID the runtime has no key for sends nothing: fine.
+        ("kind: Provider\nid: gpu-box\napi: openai-completions\nbaseUrl: http://10.1.2.3/v1\n",
+         []),
+        # Bedrock's SDK credentials go only where its own API is spoken.
+        ("kind: Provider\nid: amazon-bedrock\napi: openai-completions\n"
+         "baseUrl: http://10.1.2.3/v1\n", ["shadows-builtin"]),
+        ("kind: ProviderConfiguration\nid: amazon-bedrock\nbaseUrl: http://10.1.2.3/v1\n",
+         ["insecure-key-transport"]),
+        # A reviewed exception stays possible.
+        ("kind: ProviderConfiguration\nid: openai\nbaseUrl: http://proxy.internal.example/v1\n"
+         "allowPlainHttp: true\n", ["plain-http-allowed"]),
+        # Loopback only where the parsed host is loopback.
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://127.evil.example/\n"
+         "apiKey: '{{ env.K }}'\n", ["insecure-key-transport"]),
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://0x7f.1:8080/v1\n"
+         "apiKey: '{{ env.K }}'\n", []),
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://[::ffff:127.0.0.1]/\n"
+         "apiKey: '{{ env.K }}'\n", []),
+        # Validity is WHATWG's; some readings are refused on purpose.
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://10.0.0.300/v1\n",
+         ["invalid-url"]),
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://+127.0.0.1/\n",
+         ["invalid-url"]),
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://1_27.0.0.1/\n",
+         ["invalid-url"]),
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: 'https:api.example.com'\n",
+         ["invalid-url"]),
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://u:p@10.1.2.3/v1\n",
+         ["invalid-url"]),
+        # Constant parts of templates: a default in clear, userinfo in the template's text.
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: \"{{ env.BASE | default('http://api.corp.example/v1') }}\"\n"
+         "apiKey: '{{ env.K }}'\n", ["insecure-key-transport"]),
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: 'http://svc:{{ env.PW }}@10.1.2.3/v1'\n", ["invalid-url"]),
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: 'http://api.corp.example/{{ env.TENANT }}'\napiKey: '{{ env.K }}'\n",
+         ["insecure-key-transport"]),
+        # A host from a variable is decided when it is rendered.
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: 'http://{{ env.HOST }}/v1'\napiKey: '{{ env.K }}'\n", []),
+    ],
+)
+def test_validate(tmp_path: Path, text: str, expected: list[str]) -> None:
+    assert sorted(codes(tmp_path, text)) == sorted(expected)
+
+
+def test_at_load_the_rendered_url_decides(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p/a.yaml": "kind: ProviderConfiguration\nid: groq\nbaseUrl: '{{ env.GROQ_URL }}'\n"
+            "apiKey: \"{{ env.GROQ_KEY | default('') }}\"\n"
+        },
+    )
+    for url, refused in (
+        ("http://10.1.2.3/v1", True),  # no key given: the runtime's GROQ_API_KEY goes
+        ("http://127.1/v1", False),
+        ("https://api.groq.com/openai/v1", False),
+    ):
+        env = {"GROQ_URL": url}
+        if refused:
+            with pytest.raises(TemplateError) as info:
+                load_registry(str(tmp_path / "p"), env=env)
+            assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+            assert "GROQ_API_KEY" in info.value.diagnostics[0].message
+        else:
+            load_registry(str(tmp_path / "p"), env=env)
+
+
+def test_credential_names_are_precise_both_ways(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p/a.yaml": "kind: Provider\nid: xiaomi-gw\napi: openai-completions\n"
+            "baseUrl: \"{{ env.XIAOMI_TOKEN_PLAN_AMS_CFG_URL | default('https://x.example') }}\"\n"
+            "headers: {maxToken: '4096', X-APIToken: '{{ env.T }}'}\n"
+        },
+    )
+    compilation = compile_paths(str(tmp_path / "p"))
+    assert compilation.ok
+    assert [d.code for d in compilation.diagnostics] == []  # no literal-secret on the URL
+    (call,) = compilation.calls
+    assert sorted(credential_paths("Provider", call.payload)) == [("headers", "X-APIToken")]
+
+
+def test_template_references_come_from_the_parser() -> None:
+    source = "https://secret.example.com/{{ env.REGION }}"
+    assert [(r.kind, r.name) for r in references(source)] == [("env", "REGION")]
+    assert credential_paths("Provider", {"baseUrl": source}) == []
+    both = "{{ secret['db-pw'] if env.X is defined else env['A-B'] }}"
+    assert [(r.kind, r.name) for r in references(both)] == [
+        ("env", "X"),
+        ("secret", "db-pw"),
+        ("env", "A-B"),
+    ]
+    assert references("not {{ a template") == ()

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._discover import discover, read_capped
+from .._discover import Discovery, discover, read_capped
 from .._domain import schema_dir
 from .._errors import Diagnostic, Place, Severity
 from .._settings import Settings
@@ -56,24 +56,47 @@ def _tool_digest() -> bytes:
 
 
 def tree_key(paths: Sequence[str], settings: Settings) -> str | None:
-    """The cache key of a tree, or None when it cannot be cached (an input problem)."""
+    """The key to look a tree up by (its files as they are now), or None when it cannot be
+    cached (an input problem)."""
     found = discover(paths)
     if any(d.severity is Severity.ERROR for d in found.diagnostics):
         return None
-    digest = hashlib.sha256(_tool_digest())
-    # What the listing says about entries it does not read (ignored-file, skipped-file) is
-    # part of the result: a new x.json must not be answered by the entry from before it.
-    listing = [[d.code, d.file, d.message] for d in found.diagnostics]
-    digest.update(json.dumps([list(paths), settings.cache_token(), listing]).encode())
+    files = []
     for source in found.files:
         try:
             data = read_capped(source.path, settings.max_file_bytes)
         except OSError:
             return None
-        digest.update(
-            f"\0{source.layer}\0{source.path}\0{len(data)}\0".encode(errors="surrogateescape")
-        )
-        digest.update(data)
+        files.append((source.layer, source.path, hashlib.sha256(data).hexdigest()))
+    return _key(paths, settings, found, files)
+
+
+def validated_key(
+    paths: Sequence[str], settings: Settings, found: Discovery, hashes: Sequence[tuple[str, str]]
+) -> str | None:
+    """The key to store a result under: the hashes of the very bytes that were validated
+    (``hashes``: file, sha256 as the compiler read them), so an edit between the lookup and
+    the compile files its result under its own key, never the old one's. None when a file
+    was not read whole (too large, unreadable): nothing to key it by."""
+    read = dict(hashes)
+    if any(source.path not in read for source in found.files):
+        return None
+    return _key(paths, settings, found, [(s.layer, s.path, read[s.path]) for s in found.files])
+
+
+def _key(
+    paths: Sequence[str],
+    settings: Settings,
+    found: Discovery,
+    files: Sequence[tuple[int, str, str]],
+) -> str:
+    digest = hashlib.sha256(_tool_digest())
+    # What the listing says about entries it does not read (ignored-file, skipped-file) is
+    # part of the result: a new x.json must not be answered by the entry from before it.
+    listing = [[d.code, d.file, d.message] for d in found.diagnostics]
+    digest.update(json.dumps([list(paths), settings.cache_token(), listing]).encode())
+    for layer, path, sha in files:
+        digest.update(f"\0{layer}\0{path}\0{sha}".encode(errors="surrogateescape"))
     return digest.hexdigest()
 
 

@@ -15,7 +15,7 @@ from ._reporters import REPORTERS, resolve_format
 def run(args: argparse.Namespace) -> int:
     settings = options(args)
     paths = list(settings.layers())
-    key = None if args.no_cache else _cache.tree_key(paths, settings)
+    key = None if args.no_cache else _cache.tree_key(paths, settings)  # to look up by
     if key is not None:
         distrust = _cache.untrusted(_cache.cache_dir())
         if distrust is not None:
@@ -33,7 +33,11 @@ def run(args: argparse.Namespace) -> int:
         diagnostics, files = compilation.diagnostics, compilation.files
         input_failed = compilation.input_failed
         if key and not input_failed:
-            _cache.store(key, diagnostics, files)
+            validated = _cache.validated_key(
+                paths, settings, compilation.discovery, compilation.hashes
+            )
+            if validated is not None:
+                _cache.store(validated, diagnostics, files)
     reported = [d for d in diagnostics if d.suppressed is None]
     errors = any(d.severity is Severity.ERROR for d in reported)
     warned = any(d.severity is Severity.WARNING for d in reported)

@@ -27,15 +27,13 @@ from .._domain import Call, Op, Origin
 from .._errors import ClientError, Diagnostic, JsonPath, ResolveError, did_you_mean
 from .._jsjson import js_order
 from .._secrets import Secret, is_credential_name, mask_payload, reveal
+from ._memo import Memo
 
 if TYPE_CHECKING:
     import httpx
 
 _ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
 
-# Resolved models kept per registry. Services resolve the same few specifiers on every
-# request; the bound keeps a caller that passes user input (`?model=...`) from growing it.
-MEMO_LIMIT = 1024
 
 
 class Model:
@@ -254,10 +252,11 @@ class Registry:
     ``providers``: the registry serves only these provider IDs (a service's least
     privilege); resolving any other raises :class:`ResolveError`.
 
-    Resolved models are remembered (at most ``MEMO_LIMIT`` of them, oldest out first)
-    until the next register or configure call. ``copy.copy`` and ``copy.deepcopy`` give an
-    independent registry with the same calls applied; pickling is refused, since a
-    registry holds credentials.
+    Resolved models are remembered (see :class:`Memo`: bounded in entries and in
+    specifier characters, oldest out first) until the next register or configure call.
+    Any number of threads may resolve at once, and while one registers or configures.
+    ``copy.copy`` and ``copy.deepcopy`` give an independent registry with the same calls
+    applied; pickling is refused, since a registry holds credentials.
     """
 
     def __init__(
@@ -278,7 +277,7 @@ class Registry:
         self._apis: dict[str, Any] = {}
         self._origins: dict[tuple[str, str], Mapping[JsonPath, Origin]] = {}  # (op, target)
         self._plain_http: dict[tuple[str, str], bool] = {}  # (op, target) -> allowPlainHttp
-        self._memo: dict[str, Model] = {}
+        self._memo: Memo[Model] = Memo()
 
     def __copy__(self) -> Registry:
         """A registry with the same calls applied, sharing nothing that either can change
@@ -347,11 +346,13 @@ class Registry:
                 call.target, call.payload.get("handler"), origins=call.origins
             )
             return
-        self._memo.clear()  # resolution depends on every call so far
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
         table[call.target] = _protect(call.payload, call.credentials, copy=copy)
         self._origins[(call.op, call.target)] = call.origins
         self._plain_http[(call.op, call.target)] = call.allow_plain_http
+        # After the new state is in place: a model resolved from the old one is never
+        # remembered once this returns (resolution depends on every call so far).
+        self._memo.invalidate()
 
     # -- queries ------------------------------------------------------------------
 
@@ -399,14 +400,12 @@ class Registry:
     def resolve_model(self, spec: str) -> Model:
         """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does; raises
         :class:`ResolveError` with the runtime's message when it does not resolve."""
-        try:
-            return self._memo[spec]
-        except KeyError:
-            pass
+        model = self._memo.get(spec)
+        if model is not None:
+            return model
+        version = self._memo.version  # before reading the state the model comes from
         model = self._resolve(spec)  # errors are not remembered
-        if len(self._memo) >= MEMO_LIMIT:
-            del self._memo[next(iter(self._memo))]  # the oldest entry
-        self._memo[spec] = model
+        self._memo.put(spec, model, version)
         return model
 
     def _resolve(self, spec: str) -> Model:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO, run_cli, write_files
 
 BAD = {"providers.d/a.yaml": "kind: Provider\nid: x\napi: openai-completions\nbaseURL: https://x\n"}
@@ -124,3 +126,31 @@ def test_entries_that_are_not_read_are_part_of_the_key(tmp_path: Path) -> None:
     assert "warning[ignored-file]" in warned.stdout
     (tmp_path / "providers.d" / "b.json").rename(tmp_path / "providers.d" / "b.yaml.bak")
     assert run_cli("validate", "--strict", cwd=tmp_path, env=env).returncode == 0
+
+
+def test_an_edit_between_lookup_and_compile_is_filed_under_its_own_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import flue_decl.compiler
+    from flue_decl.cli import main
+
+    good = "kind: Provider\nid: x\napi: openai-completions\nbaseUrl: https://x.example/v1\n"
+    tree = tmp_path / "providers.d"
+    write_files(tmp_path, {"providers.d/a.yaml": good})
+    monkeypatch.setenv("FLUE_DECL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    real = flue_decl.compiler.compile_paths
+    edits = [BAD["providers.d/a.yaml"]]
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> object:
+        if edits:  # the file is saved after validate hashed it, before it is read
+            (tree / "a.yaml").write_text(edits.pop())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(flue_decl.compiler, "compile_paths", saved_meanwhile)
+    assert main(["validate", "--isolated"]) == 1  # the bad bytes were validated
+    (tree / "a.yaml").write_text(good)
+    assert main(["validate", "--isolated"]) == 0  # good bytes: never answered "bad"
+    (tree / "a.yaml").write_text(BAD["providers.d/a.yaml"])
+    assert main(["validate", "--isolated"]) == 1  # and bad bytes never "ok"
+    capsys.readouterr()

@@ -55,8 +55,9 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "skipped-file",
-            W,
-            "A *.yaml entry that is not a regular file (dangling link, loop, directory, FIFO).",
+            E,
+            "A *.yaml entry that is not a regular file (dangling link, loop, directory, FIFO): "
+            "the tree would load without it.",
         ),
         Rule("io-error", E, "An input file or directory cannot be read (exit 2)."),
         Rule(

@@ -207,12 +207,15 @@ def _is_yaml_directory(entry: os.DirEntry[str]) -> bool:
 
 
 def _skipped(path: str, what: str) -> Diagnostic:
+    """An error, not a warning: loading the tree without the provider that file holds would
+    drop it in silence (a watcher would serve a registry without it)."""
     return Diagnostic(
-        Severity.WARNING,
+        Severity.ERROR,
         "skipped-file",
-        f"{path} is {what}; not read",
+        f"{path} is {what}; it cannot be read",
         file=path,
-        hint="remove it, or rename it so it does not end in .yaml",
+        hint="make it a regular file again, remove it, or rename it so it does not end "
+        "in .yaml",
     )
 
 

@@ -17,9 +17,9 @@ from ._discover import as_layers, discover, read_capped
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity
 from ._settings import Settings, settings_for
-from .compiler import load_calls
+from .compiler import compile_paths, load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
-from .runtime._secretfiles import referenced_secrets, secret_digest
+from .runtime._secretfiles import MAX_SECRET_BYTES, referenced_secrets
 from .runtime._secretfiles import secrets_dir as secrets_dir_of
 
 Fingerprint = tuple[tuple[int, str, str], ...]  # (layer, path, sha256) of every input file
@@ -107,9 +107,16 @@ def calls_of(paths: PathArg, settings: SettingsArg = None) -> tuple[Call, ...]:
     return load_calls(given, settings=settings, allow_empty=True)
 
 
+FULL_CHECK_EVERY = 30  # polls: an in-place edit that kept size and times is seen by then
+
+
 class Tree:
-    """A providers.d tree as a :class:`Watch` source: its fingerprint is the content hash
-    of every file, in layer order."""
+    """A providers.d tree as a :class:`Watch` source. Its fingerprint is the content hash of
+    every input file in layer order, of every secret file its templates read, and the
+    entries that cannot be read. A poll costs a ``stat`` per file: a file is hashed again
+    only when its stat changed, and every ``FULL_CHECK_EVERY`` polls whatever it says. What
+    a load read is fingerprinted from the bytes the compiler read, so a change during the
+    load is seen at the next poll."""
 
     def __init__(self, options: Settings, *, allow_empty: bool = False) -> None:
         self.options = options
@@ -118,20 +125,31 @@ class Tree:
         self.allow_empty = allow_empty
         self.secrets_dir = secrets_dir_of(options.secrets_dir)  # hashed afresh at every poll
         self._secret_names: tuple[str, ...] = ()  # what the last calls read
+        self._hashes: dict[str, tuple[tuple[int, ...], str]] = {}  # path -> (stat, digest)
+        self._polls = 0
+        self._loaded: Fingerprint = ()
 
     def fingerprint(self) -> Fingerprint | ConfigError:
+        self._polls += 1
+        full = self._polls % FULL_CHECK_EVERY == 0
         found = discover(self.paths)
-        errors = [d for d in found.diagnostics if d.severity is Severity.ERROR]
-        if errors:
-            return ConfigError(errors)
-        out = []
+        # A missing input stops reading now. An entry that cannot be read (a FIFO, a link
+        # to nothing) is part of what is seen: loaded once it stayed so for a poll, it is
+        # reported; a Kubernetes ..data swap caught half-way is over by then.
+        fatal = [
+            d
+            for d in found.diagnostics
+            if d.severity is Severity.ERROR and d.code != "skipped-file"
+        ]
+        if fatal:
+            return ConfigError(fatal)
+        out: list[tuple[int, str, str]] = [
+            (-2, d.file or "", d.code) for d in found.diagnostics if d.code == "skipped-file"
+        ]
+        hashes: dict[str, tuple[tuple[int, ...], str]] = {}
         for source in found.files:
-            try:
-                # Never more than the parser would read: a huge file is refused, not hashed.
-                raw = read_capped(source.path, self.max_file_bytes)
-            except OSError:  # vanished between listing and reading: not stable yet
-                raw = None
-            if raw is not None and len(raw) > self.max_file_bytes:
+            digest = self._digest(source.path, self.max_file_bytes, full, hashes)
+            if digest == "too-large":
                 return ConfigError(
                     [
                         Diagnostic.at(
@@ -142,17 +160,61 @@ class Tree:
                         )
                     ]
                 )
-            digest = "unreadable" if raw is None else hashlib.sha256(raw).hexdigest()
             out.append((source.layer, source.path, digest))
         # A rotated secret file is a change too (a Kubernetes ..data swap included).
         for name in self._secret_names:
-            out.append((-1, name, secret_digest(self.secrets_dir, name)))
+            out.append((-1, name, self._digest(self._secret(name), MAX_SECRET_BYTES, full, hashes)))
+        self._hashes = hashes  # only what is still there
         return tuple(out)
 
+    def _digest(
+        self,
+        path: str,
+        limit: int,
+        full: bool,
+        seen: dict[str, tuple[tuple[int, ...], str]],
+    ) -> str:
+        try:
+            info = os.stat(path)
+        except OSError:  # vanished between listing and reading: not stable yet
+            return "missing"
+        stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        known = self._hashes.get(path)
+        if known is not None and known[0] == stamp and not full:
+            seen[path] = known
+            return known[1]
+        try:
+            # Never more than the parser would read: a huge file is refused, not hashed.
+            raw = read_capped(path, limit)
+        except OSError:
+            return "unreadable"
+        digest = "too-large" if len(raw) > limit else hashlib.sha256(raw).hexdigest()
+        seen[path] = (stamp, digest)
+        return digest
+
     def calls(self) -> tuple[Call, ...]:
-        calls = load_calls(settings=self.options, allow_empty=self.allow_empty)
+        compilation = compile_paths(settings=self.options, allow_empty=self.allow_empty)
+        compilation.raise_for_errors()
+        calls = compilation.calls
         self._secret_names = referenced_secrets(calls)
+        read = dict(compilation.hashes)
+        found = compilation.discovery.files
+        files = [(s.layer, s.path, read.get(s.path, "unreadable")) for s in found]
+        # Secret files as they are now, before the registry reads them: a rotation in
+        # between shows as a change at the next poll (one more reload, never a stale key).
+        secrets = [
+            (-1, name, self._digest(self._secret(name), MAX_SECRET_BYTES, True, {}))
+            for name in self._secret_names
+        ]
+        self._loaded = (*files, *secrets)
         return calls
+
+    def _secret(self, name: str) -> str:
+        return os.path.join(self.secrets_dir, name)
+
+    def loaded(self) -> Fingerprint:
+        """The fingerprint of what the last :meth:`calls` read."""
+        return self._loaded
 
 
 def watch(

@@ -8,7 +8,6 @@ content, with one trailing newline removed, is the value.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -77,7 +76,9 @@ class SecretFiles(Mapping[str, str]):
                 if os.path.lexists(path):
                     self._why[name] = f"`{name}` in {self.directory} is not a regular file"
                 return None
+            before = os.stat(real)
             raw = read_capped(real, MAX_SECRET_BYTES)
+            after = os.stat(real)
         except (OSError, ValueError):
             return None
         if len(raw) > MAX_SECRET_BYTES:
@@ -85,8 +86,21 @@ class SecretFiles(Mapping[str, str]):
                 f"`{name}` in {self.directory} is larger than {MAX_SECRET_BYTES} bytes"
             )
             return None
+        if _stamp(before) != _stamp(after) or len(raw) != after.st_size:
+            # A writer rewriting it in place: half a key is no key (a watch tries again).
+            self._why[name] = f"`{name}` in {self.directory} changed while it was read"
+            return None
         text = raw.decode("utf-8", "surrogateescape")  # not UTF-8: refused as not text
-        return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+        value = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+        if not value:
+            # Truncated by a writer that has not written yet, or never filled: not a key.
+            self._why[name] = f"`{name}` in {self.directory} is empty"
+            return None
+        return value
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def referenced_secrets(calls: Sequence[Call]) -> tuple[str, ...]:
@@ -101,12 +115,3 @@ def referenced_secrets(calls: Sequence[Call]) -> tuple[str, ...]:
             }
         )
     )
-
-
-def secret_digest(directory: str, name: str) -> str:
-    """A hash of the secret file ``name`` (or ``missing``): a rotation changes it."""
-    try:
-        raw = read_capped(os.path.join(directory, name), MAX_SECRET_BYTES)
-    except OSError:
-        return "missing"
-    return hashlib.sha256(raw).hexdigest()

@@ -42,6 +42,11 @@ class Source(Protocol):
         """The compiled calls, templates unrendered; raises ConfigError."""
         ...
 
+    def loaded(self) -> Hashable:
+        """The fingerprint of what the last :meth:`calls` read (from the bytes it read,
+        not read again)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -90,14 +95,20 @@ class Watch:
         self._secrets_dir = secrets_dir
         self._allow_empty = allow_empty
         self._on_reload = on_reload
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # the running thread's; a new one per start()
         self._thread: threading.Thread | None = None
         self._poll_lock = threading.Lock()
+        # Publishing and stopping exclude each other: once stop() has returned, the thread
+        # it stopped (even one still finishing a long reload) publishes nothing.
+        self._publish_lock = threading.RLock()  # an on_reload that calls stop() is fine
+        self._running: object | None = None  # the token of the thread allowed to publish
         first = source.fingerprint()
         if isinstance(first, ConfigError):
             raise first
         registry, calls = self._load()  # the first tree must be good: raises otherwise
-        self._current: Hashable = first
+        # What was loaded, as the loader read it: a change since shows at the next poll,
+        # and an unchanged tree (secret files it reads included) never reloads.
+        self._current: Hashable = source.loaded()
         self._current_error: ConfigError | None = None  # what loading _current gave
         self._pending: Hashable | None = None
         self._state = Snapshot(registry, 1, True, time.time(), None, calls)
@@ -130,15 +141,26 @@ class Watch:
     # -- the loop ---------------------------------------------------------------------
 
     def start(self) -> Watch:
+        """Start polling in a thread (again after :meth:`stop`, too)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="flue-decl-watch", daemon=True)
+            token, stop = object(), threading.Event()
+            self._running, self._stop = token, stop
+            self._thread = threading.Thread(
+                target=self._run, args=(token, stop), name="flue-decl-watch", daemon=True
+            )
             self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop polling. Returns within one interval and a second and a half, even during a
+        long reload; from then on that thread publishes nothing and calls no on_reload (it
+        finishes its reload and ends)."""
         self._stop.set()
+        with self._publish_lock:
+            self._running = None
         if self._thread is not None:
-            self._thread.join(timeout=max(5.0, 2 * self._interval))
+            if self._thread is not threading.current_thread():  # stop() from on_reload
+                self._thread.join(timeout=min(self._interval, 60.0) + 1.0)
             self._thread = None
 
     def __enter__(self) -> Watch:
@@ -152,27 +174,31 @@ class Watch:
     ) -> None:
         self.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+    def _run(self, token: object, stop: threading.Event) -> None:
+        while not stop.wait(self._interval):
             try:
-                self.poll_once()
+                self._poll(token)
             except BaseException as exc:
-                self._fail(_failure(exc))
+                self._fail(_failure(exc), token)
 
     def poll_once(self) -> bool:
         """One poll: returns True when a new registry was swapped in."""
+        return self._poll(None)
+
+    def _poll(self, token: object | None) -> bool:
+        """A poll by the thread holding ``token`` (None: by hand)."""
         with self._poll_lock:
             seen = self._source.fingerprint()
             if isinstance(seen, ConfigError):
                 self._pending = None
-                self._fail(seen)
+                self._fail(seen, token)
                 return False
             if seen == self._current:
                 self._pending = None
                 if self._state.last_error is not self._current_error:
                     # Back to the bytes last loaded after a passing error (a directory
                     # moved away and back): say again what those bytes gave.
-                    self._settle(self._current_error)
+                    self._settle(self._current_error, token)
                 return False
             if seen != self._pending:  # changed since the last poll: wait until it is stable
                 self._pending = seen
@@ -182,12 +208,16 @@ class Watch:
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # SystemExit from a handler too
+                if self._source.fingerprint() != seen:
+                    # Changed while loading (a secret rewritten mid-read): try again.
+                    self._pending = None
+                    return False
                 error = exc if isinstance(exc, ConfigError) else _failure(exc)
-                self._current = seen  # do not retry the same bad bytes every poll
-                self._current_error, self._pending = error, None
-                self._fail(error)
+                self._pending = None
+                # Not the same bad bytes again every poll: they are what is current now.
+                self._fail(error, token, current=(seen, error))
                 return False
-            if self._source.fingerprint() != seen:  # changed while loading: next round
+            if self._source.loaded() != seen:  # changed while loading: next round
                 self._pending = None
                 return False
             if calls == 0 and self._state.calls > 0 and not self._allow_empty:
@@ -202,14 +232,15 @@ class Watch:
                         )
                     ]
                 )
-                self._current, self._current_error, self._pending = seen, error, None
-                self._fail(error)
+                self._pending = None
+                self._fail(error, token, current=(seen, error))
                 return False
-            self._current, self._current_error, self._pending = seen, None, None
-            self._publish(
-                Snapshot(registry, self._state.generation + 1, True, time.time(), None, calls)
+            self._pending = None
+            return self._publish(
+                Snapshot(registry, self._state.generation + 1, True, time.time(), None, calls),
+                token,
+                current=(seen, None),
             )
-            return True
 
     def _load(self) -> tuple[Registry, int]:
         calls = self._source.calls()
@@ -224,26 +255,48 @@ class Watch:
         )
         return registry, len(calls)
 
-    def _fail(self, error: ConfigError) -> None:
+    def _fail(
+        self,
+        error: ConfigError,
+        token: object | None = None,
+        current: tuple[Hashable, ConfigError | None] | None = None,
+    ) -> None:
         old = self._state
         self._publish(
-            Snapshot(old.registry, old.generation, False, old.last_success_time, error, old.calls)
+            Snapshot(old.registry, old.generation, False, old.last_success_time, error, old.calls),
+            token,
+            current,
         )
 
-    def _settle(self, error: ConfigError | None) -> None:
+    def _settle(self, error: ConfigError | None, token: object | None) -> None:
         old = self._state
         self._publish(
             Snapshot(
                 old.registry, old.generation, error is None, old.last_success_time, error, old.calls
-            )
+            ),
+            token,
         )
 
-    def _publish(self, state: Snapshot) -> None:
-        self._state = state  # the one assignment readers ever observe
-        if self._on_reload is not None:
-            try:
-                self._on_reload(state)
-            except KeyboardInterrupt:
-                raise
-            except BaseException:  # a callback's failure, whatever it is, must not stop reloads
-                pass
+    def _publish(
+        self,
+        state: Snapshot,
+        token: object | None,
+        current: tuple[Hashable, ConfigError | None] | None = None,
+    ) -> bool:
+        """Make ``state`` what readers see, and ``current`` (fingerprint, error) what the
+        tree is taken to hold; nothing of it for a stopped thread's late result."""
+        with self._publish_lock:
+            if token is not None and token is not self._running:
+                return False  # stop() has returned: a later start() loads it again
+            if current is not None:
+                self._current, self._current_error = current
+            self._state = state  # the one assignment readers ever observe
+            callback = self._on_reload
+            if callback is not None:
+                try:
+                    callback(state)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:  # a callback's failure must not stop reloads
+                    pass
+            return True

@@ -1,0 +1,190 @@
+"""watch() under faults: an entry that stops being a regular file, a secret rewritten in
+place, a poll that costs a stat per file; the last good registry keeps serving and the
+fault is reported by name."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import flue_decl._load
+from flue_decl import Watch, watch
+from flue_decl._settings import settings_for
+from tests.unit.runtime.test_watch import provider, settle
+
+
+def two_providers(tmp_path: Path) -> Path:
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(provider(1, "a"))
+    (tree / "b.yaml").write_text(provider(1, "b"))
+    return tree
+
+
+def _dangling(path: Path) -> None:
+    path.symlink_to(path.parent / "no-such-file.yaml")
+
+
+def _loop(path: Path) -> None:
+    path.symlink_to(path)
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [os.mkdir, os.mkfifo, _dangling, _loop],
+    ids=["directory", "fifo", "dangling-link", "link-loop"],
+)
+def test_a_provider_is_never_dropped_in_silence(tmp_path: Path, turn: object) -> None:
+    tree = two_providers(tmp_path)
+    live = watch(str(tree), env={})
+    (tree / "b.yaml").unlink()
+    turn(tree / "b.yaml")  # type: ignore[operator]
+    settle(live, 3)
+    assert live.last_reload_ok is False
+    assert live.last_error is not None
+    assert [(d.code, Path(d.file or "").name) for d in live.last_error.diagnostics] == [
+        ("skipped-file", "b.yaml")
+    ]
+    assert live.generation == 1
+    assert live.registry.resolve_model("b/m").max_tokens == 1  # still served
+
+
+def test_a_kubernetes_swap_caught_half_way_is_retried(tmp_path: Path) -> None:
+    mount = tmp_path / "mount"
+    (mount / "..2024_01").mkdir(parents=True)
+    (mount / "..2024_01" / "a.yaml").write_text(provider(1, "a"))
+    (mount / "..data").symlink_to("..2024_01")
+    (mount / "a.yaml").symlink_to("..data/a.yaml")
+    live = watch(str(mount), env={})
+    # The kubelet swaps ..data to a new directory first, then fixes the links: one poll
+    # may see a link to nothing.
+    (mount / "..2024_02").mkdir()
+    (mount / "..2024_02" / "b.yaml").write_text(provider(2, "b"))
+    (mount / "..data_tmp").symlink_to("..2024_02")
+    os.replace(mount / "..data_tmp", mount / "..data")
+    assert live.poll_once() is False  # a.yaml dangles now: not stable, nothing reported
+    assert live.last_reload_ok is True
+    (mount / "a.yaml").unlink()
+    (mount / "b.yaml").symlink_to("..data/b.yaml")
+    settle(live)
+    assert live.last_reload_ok is True
+    assert live.registry.resolve_model("b/m").max_tokens == 2
+
+
+def test_a_secret_rewritten_in_place_is_not_served_half_written(tmp_path: Path) -> None:
+    tree = tmp_path / "providers.d"
+    secrets = tmp_path / "secrets"
+    tree.mkdir()
+    secrets.mkdir()
+    (tree / "a.yaml").write_text(
+        "kind: Provider\nid: a\napi: openai-completions\nbaseUrl: https://a.example/v1\n"
+        "apiKey: '{{ secret.a_key }}'\n"
+    )
+    (secrets / "a_key").write_text("k-1\n")
+    live = watch(str(tree), env={}, secrets_dir=secrets)
+    (secrets / "a_key").write_text("")  # a slow writer truncated it ...
+    settle(live, 3)
+    assert live.last_reload_ok is False  # ... an empty key is not served
+    assert live.last_error is not None
+    assert "`a_key` in" in live.last_error.diagnostics[0].message
+    assert live.registry.api_key("a/m") == "k-1"
+    (secrets / "a_key").write_text("k-2\n")  # ... and wrote the new key
+    settle(live)
+    assert live.last_reload_ok is True
+    assert live.registry.api_key("a/m") == "k-2"
+
+
+def test_a_tree_reading_a_secret_file_does_not_reload_for_nothing(tmp_path: Path) -> None:
+    tree = tmp_path / "providers.d"
+    secrets = tmp_path / "secrets"
+    tree.mkdir()
+    secrets.mkdir()
+    (tree / "a.yaml").write_text(
+        "kind: Provider\nid: a\napi: openai-completions\nbaseUrl: https://a.example/v1\n"
+        "apiKey: '{{ secret.a_key }}'\n"
+    )
+    (secrets / "a_key").write_text("k-1\n")
+    live = watch(str(tree), env={}, secrets_dir=secrets)
+    settle(live, 5)
+    assert live.generation == 1
+
+
+def test_an_unchanged_poll_reads_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = two_providers(tmp_path)
+    live = watch(str(tree), env={})
+    reads: list[str] = []
+    real = flue_decl._load.read_capped
+
+    def counting(path: str, limit: int) -> bytes:
+        reads.append(path)
+        return real(path, limit)
+
+    monkeypatch.setattr(flue_decl._load, "read_capped", counting)
+    settle(live, 10)
+    assert reads == []
+    # An edit in place that keeps the size and the modification time is still seen.
+    before = os.stat(tree / "a.yaml")
+    (tree / "a.yaml").write_text(provider(2, "a").replace("1002", "1003"))
+    os.utime(tree / "a.yaml", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(tree / "a.yaml").st_size == before.st_size
+    settle(live)
+    assert live.registry.resolve_model("a/m").max_tokens == 2
+    assert [Path(p).name for p in reads] == ["a.yaml"]
+
+
+class _SlowTree(flue_decl._load.Tree):
+    """A tree whose loads take ``delay`` seconds once ``slow`` is set."""
+
+    slow = False
+    delay = 3.0
+
+    def calls(self) -> tuple[flue_decl.Call, ...]:
+        if self.slow:
+            time.sleep(self.delay)
+        return super().calls()
+
+
+def test_stop_during_a_long_reload_returns_soon_and_nothing_is_published_after(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(provider(1))
+    source = _SlowTree(settings_for(None, paths=(str(tmp_path),)))
+    seen: list[int] = []
+    live = Watch(source, interval=0.1, env={}, on_reload=lambda s: seen.append(s.generation))
+    live.start()
+    source.slow = True
+    (tmp_path / "a.yaml").write_text(provider(2))
+    time.sleep(0.5)  # the thread is in the middle of the slow load now
+    started = time.monotonic()
+    live.stop()
+    assert time.monotonic() - started < 0.1 + 1.5
+    published = list(seen)
+    time.sleep(source.delay + 0.5)  # the stopped thread finished its load meanwhile
+    assert seen == published
+    assert live.generation == 1
+    # Started again, it polls again.
+    source.slow = False
+    live.start()
+    deadline = time.monotonic() + 10
+    while live.generation == 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    live.stop()
+    assert live.registry.resolve_model("p/m").max_tokens == 2
+
+
+def test_on_reload_may_stop_the_watch(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(provider(1))
+    live = watch(str(tmp_path), env={}, interval=0.05)
+    live._on_reload = lambda _snapshot: live.stop()
+    live.start()
+    (tmp_path / "a.yaml").write_text(provider(2))
+    deadline = time.monotonic() + 10
+    while live.generation == 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live.generation == 2
+    live.stop()

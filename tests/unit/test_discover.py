@@ -157,8 +157,8 @@ def test_links_out_of_the_directory_are_refused_and_odd_entries_reported(tmp_pat
     problems = {(os.path.basename(d.file or ""), d.code, d.severity) for d in found.diagnostics}
     assert problems == {
         ("zz.yaml", "symlink-outside", Severity.ERROR),
-        ("loop.yaml", "skipped-file", Severity.WARNING),
-        ("pipe.yaml", "skipped-file", Severity.WARNING),
+        ("loop.yaml", "skipped-file", Severity.ERROR),
+        ("pipe.yaml", "skipped-file", Severity.ERROR),
     }
     # Named on the command line, a file outside is read as asked.
     outside = tmp_path / "extra.yaml"

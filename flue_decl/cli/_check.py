@@ -71,18 +71,47 @@ def emit_module(args: argparse.Namespace) -> int:
 
 
 def _write(output: str | None, text: str) -> int:
-    """``text`` to stdout, or to ``output`` atomically: readers never see half a file."""
+    """``text`` to stdout (written whole or exit 2: see ``_stdout``), or to ``output``
+    atomically: readers never see half a file. The temporary file is removed whatever
+    stops the write (Ctrl-C too); one a killed writer left behind is removed by the next
+    write to the same output."""
     if output in (None, "-"):
         sys.stdout.write(text)  # exactly the bytes a file would hold
         return OK
+    _remove_orphans(output)
     tmp = f"{output}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before it takes the output's name
         os.replace(tmp, output)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         print(f"flue-decl: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return USAGE
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
     return OK
+
+
+def _remove_orphans(output: str) -> None:
+    """Remove ``OUTPUT.tmp-<pid>`` files whose writer is no longer running."""
+    directory, name = os.path.split(os.path.abspath(output))
+    prefix = f"{name}.tmp-"
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            pid = entry.name[len(prefix) :]
+            if entry.name.startswith(prefix) and pid.isascii() and pid.isdigit() and not _running(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: running
+        return True
+    return True

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gc
 import importlib
 import io
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 from .._discover import MAX_FILE_BYTES
 from .._errors import ConfigError, InputError, SettingsError
 from .._version import __version__
 from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
 from ._options import options
-from ._outcome import INTERNAL, OK, fail
+from ._outcome import INTERNAL, USAGE, fail
 from ._reporters import REPORTERS
+from ._stdout import StdoutError, checked_stdout
 
 # command -> (module in flue_decl.cli, function)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -322,14 +326,53 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    args = parse(argv)
-    # A command is one short pass over a large, acyclic graph: without the cyclic
-    # collector a 10,000-file compile takes two thirds of the time. The process ends
-    # right after, so pausing it here changes nobody else's state.
-    with _cyclic_gc_paused(), _unencodable_escaped():
-        return _run(args)
+def main(argv: Sequence[str] | None = None, *, _final: bool = False) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    Ctrl-C at any moment gives 130 and one line on stderr, never a traceback; everything
+    written to standard output is written whole, or the command exits 2 saying why.
+    ``_final``: the process exits right after (the ``flue-decl`` command), so a Ctrl-C
+    after the command finished changes nothing."""
+    previous = _interrupt_once()
+    try:
+        args = parse(argv)
+        # A command is one short pass over a large, acyclic graph: without the cyclic
+        # collector a 10,000-file compile takes two thirds of the time. The process ends
+        # right after, so pausing it here changes nobody else's state.
+        with _cyclic_gc_paused(), _unencodable_escaped(), checked_stdout() as out:
+            code = _run(args)
+            out.flush()
+        return code
+    except KeyboardInterrupt:
+        print("flue-decl: interrupted", file=sys.stderr)
+        return 130
+    except StdoutError as exc:
+        reason = "it was closed" if exc.errno == errno.EPIPE else exc.strerror or exc
+        print(f"flue-decl: cannot write to standard output: {reason}", file=sys.stderr)
+        return USAGE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN if _final else previous)
+
+
+def run() -> NoReturn:
+    """The ``flue-decl`` command: :func:`main` on ``sys.argv``, then exit with its code."""
+    sys.exit(main(sys.argv[1:], _final=True))
+
+
+def _interrupt_once() -> Any:
+    """Make the first Ctrl-C a KeyboardInterrupt and ignore the ones after it (a second
+    one while the first unwinds would print a traceback); the handler it replaced, or
+    None where handlers cannot be set (not the main thread)."""
+
+    def interrupted(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGINT, interrupted)
+    except ValueError:
+        return None
 
 
 @contextlib.contextmanager
@@ -372,10 +415,8 @@ def _run(args: argparse.Namespace) -> int:
         return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=True)
     except ConfigError as exc:
         return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=False)
-    except BrokenPipeError:
-        return OK
-    except KeyboardInterrupt:
-        return 130
+    except StdoutError:
+        raise  # main says it
     except Exception as exc:  # a bug: never a traceback (its text could hold a value)
         if os.environ.get("FLUE_DECL_DEBUG") == "1":
             raise

@@ -28,12 +28,13 @@ CLOUDFLARE_AI_BINDING = "cloudflare-ai-binding"
 # application default credentials, Bedrock's AWS chain): nothing to put in a header.
 AUTHENTICATED = "<authenticated>"
 CLOUDFLARE_CATALOG = "cloudflare-workers-ai"
-# Credentials the SDK of an API finds by itself for these provider IDs (getEnvApiKey's
-# "<authenticated>"): ID -> (the API whose SDK sends them, what they are). Over another API
-# the runtime sends only the marker "<authenticated>", which is no secret.
+# Credentials the SDK behind an API finds by itself, whatever the provider's ID: pi-ai's
+# Bedrock provider signs every request with the environment's AWS credentials (an apiKey
+# or not), its Vertex provider sends Google's application default credentials when no key
+# is given. API -> (sent even with a key, what they are).
 SDK_CREDENTIALS = {
-    "amazon-bedrock": ("bedrock-converse-stream", "the AWS credentials of the environment"),
-    "google-vertex": ("google-vertex", "Google application default credentials"),
+    "bedrock-converse-stream": (True, "the AWS credentials of the environment"),
+    "google-vertex": (False, "Google application default credentials"),
 }
 
 
@@ -67,14 +68,19 @@ class Catalog:
             return str(model["api"])
         return None
 
-    def runtime_credential(self, provider: str, api: str | None = None) -> str | None:
-        """What Flue's runtime sends by itself for the provider ID ``provider`` speaking
-        ``api`` (default: the built-in provider's) when no key is given, as words for a
-        message; None if nothing. pi-ai's ``getEnvApiKey`` decides by the ID alone, whether
-        the provider is built in or registered under that ID."""
-        found = [" or ".join(self.api_key_env(provider))] if self.api_key_env(provider) else []
-        sdk_api, what = SDK_CREDENTIALS.get(provider, (None, ""))
-        if sdk_api is not None and (api or self.api_of(provider)) == sdk_api:
+    def runtime_credential(
+        self, provider: str, api: str | None = None, keyed: bool = False
+    ) -> str | None:
+        """What Flue's runtime sends by itself for the provider ``provider`` speaking
+        ``api`` (default: the built-in provider's), as words for a message, or None: with
+        no key (``keyed`` false) the environment key pi-ai's ``getEnvApiKey`` finds for the
+        ID (built in or registered under it), and the credentials an API's SDK finds itself
+        (Bedrock's even with a key)."""
+        found = []
+        if not keyed and self.api_key_env(provider):
+            found.append(" or ".join(self.api_key_env(provider)))
+        always, what = SDK_CREDENTIALS.get(api or self.api_of(provider) or "", (False, ""))
+        if what and (always or not keyed):
             found.append(what)
         return " or ".join(found) or None
 

@@ -24,23 +24,38 @@ MASK = "***"
 # written into the emitted module as this same data (see ``is_credential_name``).
 #
 # A name is a credential's when one of its words is one of these (a plural too). Words,
-# not substrings: `Ocp-Apim-Subscription-Key` holds a key, `Monkey` does not.
+# not substrings: `Ocp-Apim-Subscription-Key` holds a key, `Monkey` does not; names run
+# together in lowercase are listed whole (`authtoken`, `clientsecret`).
 CREDENTIAL_WORDS = frozenset(
     {
+        "accesskey",
+        "accesstoken",
         "apikey",
+        "apisecret",
+        "apitoken",
         "auth",
+        "authkey",
+        "authtoken",
+        "bearertoken",
+        "clientsecret",
         "authentication",
         "authorization",
         "cookie",
         "credential",
         "jwt",
+        "idtoken",
         "key",
+        "pass",
         "passphrase",
         "passwd",
         "password",
+        "privatekey",
         "pwd",
+        "refreshtoken",
         "secret",
+        "secretkey",
         "session",
+        "sessiontoken",
         "sig",
         "signature",
         "token",
@@ -70,9 +85,12 @@ DESCRIBING_WORDS = frozenset(
 )
 # ... or one of its words says it counts something (`maxTokens`, `X-Token-Count`).
 QUANTITY_WORDS = frozenset({"count", "length", "limit", "max", "min", "num", "number", "size"})
-# Words split at separators, at a lower-to-upper change and after an acronym:
-# X-Api-Key, x_api_key, xApiKey, X-APIToken.
-WORD_BOUNDARY = r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+# Words split at separators, at a lower-to-upper change, after an acronym and around
+# digits: X-Api-Key, x_api_key, xApiKey, X-APIToken, AZURE_KEY1, key2.
+WORD_BOUNDARY = (
+    r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+    r"|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])"
+)
 _WORD_BOUNDARY = re.compile(WORD_BOUNDARY)
 
 
@@ -99,13 +117,14 @@ def entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
-def secret_kind(value: str) -> str | None:
-    """What a literal credential looks like, or None if it does not look like one."""
+def secret_kind(value: str, *, by_entropy: bool = True) -> str | None:
+    """What a literal credential looks like, or None if it does not look like one: a known
+    key shape, or (``by_entropy``) a long random-looking string."""
     token = value.rsplit(maxsplit=1)[-1] if value.split() else value  # "Bearer sk-..." -> "sk-..."
     for pattern, name in _KEY_SHAPES:
         if pattern.match(token):
             return name
-    if len(token) >= 20 and entropy(token) >= 3.5:
+    if by_entropy and len(token) >= 20 and entropy(token) >= 3.5:
         return "a long random-looking string"
     return None
 

@@ -41,8 +41,9 @@ _AUTHORITY = re.compile(URL_AUTHORITY)
 # applied, IPv4 in dotted decimal whatever way it was written, IPv6 compressed in
 # brackets): `localhost` and names under it (a trailing dot too), 127.0.0.0/8, `::1`, and
 # `::ffff:127.0.0.0/104`. One rule, written into the emitted module as this same pattern.
+# A `{VAR}` in the host is filled in by pi-ai for some providers: never loopback.
 LOOPBACK_HOST = (
-    r"(?:localhost|.+\.localhost)\.?"
+    r"(?:localhost|[^{}]+\.localhost)\.?"
     r"|127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
     r"|\[::1\]"
     r"|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]"
@@ -76,10 +77,26 @@ def read_url(value: str) -> Url | None:
 
 
 def _decodes(label: str) -> bool:
-    """Whether an ``xn--`` label is the IDNA form of a valid label. The WHATWG parser
-    refuses one that is not (WPT's ``xn--pokxncvks`` cases; Node's Ada does), but the Ada
-    of the ada-url binding lets it through: its IDNA decoder leaves such a label as is."""
-    return not label.startswith("xn--") or ada_url.idna_to_unicode(label) != label
+    """Whether an ``xn--`` label decodes as Node's Ada decodes it: Punycode that gives a
+    label which encodes back to itself (``xn--pokxncvks`` decodes to characters that IDNA
+    maps to others: WPT and Node refuse it, the ada-url binding's Ada lets it through), or
+    plain ASCII (``xn--abc-``, which Node accepts). Code points newer Unicode versions added
+    may still be read differently by the two Adas; neither reading sends anything to a
+    host the other would not."""
+    if not label.startswith("xn--"):
+        return True
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        return False
+    if not decoded:
+        return False
+    return decoded.isascii() or _idna(decoded) == label
+
+
+def _idna(label: str) -> str:
+    encoded: str | bytes = ada_url.idna_to_ascii(label)
+    return encoded.decode("ascii", "replace") if isinstance(encoded, bytes) else encoded
 
 
 def is_loopback_host(hostname: str) -> bool:
@@ -136,18 +153,22 @@ def url_scheme(value: str) -> str:
     return scheme.lower() if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else ""
 
 
+# Schemes that carry everything in clear (a custom protocol may speak ws://).
+CLEAR_PROTOCOLS = ("http:", "ws:")
+
+
 def insecure_transport(base_url: str) -> bool:
     """Whether a key sent to ``base_url`` would travel in clear off this machine."""
     url = read_url(base_url)
     if url is None:
         return False  # not a URL at all: reported as invalid-url, and nothing is ever sent
-    return url.protocol == "http:" and not is_loopback_host(url.hostname)
+    return url.protocol in CLEAR_PROTOCOLS and not is_loopback_host(url.hostname)
 
 
 def sent_in_clear(base_url: str) -> bool:
     """:func:`insecure_transport` for a base URL a check has accepted: one that
     :func:`url_problem` refuses is reported as that, and never used."""
-    return url_problem(base_url) is None and insecure_transport(base_url)
+    return url_problem(base_url, any_scheme=True) is None and insecure_transport(base_url)
 
 
 # What JavaScript's String.prototype.trim() removes: pi-ai takes a key that trims to ""
@@ -181,14 +202,15 @@ def credential_routes(
     configured: Mapping[str, T],
     data: Callable[[T], Mapping[str, Any]],
     credentials: Callable[[T], Iterable[JsonPath]],
-    runtime_key: Callable[[str, str | None], str | None],
+    runtime_key: Callable[[str, str | None, bool], str | None],
 ) -> Iterator[Route[T]]:
     """A :class:`Route` for every provider that sends a credential. Each of the
     registration and the configuration is read with ``data``, its credential paths with
     ``credentials``; what is sent is the effective key (configureProvider's winning) or,
-    where that is blank, what ``runtime_key(id, api)`` says the runtime finds itself for
-    the provider (``api``: the registration's, None for a built-in); the baseUrl in use
-    if it carries one; and every other credential with a value."""
+    beside it what ``runtime_key(id, api, keyed)`` says the runtime sends by itself for the
+    provider (``api``: the registration's, None for a built-in; ``keyed``: a non-blank key
+    is set); the baseUrl in use if it carries one; and every other credential with a
+    value."""
     for provider in dict.fromkeys([*registered, *configured]):
         reg, conf = registered.get(provider), configured.get(provider)
         url = conf if conf is not None and "baseUrl" in data(conf) else reg
@@ -197,12 +219,12 @@ def credential_routes(
         key_owner = conf if conf is not None and "apiKey" in data(conf) else reg
         key = data(key_owner).get("apiKey") if key_owner is not None else None
         sent: list[tuple[T, JsonPath]] = []
-        from_runtime = None
+        keyed = False
         if key_owner is not None and not is_blank_key(key):
+            keyed = True
             sent.append((key_owner, ("apiKey",)))
-        else:
-            api = data(reg).get("api") if reg is not None else None
-            from_runtime = runtime_key(provider, api if isinstance(api, str) else None)
+        api = data(reg).get("api") if reg is not None else None
+        from_runtime = runtime_key(provider, api if isinstance(api, str) else None, keyed)
         for owner in (reg, conf):
             if owner is None:
                 continue
@@ -240,7 +262,7 @@ def transport_diagnostic(
     }
     what = [labels.get(p) or field_label(p) for p in dict.fromkeys(p for _, p in credentials)]
     if runtime_key:
-        what.insert(0, f"the key Flue's runtime finds itself when none is set ({runtime_key})")
+        what.insert(0, f"the credentials Flue's runtime sends by itself ({runtime_key})")
     return Diagnostic.at(
         "insecure-key-transport",
         f"provider `{provider}` would send {' and '.join(what)} over plain http:// to a host "

@@ -102,7 +102,8 @@ def _remove_orphans(output: str) -> None:
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):
             pid = entry.name[len(prefix) :]
-            if entry.name.startswith(prefix) and pid.isascii() and pid.isdigit() and not _running(int(pid)):
+            orphan = pid.isascii() and pid.isdigit() and not _running(int(pid))
+            if entry.name.startswith(prefix) and orphan:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 

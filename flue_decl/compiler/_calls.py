@@ -22,8 +22,8 @@ from .._domain import (
     get_path,
 )
 from .._errors import Diagnostic
-from .._secrets import secret_kind
-from ..templates import credential_carriers, is_template, literal_texts
+from .._urls import is_blank_key
+from ..templates import credential_carriers, is_template, literal_key_in
 from ._layer import Entity
 
 
@@ -63,8 +63,8 @@ def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
     for call in calls:
         for path in credential_carriers(call.kind.name, call.payload):
             value = get_path(call.payload, path)
-            literal = bool(value) and not is_template(value)
-            inside = is_template(value) and any(map(secret_kind, literal_texts(value)))
+            literal = not is_blank_key(value) and not is_template(value)
+            inside = is_template(value) and literal_key_in(path, value) is not None
             if literal or inside:
                 origin = call.origins.get(path)
                 how = "is written literally" if literal else "holds a literal key in its template"

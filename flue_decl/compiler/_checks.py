@@ -178,7 +178,7 @@ def _literal_urls(entity: Entity, custom_api: bool) -> Iterator[Diagnostic]:
     if not isinstance(value, str):
         return
     for url, when in _known_urls(value):
-        if when == _UNSET:
+        if when in (_UNSET, _EMPTY):
             continue  # a default may be meant never to be used: only its transport counts
         problem = url_problem(url, any_scheme=custom_api)
         if problem is not None:
@@ -192,7 +192,8 @@ def _literal_urls(entity: Entity, custom_api: bool) -> Iterator[Diagnostic]:
 
 
 _UNSET = " when the variables of its template are not set"
-_ANY = " whatever the variables of its template hold"
+_EMPTY = " when the variables of its template are empty"
+_ANY = " with the variables of its template set, whatever they hold"
 # Two placeholders that are a valid host, path or user name wherever a template puts them.
 _PLACEHOLDERS = ("flue0decl0a", "flue0decl0b")
 
@@ -200,19 +201,21 @@ _PLACEHOLDERS = ("flue0decl0a", "flue0decl0b")
 def _known_urls(value: str) -> list[tuple[str, str]]:
     """The base URLs ``value`` stands for that can be told without its variables, each with
     when it is the one: the literal itself; for a template, what it renders to with none of
-    its variables set (its defaults), and, when the template's own text fixes the scheme,
-    host and any user or password (the same for two different values of every variable),
-    what it renders to with placeholders. A template that can turn into a URL in clear or
-    one with a password is refused at validate like that literal URL."""
+    its variables set (its defaults) and with all of them empty, and, when the template's
+    own text fixes the scheme, host and any user or password (the same for two different
+    values of every variable), what it renders to with placeholders. A template that can
+    turn into a URL in clear or one with a password is refused at validate like that
+    literal URL."""
     if not is_template(value):
         return [(value, "")]
     out = []
-    unset = render(value, {})
-    if unset.value is not None:
-        out.append((unset.value, _UNSET))
     names = {
         (SECRET + ref.name if ref.kind == "secret" else ref.name) for ref in references(value)
     }
+    for given, when in (({}, _UNSET), (dict.fromkeys(names, ""), _EMPTY)):
+        rendered = render(value, given).value
+        if rendered is not None:
+            out.append((rendered, when))
     first, second = (render(value, dict.fromkeys(names, p)).value for p in _PLACEHOLDERS)
     one, two = (read_url(v) if v is not None else None for v in (first, second))
     if one is not None and two is not None and first is not None:

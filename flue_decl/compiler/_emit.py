@@ -27,7 +27,7 @@ from .._secrets import (
     QUANTITY_WORDS,
     WORD_BOUNDARY,
 )
-from .._urls import LOOPBACK_HOST, URL_AUTHORITY, URL_REFUSED_CHARS
+from .._urls import CLEAR_PROTOCOLS, LOOPBACK_HOST, URL_AUTHORITY, URL_REFUSED_CHARS
 from .._version import __version__
 from ..templates import MAX_OUTPUT_CHARS, SECRET, credential_paths, is_template
 from ..templates._core import TemplateProblem
@@ -104,15 +104,22 @@ def _value(call: Call, path: tuple[Any, ...], value: Any, where: str, custom: bo
     return _js(value)
 
 
-def _runtime_key(call: Call, calls: Sequence[Call]) -> str | None:
-    """What Flue's runtime sends by itself for ``call``'s provider when no key is set."""
+def _runtime_key(call: Call, calls: Sequence[Call]) -> dict[str, str | None] | None:
+    """What Flue's runtime sends by itself for ``call``'s provider, with no key and with
+    one (see ``Catalog.runtime_credential``)."""
     if call.op == Op.REGISTER_API_PROVIDER:
         return None
     registration = next(
         (c for c in calls if c.op == Op.REGISTER_PROVIDER and c.target == call.target), None
     )
     api = registration.payload.get("api") if registration is not None else None
-    return builtin_catalog().runtime_credential(call.target, api if isinstance(api, str) else None)
+    api = api if isinstance(api, str) else None
+    catalog = builtin_catalog()
+    found = {
+        "unkeyed": catalog.runtime_credential(call.target, api),
+        "keyed": catalog.runtime_credential(call.target, api, keyed=True),
+    }
+    return found if any(found.values()) else None
 
 
 def _key(name: str) -> str:
@@ -233,6 +240,7 @@ CONSTANTS: dict[str, tuple[str, Any]] = {
     "URL_REFUSED_CHARS": ("string", URL_REFUSED_CHARS),
     "URL_AUTHORITY": ("string", URL_AUTHORITY),
     "LOOPBACK_HOST": ("string", LOOPBACK_HOST),
+    "CLEAR_PROTOCOLS": ("string[]", list(CLEAR_PROTOCOLS)),
 }
 
 

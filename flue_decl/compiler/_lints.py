@@ -15,7 +15,7 @@ from .._domain import field_label, get_path, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._secrets import secret_kind, url_credentials
 from .._urls import is_blank_key
-from ..templates import credential_carriers, credential_paths, is_template, literal_texts
+from ..templates import credential_carriers, credential_paths, is_template, literal_key_in
 from ._layer import Entity
 
 W = Severity.WARNING
@@ -54,12 +54,12 @@ def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:
         value = get_path(entity.data, path)
         if isinstance(value, str) and is_template(value):
             # A key written into the template itself: {{ 'sk-...' }}, default('<key>').
-            kinds = [k for k in map(secret_kind, literal_texts(value)) if k]
-            if kinds:
+            looks = literal_key_in(path, value)
+            if looks:
                 yield Diagnostic.at(
                     "literal-secret",
                     f"{field_label(path)} holds a literal in its template that looks like "
-                    f"{kinds[0]}",
+                    f"{looks}",
                     entity.place(path),
                     path,
                     severity=W,

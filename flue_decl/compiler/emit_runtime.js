@@ -240,7 +240,7 @@ function $inClear(value) {
     const url = $readUrl(value);
     if (url === undefined)
         return false; // not a URL: reported as invalid, nothing is sent
-    return url.protocol === "http:" && !$LOOPBACK.test(url.hostname);
+    return CLEAR_PROTOCOLS.includes(url.protocol) && !$LOOPBACK.test(url.hostname);
 }
 // flue_decl/_urls.py is_blank_key: pi-ai reads the environment's key for such a one
 function $blankKey(value) {
@@ -279,13 +279,13 @@ function $transport(calls, facts, places) {
             continue;
         const keyOwner = c !== undefined && "apiKey" in data(c) ? c : r;
         const sent = [];
-        if (keyOwner !== undefined && !$blankKey(data(keyOwner).apiKey)) {
+        const keyed = keyOwner !== undefined && !$blankKey(data(keyOwner).apiKey);
+        const runtime = facts[urlOwner].runtimeKey;
+        const itself = runtime ? (keyed ? runtime.keyed : runtime.unkeyed) : null;
+        if (itself)
+            sent.push(`the credentials Flue's runtime sends by itself (${itself})`);
+        if (keyed)
             sent.push("its API key");
-        }
-        else if (facts[urlOwner].runtimeKey) {
-            const found = facts[urlOwner].runtimeKey;
-            sent.push(`the key Flue's runtime finds itself when none is set (${found})`);
-        }
         for (const i of [r, c]) {
             if (i === undefined)
                 continue;

@@ -14,6 +14,7 @@ declare const PATH_PARAMETER: string;
 declare const URL_REFUSED_CHARS: string;
 declare const URL_AUTHORITY: string;
 declare const LOOPBACK_HOST: string;
+declare const CLEAR_PROTOCOLS: string[];
 
 type $Undefined = { name: string };
 type $Value = string | $Undefined;
@@ -248,7 +249,7 @@ function $urlCredentials(value: string): boolean {
 function $inClear(value: string): boolean {
   const url = $readUrl(value);
   if (url === undefined) return false; // not a URL: reported as invalid, nothing is sent
-  return url.protocol === "http:" && !$LOOPBACK.test(url.hostname);
+  return CLEAR_PROTOCOLS.includes(url.protocol) && !$LOOPBACK.test(url.hostname);
 }
 // flue_decl/_urls.py is_blank_key: pi-ai reads the environment's key for such a one
 function $blankKey(value: unknown): boolean {
@@ -257,7 +258,8 @@ function $blankKey(value: unknown): boolean {
 interface $Facts {
   credentials: string[][]; // paths of the payload that hold credentials
   allowPlainHttp: boolean;
-  runtimeKey: string | null; // what Flue's runtime sends for this ID when no key is set
+  // What Flue's runtime sends by itself for this provider, with no key and with one.
+  runtimeKey: { unkeyed: string | null; keyed: string | null } | null;
 }
 function $get(data: unknown, path: string[]): unknown {
   let value = data;
@@ -286,12 +288,11 @@ function $transport(calls: $Call[], facts: $Facts[], places: string[]): string[]
     if (typeof url !== "string" || !$inClear(url)) continue;
     const keyOwner = c !== undefined && "apiKey" in data(c) ? c : r;
     const sent: string[] = [];
-    if (keyOwner !== undefined && !$blankKey(data(keyOwner).apiKey)) {
-      sent.push("its API key");
-    } else if (facts[urlOwner].runtimeKey) {
-      const found = facts[urlOwner].runtimeKey;
-      sent.push(`the key Flue's runtime finds itself when none is set (${found})`);
-    }
+    const keyed = keyOwner !== undefined && !$blankKey(data(keyOwner).apiKey);
+    const runtime = facts[urlOwner].runtimeKey;
+    const itself = runtime ? (keyed ? runtime.keyed : runtime.unkeyed) : null;
+    if (itself) sent.push(`the credentials Flue's runtime sends by itself (${itself})`);
+    if (keyed) sent.push("its API key");
     for (const i of [r, c]) {
       if (i === undefined) continue;
       for (const path of facts[i].credentials) {

@@ -349,8 +349,6 @@ def render_calls(
     names = Namespace(env, secrets)
     rendered: list[Call] = []
     diagnostics: list[Diagnostic] = []
-    # An Op is equal to its string and hashes alike: no conversion on this hot path.
-    templated: set[tuple[str, str, JsonPath]] = set()
     results: dict[str, Rendered] = {}  # one environment: the same template, the same result
     custom = custom_api_providers(calls)
     for call in calls:
@@ -361,8 +359,11 @@ def render_calls(
             if is_credential(path, source):
                 credentials.append(path)
             if not is_template(source):
+                if path == ("baseUrl",):  # literal: held to today's rule too (see above)
+                    diagnostics.extend(
+                        _check_rendered(path, source, source, call, call.target in custom)
+                    )
                 continue
-            templated.add((call.op, call.target, path))
             result = results.get(source)
             if result is None:
                 result = results[source] = render(source, names)
@@ -396,7 +397,7 @@ def render_calls(
                 frozenset(credentials),
             )
         )
-    diagnostics.extend(_rendered_transport(rendered, templated))
+    diagnostics.extend(_rendered_transport(rendered))
     return tuple(rendered), tuple(diagnostics)
 
 
@@ -451,10 +452,11 @@ def _check_rendered(
     if path == ("baseUrl",):
         problem = url_problem(value, any_scheme=custom_api)
         if problem is not None:
+            what = f"baseUrl rendered from {names()}" if is_template(source) else "baseUrl"
             return [
                 Diagnostic.at(
                     "invalid-url",
-                    f"baseUrl rendered from {names()} is invalid: {problem}",
+                    f"{what} is invalid: {problem}",
                     _place(call, path),
                     path,
                 )
@@ -473,11 +475,9 @@ def _check_rendered(
     return []
 
 
-def _rendered_transport(
-    calls: Sequence[Call], templated: set[tuple[str, str, JsonPath]]
-) -> list[Diagnostic]:
-    # Literal URL/key pairs were checked when the tree was compiled; only pairs where
-    # either side came from a template are new information here.
+def _rendered_transport(calls: Sequence[Call]) -> list[Diagnostic]:
+    # Every pair again, literal ones too: an artifact compiled by an older flue-decl, or
+    # calls applied without a compile, are held to today's rule.
     registered = {c.target: c for c in calls if c.op == Op.REGISTER_PROVIDER}
     configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
     allowed = {c.target for c in calls if c.allow_plain_http}
@@ -489,15 +489,7 @@ def _rendered_transport(
         if route.provider in allowed:
             continue
         base_url = route.url.payload.get("baseUrl")
-        # A blank key counts: the template that rendered it made the runtime's key the one.
-        conf = configured.get(route.provider)
-        key_owner = conf if conf and "apiKey" in conf.payload else registered.get(route.provider)
-        keyed = [(key_owner, ("apiKey",))] if route.runtime_key and key_owner else []
-        from_template = any(
-            (call.op, route.provider, path) in templated
-            for call, path in [(route.url, ("baseUrl",)), *route.sent, *keyed]
-        )
-        if from_template and isinstance(base_url, str) and sent_in_clear(base_url):
+        if isinstance(base_url, str) and sent_in_clear(base_url):
             out.append(
                 transport_diagnostic(
                     _place(route.url, ("baseUrl",)),

@@ -278,7 +278,8 @@ def make_client(
     settings: Mapping[str, Any], *, timeout: httpx.Timeout | float | None, **kwargs: Any
 ) -> httpx.Client:
     guard = _origin_guard(httpx.URL(settings["base_url"]))
-    return httpx.Client(**_with_caller_auth(_client_kwargs(settings, timeout, guard), kwargs))
+    ours = _client_kwargs(settings, timeout, guard)
+    return httpx.Client(**_with_caller_auth(settings, ours, kwargs))
 
 
 def make_async_client(
@@ -289,14 +290,31 @@ def make_async_client(
     async def check(request: httpx.Request) -> None:
         guard(request)
 
-    return httpx.AsyncClient(**_with_caller_auth(_client_kwargs(settings, timeout, check), kwargs))
+    ours = _client_kwargs(settings, timeout, check)
+    return httpx.AsyncClient(**_with_caller_auth(settings, ours, kwargs))
 
 
-def _with_caller_auth(ours: dict[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+def _with_caller_auth(
+    settings: Mapping[str, Any], ours: dict[str, Any], theirs: Mapping[str, Any]
+) -> dict[str, Any]:
     """The caller's httpx arguments added to ours. ``auth=`` is theirs to give where the
     model sends no credential of its own (Vertex with Google credentials: an httpx.Auth
-    that adds an OAuth2 token); any other overlap is an error, as httpx would raise."""
+    that adds an OAuth2 token), under the same transport rule as a key; any other overlap
+    is an error, as httpx would raise."""
     if "auth" in theirs and ours["auth"] is None:
+        if insecure_transport(settings["base_url"]) and not settings["allow_plain_http"]:
+            raise ClientError(
+                [
+                    Diagnostic.at(
+                        "insecure-key-transport",
+                        "refusing to send the credentials of auth= over plain http:// to "
+                        f"{read_url(settings['base_url']).hostname}",  # type: ignore[union-attr]
+                        None,
+                        hint="use https://, or http:// for localhost; for a host on a "
+                        "trusted network, say allowPlainHttp: true",
+                    )
+                ]
+            )
         ours = {k: v for k, v in ours.items() if k != "auth"}
     clash = sorted(set(ours) & set(theirs))
     if clash:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .._catalog import AUTHENTICATED, RESPONSES_APIS
 from .._errors import ClientError, Diagnostic
+from .._urls import is_blank_key
 
 OPENAI_APIS = frozenset({"openai-completions", "openai-responses", "openai-codex-responses"})
 AZURE_API = "azure-openai-responses"
@@ -33,8 +34,23 @@ def _refuse(model: Any, sdk: str) -> ClientError:
     )
 
 
-def _key(api_key: str | None) -> str | None:
-    return None if api_key in (None, "", AUTHENTICATED) else api_key
+def _key(model: Any, api_key: str | None) -> str:
+    """The key the SDK is given. pi-ai sends no request for a model without one ("No API
+    key for provider"), and an SDK given none reads its own environment variables
+    (ANTHROPIC_API_KEY for any anthropic-messages gateway): refused here instead."""
+    if api_key is None or api_key == AUTHENTICATED or is_blank_key(api_key):
+        raise ClientError(
+            [
+                Diagnostic.at(
+                    "client-unsupported",
+                    f"{model.spec}: No API key for provider: {model.provider}",
+                    None,
+                    hint="give the provider an apiKey (Flue's runtime refuses to call it "
+                    "without one)",
+                )
+            ]
+        )
+    return api_key
 
 
 def openai_kwargs(
@@ -47,7 +63,7 @@ def openai_kwargs(
     if model.api not in OPENAI_APIS and model.api != AZURE_API:
         raise _refuse(model, "OpenAI")
     kwargs = _common(model, api_key, settings)
-    kwargs["api_key"] = _key(api_key) or ""  # the SDK wants one; "" sends none that counts
+    kwargs["api_key"] = _key(model, api_key)
     if model.api == AZURE_API:
         kwargs["base_url"] = _azure_base_url(kwargs["base_url"])
         kwargs["api_version"] = env.get("AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION
@@ -62,8 +78,8 @@ def anthropic_kwargs(
     if model.api != ANTHROPIC_API:
         raise _refuse(model, "Anthropic")
     kwargs = _common(model, api_key, settings)
-    key = _key(api_key)
-    if key is not None and "sk-ant-oat" in key:
+    key = _key(model, api_key)
+    if "sk-ant-oat" in key:
         kwargs["auth_token"] = key
     else:
         kwargs["api_key"] = key

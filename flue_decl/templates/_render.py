@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from .._domain import string_fields
 from .._errors import JsonPath
-from .._secrets import is_credential_name, url_credentials
+from .._secrets import is_credential_name, secret_kind, url_credentials
 from ._core import (
     MAX_TEMPLATE_CHARS,
     NOT_TEXT,
@@ -118,6 +118,19 @@ def literal_texts(source: str) -> list[str]:
 
     walk(parsed.parts)
     return [text for text in out if text]
+
+
+def literal_key_in(path: JsonPath, source: str) -> str | None:
+    """What a key written into the template ``source`` at ``path`` looks like (``{{
+    'sk-...' }}``, a default that looks like a key), or None. A base URL's own text
+    (``https://gateway.corp.example.com/``) is long and varied without being a key: there
+    only known key shapes count."""
+    by_entropy = path != ("baseUrl",)
+    for text in literal_texts(source):
+        kind = secret_kind(text, by_entropy=by_entropy)
+        if kind:
+            return kind
+    return None
 
 
 def credential_carriers(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:

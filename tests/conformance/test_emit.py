@@ -291,7 +291,7 @@ headers:
 @pytest.mark.parametrize(
     ("env", "said"),
     [
-        ({"GROQ_URL": "http://10.1.2.3/v1"}, "finds itself when none is set (GROQ_API_KEY)"),
+        ({"GROQ_URL": "http://10.1.2.3/v1"}, "sends by itself (GROQ_API_KEY)"),
         ({"GROQ_URL": "http://10.1.2.3/v1", "GROQ_KEY": "   "}, "(GROQ_API_KEY)"),
         ({"GROQ_URL": "http://10.1.2.3/v1", "GROQ_KEY": "k"}, "would send its API key"),
         ({"GROQ_URL": "http://127.1/v1"}, None),

@@ -37,11 +37,21 @@ def codes(tmp_path: Path, text: str) -> list[str]:
         # An ID the runtime has no key for sends nothing: fine.
         ("kind: Provider\nid: gpu-box\napi: openai-completions\nbaseUrl: http://10.1.2.3/v1\n",
          []),
-        # Bedrock's SDK credentials go only where its own API is spoken.
+        # The SDK behind an API sends its credentials whatever the ID: AWS's for Bedrock,
+        # even with a key; Google's for Vertex without one.
         ("kind: Provider\nid: amazon-bedrock\napi: openai-completions\n"
          "baseUrl: http://10.1.2.3/v1\n", ["shadows-builtin"]),
         ("kind: ProviderConfiguration\nid: amazon-bedrock\nbaseUrl: http://10.1.2.3/v1\n",
          ["insecure-key-transport"]),
+        ("kind: Provider\nid: corp-bedrock\napi: bedrock-converse-stream\n"
+         "baseUrl: http://bedrock-proxy.corp.example\n", ["insecure-key-transport"]),
+        ("kind: Provider\nid: corp-bedrock\napi: bedrock-converse-stream\n"
+         "baseUrl: http://bedrock-proxy.corp.example\napiKey: '{{ env.K }}'\n",
+         ["insecure-key-transport"]),
+        ("kind: Provider\nid: corp-vertex\napi: google-vertex\n"
+         "baseUrl: http://vertex-proxy.corp.example/v1\n", ["insecure-key-transport"]),
+        ("kind: Provider\nid: corp-vertex\napi: google-vertex\n"
+         "baseUrl: http://localhost:8080/v1\n", []),
         # A reviewed exception stays possible.
         ("kind: ProviderConfiguration\nid: openai\nbaseUrl: http://proxy.internal.example/v1\n"
          "allowPlainHttp: true\n", ["plain-http-allowed"]),
@@ -131,3 +141,116 @@ def test_template_references_come_from_the_parser() -> None:
         ("env", "A-B"),
     ]
     assert references("not {{ a template") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A custom protocol's ws:// is as clear as http://.
+        ("kind: ApiProvider\napi: acme-ws\nhandler: acme.ws:Handler\n---\n"
+         "kind: Provider\nid: acme\napi: acme-ws\nbaseUrl: ws://llm.corp.example/rpc\n"
+         "apiKey: '{{ env.K }}'\n", ["insecure-key-transport"]),
+        ("kind: ApiProvider\napi: acme-ws\nhandler: acme.ws:Handler\n---\n"
+         "kind: Provider\nid: acme\napi: acme-ws\nbaseUrl: wss://llm.corp.example/rpc\n"
+         "apiKey: '{{ env.K }}'\n", []),
+        # A host pi-ai fills in from the environment is never taken for loopback.
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: 'http://{CF_TENANT}.localhost/v1'\napiKey: '{{ env.K }}'\n",
+         ["insecure-key-transport"]),
+        # A URL template's own text is not a key (only known key shapes count there) ...
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: 'https://gateway.corp.example.com/{{ env.TENANT_SECRET }}/v1'\n", []),
+        ("kind: Provider\nid: p\napi: openai-completions\n"
+         "baseUrl: 'https://api.example.com/v1?sig={{ env.SAS_SIG }}'\n", []),
+        # ... and a blank literal key holds nothing.
+        ("kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example\n"
+         "apiKey: '  '\n", []),
+    ],
+)
+def test_validate_more(tmp_path: Path, text: str, expected: list[str]) -> None:
+    assert sorted(codes(tmp_path, text)) == sorted(expected)
+
+
+def test_compile_accepts_templates_that_carry_a_credential_in_the_url(tmp_path: Path) -> None:
+    from flue_decl.compiler import literal_secrets
+
+    write_files(
+        tmp_path,
+        {
+            "p/a.yaml": "kind: Provider\nid: p\napi: openai-completions\n"
+            "baseUrl: 'https://gateway.corp.example.com/{{ env.TENANT_SECRET }}/v1'\n"
+            "apiKey: '  '\n"
+        },
+    )
+    compilation = compile_paths(str(tmp_path / "p"))
+    assert literal_secrets(compilation.calls) == []
+
+
+def test_sdk_arguments_never_let_an_sdk_find_a_key_itself(tmp_path: Path) -> None:
+    from flue_decl import ClientError
+
+    write_files(
+        tmp_path,
+        {
+            "p/a.yaml": "kind: Provider\nid: corp-claude\napi: anthropic-messages\n"
+            "baseUrl: https://claude-gw.corp.example\n---\n"
+            "kind: Provider\nid: local\napi: openai-completions\n"
+            "baseUrl: http://localhost:11434/v1\n"
+        },
+    )
+    registry = load_registry(str(tmp_path / "p"), env={"ANTHROPIC_API_KEY": "sk-ant-env"})
+    with pytest.raises(ClientError, match="No API key for provider"):
+        registry.anthropic_kwargs("corp-claude/m")
+    with pytest.raises(ClientError, match="No API key for provider"):
+        registry.openai_kwargs("local/llama")
+
+
+def test_caller_credentials_follow_the_transport_rule(tmp_path: Path) -> None:
+    import httpx
+
+    from flue_decl import ClientError
+
+    write_files(
+        tmp_path,
+        {
+            "p/a.yaml": "kind: Provider\nid: corp-vertex\napi: google-vertex\n"
+            "baseUrl: http://localhost:8080/v1\n"
+        },
+    )
+    registry = load_registry(str(tmp_path / "p"), env={})
+    auth = httpx.BasicAuth("u", "p")
+    registry.http_client("corp-vertex/gemini", auth=auth).close()  # loopback: fine
+    registry.configure_provider("corp-vertex", {"baseUrl": "http://vertex.corp.example/v1"})
+    with pytest.raises(ClientError, match="plain http"):
+        registry.http_client("corp-vertex/gemini", auth=auth)
+
+
+def test_an_old_artifact_is_held_to_todays_rule(tmp_path: Path) -> None:
+    from flue_decl import InputError, load_artifact
+    from flue_decl.compiler import compile_paths as compiled
+    from flue_decl.runtime import artifact_text
+    from tests.unit.runtime.test_artifact import _resign
+
+    write_files(
+        tmp_path,
+        {"p/a.yaml": "kind: ProviderConfiguration\nid: openai\nbaseUrl: https://gw.example/v1\n"},
+    )
+    compilation = compiled(str(tmp_path / "p"))
+    text = artifact_text(compilation.calls, layers=compilation.layer_roots, files=())
+    # What an older flue-decl, which did not know the runtime reads OPENAI_API_KEY itself,
+    # would have compiled: the checksum recomputed, as that version would have written it.
+    old = text.replace("https://gw.example/v1", "http://proxy.corp.example/v1")
+    artifact = tmp_path / "registry.json"
+    artifact.write_text(_resign(old))
+    with pytest.raises((TemplateError, InputError)) as info:
+        load_artifact(artifact, env={})
+    assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+
+
+def test_a_fallback_in_clear_is_found_however_the_template_spells_it(tmp_path: Path) -> None:
+    text = (
+        "kind: Provider\nid: p\napi: openai-completions\n"
+        "baseUrl: \"{{ env.BASE if env.BASE else 'http://api.corp.example/v1' }}\"\n"
+        "apiKey: '{{ env.K }}'\n"
+    )
+    assert codes(tmp_path, text) == ["insecure-key-transport"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import flue_decl._discover
 import flue_decl._load
 from flue_decl import Watch, watch
 from flue_decl._settings import settings_for
@@ -118,7 +119,7 @@ def test_an_unchanged_poll_reads_no_file(
     tree = two_providers(tmp_path)
     live = watch(str(tree), env={})
     reads: list[str] = []
-    real = flue_decl._load.read_capped
+    real = flue_decl._discover.read_capped
 
     def counting(path: str, limit: int) -> bytes:
         reads.append(path)

@@ -44,7 +44,7 @@ lint: $(STAMP)
 
 ## test: lint, types, the whole suite including conformance against the reference runtime
 test: $(STAMP) $(NODE_STAMP) $(SARIF_STAMP) lint
-	FLUE_DECL_REQUIRE_NODE=1 $(PY) -m pytest -W error
+	FLUE_DECL_REQUIRE_NODE=1 $(PY) -m pytest -W error -n auto
 
 ## fuzz: coverage-guided fuzzing of the whole pipeline (atheris), FUZZ_SECONDS long
 FUZZ_SECONDS ?= 600

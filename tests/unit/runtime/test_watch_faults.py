@@ -75,7 +75,8 @@ def test_a_kubernetes_swap_caught_half_way_is_retried(tmp_path: Path) -> None:
     assert live.registry.resolve_model("b/m").max_tokens == 2
 
 
-def test_a_secret_rewritten_in_place_is_not_served_half_written(tmp_path: Path) -> None:
+def reading_a_secret(tmp_path: Path) -> tuple[Watch, Path]:
+    """A watched tree whose key is the secret file ``a_key`` (``k-1``), and that file."""
     tree = tmp_path / "providers.d"
     secrets = tmp_path / "secrets"
     tree.mkdir()
@@ -85,30 +86,25 @@ def test_a_secret_rewritten_in_place_is_not_served_half_written(tmp_path: Path) 
         "apiKey: '{{ secret.a_key }}'\n"
     )
     (secrets / "a_key").write_text("k-1\n")
-    live = watch(str(tree), env={}, secrets_dir=secrets)
-    (secrets / "a_key").write_text("")  # a slow writer truncated it ...
+    return watch(str(tree), env={}, secrets_dir=secrets), secrets / "a_key"
+
+
+def test_a_secret_rewritten_in_place_is_not_served_half_written(tmp_path: Path) -> None:
+    live, secret = reading_a_secret(tmp_path)
+    secret.write_text("")  # a slow writer truncated it ...
     settle(live, 3)
     assert live.last_reload_ok is False  # ... an empty key is not served
     assert live.last_error is not None
     assert "`a_key` in" in live.last_error.diagnostics[0].message
     assert live.registry.api_key("a/m") == "k-1"
-    (secrets / "a_key").write_text("k-2\n")  # ... and wrote the new key
+    secret.write_text("k-2\n")  # ... and wrote the new key
     settle(live)
     assert live.last_reload_ok is True
     assert live.registry.api_key("a/m") == "k-2"
 
 
 def test_a_tree_reading_a_secret_file_does_not_reload_for_nothing(tmp_path: Path) -> None:
-    tree = tmp_path / "providers.d"
-    secrets = tmp_path / "secrets"
-    tree.mkdir()
-    secrets.mkdir()
-    (tree / "a.yaml").write_text(
-        "kind: Provider\nid: a\napi: openai-completions\nbaseUrl: https://a.example/v1\n"
-        "apiKey: '{{ secret.a_key }}'\n"
-    )
-    (secrets / "a_key").write_text("k-1\n")
-    live = watch(str(tree), env={}, secrets_dir=secrets)
+    live, _ = reading_a_secret(tmp_path)
     settle(live, 5)
     assert live.generation == 1
 

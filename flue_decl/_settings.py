@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._codes import RULES
+from ._codes import why_not_silenced
 from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, read_capped
 from ._errors import Diagnostic, Place, SettingsError, Severity, did_you_mean
 
@@ -383,18 +383,15 @@ def _code_problems(key: str, codes: frozenset[str], place: Place) -> list[Diagno
     means Flue would refuse the tree or a key would leak, which no setting may hide."""
     out = []
     for code in sorted(codes):
-        rule = RULES.get(code)
-        if rule is None:
-            hint = did_you_mean(code, RULES) or "flue-decl's docs/checks.md lists every code"
-            out.append(_diagnostic(f"unknown code `{code}` in `{key}`", place, hint))
-        elif rule.severity is Severity.ERROR:
-            out.append(
-                _diagnostic(
-                    f"`{code}` is an error and cannot be ignored",
-                    place,
-                    "fix the configuration; only warnings and notes can be ignored",
-                )
+        refused = why_not_silenced(code, "ignored")
+        if refused is not None:
+            kind, hint = refused
+            message = (
+                f"unknown code `{code}` in `{key}`"
+                if kind == "unknown"
+                else f"`{code}` is an error and cannot be ignored"
             )
+            out.append(_diagnostic(message, place, hint))
     return out
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from .._codes import RULES
-from .._errors import Diagnostic, Place, Severity, did_you_mean
+from .._codes import why_not_silenced
+from .._errors import Diagnostic, Place, Severity
 
 MARKER = "flue-decl:"
 _COMMENT = re.compile(r"#[ \t]*flue-decl:[ \t]*(?P<body>[^\r\n\x85\u2028\u2029]*)")
@@ -94,19 +94,15 @@ def find(text: str, file: str) -> tuple[tuple[Suppression, ...], tuple[Diagnosti
 def _valid_codes(codes: Sequence[str], place: Place, problems: list[Diagnostic]) -> tuple[str, ...]:
     valid = []
     for code in codes:
-        rule = RULES.get(code)
-        if rule is None:
-            close = did_you_mean(code, RULES) if len(problems) < HINTED else None
-            hint = close or "flue-decl's docs/checks.md lists every code"
-            problems.append(_invalid(place, f"unknown code `{code}`", hint))
-        elif rule.severity is Severity.ERROR:
-            problems.append(
-                _invalid(
-                    place,
-                    f"`{code}` is an error and cannot be suppressed",
-                    "fix what it reports; only warnings and notes can be suppressed",
-                )
+        refused = why_not_silenced(code, "suppressed", hint=len(problems) < HINTED)
+        if refused is not None:
+            kind, hint = refused
+            message = (
+                f"unknown code `{code}`"
+                if kind == "unknown"
+                else f"`{code}` is an error and cannot be suppressed"
             )
+            problems.append(_invalid(place, message, hint))
         elif code in ABOUT_COMMENTS:
             problems.append(
                 _invalid(

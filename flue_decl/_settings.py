@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._codes import why_not_silenced
-from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, read_capped
+from ._discover import DEFAULT_PATHS, MAX_FILE_BYTES, one_path, read_capped
 from ._errors import Diagnostic, Place, SettingsError, Severity, did_you_mean
 
 FILE_NAME = "flue-decl.toml"
@@ -164,6 +164,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     file: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    digest: str = ""  # sha256 of the file's bytes as read: a cache key, without reading again
 
     @property
     def root(self) -> str:
@@ -215,17 +216,11 @@ class Settings:
     def cache_token(self) -> str:
         """Everything in these settings that can change a diagnostic, as text for a cache
         key: the values, the file's place and its bytes (a settings change is a miss)."""
-        digest = ""
-        if self.file:
-            try:
-                digest = hashlib.sha256(read_capped(self.file, MAX_SETTINGS_BYTES)).hexdigest()
-            except OSError:
-                digest = "unreadable"
         try:
             root = os.path.abspath(self.root)
         except OSError:  # no working directory: the root as written
             root = self.root
-        return json.dumps([self.as_json(), root, digest], sort_keys=True)
+        return json.dumps([self.as_json(), root, self.digest], sort_keys=True)
 
 
 def find_settings(start: str | os.PathLike[str] | None = None) -> str | None:
@@ -300,7 +295,7 @@ def read_settings(path: str | os.PathLike[str]) -> Settings:
     its file:line with a hint."""
     file = os.fspath(path)
     table = TABLE if os.path.basename(file) == PYPROJECT else ()
-    text = _read(file)
+    text, digest = _read(file)
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -349,17 +344,18 @@ def read_settings(path: str | os.PathLike[str]) -> Settings:
         values["paths"] = tuple(os.path.normpath(os.path.join(root, p)) for p in values["paths"])
     if "secrets-dir" in values:
         values["secrets-dir"] = os.path.normpath(os.path.join(root, values["secrets-dir"]))
-    return effective({}, values, file=file, file_sources=sources)
+    return effective({}, values, file=file, file_sources=sources, digest=digest)
 
 
-def _read(file: str) -> str:
+def _read(file: str) -> tuple[str, str]:
+    """The file's text and the sha256 of its bytes."""
     try:
         # Never blocks on a FIFO, never reads more than the cap.
         raw = read_capped(file, MAX_SETTINGS_BYTES)
         if len(raw) > MAX_SETTINGS_BYTES:
             message = f"{file} is larger than {MAX_SETTINGS_BYTES} bytes"
             raise _error(message, None, None, file)
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), hashlib.sha256(raw).hexdigest()
     except FileNotFoundError:
         raise SettingsError(
             [
@@ -442,6 +438,7 @@ def effective(
     *,
     file: str | None = None,
     file_sources: Mapping[str, str] | None = None,
+    digest: str = "",
 ) -> Settings:
     """Settings from the sources in :data:`PRECEDENCE` order: ``given`` (the command line
     or keyword arguments; ``None`` means not given), then ``file_values``, then defaults."""
@@ -456,7 +453,7 @@ def effective(
         else:
             values[key], sources[key] = spec.default, "default"
     fields = {key.replace("-", "_"): value for key, value in values.items()}
-    return Settings(**fields, file=file, sources=sources)
+    return Settings(**fields, file=file, sources=sources, digest=digest)
 
 
 def settings_for(
@@ -470,13 +467,16 @@ def settings_for(
     elif isinstance(settings, Settings):
         base = settings
     else:
-        from ._discover import one_path
-
         base = read_settings(one_path(settings, what="settings"))
     chosen = {k.replace("_", "-"): v for k, v in given.items()}
     unknown = set(chosen) - set(KEYS)
     if unknown:
         raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
-    in_file = {k: getattr(base, k.replace("-", "_")) for k in KEYS if k in base.sources}
-    in_file = {k: v for k, v in in_file.items() if base.sources[k] not in ("default",)}
-    return effective(chosen, in_file, file=base.file, file_sources=base.sources)
+    set_before = {
+        k: getattr(base, k.replace("-", "_"))
+        for k, source in base.sources.items()
+        if source != "default"
+    }
+    return effective(
+        chosen, set_before, file=base.file, file_sources=base.sources, digest=base.digest
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import Severity
+from ._errors import Severity, did_you_mean
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTE
 
@@ -193,8 +193,6 @@ def why_not_silenced(code: str, verb: str, *, hint: bool = True) -> tuple[str, s
     against every code: skipped when nobody reads it)."""
     rule = RULES.get(code)
     if rule is None:
-        from ._errors import did_you_mean
-
         close = did_you_mean(code, RULES) if hint else None
         return "unknown", close or "flue-decl's docs/checks.md lists every code"
     if rule.severity is Severity.ERROR:

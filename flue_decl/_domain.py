@@ -98,6 +98,41 @@ class Origin:
     overlay: bool
 
 
+# An origin as plain values: (file, line, column, layer, layer_root, overlay). Every field
+# of every call has one; kept as exact tuples they are invisible to CPython's cyclic
+# collector (see ``_errors.Spot``), and an :class:`Origin` is made only when one is asked for.
+OriginRow = tuple[str, int, int, int, str, bool]
+
+
+def origin_of(row: OriginRow) -> Origin:
+    file, line, column, layer, layer_root, overlay = row
+    return Origin(Place(file, line, column), layer, layer_root, overlay)
+
+
+class Origins(Mapping[JsonPath, Origin]):
+    """A call's origins by JSON path, kept as :data:`OriginRow` tuples."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Mapping[JsonPath, OriginRow]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, path: JsonPath) -> Origin:
+        return origin_of(self._rows[path])
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._rows
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"Origins({len(self._rows)} fields)"
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One registry call: ``op`` on ``target`` (a provider ID, or an api slug for

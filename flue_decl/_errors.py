@@ -42,6 +42,14 @@ class Severity(enum.StrEnum):
     NOTE = "note"
 
 
+# A place as a plain tuple (file, line, column): what the compiler and the registry keep
+# for every node and field. CPython's cyclic collector stops tracking an exact tuple of
+# strings and numbers, so the million places of a large tree cost its full collections
+# nothing (as objects they made each one rescan them all, stalling every thread); a
+# :class:`Place` is made from one when it is shown.
+Spot = tuple[str, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """A position in a source file; line and column are 1-based."""

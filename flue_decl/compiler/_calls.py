@@ -17,11 +17,12 @@ from .._domain import (
     KINDS,
     OWN_KEYS,
     Call,
-    Origin,
+    OriginRow,
+    Origins,
     field_label,
     get_path,
 )
-from .._errors import Diagnostic
+from .._errors import Diagnostic, JsonPath
 from .._urls import is_blank_key
 from ..templates import credential_carriers, is_template, literal_key_in
 from ._layer import Entity
@@ -46,13 +47,16 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
         skip = (*OWN_KEYS, kind.identity)
         payload = {k: _normalise(v) for k, v in entity.data.items() if k not in skip}
         allow = entity.data.get(ALLOW_PLAIN_HTTP) is True
-        origins = {}
-        for path, place in entity.places.items():
+        origins: dict[JsonPath, OriginRow] = {}
+        for path, spot in entity.places.items():
             doc = entity.setter(path)
-            origins[path] = Origin(
-                place, doc.layer, layer_roots[doc.layer], doc is not entity.documents[0]
+            origins[path] = (
+                *spot,
+                doc.layer,
+                layer_roots[doc.layer],
+                doc is not entity.documents[0],
             )
-        calls.append(Call(kind.op, entity.key, payload, origins, allow))
+        calls.append(Call(kind.op, entity.key, payload, Origins(origins), allow))
     return tuple(calls)
 
 

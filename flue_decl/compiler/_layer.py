@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .._domain import KINDS
-from .._errors import Diagnostic, JsonPath, Place, did_you_mean
+from .._errors import Diagnostic, JsonPath, Place, Spot, did_you_mean
 from ._parse import Document
 from ._schema import Located
 
@@ -26,8 +26,8 @@ class Entity:
     key: str
     order: int  # position of its first document in input order
     data: Mapping[str, Any]
-    places: Mapping[JsonPath, Place]
-    key_places: Mapping[JsonPath, Place]
+    places: Mapping[JsonPath, Spot]
+    key_places: Mapping[JsonPath, Spot]
     typed_scalars: Mapping[JsonPath, tuple[str, str]]
     documents: tuple[Document, ...]  # the base first, then its overlays in order
     setters: Mapping[JsonPath, int]  # path -> index in documents of who set it
@@ -37,10 +37,12 @@ class Entity:
     def place(self, path: JsonPath) -> Place:
         while path not in self.places and path:
             path = path[:-1]
-        return self.places.get(path) or self.documents[0].start
+        spot = self.places.get(path)
+        return Place(*spot) if spot else self.documents[0].start
 
     def key_place(self, path: JsonPath) -> Place:
-        return self.key_places.get(path) or self.place(path)
+        spot = self.key_places.get(path)
+        return Place(*spot) if spot else self.place(path)
 
     def setter(self, path: JsonPath) -> Document:
         while path not in self.setters and path:
@@ -69,8 +71,8 @@ class _EntityBuilder:
         # only in an overlay does null mean "remove". Most entities are one document:
         # its tables are shared, read-only, and copied only when an overlay arrives.
         self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
-        self.places: Mapping[JsonPath, Place] = doc.places
-        self.key_places: Mapping[JsonPath, Place] = doc.key_places
+        self.places: Mapping[JsonPath, Spot] = doc.places
+        self.key_places: Mapping[JsonPath, Spot] = doc.key_places
         self.typed: Mapping[JsonPath, tuple[str, str]] = doc.typed_scalars
         self.setters: dict[JsonPath, int] = {}  # empty: everything from documents[0]
         self.removed: dict[JsonPath, Place] = {}
@@ -79,7 +81,7 @@ class _EntityBuilder:
 
     def _own(
         self,
-    ) -> tuple[dict[JsonPath, Place], dict[JsonPath, Place], dict[JsonPath, tuple[str, str]]]:
+    ) -> tuple[dict[JsonPath, Spot], dict[JsonPath, Spot], dict[JsonPath, tuple[str, str]]]:
         if self.shared:
             base = self.documents[0]
             self.data = _strip(base.data)

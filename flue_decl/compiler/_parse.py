@@ -41,7 +41,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
-from .._errors import Diagnostic, JsonPath, Place, Severity
+from .._errors import Diagnostic, JsonPath, Place, Severity, Spot
 from . import _suppress
 from ._suppress import Suppression
 
@@ -74,8 +74,8 @@ class Document:
     index: int  # 0-based position among the file's documents
     start: Place
     data: Any
-    places: Mapping[JsonPath, Place]
-    key_places: Mapping[JsonPath, Place]
+    places: Mapping[JsonPath, Spot]
+    key_places: Mapping[JsonPath, Spot]
     # Scalars whose YAML typing made them something other than a string,
     # with their source text: lets later stages say "quote it".
     typed_scalars: Mapping[JsonPath, tuple[str, str]] = field(default_factory=dict)
@@ -86,13 +86,14 @@ class Document:
         """The closest known place for ``path``: the node itself, else its nearest parent."""
         while True:
             if path in self.places:
-                return self.places[path]
+                return Place(*self.places[path])
             if not path:
                 return self.start
             path = path[:-1]
 
     def key_place(self, path: JsonPath) -> Place:
-        return self.key_places.get(path) or self.place(path)
+        spot = self.key_places.get(path)
+        return Place(*spot) if spot else self.place(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +114,15 @@ class _AbortFile(Exception):
 
 
 _NO_KEY = object()  # a map frame waiting for its next key
+_NOTHING_BROKEN: frozenset[JsonPath] = frozenset()  # shared: one set per document adds up
 
 
 @dataclass(slots=True)
 class _Anchor:
     value: Any
     size: int  # nodes, counting alias expansions inside it
-    places: list[tuple[JsonPath, Place]]  # relative to the anchored node
-    key_places: list[tuple[JsonPath, Place]]
+    places: list[tuple[JsonPath, Spot]]  # relative to the anchored node
+    key_places: list[tuple[JsonPath, Spot]]
     typed: list[tuple[JsonPath, tuple[str, str]]]
 
 
@@ -128,7 +130,7 @@ class _Anchor:
 class _Frame:
     is_map: bool
     path: JsonPath
-    start: Place
+    start: Spot
     index: int  # character offset of the opening event (for `{{` detection)
     flow: bool
     anchor: str | None
@@ -142,9 +144,9 @@ class _Frame:
     merging: bool = False  # the pending key is `<<`
     merge_seq: bool = False  # a `<<: [*a, *b]` list
     inherited: dict[str, Any] = field(default_factory=dict)
-    inherited_places: list[tuple[JsonPath, Place]] = field(default_factory=list)
+    inherited_places: list[tuple[JsonPath, Spot]] = field(default_factory=list)
     unquoted_template: bool = False
-    seen: dict[str, Place] = field(default_factory=dict)  # this mapping's keys, first places
+    seen: dict[str, Spot] = field(default_factory=dict)  # this mapping's keys, first places
 
 
 def _index(event: Event) -> int:
@@ -164,17 +166,17 @@ class _DocumentBuilder:
 
     # -- helpers ------------------------------------------------------------------
 
-    def place(self, event: Event) -> Place:
+    def place(self, event: Event) -> Spot:
         mark = event.start_mark
         assert mark is not None
-        return Place(self.file, mark.line + 1, mark.column + 1)
+        return (self.file, mark.line + 1, mark.column + 1)
 
     def error(
-        self, code: str, message: str, place: Place, path: JsonPath, hint: str | None = None
+        self, code: str, message: str, place: Spot, path: JsonPath, hint: str | None = None
     ) -> None:
-        self.diagnostics.append(Diagnostic.at(code, message, place, path, hint=hint))
+        self.diagnostics.append(Diagnostic.at(code, message, Place(*place), path, hint=hint))
 
-    def spend(self, nodes: int, place: Place, path: JsonPath) -> None:
+    def spend(self, nodes: int, place: Spot, path: JsonPath) -> None:
         self.budget -= nodes
         if self.budget < 0:
             self.error(
@@ -201,7 +203,7 @@ class _DocumentBuilder:
             return resolved
         return str(tag)
 
-    def unknown_tag(self, tag: str, place: Place, path: JsonPath) -> None:
+    def unknown_tag(self, tag: str, place: Spot, path: JsonPath) -> None:
         self.broken.add(path)
         self.error(
             "yaml-tag",
@@ -211,7 +213,7 @@ class _DocumentBuilder:
             "remove the tag (and quote the value if it should be a string)",
         )
 
-    def lookup(self, event: AliasEvent, place: Place, path: JsonPath) -> _Anchor:
+    def lookup(self, event: AliasEvent, place: Spot, path: JsonPath) -> _Anchor:
         anchor = self.anchors.get(str(event.anchor))
         if anchor is not None:
             self.spend(anchor.size, place, path)  # charged before anything is expanded
@@ -239,12 +241,12 @@ class _DocumentBuilder:
     def document(self, events: Iterator[Event], index: int) -> None:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Anchor] = {}
-        self.places: list[tuple[JsonPath, Place]] = []
-        self.key_places: list[tuple[JsonPath, Place]] = []
+        self.places: list[tuple[JsonPath, Spot]] = []
+        self.key_places: list[tuple[JsonPath, Spot]] = []
         self.typed: list[tuple[JsonPath, tuple[str, str]]] = []
         self.broken: set[JsonPath] = set()
         self.root: Any = _NO_KEY
-        self.root_place: Place | None = None
+        self.root_place: Spot | None = None
         try:
             for event in events:
                 if isinstance(event, DocumentEndEvent):
@@ -267,12 +269,12 @@ class _DocumentBuilder:
                 self.file,
                 self.layer,
                 index,
-                self.root_place,
+                Place(*self.root_place),
                 self.root,
                 dict(self.places),
                 dict(self.key_places),
                 dict(self.typed),
-                frozenset(self.broken),
+                frozenset(self.broken) if self.broken else _NOTHING_BROKEN,
             )
         )
 
@@ -317,7 +319,7 @@ class _DocumentBuilder:
                 self.places.append((path, place))
             self.finish(value, path, place, 1, anchor=event.anchor, start=start)
 
-    def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Place, keep: bool) -> Any:
+    def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Spot, keep: bool) -> Any:
         if tag == STR_TAG:
             return event.value
         kind = _SCALAR_TAGS.get(tag)
@@ -371,15 +373,15 @@ class _DocumentBuilder:
             frame.key = key
             first = frame.seen.get(key)
             if first is not None:
-                where = f" (first at line {first.line})"
+                where = f" (first at line {first[1]})"
                 self.diagnostics.append(
                     Diagnostic.at(
                         "duplicate-key",
                         f"key `{key}` appears twice in one mapping{where}",
-                        place,
+                        Place(*place),
                         child,
                         hint="YAML keeps only one of them; remove or rename the other",
-                        related=[first],
+                        related=[Place(*first)],
                     )
                 )
                 frame.skip_value = True
@@ -422,7 +424,7 @@ class _DocumentBuilder:
         self,
         event: CollectionStartEvent,
         path: JsonPath,
-        place: Place,
+        place: Spot,
         *,
         discard: bool,
         merge_seq: bool = False,
@@ -494,7 +496,7 @@ class _DocumentBuilder:
         self,
         value: Any,
         path: JsonPath,
-        place: Place,
+        place: Spot,
         size: int,
         *,
         anchor: str | None,

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._discover import one_path
-from .._domain import ALLOW_PLAIN_HTTP, Call, Origin
-from .._errors import Diagnostic, InputError, JsonPath, Place, Severity
+from .._domain import ALLOW_PLAIN_HTTP, Call, Origin, OriginRow, origin_of
+from .._errors import Diagnostic, InputError, JsonPath, Severity
 from .._jsjson import escape_lone_surrogates
 from .._version import __version__
 from ._build import build_registry
@@ -197,9 +197,9 @@ class _Origins(Mapping[JsonPath, Origin]):
         self, sources: _LazySources, index: int, origins: list[Any], layers: list[str]
     ) -> None:
         self._sources, self._index, self._origins, self._layers = sources, index, origins, layers
-        self._built: dict[JsonPath, Origin] | None = None
+        self._built: dict[JsonPath, OriginRow] | None = None
 
-    def _table(self) -> dict[JsonPath, Origin]:
+    def _table(self) -> dict[JsonPath, OriginRow]:
         if self._built is None:
             layers = self._layers
             built = {}
@@ -210,14 +210,14 @@ class _Origins(Mapping[JsonPath, Origin]):
                 ]
                 for where, line, column, *path in self._sources.of(self._index):
                     file, layer, root, overlay = table[where]
-                    built[tuple(path)] = Origin(Place(file, line, column), layer, root, overlay)
+                    built[tuple(path)] = (file, line, column, layer, root, overlay)
             except (ValueError, TypeError, IndexError) as exc:
                 raise self._sources.bad(str(exc)) from None
             self._built = built
         return self._built
 
     def __getitem__(self, path: JsonPath) -> Origin:
-        return self._table()[path]
+        return origin_of(self._table()[path])
 
     def __iter__(self) -> Iterator[JsonPath]:
         return iter(self._table())

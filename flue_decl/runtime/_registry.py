@@ -334,7 +334,7 @@ class Registry:
     ) -> None:
         """``registerApiProvider``: last write wins."""
         self._apis[api] = handler
-        self._origins[(Op.REGISTER_API_PROVIDER, api)] = origins or {}
+        self._origins[(Op.REGISTER_API_PROVIDER.value, api)] = origins or {}
 
     def apply(self, call: Call, *, copy: bool = True) -> None:
         """Apply one call with rendered values. An ApiProvider call registers its handler
@@ -348,8 +348,10 @@ class Registry:
             return
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
         table[call.target] = _protect(call.payload, call.credentials, copy=copy)
-        self._origins[(call.op, call.target)] = call.origins
-        self._plain_http[(call.op, call.target)] = call.allow_plain_http
+        # Keyed by the op's plain string: a tuple holding an enum member stays tracked by
+        # the cyclic collector, one of plain strings does not (see ``_errors.Spot``).
+        self._origins[(call.op.value, call.target)] = call.origins
+        self._plain_http[(call.op.value, call.target)] = call.allow_plain_http
         # After the new state is in place: a model resolved from the old one is never
         # remembered once this returns (resolution depends on every call so far).
         self._memo.invalidate()

@@ -22,16 +22,16 @@ def test_every_value_and_key_has_a_one_based_place() -> None:
         'kind: Provider\nmodels:\n  "a:b": {contextWindow: 5}\n', SourceFile("f.yaml", 0)
     )
     doc = result.documents[0]
-    assert doc.places[("kind",)] == Place("f.yaml", 1, 7)
-    assert doc.key_places[("models", "a:b")] == Place("f.yaml", 3, 3)
-    assert doc.places[("models", "a:b", "contextWindow")] == Place("f.yaml", 3, 26)
+    assert doc.place(("kind",)) == Place("f.yaml", 1, 7)
+    assert doc.key_place(("models", "a:b")) == Place("f.yaml", 3, 3)
+    assert doc.place(("models", "a:b", "contextWindow")) == Place("f.yaml", 3, 26)
     # an unknown path falls back to its nearest known parent
-    assert doc.place(("models", "a:b", "nope")) == doc.places[("models", "a:b")]
+    assert doc.place(("models", "a:b", "nope")) == doc.place(("models", "a:b"))
 
 
 def test_columns_count_characters_not_bytes() -> None:
     result = parse_text("é: ü\nx: 1\n", SourceFile("f.yaml", 0))
-    assert result.documents[0].places[("é",)] == Place("f.yaml", 1, 4)
+    assert result.documents[0].place(("é",)) == Place("f.yaml", 1, 4)
 
 
 def test_several_documents_empty_ones_skipped_but_counted() -> None:

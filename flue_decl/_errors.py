@@ -5,13 +5,17 @@ severity, a stable code, a message, and the place it concerns (file, line,
 column, JSON path) plus an optional fix hint. Stages *collect* diagnostics;
 only the public entry points raise, and they raise one of::
 
-    ConfigError                 base: carries ``.diagnostics``
-    ├── InputError              a path is missing or unreadable (CLI exit 2)
-    │   └── SettingsError       the settings file is unreadable or wrong (CLI exit 2)
-    ├── ValidationError         syntax, schema, semantic or layering problems
-    ├── TemplateError           a template failed to render (missing env var ...)
-    ├── ResolveError            a model specifier does not resolve
+    FlueDeclError               base: carries ``.diagnostics``
+    ├── ConfigError             the configuration is refused: nothing was loaded
+    │   ├── InputError          a path is missing or unreadable (CLI exit 2)
+    │   │   └── SettingsError   the settings file is unreadable or wrong (CLI exit 2)
+    │   ├── ValidationError     syntax, schema, semantic or layering problems
+    │   └── TemplateError       a template failed to render (missing env var ...)
+    ├── ResolveError            a model specifier does not resolve (at request time)
     └── ClientError             no HTTP client for a model (unsupported API, unsafe transport)
+
+``except ConfigError`` around loading catches a refused tree and nothing that a request
+can raise later; ``except FlueDeclError`` catches all of them.
 
     httpx.RequestError
     └── CrossOriginRequestError a client's request would leave its model's origin
@@ -148,7 +152,7 @@ class Diagnostic:
         return (self.file or "", self.line or 0, self.column or 0, self.code)
 
 
-class ConfigError(Exception):
+class FlueDeclError(Exception):
     """Base of every error flue-decl raises; ``diagnostics`` says what and where."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
@@ -158,6 +162,11 @@ class ConfigError(Exception):
         head = str(shown[0]) if shown else "configuration error"
         more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
         super().__init__(head + more)
+
+
+class ConfigError(FlueDeclError):
+    """The configuration is refused (loading, validating, rendering): nothing was loaded,
+    or, for a watch, the last good registry keeps serving."""
 
 
 class InputError(ConfigError):
@@ -177,11 +186,11 @@ class TemplateError(ConfigError):
     """A template could not be rendered against the environment."""
 
 
-class ResolveError(ConfigError):
+class ResolveError(FlueDeclError):
     """A model specifier does not resolve."""
 
 
-class ClientError(ConfigError):
+class ClientError(FlueDeclError):
     """No HTTP client can be made for a model (an API that is not plain HTTP, an unsafe
     transport)."""
 

@@ -3,7 +3,7 @@
     make fuzz                         # FUZZ_SECONDS=600 by default
     .venv/bin/python fuzz/atheris_target.py -max_total_time=600 fuzz/corpus
 
-Any exception other than flue-decl's ConfigError, and any crash, is a finding.
+Any exception other than flue-decl's FlueDeclError, and any crash, is a finding.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """One fuzz step shared by the hypothesis tests and the atheris target: the whole pipeline on
-some bytes, where the only acceptable failure is flue-decl's own error type."""
+some bytes, where the only acceptable failure is flue-decl's own error type (FlueDeclError)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 
-from flue_decl import ConfigError, compile_paths
+from flue_decl import FlueDeclError, compile_paths
 from flue_decl.runtime import build_registry, render_calls
 
 ENV = {"A": "x", "URL": "https://u.example", "KEY": "k\nv", "EMPTY": ""}
@@ -34,5 +34,5 @@ def run_pipeline(data: bytes, workdir: str | None = None) -> None:
                 registry.resolve_model(spec).to_dict()
                 registry.api_key(spec)
                 registry.store_responses(spec)
-            except ConfigError:
+            except FlueDeclError:  # a specifier that does not resolve: fine
                 pass

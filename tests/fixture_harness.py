@@ -15,7 +15,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flue_decl import ConfigError, Diagnostic, ResolveError, compile_paths, load_registry
+from flue_decl import (
+    ClientError,
+    ConfigError,
+    Diagnostic,
+    ResolveError,
+    compile_paths,
+    load_registry,
+)
 from flue_decl._discover import MAX_FILE_BYTES
 from flue_decl._load import calls_of
 from flue_decl.runtime import render_calls
@@ -64,7 +71,7 @@ def run(case: Path, meta: dict[str, Any]) -> list[Diagnostic]:
             for item in meta["specs"]:
                 try:
                     registry.http_client(item).close()
-                except ConfigError as exc:
+                except ClientError as exc:
                     found.extend(exc.diagnostics)
             return found
         elif command == "diff":

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from .._discover import MAX_FILE_BYTES
-from .._errors import ConfigError, InputError, SettingsError
+from .._errors import FlueDeclError, InputError, SettingsError
 from .._version import __version__
 from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
 from ._options import options
@@ -64,9 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="read settings from FILE (flue-decl.toml, or pyproject.toml's "
             "[tool.flue-decl]) instead of the nearest one found from the current directory",
         )
-        where.add_argument(
-            "--isolated", action="store_true", help="ignore every settings file"
-        )
+        where.add_argument("--isolated", action="store_true", help="ignore every settings file")
         return p
 
     def config(p: argparse.ArgumentParser) -> None:
@@ -413,7 +411,7 @@ def _run(args: argparse.Namespace) -> int:
         return fail(exc.diagnostics, None, input_error=True)
     except InputError as exc:
         return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=True)
-    except ConfigError as exc:
+    except FlueDeclError as exc:  # a refused tree, or a specifier or client refused
         return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=False)
     except StdoutError:
         raise  # main says it

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from .._catalog import CLOUDFLARE_AI_BINDING
-from .._errors import ConfigError
+from .._errors import FlueDeclError
 from .._secrets import MASK, mask_url
 from ._clients import CrossOriginRequestError
 from ._registry import Registry
@@ -106,7 +106,7 @@ async def _probe_one(registry: Registry, provider: str, spec: str, timeout: floa
         return _skipped(provider, f"api `{model.api}`: its probe_path is not a relative path")
     try:
         client = registry.async_http_client(spec, timeout=timeout)
-    except ConfigError as exc:  # which model the probe used says nothing: the API does
+    except FlueDeclError as exc:  # which model the probe used says nothing: the API does
         return _skipped(provider, exc.diagnostics[0].message.removeprefix(f"{spec}: "))
     started = time.perf_counter()
     # A base URL filled from a secret is shown as ***, as everywhere else.

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 _ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
 
 
-
 class Model:
     """A resolved model: immutable; ``to_dict()`` is the reference runtime's Model JSON."""
 
@@ -513,7 +512,7 @@ class Registry:
         """An ``httpx.Client`` for ``spec``: its base URL, headers (configureProvider's merged
         in) and API key in the header its wire protocol uses; redirects stay on its origin.
 
-        Raises ``ClientError`` (a :class:`ConfigError`) for APIs that are not plain HTTP
+        Raises :class:`ClientError` for APIs that are not plain HTTP
         (Bedrock's signed requests, a Cloudflare binding) or an unsafe transport."""
         from ._clients import make_client  # httpx: only for services that ask for a client
 

@@ -1,5 +1,5 @@
 """Property-based fuzzing: random YAML text and random document structures through the whole
-pipeline. The only acceptable failures are flue-decl's own diagnostics and ConfigError."""
+pipeline. The only acceptable failures are flue-decl's own diagnostics and FlueDeclError."""
 
 from __future__ import annotations
 

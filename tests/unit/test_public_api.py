@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 import flue_decl
-from flue_decl import ConfigError, InputError, TemplateError, ValidationError, load_registry
+from flue_decl import (
+    ClientError,
+    ConfigError,
+    InputError,
+    TemplateError,
+    ValidationError,
+    load_registry,
+)
 from tests.helpers import REPO, write_files
 
 PUBLIC = [
@@ -22,6 +29,7 @@ PUBLIC = [
     "ConfigError",
     "CrossOriginRequestError",
     "Diagnostic",
+    "FlueDeclError",
     "InputError",
     "Model",
     "Op",
@@ -62,10 +70,15 @@ def test_public_names_are_exactly_the_curated_list() -> None:
 
 
 def test_error_hierarchy_has_one_base() -> None:
-    for cls in (InputError, ValidationError, TemplateError, flue_decl.ResolveError):
+    for cls in (InputError, ValidationError, TemplateError):
         assert issubclass(cls, ConfigError)
-    assert issubclass(flue_decl.ClientError, ConfigError)
     assert issubclass(flue_decl.SettingsError, InputError)  # exit 2, as a missing path
+    # What a request raises is not a refused tree: `except ConfigError` around loading
+    # does not catch a bad specifier later.
+    for sibling in (ConfigError, flue_decl.ResolveError, flue_decl.ClientError):
+        assert sibling.__bases__ == (flue_decl.FlueDeclError,)
+    assert not issubclass(flue_decl.ResolveError, ConfigError)
+    assert not issubclass(flue_decl.ClientError, ConfigError)
 
 
 PACKAGES = ["flue_decl", "flue_decl.compiler", "flue_decl.runtime", "flue_decl.views"]
@@ -208,11 +221,11 @@ def test_cloudflare_binding_objects_are_handed_out_by_name(monkeypatch: pytest.M
     assert registry.binding(spec) is binding
     model = registry.resolve_model(spec).to_dict()
     assert (model["binding"], model["gateway"]["id"]) == ("AI", "production-agent-traffic")
-    with pytest.raises(ConfigError, match="not a Cloudflare binding"):
+    with pytest.raises(ClientError, match="not a Cloudflare binding"):
         registry.binding("ollama/llama3.1:8b")
     misnamed = load_registry(
         [str(REPO / "providers.d")], env=env, bindings={"A1": binding}, handler_modules=["acme_llm"]
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientError) as info:
         misnamed.binding(spec)
     assert "no binding object named `AI` was passed in (bindings: A1)" in str(info.value)

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flue_decl import ConfigError, CrossOriginRequestError, Registry, load_registry
+from flue_decl import ClientError, ConfigError, CrossOriginRequestError, Registry, load_registry
 from flue_decl.runtime._clients import AUTH_HEADERS, USER_AGENT
 from tests.helpers import REPO
 from tests.loopback import Loopback, loopback_server
@@ -118,7 +118,7 @@ def test_key_never_goes_over_plain_http_off_loopback() -> None:
     registry.register_provider(
         "lan", {"api": "openai-completions", "baseUrl": "http://gpu-box.lan/v1", "apiKey": KEY}
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientError) as info:
         registry.http_client("lan/m")
     assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
     assert KEY not in str(info.value)
@@ -239,7 +239,7 @@ def test_a_client_refuses_credential_headers_over_plain_http() -> None:
             "headers": {"X-Api-Token": "t-CANARY", "X-Team": "t"},
         },
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientError) as info:
         registry.http_client("gw/m")
     assert info.value.diagnostics[0].code == "insecure-key-transport"
     assert "CANARY" not in str(info.value)
@@ -348,7 +348,7 @@ def test_vertex_gets_its_project_and_location_as_the_runtime_does(
 def test_vertex_without_project_or_location_says_what_is_missing(
     env: dict[str, str], said: str
 ) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientError) as info:
         Registry(env=env).http_client(VERTEX)
     (diag,) = info.value.diagnostics
     assert diag.code == "client-unsupported"
@@ -361,7 +361,7 @@ def test_credential_query_names_however_encoded_are_credentials(query: str) -> N
     registry.register_provider(
         "p", {"api": "openai-completions", "baseUrl": f"http://192.0.2.99/v1?{query}"}
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientError) as info:
         registry.http_client("p/m")
     assert info.value.diagnostics[0].code == "insecure-key-transport"
     registry.register_provider(

@@ -172,7 +172,7 @@ SOCKETS = {
 def test_a_custom_protocol_may_use_the_schemes_its_handler_declares(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flue_decl import ConfigError, compile_paths
+    from flue_decl import ClientError, compile_paths
 
     write_files(tmp_path, SOCKETS)
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
@@ -181,7 +181,7 @@ def test_a_custom_protocol_may_use_the_schemes_its_handler_declares(
     registry = load_registry([tree], env={}, handler_modules=["socket_protocols"])
     assert registry.resolve_model("live/m").base_url == "wss://rpc.example/stream"
     assert registry.resolve_model("local/m").base_url == "/run/acme/rpc.sock"
-    with pytest.raises(ConfigError) as info:  # the handler speaks it, not httpx
+    with pytest.raises(ClientError) as info:  # the handler speaks it, not httpx
         registry.http_client("live/m")
     assert info.value.diagnostics[0].code == "client-unsupported"
     # A handler that declares nothing takes http(s) only: refused at load, at the URL.

@@ -101,10 +101,10 @@ def test_store_responses_only_for_responses_apis() -> None:
         ("openai/", "Unknown model specifier"),
     ],
 )
-def test_resolution_errors_are_config_errors(spec: str, fragment: str) -> None:
+def test_resolution_errors_are_resolve_errors(spec: str, fragment: str) -> None:
     with pytest.raises(ResolveError) as info:
         Registry(env={}).resolve_model(spec)
-    assert isinstance(info.value, ConfigError)
+    assert not isinstance(info.value, ConfigError)  # not a refused tree
     assert fragment in info.value.diagnostics[0].message
     assert info.value.diagnostics[0].code == "unresolved-model"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flue_decl import ConfigError, Registry
+from flue_decl import ClientError, Registry
 from tests.loopback import Loopback, loopback_server
 
 openai = pytest.importorskip("openai", reason="the openai SDK (a test-only dependency)")
@@ -81,9 +81,9 @@ def test_the_sdk_arguments_keep_the_transport_rule() -> None:
     registry.register_provider(
         "lan", {"api": "openai-completions", "baseUrl": "http://192.0.2.99/v1", "apiKey": KEY}
     )
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientError) as info:
         registry.openai_kwargs("lan/m")
     assert info.value.diagnostics[0].code == "insecure-key-transport"
-    with pytest.raises(ConfigError) as other:
+    with pytest.raises(ClientError) as other:
         registry.anthropic_kwargs("lan/m")  # not an Anthropic model
     assert other.value.diagnostics[0].code in ("client-unsupported", "insecure-key-transport")

@@ -26,6 +26,15 @@ class Op(enum.StrEnum):
     CONFIGURE_PROVIDER = "configureProvider"
 
 
+class KindName(enum.StrEnum):
+    """The ``kind:`` of each document: its one spelling in the code (what each becomes is
+    in :data:`KINDS`)."""
+
+    API_PROVIDER = "ApiProvider"
+    PROVIDER = "Provider"
+    PROVIDER_CONFIGURATION = "ProviderConfiguration"
+
+
 class Kind(NamedTuple):
     """A kind of document and the call it becomes."""
 
@@ -40,10 +49,10 @@ class Kind(NamedTuple):
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("ApiProvider", Op.REGISTER_API_PROVIDER, "api", "api-provider", None),
-        Kind("Provider", Op.REGISTER_PROVIDER, "id", "provider", "registration"),
+        Kind(KindName.API_PROVIDER, Op.REGISTER_API_PROVIDER, "api", "api-provider", None),
+        Kind(KindName.PROVIDER, Op.REGISTER_PROVIDER, "id", "provider", "registration"),
         Kind(
-            "ProviderConfiguration",
+            KindName.PROVIDER_CONFIGURATION,
             Op.CONFIGURE_PROVIDER,
             "id",
             "provider-configuration",

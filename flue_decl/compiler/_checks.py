@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
-from .._domain import ALLOW_PLAIN_HTTP, RESERVED_IDS, string_fields
+from .._domain import ALLOW_PLAIN_HTTP, RESERVED_IDS, KindName, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._urls import (
     credential_routes,
@@ -49,12 +49,13 @@ def check(
     valid_by_kind: dict[str, dict[str, Entity]] = {}
     for entity in valid:
         valid_by_kind.setdefault(entity.kind, {})[entity.key] = entity
-    custom_apis = set(by_kind.get("ApiProvider", {}))
+    custom_apis = set(by_kind.get(KindName.API_PROVIDER, {}))
     apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | custom_apis
-    registered = by_kind.get("Provider", {})
+    registered = by_kind.get(KindName.PROVIDER, {})
     for entity in entities:
         out.extend(_templates(entity))
-        if entity.kind in ("Provider", "ProviderConfiguration") and entity.key in RESERVED_IDS:
+        providing = entity.kind in (KindName.PROVIDER, KindName.PROVIDER_CONFIGURATION)
+        if providing and entity.key in RESERVED_IDS:
             out.append(
                 Diagnostic.at(
                     "reserved-id",
@@ -66,10 +67,10 @@ def check(
                     hint="choose another provider ID",
                 )
             )
-        if entity.kind == "Provider":
+        if entity.kind == KindName.PROVIDER:
             out.extend(_api_known(entity, apis))
         if (
-            entity.kind == "ProviderConfiguration"
+            entity.kind == KindName.PROVIDER_CONFIGURATION
             and entity.key not in registered
             and entity.key not in catalog.providers
             and entity.key not in known_providers
@@ -104,8 +105,8 @@ def check(
             )
     out.extend(
         _transport(
-            valid_by_kind.get("Provider", {}),
-            valid_by_kind.get("ProviderConfiguration", {}),
+            valid_by_kind.get(KindName.PROVIDER, {}),
+            valid_by_kind.get(KindName.PROVIDER_CONFIGURATION, {}),
             catalog,
         )
     )
@@ -168,7 +169,7 @@ def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:
 
 def _custom_api(entity: Entity, registered: Mapping[str, Entity], custom: set[str]) -> bool:
     """Whether the provider ``entity`` describes speaks a protocol an ApiProvider declares."""
-    owner = entity if entity.kind == "Provider" else registered.get(entity.key)
+    owner = entity if entity.kind == KindName.PROVIDER else registered.get(entity.key)
     api = owner.data.get("api") if owner is not None else None
     return isinstance(api, str) and api in custom  # checks run on invalid entities too
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
-from .._domain import field_label, get_path, string_fields
+from .._domain import KindName, field_label, get_path, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._secrets import secret_kind, url_credentials
 from .._urls import is_blank_key
@@ -41,10 +41,10 @@ def lint(entities: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
         out.extend(_literal_secrets(entity))
         out.extend(_foreign_templates(entity))
         out.extend(_yaml11_booleans(entity))
-        if entity.kind == "Provider":
+        if entity.kind == KindName.PROVIDER:
             out.extend(_token_limits(entity))
             out.extend(_shadows(entity, catalog))
-        if entity.kind == "ProviderConfiguration":
+        if entity.kind == KindName.PROVIDER_CONFIGURATION:
             out.extend(_store_responses(entity, entities, catalog))
     return out
 
@@ -201,7 +201,9 @@ def _store_responses(
 ) -> Iterator[Diagnostic]:
     if entity.data.get("storeResponses") is not True:
         return
-    registered = next((e for e in entities if e.kind == "Provider" and e.key == entity.key), None)
+    registered = next(
+        (e for e in entities if e.kind == KindName.PROVIDER and e.key == entity.key), None
+    )
     if registered is not None:
         api = registered.data.get("api")
         if not isinstance(api, str):

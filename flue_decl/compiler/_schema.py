@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._domain import KINDS, schema_dir
+from .._domain import KINDS, KindName, schema_dir
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ._fastcheck import compile_checks
 
@@ -261,20 +261,21 @@ def _leaves(error: SchemaError) -> Iterator[SchemaError]:
 _CONFIGURATION = "configureProvider's settings belong in a `kind: ProviderConfiguration` "
 _REGISTRATION = "a provider's registration is a `kind: Provider` document"
 # Keys that belong to another kind of document, or that people nest by mistake.
-_ELSEWHERE = {
-    ("Provider", "storeResponses"): _CONFIGURATION + "document with the same id",
-    ("Provider", "handler"): "a handler belongs in a `kind: ApiProvider` document, with `api:`",
-    ("Provider", "registration"): "a Provider document is the registration itself: write its "
+_API, _REG, _CONF = KindName.API_PROVIDER, KindName.PROVIDER, KindName.PROVIDER_CONFIGURATION
+_ELSEWHERE: dict[tuple[str, str], str] = {
+    (_REG, "storeResponses"): _CONFIGURATION + "document with the same id",
+    (_REG, "handler"): "a handler belongs in a `kind: ApiProvider` document, with `api:`",
+    (_REG, "registration"): "a Provider document is the registration itself: write its "
     "keys (api, baseUrl, apiKey, ...) at the top level",
-    ("Provider", "settings"): _CONFIGURATION + "document",
-    ("ProviderConfiguration", "settings"): "a ProviderConfiguration document is the settings "
+    (_REG, "settings"): _CONFIGURATION + "document",
+    (_CONF, "settings"): "a ProviderConfiguration document is the settings "
     "themselves: write baseUrl, apiKey, headers or storeResponses at the top level",
-    ("ProviderConfiguration", "api"): _REGISTRATION + "; a configuration changes only baseUrl, "
+    (_CONF, "api"): _REGISTRATION + "; a configuration changes only baseUrl, "
     "apiKey, headers and storeResponses",
-    ("ProviderConfiguration", "models"): _REGISTRATION + " (per-model limits are registered)",
-    ("ProviderConfiguration", "contextWindow"): _REGISTRATION + " (limits are registered)",
-    ("ProviderConfiguration", "maxTokens"): _REGISTRATION + " (limits are registered)",
-    ("ApiProvider", "id"): "an ApiProvider is named by `api:` (the slug Provider documents use)",
+    (_CONF, "models"): _REGISTRATION + " (per-model limits are registered)",
+    (_CONF, "contextWindow"): _REGISTRATION + " (limits are registered)",
+    (_CONF, "maxTokens"): _REGISTRATION + " (limits are registered)",
+    (_API, "id"): "an ApiProvider is named by `api:` (the slug Provider documents use)",
 }
 _JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
@@ -354,12 +355,12 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
 
 
 def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
-    if kind == "Provider" and missing == "baseUrl":
+    if kind == KindName.PROVIDER and missing == "baseUrl":
         return (
             "an HTTP provider needs `baseUrl` "
             "(a Cloudflare binding uses `api: cloudflare-ai-binding`)"
         )
-    if kind == "Provider" and missing == "binding":
+    if kind == KindName.PROVIDER and missing == "binding":
         return "a cloudflare-ai-binding provider names its Worker binding, e.g. `binding: AI`"
     if missing == "kind":
         return "start the document with `kind: Provider`, `ProviderConfiguration` or `ApiProvider`"

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING
-from .._domain import Op
+from .._domain import KindName, Op
 from .._secrets import mask_url
 from ..runtime import Registry
 from ..templates import credential_paths, is_template, render
@@ -17,7 +17,7 @@ def display_url(value: Any, env: Mapping[str, str]) -> str:
     template needs, else the template as written."""
     if not isinstance(value, str):
         return ""
-    if is_template(value) and not credential_paths("Provider", {"baseUrl": value}):
+    if is_template(value) and not credential_paths(KindName.PROVIDER, {"baseUrl": value}):
         rendered = render(value, env)
         value = rendered.value if rendered.value is not None else value
     return mask_url(value)  # a template that reads a secret stays as written

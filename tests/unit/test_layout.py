@@ -161,3 +161,18 @@ def test_the_checks_see_what_they_must() -> None:
     assert "flue_decl.compiler" in edges["flue_decl._load"]
     assert part("flue_decl.runtime._registry") == "runtime"
     assert "compiler" not in ALLOWED["runtime"]
+
+
+def test_kind_names_are_spelled_only_in_the_table_of_kinds() -> None:
+    from flue_decl._domain import KINDS, KindName
+
+    assert set(KINDS) == set(KindName)
+    names = set(KindName)
+    spelled = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "_domain.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in names:
+                spelled.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}")
+    assert not spelled, "use KindName: " + ", ".join(spelled)

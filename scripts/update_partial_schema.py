@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flue_decl.compiler._schema import load_schemas, partial_schema
+from flue_decl.compiler._schemafiles import load_schemas, partial_schema
 
 TARGET = Path(__file__).resolve().parent.parent / "schemas" / "partial.schema.json"
 

@@ -12,7 +12,7 @@ from ._calls import literal_secrets
 from ._emit import TARGETS as EMIT_TARGETS
 from ._emit import module_text
 from ._pipeline import Compilation, compile_paths, load_calls
-from ._schema import bundled_schema
+from ._schemafiles import bundled_schema
 
 __all__ = [
     "EMIT_TARGETS",

@@ -29,7 +29,7 @@ from ..templates import (
     render,
 )
 from ._layer import Entity
-from ._schema import known_keys
+from ._schemafiles import known_keys
 
 
 def check(

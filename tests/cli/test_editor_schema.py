@@ -64,7 +64,7 @@ def test_every_field_has_a_description_for_hover_help() -> None:
 
 
 def test_the_partial_schema_file_is_generated_from_the_kind_schemas() -> None:
-    from flue_decl.compiler._schema import partial_schema
+    from flue_decl.compiler._schemafiles import partial_schema
 
     on_disk = json.loads((REPO / "schemas" / "partial.schema.json").read_text())
     assert on_disk == partial_schema(), "run `make schemas`"

@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from flue_decl._domain import KINDS
-from flue_decl.compiler import _schema
+from flue_decl.compiler import _schema, _schemafiles
 from flue_decl.compiler._fastcheck import compile_checks, equal
 from tests.helpers import REPO
 
 ROOT = REPO
-FILES = {f"{name}.schema.json": s for name, s in _schema.load_schemas().items()}
+FILES = {f"{name}.schema.json": s for name, s in _schemafiles.load_schemas().items()}
 ROOTS = {name: f"{kind.schema}.schema.json" for name, kind in KINDS.items()}
 CHECKS = compile_checks(FILES, ROOTS)
 VALIDATORS = _schema._validators()

@@ -7,7 +7,7 @@ import json
 from jsonschema import Draft202012Validator
 
 from flue_decl._domain import KINDS
-from flue_decl.compiler import _schema, bundled_schema
+from flue_decl.compiler import _schema, _schemafiles, bundled_schema
 from tests.unit.compiler.stages import entity
 
 PROVIDER = """
@@ -54,7 +54,7 @@ def test_a_yaml_typed_scalar_where_a_string_belongs_says_quote_it() -> None:
 
 
 def test_every_kind_has_a_schema_file_and_the_bundle_is_self_contained() -> None:
-    schemas = _schema.load_schemas()
+    schemas = _schemafiles.load_schemas()
     for kind in KINDS.values():
         assert schemas[kind.schema]["type"] == "object"
     bundled = bundled_schema()

@@ -16,7 +16,8 @@ from typing import Any
 from ._discover import as_layers, discover, read_capped
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity
-from ._settings import Settings, settings_for
+from ._settingkeys import Settings
+from ._settings import settings_for
 from .compiler import compile_paths, load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
 from .runtime._secretfiles import MAX_SECRET_BYTES, referenced_secrets

@@ -1,6 +1,6 @@
 """Regenerate the parts of docs/ that come from code (``make docs``): the table of diagnostic
 codes in docs/checks.md, from the rule table (``flue_decl._codes.RULES``), and the table of
-settings keys in docs/settings.md, from ``flue_decl._settings.KEYS``. A test fails when
+settings keys in docs/settings.md, from ``flue_decl._settingkeys.KEYS``. A test fails when
 either is out of date."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flue_decl._codes import RULES
 from flue_decl._errors import Severity
-from flue_decl._settings import KEYS
+from flue_decl._settingkeys import KEYS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # Each generated part sits between these markers: (file, name) -> the text generated.

@@ -26,7 +26,7 @@ from typing import Any
 from .._discover import Discovery, discover, read_capped
 from .._domain import schema_dir
 from .._errors import Diagnostic, Place, Severity
-from .._settings import Settings
+from .._settingkeys import Settings
 from .._version import __version__
 
 FORMAT = "flue-decl-validation-cache"

@@ -9,7 +9,8 @@ import json
 import sys
 
 from .._secrets import scrub
-from .._settings import KEYS, Settings, find_settings, settings_for, untrusted
+from .._settingkeys import KEYS, Settings
+from .._settings import find_settings, settings_for, untrusted
 from ._outcome import OK
 from ._reporters import inert_line, visible
 

@@ -17,7 +17,8 @@ from .._catalog import Catalog, builtin_catalog
 from .._discover import Discovery, as_layers, discover
 from .._domain import Call
 from .._errors import Diagnostic, InputError, Severity, ValidationError
-from .._settings import Settings, settings_for
+from .._settingkeys import Settings
+from .._settings import settings_for
 from . import _checks, _lints, _schema, _suppress
 from ._calls import compile_entities
 from ._layer import Entity, layer

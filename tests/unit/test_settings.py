@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from flue_decl import SettingsError, compile_paths, load_artifact, load_registry, watch
-from flue_decl._settings import Settings, find_settings, read_settings, settings_for
+from flue_decl._settingkeys import Settings
+from flue_decl._settings import find_settings, read_settings, settings_for
 from tests.helpers import write_files
 
 PROVIDER = "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://localhost:1/v1\n"

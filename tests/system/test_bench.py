@@ -24,6 +24,12 @@ def test_benchmark_smoke_run_writes_its_report(tmp_path: Path) -> None:
     assert row.count("|") == 18  # 17 columns
     assert "Start-up, fresh processes" in text
     assert "`import flue_decl`" in text
+    # Request threads with and without reloads, side by side.
+    reload_row = [
+        line for line in text.split("Reloads (", 1)[1].splitlines() if line.startswith("| 10 |")
+    ]
+    assert len(reload_row) == 1
+    assert reload_row[0].count("|") == 11  # 10 columns
 
 
 def test_the_report_checks_each_target_against_the_1000_file_row() -> None:
@@ -48,3 +54,7 @@ def test_the_report_checks_each_target_against_the_1000_file_row() -> None:
         "- growth from 1,000 to 10,000 files (linear is 10x): validate 10.0x, compile 12.0x"
     )
     assert targets([{**row, "files": 10}]) == []
+    paused = {**row, "reload": {"reloads": {"full_max_ms": 95.2}}}
+    assert targets([paused])[-1] == (
+        "- longest full collection while reloading (ms): 95.20 (target ≤ 20.0): NOT met"
+    )

@@ -142,6 +142,13 @@ class Origins(Mapping[JsonPath, Origin]):
         return f"Origins({len(self._rows)} fields)"
 
 
+def place_of(call: Call, path: JsonPath) -> Place | None:
+    """Where ``path`` of ``call`` was written, to report a problem there (an artifact's
+    origins are decoded only when one is asked for)."""
+    origin = call.origins.get(path)
+    return origin.place if origin else None
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One registry call: ``op`` on ``target`` (a provider ID, or an api slug for

@@ -27,7 +27,7 @@ from ._reporters import REPORTERS, resolve_format
 # that hangs is known by where the lines stop.
 _CHILD = (
     "import json, sys\n"
-    "from flue_decl.runtime._build import handler_problems\n"
+    "from flue_decl.runtime._handlers import handler_problems\n"
     "with open(sys.argv[1], encoding='utf-8') as fh:\n"
     "    handlers = json.load(fh)\n"
     "with open(sys.argv[2], 'w', encoding='utf-8') as fh:\n"

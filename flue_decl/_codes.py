@@ -185,16 +185,22 @@ RULES: dict[str, Rule] = {
 }
 
 
-def why_not_silenced(code: str, verb: str, *, hint: bool = True) -> tuple[str, str] | None:
+def why_not_silenced(
+    code: str, verb: str, *, where: str = "", hint: bool = True
+) -> tuple[str, str] | None:
     """Why ``code`` cannot be silenced (``verb``: by a comment, "suppressed"; by the
-    settings, "ignored"), as (``"unknown"`` or ``"error"``, a hint), or None when it can:
-    only warnings and notes can, since an error means Flue would refuse the tree or a key
-    would leak. ``hint``: look for a did-you-mean for an unknown code (a fuzzy match
-    against every code: skipped when nobody reads it)."""
+    settings, "ignored"; ``where`` it was named, e.g. `` in `ignore` ``), as a message and
+    a hint, or None when it can: only warnings and notes can, since an error means Flue
+    would refuse the tree or a key would leak. ``hint``: look for a did-you-mean for an
+    unknown code (a fuzzy match against every code: skipped when nobody reads it)."""
     rule = RULES.get(code)
     if rule is None:
         close = did_you_mean(code, RULES) if hint else None
-        return "unknown", close or "flue-decl's docs/checks.md lists every code"
+        hint_text = close or "flue-decl's docs/checks.md lists every code"
+        return f"unknown code `{code}`{where}", hint_text
     if rule.severity is Severity.ERROR:
-        return "error", f"fix what it reports; only warnings and notes can be {verb}"
+        return (
+            f"`{code}` is an error and cannot be {verb}",
+            f"fix what it reports; only warnings and notes can be {verb}",
+        )
     return None

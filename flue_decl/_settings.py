@@ -192,14 +192,9 @@ def _code_problems(key: str, codes: frozenset[str], place: Place) -> list[Diagno
     means Flue would refuse the tree or a key would leak, which no setting may hide."""
     out = []
     for code in sorted(codes):
-        refused = why_not_silenced(code, "ignored")
+        refused = why_not_silenced(code, "ignored", where=f" in `{key}`")
         if refused is not None:
-            kind, hint = refused
-            message = (
-                f"unknown code `{code}` in `{key}`"
-                if kind == "unknown"
-                else f"`{code}` is an error and cannot be ignored"
-            )
+            message, hint = refused
             out.append(_diagnostic(message, place, hint))
     return out
 

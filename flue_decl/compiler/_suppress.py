@@ -96,13 +96,7 @@ def _valid_codes(codes: Sequence[str], place: Place, problems: list[Diagnostic])
     for code in codes:
         refused = why_not_silenced(code, "suppressed", hint=len(problems) < HINTED)
         if refused is not None:
-            kind, hint = refused
-            message = (
-                f"unknown code `{code}`"
-                if kind == "unknown"
-                else f"`{code}` is an error and cannot be suppressed"
-            )
-            problems.append(_invalid(place, message, hint))
+            problems.append(_invalid(place, *refused))
         elif code in ABOUT_COMMENTS:
             problems.append(
                 _invalid(

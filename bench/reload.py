@@ -42,6 +42,9 @@ class Pauses:
         else:
             self.by_generation[info["generation"]].append(time.perf_counter() - self._start)
 
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
     def summary(self) -> dict[str, Any]:
         full = self.by_generation.get(2, [])
         young = [p for g in (0, 1) for p in self.by_generation.get(g, [])]
@@ -79,7 +82,7 @@ def hammer(live: Any, specs: list[str], during: Any) -> dict[str, Any]:
         stop.set()
         for thread in threads:
             thread.join()
-        gc.callbacks.remove(pauses._callback)
+        pauses.stop()
     total, seen, p99 = sum(counts.values()), 0, 0
     for bucket in sorted(counts):
         seen += counts[bucket]

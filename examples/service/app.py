@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from flue_decl import ConfigError, Watch, watch
+from flue_decl import ClientError, ConfigError, ResolveError, Watch, watch
 
 
 def health(live: Watch) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def providers(live: Watch) -> dict[str, Any]:
 def forward(live: Watch, spec: str, path: str) -> tuple[int, dict[str, Any]]:
     try:
         client = live.registry.http_client(spec, timeout=10.0)
-    except ConfigError as exc:
+    except (ResolveError, ClientError) as exc:  # a request's mistake, not a refused tree
         return 400, {"error": [str(d) for d in exc.diagnostics]}
     with client:
         response = client.get(path)

@@ -104,6 +104,10 @@ def test_service_serves_reloads_and_survives_a_bad_edit(upstream: Loopback, tmp_
         assert upstream.requests[-1].path == "/v1/models"
         assert upstream.requests[-1].headers["authorization"] == f"Bearer {KEY}"
         assert KEY not in json.dumps(forwarded)
+        with pytest.raises(urllib.error.HTTPError) as refused:  # a request's mistake: 400
+            get(base, "/forward?model=nobody/x&path=models")
+        assert refused.value.code == 400
+        assert "unresolved-model" in refused.value.read().decode()
 
         (tree / "up.yaml").write_text(provider(upstream.url, "200"))
         wait_for(lambda: get(base, "/healthz")["generation"] == 2, "the good edit")

@@ -101,9 +101,10 @@ def _remove_orphans(output: str) -> None:
     prefix = f"{name}.tmp-"
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):
+            if not entry.name.startswith(prefix):
+                continue
             pid = entry.name[len(prefix) :]
-            orphan = pid.isascii() and pid.isdigit() and not _running(int(pid))
-            if entry.name.startswith(prefix) and orphan:
+            if pid.isascii() and pid.isdigit() and not _running(int(pid)):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
@@ -111,7 +112,7 @@ def _remove_orphans(output: str) -> None:
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # no such process (or no such number)
         return False
     except OSError:  # someone else's process: running
         return True

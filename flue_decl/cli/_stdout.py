@@ -13,6 +13,7 @@ import contextlib
 import errno
 import io
 import os
+import select
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -46,6 +47,9 @@ class _WholeWriter(io.RawIOBase):
             try:
                 written = os.write(self._fd, view[done:])
             except InterruptedError:
+                continue
+            except BlockingIOError:  # a non-blocking pipe that is full: wait, not a failure
+                select.select([], [self._fd], [])
                 continue
             except OSError as exc:
                 self._failed = True

@@ -44,7 +44,7 @@ class Source(Protocol):
 
     def loaded(self) -> Hashable:
         """The fingerprint of what the last :meth:`calls` read (from the bytes it read,
-        not read again)."""
+        not read again). Optional: without it, the fingerprint after a load stands in."""
         ...
 
 
@@ -59,6 +59,13 @@ class Snapshot:
     last_success_time: float  # time.time() of the load that produced ``registry``
     last_error: ConfigError | None
     calls: int  # registry calls in ``registry`` (0: empty)
+
+
+def _loaded(source: Source) -> Hashable:
+    """What the last load read: ``source.loaded()``, or, for a Source written before that
+    method existed, its fingerprint now."""
+    loaded = getattr(source, "loaded", None)
+    return loaded() if loaded is not None else source.fingerprint()
 
 
 def _failure(exc: BaseException) -> ConfigError:
@@ -100,7 +107,7 @@ class Watch:
         self._poll_lock = threading.Lock()
         # Publishing and stopping exclude each other: once stop() has returned, the thread
         # it stopped (even one still finishing a long reload) publishes nothing.
-        self._publish_lock = threading.RLock()  # an on_reload that calls stop() is fine
+        self._publish_lock = threading.Lock()
         self._running: object | None = None  # the token of the thread allowed to publish
         first = source.fingerprint()
         if isinstance(first, ConfigError):
@@ -108,7 +115,7 @@ class Watch:
         registry, calls = self._load()  # the first tree must be good: raises otherwise
         # What was loaded, as the loader read it: a change since shows at the next poll,
         # and an unchanged tree (secret files it reads included) never reloads.
-        self._current: Hashable = source.loaded()
+        self._current: Hashable = _loaded(source)
         self._current_error: ConfigError | None = None  # what loading _current gave
         self._pending: Hashable | None = None
         self._state = Snapshot(registry, 1, True, time.time(), None, calls)
@@ -153,8 +160,8 @@ class Watch:
 
     def stop(self) -> None:
         """Stop polling. Returns within one interval and a second and a half, even during a
-        long reload; from then on that thread publishes nothing and calls no on_reload (it
-        finishes its reload and ends)."""
+        long reload or a slow on_reload; from then on that thread publishes nothing and
+        starts no on_reload (it finishes what it was doing and ends)."""
         self._stop.set()
         with self._publish_lock:
             self._running = None
@@ -217,7 +224,7 @@ class Watch:
                 # Not the same bad bytes again every poll: they are what is current now.
                 self._fail(error, token, current=(seen, error))
                 return False
-            if self._source.loaded() != seen:  # changed while loading: next round
+            if _loaded(self._source) != seen:  # changed while loading: next round
                 self._pending = None
                 return False
             if calls == 0 and self._state.calls > 0 and not self._allow_empty:
@@ -291,12 +298,15 @@ class Watch:
             if current is not None:
                 self._current, self._current_error = current
             self._state = state  # the one assignment readers ever observe
-            callback = self._on_reload
-            if callback is not None:
-                try:
-                    callback(state)
-                except KeyboardInterrupt:
-                    raise
-                except BaseException:  # a callback's failure must not stop reloads
-                    pass
-            return True
+        # Outside the lock: a slow on_reload, or one that waits on the thread calling
+        # stop(), must not hold stop() up. After stop() none starts (it joins the thread,
+        # so one that passed this check runs before stop() returns, within its bound).
+        callback = self._on_reload
+        if callback is not None and (token is None or token is self._running):
+            try:
+                callback(state)
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # a callback's failure must not stop reloads
+                pass
+        return True

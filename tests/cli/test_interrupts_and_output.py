@@ -115,9 +115,32 @@ def test_a_killed_compiles_temporary_file_is_removed_by_the_next(tmp_path: Path)
     orphan.write_text("half an artifact")
     ours = tmp_path / f"registry.json.tmp-{os.getpid()}"  # a writer still running
     ours.write_text("in progress")
+    # Names no pid can have, and files that are not ours: left alone, never a crash.
+    huge = tmp_path / "registry.json.tmp-99999999999999999999999"
+    unrelated = tmp_path / "backup-20240101120000123456789"
+    for other in (huge, unrelated):
+        other.write_text("x")
     done = cli("compile", "--isolated", EXAMPLES, "-o", str(out), stderr=subprocess.PIPE)
     done.communicate(timeout=60)
     assert done.returncode == 0
     assert out.exists()
     assert not orphan.exists()
     assert ours.exists()
+    assert unrelated.exists()
+    assert not huge.exists()  # no process has that number: its writer is gone
+
+
+def test_a_non_blocking_stdout_that_fills_up_is_waited_for(tmp_path: Path) -> None:
+    tree = big_tree(tmp_path, 1500)  # an artifact far larger than a pipe's buffer
+    read, write = os.pipe()
+    os.set_blocking(write, False)  # as some CI runners hand it over
+    done = cli("compile", "--isolated", str(tree), stdout=write, stderr=subprocess.PIPE)
+    os.close(write)
+    chunks = []
+    with os.fdopen(read, "rb") as reader:
+        while chunk := reader.read(4096):
+            chunks.append(chunk)
+            time.sleep(0.0005)  # a slow reader: the pipe is full most of the time
+    _, err = done.communicate(timeout=120)
+    assert done.returncode == 0, err.decode()
+    assert b"".join(chunks).rstrip().endswith(b"}")

@@ -185,3 +185,44 @@ def test_on_reload_may_stop_the_watch(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert live.generation == 2
     live.stop()
+
+
+def test_a_slow_or_waiting_on_reload_does_not_hold_stop_up(tmp_path: Path) -> None:
+    import threading
+
+    (tmp_path / "a.yaml").write_text(provider(1))
+    stopping = threading.Event()
+    entered = threading.Event()
+
+    def on_reload(_snapshot: object) -> None:
+        entered.set()
+        stopping.wait(8)  # e.g. handing the snapshot to a loop that is shutting down
+
+    live = watch(str(tmp_path), env={}, interval=0.05, on_reload=on_reload)
+    live.start()
+    (tmp_path / "a.yaml").write_text(provider(2))
+    assert entered.wait(10)
+    started = time.monotonic()
+    live.stop()  # held the lock on_reload ran under: blocked the whole 8 s
+    assert time.monotonic() - started < 0.05 + 1.5
+    stopping.set()
+
+
+def test_a_source_without_loaded_still_works(tmp_path: Path) -> None:
+    # Source.loaded() came later: a Source written before it keeps working.
+    class Legacy:
+        def __init__(self) -> None:
+            self.tree = flue_decl._load.Tree(settings_for(None, paths=(str(tmp_path),)))
+
+        def fingerprint(self) -> object:
+            return self.tree.fingerprint()
+
+        def calls(self) -> tuple[flue_decl.Call, ...]:
+            return self.tree.calls()
+
+    (tmp_path / "a.yaml").write_text(provider(1))
+    live = Watch(Legacy(), interval=3600, env={})  # type: ignore[arg-type]
+    assert not live.poll_once()
+    (tmp_path / "a.yaml").write_text(provider(2))
+    settle(live)
+    assert live.registry.resolve_model("p/m").max_tokens == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,7 +187,8 @@ def _ignored(entry: os.DirEntry[str], root: str) -> Diagnostic | None:
         hint = "JSON is YAML: rename it to .yaml to read it, or move it out of the directory"
     elif _is_yaml_directory(entry):
         why = "it is a subdirectory of YAML files (directories are not read recursively)"
-        hint = f"name it as a layer to read it: `flue-decl validate {root} {path}`"
+        command = shlex.join(["flue-decl", "validate", root, path])  # safe to paste
+        hint = f"name it as a layer to read it: `{command}`"
     else:
         return None
     return Diagnostic(

@@ -219,7 +219,7 @@ def _line_of(text: str, table: Sequence[str], key: str) -> int:
     current: tuple[str, ...] = ()
     wanted = tuple(table)
     fallback = 1
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # TOML breaks lines at \n only
         header = re.match(r"\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
         if header:
             current = tuple(p.strip().strip("\"'") for p in header[1].split("."))

@@ -123,8 +123,10 @@ _CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 10}
 
 def inert_line(line: str) -> str:
     """A line that a CI runner will not take for a workflow command: one starting with
-    ``::`` (after spaces) is shown behind a backslash. Control characters are the caller's
-    to make visible first."""
+    ``::`` (after spaces) is shown behind a backslash, and the legacy ``##[`` (obeyed
+    anywhere in a line) as ``##\\[``. Control characters are the caller's to make visible
+    first."""
+    line = line.replace("##[", "##\\[")
     return "\\" + line if line.lstrip().startswith("::") else line
 
 

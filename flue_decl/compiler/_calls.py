@@ -21,6 +21,7 @@ from .._domain import (
     Origins,
     field_label,
     get_path,
+    place_of,
 )
 from .._errors import Diagnostic, JsonPath
 from .._urls import is_blank_key
@@ -70,14 +71,13 @@ def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:
             literal = not is_blank_key(value) and not is_template(value)
             inside = is_template(value) and literal_key_in(path, value) is not None
             if literal or inside:
-                origin = call.origins.get(path)
                 how = "is written literally" if literal else "holds a literal key in its template"
                 out.append(
                     Diagnostic.at(
                         "literal-secret",
                         f"{field_label(path)} of `{call.target}` {how}; the "
                         "compiled artifact cannot carry it",
-                        origin.place if origin else None,
+                        place_of(call, path),
                         path,
                         hint="write it as a template, e.g. {{ env.PROVIDER_API_KEY }}",
                     )

@@ -554,3 +554,25 @@ def test_emit_writes_a_module_without_any_value_or_secret(tmp_path: Path) -> Non
     assert "Zx8Kq2" not in refused.stdout + refused.stderr
     unwritable = run_cli("emit", "--target", "flue-js", "-o", str(tmp_path / "no" / "x.mjs"))
     assert unwritable.returncode == 2
+
+
+def test_no_output_line_carries_the_legacy_workflow_command(tmp_path: Path) -> None:
+    # GitHub's runner obeys `##[command]` anywhere in a line, not only at its start.
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(
+        "kind: Provider\nid: 'x##[add-mask]FORGED'\napi: openai-completions\n"
+        "baseUrl: https://p.example/v1\nbogus: '##[error]FORGED'\n"
+    )
+    checked = run_cli("validate", "--format", "text", str(tree), cwd=tmp_path)
+    assert checked.returncode == 1
+    assert "FORGED" in checked.stdout + checked.stderr
+    assert "##[" not in checked.stdout + checked.stderr
+    (tree / "a.yaml").write_text(
+        "kind: Provider\nid: 'x##[add-mask]FORGED'\napi: openai-completions\n"
+        "baseUrl: https://p.example/v1\n"
+    )
+    listed = run_cli("list", str(tree), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "FORGED" in listed.stdout
+    assert "##[" not in listed.stdout

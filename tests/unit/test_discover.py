@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,14 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)  # what a file listed a moment ago may have become
     with pytest.raises(OSError, match="not a regular file"):
         read_capped(str(fifo), 1000)  # a blocking open would wait here for ever
+
+
+def test_the_layer_hint_is_a_command_safe_to_paste(tmp_path: Path) -> None:
+    team = tmp_path / "team $(id)"
+    team.mkdir()
+    (team / "a.yaml").write_text("kind: Provider\n")
+    (tmp_path / "ok.yaml").write_text("kind: Provider\n")
+    found = discover([str(tmp_path)])
+    hint = next(d.hint for d in found.diagnostics if d.code == "ignored-file") or ""
+    command = hint.split("`")[1]
+    assert shlex.split(command) == ["flue-decl", "validate", str(tmp_path), str(team)]

@@ -193,3 +193,11 @@ def test_one_path_as_str_or_pathlike_is_one_layer(tmp_path: Path) -> None:
         assert compile_paths(given).files == 1
     with pytest.raises(TypeError, match="expected a path"):
         load_artifact([str(tmp_path / "x.json")])  # type: ignore[arg-type]
+
+
+def test_lines_are_counted_as_toml_counts_them(tmp_path: Path) -> None:
+    # U+2028 is a line break to str.splitlines, not to TOML: a comment may hold one.
+    write_files(tmp_path, {"flue-decl.toml": "# a\u2028b\nstrict = true\nstirct = 1\n"})
+    with pytest.raises(SettingsError) as caught:
+        read_settings(tmp_path / "flue-decl.toml")
+    assert [line for _, line, _ in codes(caught.value)] == [3]

@@ -62,18 +62,20 @@ def untrusted(path: str) -> str | None:
     """Why a settings file found by walking up should not be used, or None. Outside a git
     repository the walk reaches shared directories (``/tmp``), where another user could
     plant a file that points validate at another tree: a found file must belong to this
-    user (or root) and not be writable by everyone. Root trusts any owner, as it must in a
-    container on a mounted checkout. A file named with ``--settings`` is always used."""
+    user (or root) and not be writable by everyone; so must a symbolic link found in its
+    place (its target alone would let anyone point at a harmless root-owned file). Root
+    trusts any owner, as it must in a container on a mounted checkout. A file named with
+    ``--settings`` is always used."""
     if not hasattr(os, "getuid"):
         return None  # no POSIX owners (Windows)
     try:
-        info = os.stat(path)
+        link, info = os.lstat(path), os.stat(path)
     except OSError as exc:
         return f"cannot inspect it: {exc.strerror or exc}"
     if info.st_mode & 0o002:
         return "it is writable by every user"
     uid = os.getuid()
-    if uid != 0 and info.st_uid not in (uid, 0):
+    if uid != 0 and {link.st_uid, info.st_uid} - {uid, 0}:
         return "it belongs to another user"
     return None
 

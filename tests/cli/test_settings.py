@@ -204,6 +204,10 @@ def test_a_found_file_everyone_may_write_is_not_used(tmp_path: Path) -> None:
     )
     named = run_cli("validate", "--settings", "flue-decl.toml", cwd=root)
     assert named.returncode == 2  # named: used, and its path does not exist
+    # Not used at all, not merely overridden by the path given above.
+    shown = json.loads(run_cli("settings", "--format", "json", cwd=root).stdout)
+    assert shown["sources"]["paths"] == "default"
+    assert shown["settings"]["paths"] == ["providers.d"]
 
 
 def test_values_in_the_settings_file_are_masked_and_inert(tmp_path: Path) -> None:

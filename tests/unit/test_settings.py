@@ -10,7 +10,7 @@ import pytest
 
 from flue_decl import SettingsError, compile_paths, load_artifact, load_registry, watch
 from flue_decl._settingkeys import Settings
-from flue_decl._settings import find_settings, read_settings, settings_for
+from flue_decl._settings import find_settings, read_settings, settings_for, untrusted
 from tests.helpers import write_files
 
 PROVIDER = "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: http://localhost:1/v1\n"
@@ -201,3 +201,23 @@ def test_lines_are_counted_as_toml_counts_them(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as caught:
         read_settings(tmp_path / "flue-decl.toml")
     assert [line for _, line, _ in codes(caught.value)] == [3]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving files owners needs root"
+)
+def test_a_found_settings_link_must_belong_to_this_user_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another user's link in a shared directory, to a harmless file owned by root: its
+    # target alone passes, and the paths in it would be read relative to the link.
+    target = tmp_path / "root-owned.toml"
+    target.write_text("")
+    os.chown(target, 0, 0)
+    link = tmp_path / "flue-decl.toml"
+    link.symlink_to(target)
+    monkeypatch.setattr(os, "getuid", lambda: 1000)
+    os.lchown(link, 0, 0)
+    assert untrusted(str(link)) is None  # root's link to root's file: fine
+    os.lchown(link, 1234, 1234)
+    assert untrusted(str(link)) == "it belongs to another user"

@@ -170,7 +170,9 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and word[:-1] in CREDENTIAL_WORDS else word
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+# Up to the last `@` of the authority, as the WHATWG parser reads it: in
+# `https://bob:pa@ss@h/` the password is `pa@ss`.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 def _query(url: str) -> tuple[str, str, str]:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TextIO
 from .._codes import RULES
 from .._discover import read_capped
 from .._errors import Diagnostic, Severity
-from .._secrets import is_credential_name, scrub
+from .._secrets import is_credential_name, mask_url, scrub
 from .._version import __version__
 
 INFORMATION_URI = "https://pypi.org/project/flue-decl/"
@@ -56,14 +56,18 @@ def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
 _NAMED_VALUE = re.compile(
     r"""(?x)
     ( (?:^|[\s{,]) ["']? ([\w.-]+) ["']? \s*[:=]\s* )
-    ( "(?:[^"\\]|\\.)*" | '[^']*' | [^,}\s#{\[][^,}#]* )
+    ( "(?:[^"\\]|\\.)*" | '[^']*' | \[[^\]]*\]? | [^,}\s#{\[][^,}#]* )
     """
 )
+# A URL anywhere in the line: its userinfo and credential parameters are masked whatever
+# key holds it (a baseUrl is not a credential name, its `?api_key=` is).
+_URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://[^\s"'`<>]+""")
 
 
 def redact_line(line: str) -> str:
     """The line with the value of every credential-named key replaced, unless it is a
-    template (the names are the ones whose values flue-decl holds as secrets)."""
+    template (the names are the ones whose values flue-decl holds as secrets), and every
+    URL's userinfo and credential parameters masked."""
 
     def mask(match: re.Match[str]) -> str:
         value = match.group(3)
@@ -71,7 +75,7 @@ def redact_line(line: str) -> str:
             return match.group(0)
         return match.group(1) + "***" + value[len(value.rstrip()) :]  # keep the spacing
 
-    return scrub(_NAMED_VALUE.sub(mask, line))
+    return scrub(_URL.sub(lambda url: mask_url(url.group()), _NAMED_VALUE.sub(mask, line)))
 
 
 class _SourceLines:

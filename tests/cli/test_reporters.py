@@ -145,6 +145,11 @@ def test_source_lines_never_show_credentials() -> None:
     assert redact_line('apiKey: "{{ env.KEY }}"') == 'apiKey: "{{ env.KEY }}"'
     assert redact_line("maxTokens: 2048") == "maxTokens: 2048"
     assert redact_line('"x-api-key": abc') == '"x-api-key": ***'
+    # A URL's userinfo and credential parameters, whatever key holds it.
+    assert redact_line('baseUrl: "https://u:pw@h/v1;token=abc?api_key=hunter2&v=1"') == (
+        'baseUrl: "https://***@h/v1;token=***?api_key=***&v=1"'
+    )
+    assert redact_line('token = ["hunter2hunter2"]') == "token = ***"  # a TOML list
 
 
 def test_rules_have_a_summary_and_the_docs_document_every_code() -> None:

@@ -115,6 +115,7 @@ def test_a_field_filled_from_a_secret_named_variable_is_a_credential(
         ("https://h/v1?max_tokens=5", [], "https://h/v1?max_tokens=5"),
         ("https://h/v1?key=", [], "https://h/v1?key="),
         ("http://user:pw@h:1/v1", [], "http://***@h:1/v1"),
+        ("https://bob:pa@ssw0rd@h/v1", [], "https://***@h/v1"),  # userinfo ends at the last @
         ("https://h/v1", [], "https://h/v1"),
     ],
 )

@@ -149,16 +149,21 @@ def apply(
 ) -> list[Diagnostic]:
     """``diagnostics`` with the warnings and notes that a comment of their file covers
     marked ``suppressed="inSource"``, then a warning for each code of a comment that
-    silenced nothing (``suppressions``: by file, as diagnostics name it)."""
+    silenced nothing (``suppressions``: by file, as diagnostics name it). A file with an
+    error gets no such warning: a check that did not run there (after a syntax error, on a
+    document the schema refused) has silenced nothing yet, and the comment is not unused."""
     by_line: dict[tuple[str, int | None], list[Suppression]] = {}
     for file, comments in suppressions.items():
         for s in comments:
             by_line.setdefault((file, s.line), []).append(s)
     used: set[tuple[Suppression, str]] = set()
     errors: set[tuple[Suppression, str]] = set()  # covered, but an error: not silenced
+    failed: set[str] = set()  # files with an error: checks may not have run there
     out: list[Diagnostic] = []
     for diag in diagnostics:
         file = diag.file or ""
+        if diag.severity is Severity.ERROR:
+            failed.add(file)
         candidates = by_line.get((file, None), [])
         if diag.line is not None:
             candidates = [*candidates, *by_line.get((file, diag.line), [])]
@@ -169,7 +174,7 @@ def apply(
         else:
             errors.update((s, diag.code) for s in covering)
             out.append(diag)
-    for comments in suppressions.values():
+    for file, comments in suppressions.items():
         for s in comments:
             for code in s.codes:
                 if (s, code) in used:
@@ -182,6 +187,8 @@ def apply(
                             "fix what it reports; only warnings and notes can be suppressed",
                         )
                     )
+                    continue
+                if file in failed:
                     continue
                 where = "in this file" if s.line is None else "on the line it covers"
                 out.append(

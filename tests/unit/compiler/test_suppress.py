@@ -149,3 +149,15 @@ def test_after_a_syntax_error_no_text_counts_as_a_comment(tmp_path: Path) -> Non
         "baz: 'x # flue-decl: ignore-file[max-tokens-exceeds-context] '\n",
     )
     assert got == [("max-tokens-exceeds-context", 6, False), ("yaml-syntax", 8, False)]
+
+
+def test_a_file_with_an_error_gets_no_unused_suppression(tmp_path: Path) -> None:
+    # The checks never ran on a document YAML could not read: its comments silenced
+    # nothing yet, and "remove the code" would be wrong advice.
+    got = diagnose(
+        tmp_path,
+        "contextWindow: 10  # flue-decl: ignore[max-tokens-exceeds-context]\n"
+        "# flue-decl: ignore-file[yaml11-boolean]\n"
+        "models:\n  m2: [\n",
+    )
+    assert got == [("yaml-syntax", 9, False)]

@@ -31,17 +31,8 @@ from .._urls import CLEAR_PROTOCOLS, LOOPBACK_HOST, URL_AUTHORITY, URL_REFUSED_C
 from .._version import __version__
 from ..templates import MAX_OUTPUT_CHARS, SECRET, credential_paths, is_template
 from ..templates._core import TemplateProblem
-from ..templates._grammar import (
-    Concat,
-    Defined,
-    Filtered,
-    If,
-    Node,
-    Ref,
-    Template,
-    Text,
-    parse,
-)
+from ..templates._grammar import parse
+from ..templates._syntax import CONCAT, DEFAULT, DEFINED, FILTERED, IF, REF, TEXT, Node
 
 TARGETS = ("flue-js", "flue-ts")
 
@@ -53,27 +44,28 @@ def _js(value: Any) -> str:
 def _expression(node: Node) -> str:
     """``node`` as a JavaScript expression over the render context ``$``: a string, or
     ``$.U`` wrapped around the name of an undefined variable."""
-    if isinstance(node, Text):
-        return _js(node.value)
-    if isinstance(node, Ref):
-        return f"$.get({_js(node.name)})"
-    if isinstance(node, Concat):
-        return f"$.concat([{', '.join(_expression(p) for p in node.parts)}])"
-    if isinstance(node, If):
-        condition = node.condition
-        if isinstance(condition, Defined):
-            test = f"{'!' if condition.negated else ''}$.defined({_js(condition.name)})"
+    tag = node[0]
+    if tag == TEXT:
+        return _js(node[1])
+    if tag == REF:
+        return f"$.get({_js(node[1])})"
+    if tag == CONCAT:
+        return f"$.concat([{', '.join(_expression(p) for p in node[1])}])"
+    if tag == IF:
+        _, condition, then, otherwise = node
+        if condition[0] == DEFINED:
+            test = f"{'!' if condition[2] else ''}$.defined({_js(condition[1])})"
         else:
             test = f"$.truthy({_expression(condition)})"
-        return f"({test} ? {_expression(node.then)} : {_expression(node.otherwise)})"
-    if isinstance(node, Filtered):
-        out = _expression(node.base)
-        for step in node.filters:
-            args = ", ".join(_expression(a) for a in step.args)
-            if step.name == "default":
-                out = f"$.dflt({out}, [{args}], {'true' if step.replace_empty else 'false'})"
+        return f"({test} ? {_expression(then)} : {_expression(otherwise)})"
+    if tag == FILTERED:
+        out = _expression(node[1])
+        for name, args, replace_empty in node[2]:
+            listed = ", ".join(_expression(a) for a in args)
+            if name == DEFAULT:
+                out = f"$.dflt({out}, [{listed}], {'true' if replace_empty else 'false'})"
             else:
-                out = f"$.{step.name}({out}, [{args}])"
+                out = f"$.{name}({out}, [{listed}])"
         return out
     raise TypeError(f"not a value: {node!r}")
 
@@ -83,8 +75,7 @@ def _template(source: str) -> str:
     parsed = parse(source)
     if isinstance(parsed, TemplateProblem):  # compile refuses such trees first
         raise ValueError(parsed.message)
-    assert isinstance(parsed, Template)
-    parts = ", ".join(f"$.text({_expression(p)})" for p in parsed.parts)
+    parts = ", ".join(f"$.text({_expression(p)})" for p in parsed)
     return f"($) => [{parts}]"
 
 

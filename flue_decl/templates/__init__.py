@@ -1,8 +1,9 @@
 """Templates: ``{{ ... }}`` in configuration values, checked statically and rendered per
 value against the environment.
 
-The language is a closed subset of Jinja2's expression syntax (``_grammar`` draws it and
-evaluates it; the test suite checks every generated template against Jinja2 itself).
+The language is a closed subset of Jinja2's expression syntax (``_grammar`` draws it;
+Jinja2's parser reads it, ``_evaluate`` renders it; the test suite checks every generated
+template against Jinja2's own rendering).
 Templates are rendered per value, after parsing, never on the file text: an environment
 value with a newline cannot rewrite the document. Templates made only of environment
 lookups with literal defaults (nearly all of them) take a shortcut (``_fast``).
@@ -17,7 +18,6 @@ from ._core import (
     TemplateProblem,
     is_template,
 )
-from ._grammar import FILTERS, SECRET_NAME
 from ._render import (
     Reference,
     check_syntax,
@@ -32,6 +32,7 @@ from ._render import (
     secret_names,
     templated_fields,
 )
+from ._syntax import FILTERS, SECRET_NAME
 
 __all__ = [
     "FILTERS",

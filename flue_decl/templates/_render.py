@@ -18,8 +18,10 @@ from ._core import (
     is_template,
     is_text,
 )
+from ._evaluate import evaluate
 from ._fast import render_simple, simple_parts
-from ._grammar import Defined, Ref, Template, Text, evaluate, parse
+from ._grammar import parse
+from ._syntax import DEFINED, REF, TEXT, each_node
 
 
 class Reference(NamedTuple):
@@ -38,20 +40,16 @@ def references(source: str) -> tuple[Reference, ...]:
     ``env.REGION`` alone. Text that is not a template of the language reads nothing (the
     check reports it)."""
     parsed = parse(source) if is_template(source) else None
-    if not isinstance(parsed, Template):
+    if parsed is None or isinstance(parsed, TemplateProblem):
         return ()
     found: dict[Reference, None] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Ref | Defined):
-            secret = node.name.startswith(SECRET)
-            name = node.name[len(SECRET) :] if secret else node.name
-            found[Reference("secret" if secret else "env", name)] = None
-        elif isinstance(node, tuple):  # every other node is a tuple of its children
-            for child in node:
-                walk(child)
-
-    walk(parsed.parts)
+    for node in each_node(parsed):
+        if node[0] == REF or node[0] == DEFINED:
+            name: str = node[1]
+            if name.startswith(SECRET):
+                found[Reference("secret", name[len(SECRET) :])] = None
+            else:
+                found[Reference("env", name)] = None
     return tuple(found)
 
 
@@ -105,19 +103,9 @@ def literal_texts(source: str) -> list[str]:
     """The literal strings of a template (its text around expressions, quoted strings,
     defaults): where a key written into a template would sit."""
     parsed = parse(source)
-    if not isinstance(parsed, Template):
+    if isinstance(parsed, TemplateProblem):
         return []
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Text):
-            out.append(node.value)
-        elif isinstance(node, tuple):
-            for child in node:
-                walk(child)
-
-    walk(parsed.parts)
-    return [text for text in out if text]
+    return [node[1] for node in each_node(parsed) if node[0] == TEXT and node[1]]
 
 
 def literal_key_in(path: JsonPath, source: str) -> str | None:

@@ -4,6 +4,7 @@ except for a missing variable or an unusable value."""
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -228,6 +229,18 @@ REFUSED = {
     "{{ env['A\\'] }}": ("template-not-allowed", "without backslashes"),
     "{{" * 2048: ("template-not-allowed", None),
     "{{ env.A }}" + "{{" * 2000: ("template-not-allowed", None),
+    # Each a level of Jinja2's recursive parser: bounded before it runs.
+    "{{ " + "not " * 1000 + "env.A }}": ("template-not-allowed", None),
+    "{{ " + "'a' if env.A else " * 200 + "'b' }}": ("template-not-allowed", None),
+    "{{ " + "env.A | d(" * 400 + "'x'" + ")" * 400 + " }}": ("template-too-long", None),
+    "{{ " + "env.A | d(" * 100 + "'x'" + ")" * 100 + " }}": ("template-not-allowed", None),
+    "{{ 'a' 'b' }}": ("template-syntax", "~"),
+    "{{ env.A, env.B }}": ("template-not-allowed", None),
+    "{{ env.A | default(boolean=true) }}": ("template-not-allowed", None),
+    "{{ env.A | lower.x }}": ("template-not-allowed", "the filters are"),
+    "{# a comment #}": ("template-not-allowed", "inline if"),
+    "{{ env.A if env.B in env.C else 'x' }}": ("template-not-allowed", "is defined else"),
+    "{{ self.__init__.__globals__ }}": ("template-unknown-variable", None),
 }
 
 
@@ -247,6 +260,31 @@ def test_known_escapes_are_refused_quickly_with_the_right_hint(source: str) -> N
         assert problem.hint is not None
         assert hint in problem.hint, problem
     assert min(elapsed) < 0.1  # these took from seconds to minutes (or crashed) before
+
+
+def test_twenty_levels_are_accepted_and_mean_what_jinja2_makes_of_them() -> None:
+    nested = "{{ " + "(" * 20 + "env.A" + ")" * 20 + " }}"
+    chained = "{{ " + "'a' if env.A is not defined else " * 10 + "env.A }}"
+    for source in (nested, chained):
+        assert check_syntax(source) is None
+        assert render(source, {"A": "v"}).value == jinja_oracle.render(source, {"A": "v"})[0]
+    assert check_syntax("{{ " + "(" * 21 + "env.A" + ")" * 21 + " }}") is not None
+
+
+def test_a_parsed_template_is_made_of_tuples_the_collector_stops_tracking() -> None:
+    # Parses are cached for a service's life: what they hold must cost a full collection
+    # nothing (see _syntax).
+    parsed = parse("{{ ('a' ~ env.A | lower) if secret.K is defined else env.B | d('x', true) }}")
+    assert not isinstance(parsed, Exception)
+    for _ in range(8):  # a pass untracks a tuple once its items are: one per level at worst
+        gc.collect()
+    stack: list[object] = [parsed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            assert type(item) is tuple
+            assert not gc.is_tracked(item), item
+            stack.extend(item)
 
 
 def test_environment_bytes_that_are_not_utf8_are_an_unusable_value() -> None:

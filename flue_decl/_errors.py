@@ -10,7 +10,8 @@ only the public entry points raise, and they raise one of::
     │   ├── InputError          a path is missing or unreadable (CLI exit 2)
     │   │   └── SettingsError   the settings file is unreadable or wrong (CLI exit 2)
     │   ├── ValidationError     syntax, schema, semantic or layering problems
-    │   └── TemplateError       a template failed to render (missing env var ...)
+    │   ├── TemplateError       a template failed to render (missing env var ...)
+    │   └── ReloadError         a reload's compiler process failed: tried again next poll
     ├── ResolveError            a model specifier does not resolve (at request time)
     └── ClientError             no HTTP client for a model (unsupported API, unsafe transport)
 
@@ -28,8 +29,9 @@ diagnostics.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._secrets import scrub
 
@@ -151,6 +153,37 @@ class Diagnostic:
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file or "", self.line or 0, self.column or 0, self.code)
 
+    def encoded(self) -> dict[str, Any]:
+        """Every field, JSON types only: what :meth:`decoded` reads back (the validation
+        cache and a reload's compiler process hand diagnostics over so)."""
+        return {
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "hint": self.hint,
+            "related": [[p.file, p.line, p.column] for p in self.related],
+            "suppressed": self.suppressed,
+        }
+
+    @classmethod
+    def decoded(cls, data: Mapping[str, Any]) -> Diagnostic:
+        return cls(
+            Severity(data["severity"]),
+            str(data["code"]),
+            str(data["message"]),
+            data["file"],
+            data["line"],
+            data["column"],
+            data["path"],
+            data["hint"],
+            tuple(Place(str(f), int(line), int(col)) for f, line, col in data["related"]),
+            data["suppressed"],
+        )
+
 
 class FlueDeclError(Exception):
     """Base of every error flue-decl raises; ``diagnostics`` says what and where."""
@@ -184,6 +217,11 @@ class ValidationError(ConfigError):
 
 class TemplateError(ConfigError):
     """A template could not be rendered against the environment."""
+
+
+class ReloadError(ConfigError):
+    """A reload failed for a reason outside the tree (its compiler process could not start,
+    or died): a watch keeps the last good registry and tries the same tree again."""
 
 
 class ResolveError(FlueDeclError):

@@ -2,7 +2,8 @@
 
 The one place where the two sides meet: :func:`load_registry` and :func:`watch` compile
 with ``flue_decl.compiler`` and build with ``flue_decl.runtime``; :func:`calls_of` reads
-either a tree or an artifact.
+either a tree or an artifact. The compiler (and PyYAML, jsonschema) is imported only where a
+compile runs in this process: a ``watch`` compiles in a child process and never imports it.
 A service that starts from an artifact (``load_artifact``) never imports this module.
 """
 
@@ -16,9 +17,9 @@ from typing import Any
 from ._discover import as_layers, discover, read_capped
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity
+from ._isolated import Compiled, compile_in_child
 from ._settingkeys import Settings
 from ._settings import settings_for
-from .compiler import compile_paths, load_calls
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
 from .runtime._secretfiles import MAX_SECRET_BYTES, referenced_secrets
 from .runtime._secretfiles import secrets_dir as secrets_dir_of
@@ -66,6 +67,8 @@ def load_registry(
         known_providers=known_providers,
         secrets_dir=secrets_dir,
     )
+    from .compiler import load_calls
+
     return build_registry(
         load_calls(settings=options),
         env=env,
@@ -105,6 +108,8 @@ def calls_of(paths: PathArg, settings: SettingsArg = None) -> tuple[Call, ...]:
     given = as_layers(paths)
     if len(given) == 1 and given[0].endswith(".json") and os.path.isfile(given[0]):
         return read_artifact(given[0])
+    from .compiler import load_calls
+
     return load_calls(given, settings=settings, allow_empty=True)
 
 
@@ -119,8 +124,11 @@ class Tree:
     a load read is fingerprinted from the bytes the compiler read, so a change during the
     load is seen at the next poll."""
 
-    def __init__(self, options: Settings, *, allow_empty: bool = False) -> None:
+    def __init__(
+        self, options: Settings, *, allow_empty: bool = False, isolated: bool = True
+    ) -> None:
         self.options = options
+        self.isolated = isolated
         self.paths = list(options.layers())
         self.max_file_bytes = options.max_file_bytes
         self.allow_empty = allow_empty
@@ -194,13 +202,24 @@ class Tree:
         return digest
 
     def calls(self) -> tuple[Call, ...]:
-        compilation = compile_paths(settings=self.options, allow_empty=self.allow_empty)
-        compilation.raise_for_errors()
-        calls = compilation.calls
+        """Compile the tree: in a child process when ``isolated`` (see ``_isolated``),
+        else in this one."""
+        if self.isolated:
+            compiled = compile_in_child(self.options, allow_empty=self.allow_empty)
+        else:
+            from .compiler import compile_paths
+
+            compilation = compile_paths(settings=self.options, allow_empty=self.allow_empty)
+            compilation.raise_for_errors()
+            compiled = Compiled(
+                compilation.calls,
+                tuple((s.layer, s.path) for s in compilation.discovery.files),
+                compilation.hashes,
+            )
+        calls = compiled.calls
         self._secret_names = referenced_secrets(calls)
-        read = dict(compilation.hashes)
-        found = compilation.discovery.files
-        files = [(s.layer, s.path, read.get(s.path, "unreadable")) for s in found]
+        read = dict(compiled.hashes)
+        files = [(layer, path, read.get(path, "unreadable")) for layer, path in compiled.files]
         # Secret files as they are now, before the registry reads them: a rotation in
         # between shows as a change at the next poll (one more reload, never a stale key).
         secrets = [
@@ -233,13 +252,20 @@ def watch(
     known_providers: Collection[str] | None = None,
     providers: Iterable[str] | None = None,
     secrets_dir: str | os.PathLike[str] | None = None,
+    isolated_reloads: bool = True,
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
     ``paths`` and ``settings`` as for :func:`load_registry`.
 
     Use as a context manager (``with watch([...]) as live:``) or call ``.start()`` /
     ``.stop()``; ``poll_once()`` polls by hand. A changed tree is swapped in only when it
-    is stable and good; a bad one leaves the last good registry serving."""
+    is stable and good; a bad one leaves the last good registry serving.
+
+    Every load compiles in a child process (``sys.executable``) that hands over only the
+    calls: a compile's objects never stall request threads in a collection, its memory goes
+    back when the child exits, and this process never imports the compiler.
+    ``isolated_reloads=False`` compiles here instead, for an interpreter that cannot start
+    itself (one embedded in another program)."""
     options = _options(
         paths,
         settings,
@@ -249,7 +275,7 @@ def watch(
         max_file_bytes=max_file_bytes,
     )
     return Watch(
-        Tree(options, allow_empty=allow_empty),
+        Tree(options, allow_empty=allow_empty, isolated=isolated_reloads),
         interval=interval,
         env=env,
         bindings=bindings,

@@ -64,16 +64,24 @@ class Url:
     password: str
 
 
-@functools.lru_cache(maxsize=4096)  # a service checks the same few URLs again and again
 def read_url(value: str) -> Url | None:
     """``value`` read by the WHATWG URL parser, or None where ``new URL(value)`` throws."""
+    fields = _read(value)
+    return None if fields is None else Url(*fields)
+
+
+# A service checks the same few URLs again and again. The cache holds plain tuples of
+# strings, which CPython's cyclic collector stops tracking: a registry's worth of them
+# adds nothing to a full collection's pause.
+@functools.lru_cache(maxsize=4096)
+def _read(value: str) -> tuple[str, str, str, str, str] | None:
     try:
         url = ada_url.URL(value)
     except ValueError:
         return None
     if "xn--" in url.hostname and not all(map(_decodes, url.hostname.split("."))):
         return None
-    return Url(url.href, url.protocol, url.hostname, url.username, url.password)
+    return (url.href, url.protocol, url.hostname, url.username, url.password)
 
 
 def _decodes(label: str) -> bool:

@@ -21,11 +21,10 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from .._discover import Discovery, discover, read_capped
 from .._domain import schema_dir
-from .._errors import Diagnostic, Place, Severity
+from .._errors import Diagnostic, Severity
 from .._settingkeys import Settings
 from .._version import __version__
 
@@ -134,7 +133,7 @@ def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
         data = json.loads(entry.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("version") != VERSION or data["key"] != key:
             return None
-        diagnostics = tuple(_diagnostic(d) for d in data["diagnostics"])
+        diagnostics = tuple(Diagnostic.decoded(d) for d in data["diagnostics"])
         return diagnostics, int(data["files"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -148,7 +147,7 @@ def store(key: str, diagnostics: Sequence[Diagnostic], files: int) -> None:
         "version": VERSION,
         "key": key,
         "files": files,
-        "diagnostics": [_encode(d) for d in diagnostics],
+        "diagnostics": [d.encoded() for d in diagnostics],
     }
     with contextlib.suppress(OSError):
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -160,33 +159,3 @@ def store(key: str, diagnostics: Sequence[Diagnostic], files: int) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-
-
-def _encode(d: Diagnostic) -> dict[str, Any]:
-    return {
-        "severity": d.severity.value,
-        "code": d.code,
-        "message": d.message,
-        "file": d.file,
-        "line": d.line,
-        "column": d.column,
-        "path": d.path,
-        "hint": d.hint,
-        "related": [[p.file, p.line, p.column] for p in d.related],
-        "suppressed": d.suppressed,
-    }
-
-
-def _diagnostic(data: dict[str, Any]) -> Diagnostic:
-    return Diagnostic(
-        Severity(data["severity"]),
-        str(data["code"]),
-        str(data["message"]),
-        data["file"],
-        data["line"],
-        data["column"],
-        data["path"],
-        data["hint"],
-        tuple(Place(str(f), int(line), int(col)) for f, line, col in data["related"]),
-        data["suppressed"],
-    )

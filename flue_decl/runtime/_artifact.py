@@ -248,15 +248,26 @@ def _header(
 def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[Call, ...]:
     """The calls of a compiled artifact (templates unrendered), with their origins. With
     ``verify_key``, an artifact not signed with that key is refused."""
-
-    def bad(message: str) -> InputError:
-        return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
-
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise bad(f"cannot read the artifact: {exc}") from None
+        raise _bad(path, f"cannot read the artifact: {exc}") from None
+    return decode_artifact(raw, path, verify_key=verify_key)
+
+
+def _bad(path: str, message: str) -> InputError:
+    return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
+
+
+def decode_artifact(
+    raw: bytes, path: str, *, verify_key: str | bytes | None = None
+) -> tuple[Call, ...]:
+    """:func:`read_artifact` of an artifact's bytes; ``path`` names it in errors."""
+
+    def bad(message: str) -> InputError:
+        return _bad(path, message)
+
     # Everything but the trailing sources member is decoded now; the checksum (verified
     # before anything is used) guarantees the layout this split relies on.
     split = raw.rfind(_SOURCES)
@@ -294,7 +305,8 @@ def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[
     if comma == -1:
         raise bad("malformed artifact (no `sources` member at the end)")
     layers = data.get("inputs", {}).get("layers", [])
-    origins = data.get("origins", [])
+    # Rows as plain tuples, which the cyclic collector stops tracking: lists it never does.
+    origins = [tuple(row) if isinstance(row, list) else row for row in data.get("origins", [])]
     calls = []
     try:
         raw_calls = data["calls"]

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from .._domain import Call
-from .._errors import ConfigError, Diagnostic
+from .._errors import ConfigError, Diagnostic, ReloadError
 from ._build import build_registry, provider_ids
 from ._registry import Registry
 
@@ -221,6 +221,9 @@ class Watch:
                     return False
                 error = exc if isinstance(exc, ConfigError) else _failure(exc)
                 self._pending = None
+                if isinstance(exc, ReloadError):  # not the tree's fault: load it again
+                    self._fail(error, token)
+                    return False
                 # Not the same bad bytes again every poll: they are what is current now.
                 self._fail(error, token, current=(seen, error))
                 return False

@@ -32,24 +32,30 @@ class Reference(NamedTuple):
     name: str
 
 
-@functools.lru_cache(maxsize=4096)  # a tree repeats its templates; a service re-renders them
 def references(source: str) -> tuple[Reference, ...]:
     """Every variable and secret file ``source`` reads (its values or, in ``is defined``,
     whether they are set), in order, once each: taken from the template's parse, never
     from a pattern over its text, so ``https://secret.example.com/{{ env.REGION }}`` reads
     ``env.REGION`` alone. Text that is not a template of the language reads nothing (the
     check reports it)."""
+    return tuple(Reference(kind, name) for kind, name in _references(source))
+
+
+# A tree repeats its templates and a service re-renders them. Cached as plain tuples of
+# strings, which CPython's cyclic collector stops tracking (see templates._syntax).
+@functools.lru_cache(maxsize=4096)
+def _references(source: str) -> tuple[tuple[str, str], ...]:
     parsed = parse(source) if is_template(source) else None
     if parsed is None or isinstance(parsed, TemplateProblem):
         return ()
-    found: dict[Reference, None] = {}
+    found: dict[tuple[str, str], None] = {}
     for node in each_node(parsed):
         if node[0] == REF or node[0] == DEFINED:
             name: str = node[1]
             if name.startswith(SECRET):
-                found[Reference("secret", name[len(SECRET) :])] = None
+                found[("secret", name[len(SECRET) :])] = None
             else:
-                found[Reference("env", name)] = None
+                found[("env", name)] = None
     return tuple(found)
 
 

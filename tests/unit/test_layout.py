@@ -56,7 +56,7 @@ def part(module: str) -> str:
         return "package"
     if names[1] in ("compiler", "runtime", "templates", "views", "cli"):
         return names[1]
-    return {"_load": "load", "__main__": "main"}.get(names[1], "shared")
+    return {"_load": "load", "_isolated": "load", "__main__": "main"}.get(names[1], "shared")
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}

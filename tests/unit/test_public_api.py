@@ -36,6 +36,7 @@ PUBLIC = [
     "Origin",
     "Place",
     "Registry",
+    "ReloadError",
     "ResolveError",
     "Secret",
     "SettingsError",
@@ -70,7 +71,7 @@ def test_public_names_are_exactly_the_curated_list() -> None:
 
 
 def test_error_hierarchy_has_one_base() -> None:
-    for cls in (InputError, ValidationError, TemplateError):
+    for cls in (InputError, ValidationError, TemplateError, flue_decl.ReloadError):
         assert issubclass(cls, ConfigError)
     assert issubclass(flue_decl.SettingsError, InputError)  # exit 2, as a missing path
     # What a request raises is not a refused tree: `except ConfigError` around loading

@@ -1,0 +1,146 @@
+"""A reload's compile in a child process: what a :class:`~flue_decl._load.Tree` runs for
+every reload after the first.
+
+Why: a compile builds tens of thousands of objects (documents, entities, places) for the
+length of a reload. In the service's process every one of them is rescanned by each
+full run of CPython's cyclic collector, which holds the GIL: request threads stall for
+as long (issue 22's 90-400 ms at 1,000 files). In a child, the service receives only the
+compiled calls, as the artifact a ``compile -o`` would write, and decodes them; the
+compile's memory goes back to the system when the child exits, and a compile that
+crashes or is killed for memory fails one reload, not the service.
+
+The child is ``sys.executable -I`` with the parent's ``sys.path``, so it imports this
+very flue_decl. It reads the effective settings from its stdin (pickled: both ends are
+this module) and writes one JSON line, then, if the tree compiled, the artifact:
+
+    {"files": [[layer, path], ...], "hashes": [[path, sha256], ...]}\\n<artifact>
+    {"error": "ValidationError", "diagnostics": [...]}\\n
+    {"crash": "MemoryError"}\\n
+
+Nothing the child prints is shown beyond that: an exception's type, never its text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from ._domain import Call
+from ._errors import (
+    ConfigError,
+    Diagnostic,
+    InputError,
+    ReloadError,
+    SettingsError,
+    ValidationError,
+)
+from ._settingkeys import Settings
+
+_ERRORS: dict[str, type[ConfigError]] = {
+    kind.__name__: kind for kind in (ConfigError, InputError, SettingsError, ValidationError)
+}
+_BOOT = (
+    "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+    "from flue_decl._isolated import child; child()"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """What a compile in the child read and gave."""
+
+    calls: tuple[Call, ...]
+    files: tuple[tuple[int, str], ...]  # (layer, path) of every input file found
+    hashes: tuple[tuple[str, str], ...]  # (path, sha256) of every input file read
+
+
+def compile_in_child(
+    options: Settings, *, allow_empty: bool, executable: str | None = None
+) -> Compiled:
+    """Compile the tree of ``options`` in a child process; raises the ConfigError the
+    compile gave, or one (``io-error``) saying why the child gave nothing."""
+    from .runtime._artifact import decode_artifact
+
+    command = [executable or sys.executable, "-I", "-c", _BOOT, json.dumps(sys.path)]
+    try:
+        done = subprocess.run(
+            command,
+            input=pickle.dumps((options, allow_empty)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError as exc:
+        raise _failed(f"cannot start the compiler process ({type(exc).__name__})") from None
+    head, _, artifact = done.stdout.partition(b"\n")
+    try:
+        header = json.loads(head)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        raise _failed(f"the compiler process ended with status {done.returncode} and no result")
+    if "crash" in header:
+        raise _failed(f"the compiler process failed: {header['crash']}")
+    if "error" in header:
+        kind = _ERRORS.get(header["error"], ConfigError)
+        raise kind([Diagnostic.decoded(d) for d in header["diagnostics"]])
+    calls = decode_artifact(artifact, "<reload>")
+    return Compiled(
+        calls,
+        tuple((int(layer), str(path)) for layer, path in header["files"]),
+        tuple((str(path), str(sha)) for path, sha in header["hashes"]),
+    )
+
+
+def _failed(message: str) -> ReloadError:
+    return ReloadError(
+        [
+            Diagnostic.at(
+                "io-error",
+                f"reloading failed: {message}",
+                None,
+                hint="the last good registry keeps serving and the reload is tried again at "
+                "the next poll; watch(..., isolated_reloads=False) compiles in the service's "
+                "own process",
+            )
+        ]
+    )
+
+
+def child() -> None:
+    """The child's side: read the settings, compile, write the result (see above)."""
+    out = sys.stdout.buffer
+    try:
+        options, allow_empty = pickle.loads(sys.stdin.buffer.read())
+        out.write(_result(options, allow_empty))
+    except BaseException as exc:  # the parent is told its type, nothing more
+        out.write(json.dumps({"crash": type(exc).__name__}).encode() + b"\n")
+    out.flush()
+    os._exit(0)  # no interpreter teardown: the parent has what it needs
+
+
+def _result(options: Settings, allow_empty: bool) -> bytes:
+    from .compiler import compile_paths
+    from .runtime._artifact import artifact_text
+
+    compilation = compile_paths(settings=options, allow_empty=allow_empty)
+    try:
+        compilation.raise_for_errors()
+    except ConfigError as error:
+        header = {
+            "error": type(error).__name__,
+            "diagnostics": [d.encoded() for d in error.diagnostics],
+        }
+        return json.dumps(header).encode() + b"\n"
+    header_files = {
+        "files": [[s.layer, s.path] for s in compilation.discovery.files],
+        "hashes": [list(pair) for pair in compilation.hashes],
+    }
+    text = artifact_text(
+        compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
+    )
+    return json.dumps(header_files).encode() + b"\n" + text.encode("utf-8")

@@ -1,0 +1,167 @@
+"""Reloads compiled in a child process (``flue_decl._isolated``): the same registry as a
+compile in the service's process, the same errors at the same places, a child that cannot
+start or dies is one failed reload, and the compile's objects never reach the service's
+process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import flue_decl
+from flue_decl import ReloadError, ValidationError
+from flue_decl._isolated import compile_in_child
+from flue_decl._load import _options
+from flue_decl.views import explain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def provider(name: str, tokens: int) -> str:
+    return textwrap.dedent(
+        f"""\
+        kind: Provider
+        id: {name}
+        api: openai-completions
+        baseUrl: "{{{{ env.URL_{name.upper()} | default('https://{name}.example.com/v1') }}}}"
+        apiKey: "{{{{ env.KEY_{name.upper()} }}}}"
+        models:
+          m:
+            maxTokens: {tokens}
+        """
+    )
+
+
+def tree(root: Path) -> Path:
+    root.mkdir()
+    (root / "a.yaml").write_text(provider("a", 100))
+    (root / "b.yaml").write_text(provider("b", 200))
+    return root
+
+
+ENV = {"KEY_A": "ka", "KEY_B": "kb"}
+
+
+def reload(live: flue_decl.Watch) -> bool:
+    """Two polls: a change is loaded once it stayed the same for one."""
+    live.poll_once()
+    return live.poll_once()
+
+
+def test_a_reload_in_the_child_serves_what_a_compile_here_would(tmp_path: Path) -> None:
+    root = tree(tmp_path / "providers.d")
+    live = flue_decl.watch(str(root), env=ENV, interval=3600)
+    here = flue_decl.watch(str(root), env=ENV, interval=3600, isolated_reloads=False)
+    (root / "a.yaml").write_text("# edited\n" + provider("a", 150))
+    assert reload(live)
+    assert reload(here)
+    assert live.generation == here.generation == 2
+    for spec in ("a/m", "b/m"):
+        ours, theirs = live.registry.resolve_model(spec), here.registry.resolve_model(spec)
+        assert ours == theirs
+    assert live.registry.api_key("a/m") == "ka"
+    # Origins came through the artifact: explain shows the edited file's line.
+    rows = {row.field: row.where() for row in explain(live.registry, "a/m")}
+    assert rows["maxTokens"].startswith(f"{root / 'a.yaml'}:9,"), rows
+    # What the load read is what the next poll sees: nothing changed, nothing reloads.
+    assert not reload(live)
+    assert live.generation == 2
+
+
+def test_a_bad_tree_in_the_child_reports_every_error_at_its_place(tmp_path: Path) -> None:
+    root = tree(tmp_path / "providers.d")
+    live = flue_decl.watch(str(root), env=ENV, interval=3600)
+    (root / "a.yaml").write_text(provider("a", 100).replace("maxTokens: 100", "maxTokens: x"))
+    (root / "b.yaml").write_text("kind: [unclosed\n")
+    assert not reload(live)
+    error = live.last_error
+    assert isinstance(error, ValidationError)
+    places = sorted((Path(d.file or "").name, d.line, d.code) for d in error.diagnostics)
+    assert ("a.yaml", 8, "wrong-type") in places, places
+    assert any(name == "b.yaml" for name, _, _ in places), places
+    assert live.registry.resolve_model("a/m").max_tokens == 100  # the last good one serves
+    assert live.generation == 1
+
+
+@pytest.mark.parametrize(
+    ("executable", "said"),
+    [("/nonexistent/python3", "cannot start"), ("/bin/false", "status 1 and no result")],
+)
+def test_a_child_that_cannot_start_or_dies_is_one_failed_reload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executable: str, said: str
+) -> None:
+    root = tree(tmp_path / "providers.d")
+    live = flue_decl.watch(str(root), env=ENV, interval=3600)
+    (root / "a.yaml").write_text("# edited\n" + provider("a", 150))
+    monkeypatch.setattr(sys, "executable", executable)
+    assert not reload(live)
+    error = live.last_error
+    assert error is not None
+    [diagnostic] = error.diagnostics
+    assert diagnostic.code == "io-error"
+    assert said in diagnostic.message
+    assert diagnostic.hint is not None
+    assert "isolated_reloads=False" in diagnostic.hint
+    assert live.registry.resolve_model("a/m").max_tokens == 100
+    assert not reload(live)  # tried again, failing again: still reported
+    assert isinstance(live.last_error, ReloadError)
+    monkeypatch.undo()
+    assert reload(live)  # the same tree, now that a child starts: nothing was edited
+    assert live.last_error is None
+    assert live.registry.resolve_model("a/m").max_tokens == 150
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS refuses undecodable file names")
+def test_file_names_that_are_not_utf8_come_back_from_the_child(tmp_path: Path) -> None:
+    root = tree(tmp_path / "providers.d")
+    odd = os.path.join(os.fsencode(root), b"c-\xff.yaml")
+    with open(odd, "w") as fh:
+        fh.write(provider("c", 300))
+    settings = _options(str(root), None, handler_modules=None, known_providers=None,
+                        secrets_dir=None)
+    compiled = compile_in_child(settings, allow_empty=False)
+    names = sorted(os.path.basename(path) for _, path in compiled.files)
+    assert names == ["a.yaml", "b.yaml", os.fsdecode(b"c-\xff.yaml")]
+    assert {path for path, _ in compiled.hashes} == {path for _, path in compiled.files}
+    assert sorted(call.target for call in compiled.calls) == ["a", "b", "c"]
+
+
+def test_a_reload_leaves_in_this_process_only_what_the_registry_keeps(tmp_path: Path) -> None:
+    # In a fresh process: other tests' objects and caches must not count.
+    code = textwrap.dedent(
+        f"""\
+        import gc, json, pathlib, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from tests.unit.runtime.test_collector_load import tree
+        import flue_decl
+        root = tree(pathlib.Path({str(tmp_path)!r}) / "big", 200)
+        out = {{}}
+        for isolated in (False, True):
+            live = flue_decl.watch(str(root), env={{}}, interval=3600,
+                                   isolated_reloads=isolated)
+            edited = root / "0001.yaml"
+            edited.write_text(edited.read_text() + "\\n# " + str(isolated) + "\\n")
+            gc.collect()
+            gc.disable()  # what stays until a collection: what a collection would scan
+            before = len(gc.get_objects())
+            live.poll_once()
+            assert live.poll_once()
+            out[str(isolated)] = (len(gc.get_objects()) - before) / 200
+            gc.enable()
+        print(json.dumps(out))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    per_file = json.loads(done.stdout)
+    # Compiled here, a reload leaves ~80 objects per file for the collector (documents,
+    # entities, places in cycles); compiled in the child, the new registry's few.
+    assert per_file["False"] > 40, per_file
+    assert per_file["True"] < 10, per_file

@@ -88,12 +88,12 @@ def compile_in_child(
     if "error" in header:
         kind = _ERRORS.get(header["error"], ConfigError)
         raise kind([Diagnostic.decoded(d) for d in header["diagnostics"]])
-    calls = decode_artifact(artifact, "<reload>")
-    return Compiled(
-        calls,
-        tuple((int(layer), str(path)) for layer, path in header["files"]),
-        tuple((str(path), str(sha)) for path, sha in header["hashes"]),
-    )
+    # Tuples first, and the decoded header let go: nothing of it is alive (and tracked by
+    # the collector) while the calls are decoded.
+    files = tuple((int(layer), str(path)) for layer, path in header["files"])
+    hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
+    del header, head
+    return Compiled(decode_artifact(artifact, "<reload>"), files, hashes)
 
 
 def _failed(message: str) -> ReloadError:

@@ -29,7 +29,7 @@ def test_benchmark_smoke_run_writes_its_report(tmp_path: Path) -> None:
         line for line in text.split("Reloads (", 1)[1].splitlines() if line.startswith("| 10 |")
     ]
     assert len(reload_row) == 1
-    assert reload_row[0].count("|") == 11  # 10 columns
+    assert reload_row[0].count("|") == 12  # 11 columns
 
 
 def test_the_report_checks_each_target_against_the_1000_file_row() -> None:

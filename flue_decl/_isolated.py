@@ -10,8 +10,9 @@ compile's memory goes back to the system when the child exits, and a compile tha
 crashes or is killed for memory fails one reload, not the service.
 
 The child is ``sys.executable -I`` with the parent's ``sys.path``, so it imports this
-very flue_decl. It reads the effective settings from its stdin (pickled: both ends are
-this module) and writes one JSON line, then, if the tree compiled, the artifact:
+very flue_decl, with an environment of the locale and PATH only. It reads the effective
+settings from its stdin (pickled: both ends are this module) and writes a marker, one
+JSON line, then, if the tree compiled, the artifact:
 
     {"files": [[layer, path], ...], "hashes": [[path, sha256], ...]}\\n<artifact>
     {"error": "ValidationError", "diagnostics": [...]}\\n
@@ -27,6 +28,7 @@ import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._domain import Call
@@ -43,6 +45,11 @@ from ._settingkeys import Settings
 _ERRORS: dict[str, type[ConfigError]] = {
     kind.__name__: kind for kind in (ConfigError, InputError, SettingsError, ValidationError)
 }
+TIMEOUT = 600.0  # seconds: a compile that takes longer is stuck, and is killed
+MARKER = b"\0flue-decl-reload\0"
+# The child reads no environment variable: it gets only what starting Python and decoding
+# file names need, so no secret of the service's environment is in another process's.
+_PASSED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
 _BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
     "from flue_decl._isolated import child; child()"
@@ -58,31 +65,40 @@ class Compiled:
     hashes: tuple[tuple[str, str], ...]  # (path, sha256) of every input file read
 
 
-def compile_in_child(
-    options: Settings, *, allow_empty: bool, executable: str | None = None
-) -> Compiled:
+def compile_in_child(options: Settings, *, allow_empty: bool) -> Compiled:
     """Compile the tree of ``options`` in a child process; raises the ConfigError the
     compile gave, or one (``io-error``) saying why the child gave nothing."""
-    from .runtime._artifact import decode_artifact
-
-    command = [executable or sys.executable, "-I", "-c", _BOOT, json.dumps(sys.path)]
+    command = [sys.executable, "-I", "-c", _BOOT, json.dumps(sys.path)]
     try:
         done = subprocess.run(
             command,
             input=pickle.dumps((options, allow_empty)),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            env=child_environment(os.environ),
+            timeout=TIMEOUT,
             check=False,
         )
+    except subprocess.TimeoutExpired:  # run() has killed it
+        raise _failed(f"the compiler process took longer than {TIMEOUT:.0f} s") from None
     except OSError as exc:
         raise _failed(f"cannot start the compiler process ({type(exc).__name__})") from None
-    head, _, artifact = done.stdout.partition(b"\n")
+    return _received(done.stdout, done.returncode)
+
+
+def _received(stdout: bytes, status: int) -> Compiled:
+    """The child's answer, after the last marker (whatever a site hook printed before)."""
+    from .runtime._artifact import decode_artifact
+
+    at = stdout.rfind(MARKER)
+    found = stdout[at + len(MARKER) :] if at != -1 else b""
+    head, _, artifact = found.partition(b"\n")
     try:
         header = json.loads(head)
     except ValueError:
         header = None
     if not isinstance(header, dict):
-        raise _failed(f"the compiler process ended with status {done.returncode} and no result")
+        raise _failed(f"the compiler process ended with status {status} and no result")
     if "crash" in header:
         raise _failed(f"the compiler process failed: {header['crash']}")
     if "error" in header:
@@ -94,6 +110,11 @@ def compile_in_child(
     hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
     del header, head
     return Compiled(decode_artifact(artifact, "<reload>"), files, hashes)
+
+
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What the child's environment holds of ``environ``: see ``_PASSED``."""
+    return {name: environ[name] for name in _PASSED if name in environ}
 
 
 def _failed(message: str) -> ReloadError:
@@ -114,6 +135,7 @@ def _failed(message: str) -> ReloadError:
 def child() -> None:
     """The child's side: read the settings, compile, write the result (see above)."""
     out = sys.stdout.buffer
+    out.write(MARKER)
     try:
         options, allow_empty = pickle.loads(sys.stdin.buffer.read())
         out.write(_result(options, allow_empty))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import flue_decl
-from flue_decl import ReloadError, ValidationError
-from flue_decl._isolated import compile_in_child
+from flue_decl import ReloadError, ValidationError, _isolated
+from flue_decl._isolated import MARKER, _received, child_environment, compile_in_child
 from flue_decl._load import _options
 from flue_decl.views import explain
 
@@ -165,3 +165,40 @@ def test_a_reload_leaves_in_this_process_only_what_the_registry_keeps(tmp_path: 
     # entities, places in cycles); compiled in the child, the new registry's few.
     assert per_file["False"] > 40, per_file
     assert per_file["True"] < 10, per_file
+
+
+def test_the_child_gets_no_variable_of_the_services_environment_but_the_locale() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "OPENAI_API_KEY": "sk-secret",
+        "PYTHONPATH": "/elsewhere",
+        "FLUE_DECL_SECRETS_DIR": "/run/secrets",
+    }
+    assert child_environment(environ) == {"PATH": "/usr/bin", "LANG": "C.UTF-8"}
+
+
+def test_what_a_site_hook_prints_before_the_answer_is_skipped(tmp_path: Path) -> None:
+    root = tree(tmp_path / "providers.d")
+    settings = _options(str(root), None, handler_modules=None, known_providers=None,
+                        secrets_dir=None)
+    real = compile_in_child(settings, allow_empty=False)
+    noisy = b"sitecustomize says hello\n\0" + MARKER + b'{"files": [], "hashes": []}\n'
+    with pytest.raises(flue_decl.InputError):  # no artifact after the header: refused
+        _received(noisy, 0)
+    with pytest.raises(ReloadError, match="status 3 and no result"):
+        _received(b"Traceback ...\n", 3)
+    assert [call.target for call in real.calls] == ["a", "b"]
+
+
+def test_a_stuck_compiler_process_is_killed_and_the_reload_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree(tmp_path / "providers.d")
+    live = flue_decl.watch(str(root), env=ENV, interval=3600)
+    (root / "a.yaml").write_text("# edited\n" + provider("a", 150))
+    monkeypatch.setattr(_isolated, "TIMEOUT", 0.01)  # no interpreter starts that fast
+    assert not reload(live)
+    assert isinstance(live.last_error, ReloadError)
+    assert "took longer than" in live.last_error.diagnostics[0].message
+    assert live.registry.resolve_model("a/m").max_tokens == 100

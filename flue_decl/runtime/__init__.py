@@ -10,7 +10,8 @@ artifact loads no YAML, schema or lint code, and a test walks the imports to kee
 from ._artifact import artifact_text, load_artifact, read_artifact
 from ._build import build_registry, render_calls, render_or_raise, select_calls
 from ._handlers import handler_allow_list, handler_import_error, not_allowed
-from ._registry import Model, Registry
+from ._model import Model
+from ._registry import Registry
 from ._watch import Snapshot, Source, Watch
 
 __all__ = [

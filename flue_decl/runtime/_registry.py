@@ -10,237 +10,25 @@ compares every answer. JavaScript's ``undefined`` is Python's missing key or
 from __future__ import annotations
 
 import os
-import posixpath
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._catalog import (
-    AUTHENTICATED,
     CLOUDFLARE_AI_BINDING,
-    CLOUDFLARE_CATALOG,
     RESPONSES_APIS,
     Catalog,
     builtin_catalog,
 )
 from .._domain import Call, Op, Origin
 from .._errors import ClientError, Diagnostic, JsonPath, ResolveError, did_you_mean
-from .._jsjson import js_order
-from .._secrets import Secret, is_credential_name, mask_payload, reveal
+from .._secrets import mask_payload, reveal
+from ._keys import KeyEnvironment, env_api_key
 from ._memo import Memo
+from ._model import Model, apply_settings, from_registration, present, protect
 
 if TYPE_CHECKING:
     import httpx
-
-_ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
-
-
-class Model:
-    """A resolved model: immutable; ``to_dict()`` is the reference runtime's Model JSON."""
-
-    __slots__ = ("_data",)
-    _data: dict[str, Any]
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        held: dict[str, Any] = _json_copy(data)
-        if isinstance(held.get("headers"), dict):  # credentials stay Secret while held
-            held["headers"] = {
-                k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
-                for k, v in held["headers"].items()
-            }
-        object.__setattr__(self, "_data", held)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Model is immutable")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The reference runtime's Model JSON, secrets shown, as a fresh copy."""
-        result: dict[str, Any] = reveal(self._data)  # fresh containers all the way down
-        return result
-
-    def masked(self) -> dict[str, Any]:
-        """:meth:`to_dict` as it may be shown: every credential (key, credential headers,
-        fields filled from a secret) as ``***``, the baseUrl's userinfo and credential query
-        values too."""
-        return mask_payload(self._data)
-
-    def credential_paths(self) -> frozenset[JsonPath]:
-        """The paths of the fields that hold credentials (``("headers", "X-Api-Key")``,
-        ``("baseUrl",)`` when it was filled from a secret)."""
-
-        def walk(value: Any, path: JsonPath) -> Iterator[JsonPath]:
-            if isinstance(value, Secret):
-                yield path
-            elif isinstance(value, Mapping):
-                for k, v in value.items():
-                    yield from walk(v, (*path, k))
-
-        return frozenset(walk(self._data, ()))
-
-    @property
-    def id(self) -> str:
-        return str(self._data["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self._data["name"])
-
-    @property
-    def api(self) -> str:
-        return str(self._data["api"])
-
-    @property
-    def provider(self) -> str:
-        return str(self._data["provider"])
-
-    @property
-    def base_url(self) -> str:
-        return str(reveal(self._data["baseUrl"]))
-
-    @property
-    def reasoning(self) -> bool:
-        return bool(self._data["reasoning"])
-
-    @property
-    def input(self) -> tuple[str, ...]:
-        return tuple(self._data["input"])
-
-    @property
-    def cost(self) -> Mapping[str, float]:
-        return MappingProxyType(dict(self._data["cost"]))
-
-    @property
-    def context_window(self) -> int:
-        return int(self._data["contextWindow"])
-
-    @property
-    def max_tokens(self) -> int:
-        return int(self._data["maxTokens"])
-
-    @property
-    def headers(self) -> Mapping[str, str] | None:
-        headers = self._data.get("headers")
-        return None if headers is None else MappingProxyType(reveal(headers))
-
-    @property
-    def spec(self) -> str:
-        return f"{self.provider}/{self.id}"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Model) and other._data == self._data
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Model({self.spec!r}, api={self.api!r}, baseUrl={self.masked()['baseUrl']!r})"
-
-
-def _present(mapping: Mapping[str, Any] | None, key: str) -> bool:
-    return mapping is not None and mapping.get(key) is not None
-
-
-def _coalesce(*values: Any) -> Any:
-    """JavaScript's ``a ?? b ?? c``."""
-    for value in values:
-        if value is not None:
-            return value
-    return None
-
-
-def _json_copy(value: Any) -> Any:
-    """A copy of JSON-shaped data (dicts, lists, scalars), each mapping's keys in the order
-    a JavaScript object has them (array indices first): several times faster than
-    deepcopy."""
-    if isinstance(value, Mapping):
-        return {k: _json_copy(v) for k, v in js_order(value).items()}
-    if isinstance(value, list | tuple):
-        return [_json_copy(v) for v in value]
-    return value
-
-
-def _protect(
-    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
-) -> dict[str, Any]:
-    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
-    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
-    else holds (decoded from an artifact just now): only what changes is copied."""
-    out: dict[str, Any] = _json_copy(payload) if copy else dict(payload)
-    if isinstance(out.get("apiKey"), str):
-        out["apiKey"] = Secret(out["apiKey"])
-    headers = out.get("headers")
-    if isinstance(headers, dict):
-        out["headers"] = {
-            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
-            for k, v in headers.items()
-        }
-    for path in credentials:
-        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
-            out = _wrapped(out, path)
-    return out
-
-
-def _wrapped(data: Any, path: JsonPath) -> Any:
-    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
-    along the path are new."""
-    if not isinstance(data, Mapping) or path[0] not in data:
-        return data
-    value = data[path[0]]
-    out = dict(data)
-    if len(path) > 1:
-        out[path[0]] = _wrapped(value, path[1:])
-    elif isinstance(value, str):
-        out[path[0]] = Secret(value)
-    return out
-
-
-# What pi-ai's key lookup reads: the catalog's key variables (every one ends in _API_KEY or
-# _TOKEN; a test checks the shipped catalog) and the SDK credentials of Bedrock and Vertex.
-_SDK_ENV = frozenset(
-    {
-        "AWS_PROFILE",
-        "AWS_BEARER_TOKEN_BEDROCK",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "GOOGLE_APPLICATION_CREDENTIALS",
-        "GOOGLE_CLOUD_PROJECT",
-        "GCLOUD_PROJECT",
-        "GOOGLE_CLOUD_LOCATION",
-        "HOME",
-        "AZURE_OPENAI_API_VERSION",  # for the Azure SDK's arguments (openai_kwargs)
-    }
-)
-
-
-def needed_for_keys(name: str) -> bool:
-    """Whether the key lookup may read the environment variable ``name``."""
-    return name.endswith(("_API_KEY", "_TOKEN")) or name in _SDK_ENV
-
-
-class _KeyEnvironment(Mapping[str, str]):
-    """The variables of an environment that the key lookup may read, held as Secrets: a
-    registry never keeps the rest (database passwords, tokens of other tools ...), and
-    what it keeps shows as ``***`` in any ``repr``, copy or ``vars()``."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._values = {k: Secret(v) for k, v in env.items() if needed_for_keys(k)}
-
-    def __getitem__(self, name: str) -> str:
-        return self._values[name].reveal()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"_KeyEnvironment({sorted(self._values)})"
-
 
 class Registry:
     """Registered providers, provider settings and API protocols, resolved like Flue does.
@@ -266,7 +54,7 @@ class Registry:
         bindings: Mapping[str, Any] | None = None,
         providers: Collection[str] | None = None,
     ) -> None:
-        self._env = None if env is None else _KeyEnvironment(env)
+        self._env = None if env is None else KeyEnvironment(env)
         # Loaded for these providers only: any other would resolve without its configuration.
         self._only = None if providers is None else frozenset(providers)
         self._catalog: Catalog | None = catalog  # the built-in one: loaded on first use
@@ -346,7 +134,7 @@ class Registry:
             )
             return
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
-        table[call.target] = _protect(call.payload, call.credentials, copy=copy)
+        table[call.target] = protect(call.payload, call.credentials, copy=copy)
         # Keyed by the op's plain string: a tuple holding an enum member stays tracked by
         # the cyclic collector, one of plain strings does not (see ``_errors.Spot``).
         self._origins[(call.op.value, call.target)] = call.origins
@@ -433,7 +221,7 @@ class Registry:
                     "registered via registerProvider(), but no model ID was given. "
                     f'Use "{provider_id}/<model-id>".',
                 )
-            data = self._from_registration(provider_id, registration, model_id)
+            data = from_registration(self.catalog, provider_id, registration, model_id)
         else:
             found = self.catalog.get_model(provider_id, model_id)
             if found is None:
@@ -445,7 +233,7 @@ class Registry:
                     hint=self._closest(provider_id, model_id),
                 )
             data = dict(found)
-        return Model(self._apply_settings(data, self._settings.get(provider_id)))
+        return Model(apply_settings(data, self._settings.get(provider_id)))
 
     def _closest(self, provider_id: str, model_id: str) -> str | None:
         """A did-you-mean for a specifier that does not resolve: the closest model ID of the
@@ -475,13 +263,13 @@ class Registry:
         | ``none``, the environment variable or ``None``)."""
         model = self.resolve_model(spec)
         provider_id = spec[: spec.find("/")]
-        if _present(self._settings.get(provider_id), "apiKey"):
+        if present(self._settings.get(provider_id), "apiKey"):
             return (Op.CONFIGURE_PROVIDER, None)
         registration = self._providers.get(provider_id)
         if (
             registration is not None
             and registration.get("api") != CLOUDFLARE_AI_BINDING
-            and _present(registration, "apiKey")
+            and present(registration, "apiKey")
         ):
             return (Op.REGISTER_PROVIDER, None)
         env = self._environ()
@@ -580,73 +368,6 @@ class Registry:
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
 
-    def _from_registration(
-        self, provider_id: str, reg: Mapping[str, Any], model_id: str
-    ) -> dict[str, Any]:
-        if reg.get("api") == CLOUDFLARE_AI_BINDING:
-            found = self.catalog.get_model(CLOUDFLARE_CATALOG, model_id)
-            if found is not None:
-                base = {
-                    **found,
-                    "api": CLOUDFLARE_AI_BINDING,
-                    "provider": provider_id,
-                    "baseUrl": "",
-                }
-            else:
-                base = {
-                    "id": model_id,
-                    "name": model_id,
-                    "api": CLOUDFLARE_AI_BINDING,
-                    "provider": provider_id,
-                    "baseUrl": "",
-                    "reasoning": False,
-                    "input": ["text"],
-                    "cost": dict(_ZERO_COST),
-                    "contextWindow": 0,
-                    "maxTokens": 0,
-                }
-            base["binding"] = reg.get("binding")
-            base["gateway"] = reg.get("gateway")
-            return _drop_none(base)
-        per_model = reg.get("models")
-        override = per_model.get(model_id) if isinstance(per_model, Mapping) else None
-        if not isinstance(override, Mapping):
-            override = None
-        data: dict[str, Any] = {
-            "id": model_id,
-            "name": model_id,
-            "api": reg.get("api"),
-            "provider": provider_id,
-            "baseUrl": reg.get("baseUrl"),
-            "reasoning": False,
-            "input": ["text"],
-            "cost": dict(_ZERO_COST),
-            "contextWindow": _coalesce(
-                override.get("contextWindow") if override else None, reg.get("contextWindow"), 0
-            ),
-            "maxTokens": _coalesce(
-                override.get("maxTokens") if override else None, reg.get("maxTokens"), 0
-            ),
-            "headers": reg.get("headers"),
-        }
-        return _drop_none(data)
-
-    @staticmethod
-    def _apply_settings(
-        model: dict[str, Any], settings: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
-        if settings is None:
-            return model
-        has_base_url = settings.get("baseUrl") is not None
-        has_headers = settings.get("headers") is not None
-        if not has_base_url and not has_headers:
-            return model
-        out = dict(model)
-        out["baseUrl"] = _coalesce(settings.get("baseUrl"), model.get("baseUrl"))
-        if has_headers:
-            out["headers"] = {**(model.get("headers") or {}), **settings["headers"]}
-        return _drop_none(out)
-
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     # JSON.stringify leaves out undefined; so does the reference's Model JSON.
@@ -669,43 +390,3 @@ def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveE
         ]
     )
 
-
-_BEDROCK_ENV = (
-    "AWS_PROFILE",
-    "AWS_BEARER_TOKEN_BEDROCK",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-)
-
-
-def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str | None:
-    """pi-ai's ``getEnvApiKey``: the first *non-empty* variable of the provider's list.
-
-    pi-ai tests variables with ``||``, so an empty value counts as unset here
-    (unlike an empty ``apiKey`` in configuration, which ``??`` keeps). Vertex
-    and Bedrock report ``<authenticated>`` when SDK credentials are present.
-    """
-    for name in catalog.api_key_env(provider):
-        value = env.get(name)
-        if value:
-            return value
-    if provider == "google-vertex":
-        explicit = env.get("GOOGLE_APPLICATION_CREDENTIALS")
-        if explicit:
-            has_credentials = os.path.exists(explicit)
-        else:
-            # node's os.homedir() takes HOME as it is, even empty, and path.join normalises
-            # lexically ("/x/missing/.." is "/x"): so does this, or the answers would differ.
-            home = env["HOME"] if "HOME" in env else os.path.expanduser("~")
-            adc = ".config/gcloud/application_default_credentials.json"
-            has_credentials = os.path.exists(posixpath.normpath(posixpath.join(home, adc)))
-        has_project = bool(env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT"))
-        if has_credentials and has_project and env.get("GOOGLE_CLOUD_LOCATION"):
-            return AUTHENTICATED
-    if provider == "amazon-bedrock" and (
-        any(env.get(name) for name in _BEDROCK_ENV)
-        or (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
-    ):
-        return AUTHENTICATED
-    return None

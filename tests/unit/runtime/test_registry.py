@@ -281,7 +281,7 @@ def test_a_registry_keeps_only_the_variables_the_key_lookup_reads() -> None:
     import copy
 
     from flue_decl import builtin_catalog
-    from flue_decl.runtime._registry import needed_for_keys
+    from flue_decl.runtime._keys import needed_for_keys
 
     env = {
         "OPENAI_API_KEY": "sk-CANARY-openai",

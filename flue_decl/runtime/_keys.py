@@ -1,0 +1,102 @@
+"""Keys from the environment, as pi-ai's ``getEnvApiKey`` finds them, and the part of an
+environment a registry keeps for that lookup."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator, Mapping
+
+from .._catalog import AUTHENTICATED, Catalog
+from .._secrets import Secret
+
+# What pi-ai's key lookup reads: the catalog's key variables (every one ends in _API_KEY or
+# _TOKEN; a test checks the shipped catalog) and the SDK credentials of Bedrock and Vertex.
+_SDK_ENV = frozenset(
+    {
+        "AWS_PROFILE",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "GCLOUD_PROJECT",
+        "GOOGLE_CLOUD_LOCATION",
+        "HOME",
+        "AZURE_OPENAI_API_VERSION",  # for the Azure SDK's arguments (openai_kwargs)
+    }
+)
+
+
+def needed_for_keys(name: str) -> bool:
+    """Whether the key lookup may read the environment variable ``name``."""
+    return name.endswith(("_API_KEY", "_TOKEN")) or name in _SDK_ENV
+
+
+class KeyEnvironment(Mapping[str, str]):
+    """The variables of an environment that the key lookup may read, held as Secrets: a
+    registry never keeps the rest (database passwords, tokens of other tools ...), and
+    what it keeps shows as ``***`` in any ``repr``, copy or ``vars()``."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._values = {k: Secret(v) for k, v in env.items() if needed_for_keys(k)}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name].reveal()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"KeyEnvironment({sorted(self._values)})"
+
+
+
+_BEDROCK_ENV = (
+    "AWS_PROFILE",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
+def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str | None:
+    """pi-ai's ``getEnvApiKey``: the first *non-empty* variable of the provider's list.
+
+    pi-ai tests variables with ``||``, so an empty value counts as unset here
+    (unlike an empty ``apiKey`` in configuration, which ``??`` keeps). Vertex
+    and Bedrock report ``<authenticated>`` when SDK credentials are present.
+    """
+    for name in catalog.api_key_env(provider):
+        value = env.get(name)
+        if value:
+            return value
+    if provider == "google-vertex":
+        explicit = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if explicit:
+            has_credentials = os.path.exists(explicit)
+        else:
+            # node's os.homedir() takes HOME as it is, even empty, and path.join normalises
+            # lexically ("/x/missing/.." is "/x"): so does this, or the answers would differ.
+            home = env["HOME"] if "HOME" in env else os.path.expanduser("~")
+            adc = ".config/gcloud/application_default_credentials.json"
+            has_credentials = os.path.exists(posixpath.normpath(posixpath.join(home, adc)))
+        has_project = bool(env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT"))
+        if has_credentials and has_project and env.get("GOOGLE_CLOUD_LOCATION"):
+            return AUTHENTICATED
+    if provider == "amazon-bedrock" and (
+        any(env.get(name) for name in _BEDROCK_ENV)
+        or (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
+    ):
+        return AUTHENTICATED
+    return None
+

@@ -1,0 +1,253 @@
+"""The resolved model value, and the steps of Flue's resolution that build it.
+
+``Model`` is what ``Registry.resolve_model`` returns; ``from_registration`` and
+``apply_settings`` are ``resolveModel``'s two steps for a registered provider (pi-ai's
+``getModel`` for the catalog is ``Catalog``'s). JSON-shaped data is copied with each
+mapping's keys in JavaScript's order, so the JSON text equals the reference runtime's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from .._catalog import CLOUDFLARE_AI_BINDING, CLOUDFLARE_CATALOG, Catalog
+from .._errors import JsonPath
+from .._jsjson import js_order
+from .._secrets import Secret, is_credential_name, mask_payload, reveal
+
+_ZERO_COST = {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}
+
+
+class Model:
+    """A resolved model: immutable; ``to_dict()`` is the reference runtime's Model JSON."""
+
+    __slots__ = ("_data",)
+    _data: dict[str, Any]
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        held: dict[str, Any] = json_copy(data)
+        if isinstance(held.get("headers"), dict):  # credentials stay Secret while held
+            held["headers"] = {
+                k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
+                for k, v in held["headers"].items()
+            }
+        object.__setattr__(self, "_data", held)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Model is immutable")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The reference runtime's Model JSON, secrets shown, as a fresh copy."""
+        result: dict[str, Any] = reveal(self._data)  # fresh containers all the way down
+        return result
+
+    def masked(self) -> dict[str, Any]:
+        """:meth:`to_dict` as it may be shown: every credential (key, credential headers,
+        fields filled from a secret) as ``***``, the baseUrl's userinfo and credential query
+        values too."""
+        return mask_payload(self._data)
+
+    def credential_paths(self) -> frozenset[JsonPath]:
+        """The paths of the fields that hold credentials (``("headers", "X-Api-Key")``,
+        ``("baseUrl",)`` when it was filled from a secret)."""
+
+        def walk(value: Any, path: JsonPath) -> Iterator[JsonPath]:
+            if isinstance(value, Secret):
+                yield path
+            elif isinstance(value, Mapping):
+                for k, v in value.items():
+                    yield from walk(v, (*path, k))
+
+        return frozenset(walk(self._data, ()))
+
+    @property
+    def id(self) -> str:
+        return str(self._data["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self._data["name"])
+
+    @property
+    def api(self) -> str:
+        return str(self._data["api"])
+
+    @property
+    def provider(self) -> str:
+        return str(self._data["provider"])
+
+    @property
+    def base_url(self) -> str:
+        return str(reveal(self._data["baseUrl"]))
+
+    @property
+    def reasoning(self) -> bool:
+        return bool(self._data["reasoning"])
+
+    @property
+    def input(self) -> tuple[str, ...]:
+        return tuple(self._data["input"])
+
+    @property
+    def cost(self) -> Mapping[str, float]:
+        return MappingProxyType(dict(self._data["cost"]))
+
+    @property
+    def context_window(self) -> int:
+        return int(self._data["contextWindow"])
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._data["maxTokens"])
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        headers = self._data.get("headers")
+        return None if headers is None else MappingProxyType(reveal(headers))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.provider}/{self.id}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Model({self.spec!r}, api={self.api!r}, baseUrl={self.masked()['baseUrl']!r})"
+
+
+def present(mapping: Mapping[str, Any] | None, key: str) -> bool:
+    return mapping is not None and mapping.get(key) is not None
+
+
+def coalesce(*values: Any) -> Any:
+    """JavaScript's ``a ?? b ?? c``."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def json_copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars), each mapping's keys in the order
+    a JavaScript object has them (array indices first): several times faster than
+    deepcopy."""
+    if isinstance(value, Mapping):
+        return {k: json_copy(v) for k, v in js_order(value).items()}
+    if isinstance(value, list | tuple):
+        return [json_copy(v) for v in value]
+    return value
+
+
+def protect(
+    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
+) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
+    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
+    else holds (decoded from an artifact just now): only what changes is copied."""
+    out: dict[str, Any] = json_copy(payload) if copy else dict(payload)
+    if isinstance(out.get("apiKey"), str):
+        out["apiKey"] = Secret(out["apiKey"])
+    headers = out.get("headers")
+    if isinstance(headers, dict):
+        out["headers"] = {
+            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
+            for k, v in headers.items()
+        }
+    for path in credentials:
+        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
+            out = _wrapped(out, path)
+    return out
+
+
+def _wrapped(data: Any, path: JsonPath) -> Any:
+    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
+    along the path are new."""
+    if not isinstance(data, Mapping) or path[0] not in data:
+        return data
+    value = data[path[0]]
+    out = dict(data)
+    if len(path) > 1:
+        out[path[0]] = _wrapped(value, path[1:])
+    elif isinstance(value, str):
+        out[path[0]] = Secret(value)
+    return out
+
+
+
+def from_registration(
+    catalog: Catalog, provider_id: str, reg: Mapping[str, Any], model_id: str
+) -> dict[str, Any]:
+    """A model of ``provider_id``'s registration ``reg``: Flue's ``resolveModel`` for a
+    registered provider, before provider settings."""
+    if reg.get("api") == CLOUDFLARE_AI_BINDING:
+        found = catalog.get_model(CLOUDFLARE_CATALOG, model_id)
+        if found is not None:
+            base = {
+                **found,
+                "api": CLOUDFLARE_AI_BINDING,
+                "provider": provider_id,
+                "baseUrl": "",
+            }
+        else:
+            base = {
+                "id": model_id,
+                "name": model_id,
+                "api": CLOUDFLARE_AI_BINDING,
+                "provider": provider_id,
+                "baseUrl": "",
+                "reasoning": False,
+                "input": ["text"],
+                "cost": dict(_ZERO_COST),
+                "contextWindow": 0,
+                "maxTokens": 0,
+            }
+        base["binding"] = reg.get("binding")
+        base["gateway"] = reg.get("gateway")
+        return drop_none(base)
+    per_model = reg.get("models")
+    override = per_model.get(model_id) if isinstance(per_model, Mapping) else None
+    if not isinstance(override, Mapping):
+        override = None
+    data: dict[str, Any] = {
+        "id": model_id,
+        "name": model_id,
+        "api": reg.get("api"),
+        "provider": provider_id,
+        "baseUrl": reg.get("baseUrl"),
+        "reasoning": False,
+        "input": ["text"],
+        "cost": dict(_ZERO_COST),
+        "contextWindow": coalesce(
+            override.get("contextWindow") if override else None, reg.get("contextWindow"), 0
+        ),
+        "maxTokens": coalesce(
+            override.get("maxTokens") if override else None, reg.get("maxTokens"), 0
+        ),
+        "headers": reg.get("headers"),
+    }
+    return drop_none(data)
+
+def apply_settings(model: dict[str, Any], settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``model`` with ``configureProvider``'s ``baseUrl`` and headers over it."""
+    if settings is None:
+        return model
+    has_base_url = settings.get("baseUrl") is not None
+    has_headers = settings.get("headers") is not None
+    if not has_base_url and not has_headers:
+        return model
+    out = dict(model)
+    out["baseUrl"] = coalesce(settings.get("baseUrl"), model.get("baseUrl"))
+    if has_headers:
+        out["headers"] = {**(model.get("headers") or {}), **settings["headers"]}
+    return drop_none(out)
+
+
+def drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    # JSON.stringify leaves out undefined; so does the reference's Model JSON.
+    return {k: v for k, v in data.items() if v is not None}
+

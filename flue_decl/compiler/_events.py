@@ -1,0 +1,341 @@
+"""YAML text to documents, straight from libyaml's *event* stream, in one iterative pass
+(see ``_parse`` for why): each collection's depth checked as it opens, each alias charged
+its anchor's size before it is expanded, every value and key given its place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentEndEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+)
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from .._errors import Diagnostic, JsonPath, Place, Spot
+from ._document import Document
+from ._frames import (
+    _NO_KEY,
+    _NOTHING_BROKEN,
+    KeyRules,
+    _AbortDocument,
+    _AbortFile,
+    _Anchor,
+    _Frame,
+    _index,
+)
+from ._scalars import COLLECTION_TAGS, NULL_TAG, SCALAR_TAGS, STR_TAG, number_problem
+
+MAX_NODES_PER_FILE = 200_000
+MAX_DEPTH = 64
+
+
+class _DocumentBuilder(KeyRules):
+    def __init__(self, file: str, layer: int) -> None:
+        self.file = file
+        self.layer = layer
+        self.budget = MAX_NODES_PER_FILE
+        self.diagnostics: list[Diagnostic] = []
+        self.constructor = SafeConstructor()
+        self.resolver = Resolver()
+        self.documents: list[Document] = []
+
+    # -- helpers ------------------------------------------------------------------
+
+    def place(self, event: Event) -> Spot:
+        mark = event.start_mark
+        assert mark is not None
+        return (self.file, mark.line + 1, mark.column + 1)
+
+    def error(
+        self, code: str, message: str, place: Spot, path: JsonPath, hint: str | None = None
+    ) -> None:
+        self.diagnostics.append(Diagnostic.at(code, message, Place(*place), path, hint=hint))
+
+    def spend(self, nodes: int, place: Spot, path: JsonPath) -> None:
+        self.budget -= nodes
+        if self.budget < 0:
+            self.error(
+                "yaml-too-large",
+                f"the file expands to more than {MAX_NODES_PER_FILE} nodes",
+                place,
+                path,
+                "aliases (*name) repeat whole subtrees; write the values out or use fewer",
+            )
+            raise _AbortFile
+
+    def top(self) -> _Frame | None:
+        return self.stack[-1] if self.stack else None
+
+    def log_position(self) -> tuple[int, int, int]:
+        return (len(self.places), len(self.key_places), len(self.typed))
+
+    def tag_of(self, event: ScalarEvent) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            resolved: str = self.resolver.resolve(  # type: ignore[no-untyped-call]
+                ScalarNode, event.value, event.implicit
+            )
+            return resolved
+        return str(tag)
+
+    def unknown_tag(self, tag: str, place: Spot, path: JsonPath) -> None:
+        self.broken.add(path)
+        self.error(
+            "yaml-tag",
+            f"tag {tag.replace('tag:yaml.org,2002:', '!!')} is not allowed here",
+            place,
+            path,
+            "remove the tag (and quote the value if it should be a string)",
+        )
+
+    def lookup(self, event: AliasEvent, place: Spot, path: JsonPath) -> _Anchor:
+        anchor = self.anchors.get(str(event.anchor))
+        if anchor is not None:
+            self.spend(anchor.size, place, path)  # charged before anything is expanded
+            return anchor
+        if any(f.anchor == event.anchor for f in self.stack):
+            self.error(
+                "yaml-alias-cycle",
+                f"alias *{event.anchor} refers to a node that contains it",
+                place,
+                path,
+                "aliases must not be recursive",
+            )
+        else:
+            self.error(
+                "yaml-syntax",
+                f"found undefined alias *{event.anchor}",
+                place,
+                path,
+                "define the anchor (&name) before using the alias (*name)",
+            )
+        raise _AbortDocument
+
+    # -- one document -------------------------------------------------------------
+
+    def document(self, events: Iterator[Event], index: int) -> None:
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.places: list[tuple[JsonPath, Spot]] = []
+        self.key_places: list[tuple[JsonPath, Spot]] = []
+        self.typed: list[tuple[JsonPath, tuple[str, str]]] = []
+        self.broken: set[JsonPath] = set()
+        self.root: Any = _NO_KEY
+        self.root_place: Spot | None = None
+        try:
+            for event in events:
+                if isinstance(event, DocumentEndEvent):
+                    break
+                self.event(event)
+        except _AbortDocument:
+            try:
+                for event in events:  # skip to the end of this document, building nothing
+                    if isinstance(event, DocumentEndEvent):
+                        break
+            except yaml.YAMLError:
+                # The refused document is also malformed further on (libyaml's own depth
+                # limit, say): it has been reported once; the rest of the file is lost.
+                raise _AbortFile from None
+            return
+        if self.root is _NO_KEY or self.root_place is None:
+            return
+        self.documents.append(
+            Document(
+                self.file,
+                self.layer,
+                index,
+                Place(*self.root_place),
+                self.root,
+                dict(self.places),
+                dict(self.key_places),
+                dict(self.typed),
+                frozenset(self.broken) if self.broken else _NOTHING_BROKEN,
+            )
+        )
+
+    def event(self, event: Event) -> None:
+        if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            self.close()
+            return
+        frame = self.top()
+        if frame is not None and frame.is_map and frame.key is _NO_KEY:
+            self.map_key(frame, event)
+            return
+        if frame is not None and (frame.merging or frame.merge_seq):
+            self.merge_value(frame, event)
+            return
+        place = self.place(event)
+        if frame is None:
+            path: JsonPath = ()
+        elif not frame.is_map:
+            path = (*frame.path, len(frame.value))
+        else:  # a refused key (an alias or a collection) leaves None: stay at the mapping
+            path = frame.path if frame.key is None else (*frame.path, frame.key)
+        keep = frame is None or not (frame.skip_value or frame.discard)
+        if isinstance(event, CollectionStartEvent):
+            self.open(event, path, place, discard=not keep)
+            return
+        start = self.log_position()
+        if isinstance(event, AliasEvent):
+            anchor = self.lookup(event, place, path)
+            if keep:
+                self.places.append((path, place))
+                self.places.extend(((*path, *rel), pl) for rel, pl in anchor.places if rel)
+                self.key_places.extend(((*path, *rel), pl) for rel, pl in anchor.key_places)
+                self.typed.extend(((*path, *rel), t) for rel, t in anchor.typed)
+            self.finish(anchor.value, path, place, anchor.size, anchor=None, start=start)
+        elif isinstance(event, ScalarEvent):
+            tag = self.tag_of(event)
+            if frame is None and tag == NULL_TAG and event.value == "":
+                return  # an empty document
+            self.spend(1, place, path)
+            value = self.scalar(event, tag, path, place, keep)
+            if keep:
+                self.places.append((path, place))
+            self.finish(value, path, place, 1, anchor=event.anchor, start=start)
+
+    def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Spot, keep: bool) -> Any:
+        if tag == STR_TAG:
+            return event.value
+        kind = SCALAR_TAGS.get(tag)
+        if kind is None:
+            self.unknown_tag(tag, place, path)
+            return None
+        if keep:
+            self.typed.append((path, (kind, event.value)))
+        node = ScalarNode(tag, event.value, style=event.style)
+        try:
+            value = self.constructor.yaml_constructors[tag](self.constructor, node)
+        except (ConstructorError, ValueError, OverflowError) as exc:
+            self.broken.add(path)
+            self.error(
+                "yaml-syntax",
+                f"cannot read {kind} {event.value!r}: {exc}",
+                place,
+                path,
+                "quote the value to make it a string",
+            )
+            return None
+        problem = number_problem(kind, event.value, value)
+        if problem is not None:
+            self.broken.add(path)
+            self.error("invalid-value", problem[0], place, path, problem[1])
+            return None
+        return value
+
+    # -- collections ----------------------------------------------------------------
+
+    def open(
+        self,
+        event: CollectionStartEvent,
+        path: JsonPath,
+        place: Spot,
+        *,
+        discard: bool,
+        merge_seq: bool = False,
+    ) -> None:
+        self.spend(1, place, path)
+        if len(self.stack) >= MAX_DEPTH:
+            self.error(
+                "yaml-too-deep",
+                f"nesting deeper than {MAX_DEPTH} levels",
+                place,
+                path,
+                "flatten the structure; no provider document needs this depth",
+            )
+            raise _AbortDocument
+        is_map = isinstance(event, MappingStartEvent)
+        frame = _Frame(
+            is_map,
+            path,
+            place,
+            _index(event),
+            bool(event.flow_style),
+            event.anchor,
+            self.log_position(),
+            {} if is_map else [],
+            discard=discard,
+            merge_seq=merge_seq,
+        )
+        if event.tag not in COLLECTION_TAGS:
+            if not discard:
+                self.unknown_tag(str(event.tag), place, path)
+            frame.discard = frame.bad_tag = True
+        if not discard and not merge_seq:
+            self.places.append((path, place))
+        self.stack.append(frame)
+
+    def close(self) -> None:
+        frame = self.stack.pop()
+        parent = self.top()
+        if frame.merge_seq:
+            assert parent is not None
+            parent.size += frame.size
+            parent.merging, parent.key = False, _NO_KEY
+            return
+        if frame.discard and not frame.bad_tag:
+            if parent is None:
+                raise _AbortDocument
+            parent.size += frame.size
+            if parent.is_map:
+                if parent.merging:
+                    parent.merging, parent.key = False, _NO_KEY
+                elif parent.key is _NO_KEY:  # a refused collection key: drop its value too
+                    parent.key, parent.skip_value = None, True
+                else:
+                    parent.key, parent.skip_value = _NO_KEY, False
+            return
+        value: Any = None if frame.bad_tag else frame.value
+        if frame.unquoted_template:
+            value = {}
+        elif frame.is_map and frame.inherited:
+            explicit = set(value)
+            value = {**{k: v for k, v in frame.inherited.items() if k not in explicit}, **value}
+            n = len(frame.path)
+            self.places.extend((p, pl) for p, pl in frame.inherited_places if p[n] not in explicit)
+        self.finish(
+            value, frame.path, frame.start, frame.size, anchor=frame.anchor, start=frame.log_start
+        )
+
+    def finish(
+        self,
+        value: Any,
+        path: JsonPath,
+        place: Spot,
+        size: int,
+        *,
+        anchor: str | None,
+        start: tuple[int, int, int],
+    ) -> None:
+        """Attach a finished value to its parent (or make it the root); record its anchor."""
+        if anchor is not None:
+            n = len(path)
+            self.anchors[anchor] = _Anchor(
+                value,
+                size,
+                [(p[n:], pl) for p, pl in self.places[start[0] :]],
+                [(p[n:], pl) for p, pl in self.key_places[start[1] :]],
+                [(p[n:], t) for p, t in self.typed[start[2] :]],
+            )
+        parent = self.top()
+        if parent is None:
+            self.root, self.root_place = value, place
+            return
+        parent.size += size
+        if parent.is_map:
+            if not (parent.skip_value or parent.discard or parent.unquoted_template):
+                parent.value[parent.key] = value
+            parent.key, parent.skip_value = _NO_KEY, False
+        elif not parent.discard:
+            parent.value.append(value)

@@ -1,0 +1,220 @@
+"""The state of the YAML event pass (``_events``): a frame per open collection, anchors,
+and what a mapping's keys do (plain string keys only, each once; ``<<`` merge keys of
+anchored mappings). The pass's builder inherits :class:`KeyRules`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from yaml.events import AliasEvent, CollectionStartEvent, Event, MappingStartEvent, ScalarEvent
+
+from .._errors import Diagnostic, JsonPath, Place, Spot
+from ._scalars import MERGE_TAG, SCALAR_TAGS, STR_TAG
+
+
+class _AbortDocument(Exception):
+    """The rest of the document is skipped (already reported)."""
+
+
+class _AbortFile(Exception):
+    """The rest of the file is skipped (already reported): the node budget is spent."""
+
+
+_NO_KEY = object()  # a map frame waiting for its next key
+_NOTHING_BROKEN: frozenset[JsonPath] = frozenset()  # shared: one set per document adds up
+
+
+@dataclass(slots=True)
+class _Anchor:
+    value: Any
+    size: int  # nodes, counting alias expansions inside it
+    places: list[tuple[JsonPath, Spot]]  # relative to the anchored node
+    key_places: list[tuple[JsonPath, Spot]]
+    typed: list[tuple[JsonPath, tuple[str, str]]]
+
+
+@dataclass(slots=True)
+class _Frame:
+    is_map: bool
+    path: JsonPath
+    start: Spot
+    index: int  # character offset of the opening event (for `{{` detection)
+    flow: bool
+    anchor: str | None
+    log_start: tuple[int, int, int]
+    value: Any
+    size: int = 1
+    discard: bool = False  # consume the events, keep nothing (refused key or value)
+    bad_tag: bool = False  # refused tag: the value becomes None
+    key: Any = _NO_KEY
+    skip_value: bool = False  # the pending key was refused: drop its value
+    merging: bool = False  # the pending key is `<<`
+    merge_seq: bool = False  # a `<<: [*a, *b]` list
+    inherited: dict[str, Any] = field(default_factory=dict)
+    inherited_places: list[tuple[JsonPath, Spot]] = field(default_factory=list)
+    unquoted_template: bool = False
+    seen: dict[str, Spot] = field(default_factory=dict)  # this mapping's keys, first places
+
+
+def _index(event: Event) -> int:
+    assert event.start_mark is not None
+    return int(event.start_mark.index)
+
+
+class KeyRules:
+    """Map keys and merge keys, for :class:`_events._DocumentBuilder`, which provides the
+    state and steps declared here."""
+
+    diagnostics: list[Diagnostic]
+    key_places: list[tuple[JsonPath, Spot]]
+    broken: set[JsonPath]
+    stack: list[_Frame]
+
+    def place(self, event: Event) -> Spot:
+        raise NotImplementedError
+
+    def error(
+        self, code: str, message: str, place: Spot, path: JsonPath, hint: str | None = None
+    ) -> None:
+        raise NotImplementedError
+
+    def tag_of(self, event: ScalarEvent) -> str:
+        raise NotImplementedError
+
+    def lookup(self, event: AliasEvent, place: Spot, path: JsonPath) -> _Anchor:
+        raise NotImplementedError
+
+    def open(
+        self,
+        event: CollectionStartEvent,
+        path: JsonPath,
+        place: Spot,
+        *,
+        discard: bool,
+        merge_seq: bool = False,
+    ) -> None:
+        raise NotImplementedError
+
+    # -- keys -----------------------------------------------------------------------
+
+    def map_key(self, frame: _Frame, event: Event) -> None:
+        place = self.place(event)
+        if isinstance(event, ScalarEvent):
+            tag = self.tag_of(event)
+            if tag == MERGE_TAG:
+                frame.key, frame.merging = "<<", True
+                return
+            if tag != STR_TAG:
+                kind = SCALAR_TAGS.get(tag, tag)
+                self.error(
+                    "non-string-key",
+                    f"key {event.value!r} is read as {kind}, but keys must be strings",
+                    place,
+                    frame.path,
+                    f'quote it: "{event.value}"',
+                )
+                frame.key, frame.skip_value = event.value, True
+                return
+            key = event.value
+            child = (*frame.path, key)
+            frame.key = key
+            first = frame.seen.get(key)
+            if first is not None:
+                where = f" (first at line {first[1]})"
+                self.diagnostics.append(
+                    Diagnostic.at(
+                        "duplicate-key",
+                        f"key `{key}` appears twice in one mapping{where}",
+                        Place(*place),
+                        child,
+                        hint="YAML keeps only one of them; remove or rename the other",
+                        related=[Place(*first)],
+                    )
+                )
+                frame.skip_value = True
+                return
+            frame.seen[key] = place
+            if not (frame.discard or frame.skip_value):
+                self.key_places.append((child, place))
+            return
+        if (
+            isinstance(event, MappingStartEvent)
+            and frame.flow
+            and event.flow_style
+            and not frame.value
+            and _index(event) == frame.index + 1
+        ):
+            frame.unquoted_template = True
+            self.broken.add(frame.path)
+            self.error(
+                "unquoted-template",
+                "unquoted template: YAML reads `{{ ... }}` as a nested mapping",
+                frame.start,
+                frame.path,
+                'quote it: "{{ env.NAME }}"',
+            )
+        elif not frame.unquoted_template:
+            self.error(
+                "non-string-key",
+                "keys must be plain strings, not aliases or collections",
+                place,
+                frame.path,
+            )
+        if isinstance(event, CollectionStartEvent):
+            self.open(event, frame.path, place, discard=True)  # closes into skip_value below
+        else:
+            frame.key, frame.skip_value = None, True
+
+    # -- merge keys (<<) ------------------------------------------------------------
+
+    def merge_value(self, frame: _Frame, event: Event) -> None:
+        owner = frame if frame.is_map else self.stack[-2]
+        place = self.place(event)
+        if isinstance(event, AliasEvent):
+            anchor = self.lookup(event, place, owner.path)
+            if not isinstance(anchor.value, dict):
+                self.error(
+                    "yaml-merge",
+                    "`<<` must merge a mapping",
+                    place,
+                    owner.path,
+                    "merge an anchored mapping: `<<: *defaults`",
+                )
+            elif not (owner.discard or owner.skip_value):
+                for key, value in anchor.value.items():
+                    if key not in owner.inherited:  # the earlier merge source wins
+                        owner.inherited[key] = value
+                        owner.inherited_places.extend(
+                            ((*owner.path, *rel), pl)
+                            for rel, pl in anchor.places
+                            if rel and rel[0] == key
+                        )
+            owner.size += anchor.size
+            if frame is owner:
+                owner.merging, owner.key = False, _NO_KEY
+            return
+        if (
+            isinstance(event, CollectionStartEvent)
+            and not isinstance(event, MappingStartEvent)
+            and frame is owner
+        ):
+            self.open(event, owner.path, place, discard=False, merge_seq=True)
+            return
+        if frame.merge_seq and frame.discard:  # already reported for this `<<`
+            if isinstance(event, CollectionStartEvent):
+                self.open(event, owner.path, place, discard=True)
+            return
+        if frame.merge_seq:
+            frame.discard = True
+        self.error(
+            "yaml-merge",
+            "`<<` must merge anchored mappings: `<<: *name` or `<<: [*a, *b]`",
+            place,
+            owner.path,
+            "merge an anchored mapping: `<<: *defaults`",
+        )
+        if isinstance(event, CollectionStartEvent):
+            self.open(event, owner.path, place, discard=True)
+        elif frame is owner:
+            owner.merging, owner.key = False, _NO_KEY

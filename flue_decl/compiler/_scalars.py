@@ -1,0 +1,71 @@
+"""What a YAML scalar may be: the plain YAML tags, and numbers written so that YAML 1.1,
+JSON and JavaScript read the same value."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+SCALAR_TAGS = {
+    NULL_TAG: "null",
+    "tag:yaml.org,2002:bool": "boolean",
+    "tag:yaml.org,2002:int": "integer",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:timestamp": "date",
+    "tag:yaml.org,2002:binary": "binary",
+    STR_TAG: "string",
+}
+COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+
+# What JSON and JavaScript read as the same number: plain decimal digits.
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+
+
+def number_problem(kind: str, raw: str, value: Any) -> tuple[str, str] | None:
+    """Why a YAML number cannot stand in a document, with a fix: YAML 1.1 spellings that
+    read as something else than they look, numbers JSON cannot hold, and integers
+    JavaScript cannot hold exactly."""
+    if kind == "number" and isinstance(value, float):
+        if not math.isfinite(value):
+            return (
+                f"`{raw}` is not a finite number; JSON and Flue's runtime have no such value",
+                "write a number, or quote it to keep the text",
+            )
+        if not _PLAIN_FLOAT.fullmatch(raw):
+            what = (
+                "a sexagesimal (base 60) number" if ":" in raw else "a number with `_` separators"
+            )
+            return (
+                f"`{raw}` is {what} in YAML 1.1: it reads as {value}",
+                f"write {value} if that is meant, or quote it to keep the text",
+            )
+        return None
+    if kind != "integer" or not isinstance(value, int):
+        return None
+    if not _DECIMAL.fullmatch(raw):
+        if ":" in raw:
+            what = "a sexagesimal (base 60) number"
+        elif raw.lstrip("+-").startswith(("0x", "0b")):
+            what = "a hexadecimal or binary number"
+        elif "_" in raw:
+            what = "a number with `_` separators"
+        else:
+            what = "an octal number"
+        return (
+            f"`{raw}` is {what} in YAML 1.1: it reads as {value}",
+            f"write {value} if that is meant, or quote it to keep the text",
+        )
+    if abs(value) > MAX_SAFE_INTEGER:
+        return (
+            f"{raw} is larger than JavaScript can represent exactly (2^53 - 1): Flue's runtime "
+            "would read another number",
+            "use a smaller number",
+        )
+    return None

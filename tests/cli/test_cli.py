@@ -468,7 +468,7 @@ def test_an_unknown_catalog_model_gets_a_did_you_mean_without_changing_the_runti
 def test_every_argument_of_every_command_has_help() -> None:
     import argparse
 
-    from flue_decl.cli._main import build_parser
+    from flue_decl.cli._parser import build_parser
 
     parser = build_parser()
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]

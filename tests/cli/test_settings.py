@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flue_decl.cli._main import COMMANDS, build_parser
+from flue_decl.cli._main import COMMANDS
+from flue_decl.cli._parser import build_parser
 from tests.helpers import run_cli, write_files
 
 PROVIDER = """\

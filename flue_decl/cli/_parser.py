@@ -1,0 +1,290 @@
+"""The command line's options: every command, its arguments and their checks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+
+from .._discover import MAX_FILE_BYTES
+from .._version import __version__
+from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
+from ._reporters import REPORTERS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flue-decl",
+        description="Compile and check providers.d YAML into Flue provider registry calls.",
+    )
+    parser.add_argument("--version", action="version", version=f"flue-decl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(command=name)
+        where = p.add_mutually_exclusive_group()
+        where.add_argument(
+            "--settings",
+            metavar="FILE",
+            help="read settings from FILE (flue-decl.toml, or pyproject.toml's "
+            "[tool.flue-decl]) instead of the nearest one found from the current directory",
+        )
+        where.add_argument("--isolated", action="store_true", help="ignore every settings file")
+        return p
+
+    def config(p: argparse.ArgumentParser) -> None:
+        limits(p)
+        p.add_argument(
+            "-c",
+            "--config",
+            action="append",
+            metavar="PATH",
+            help="configuration path, as the positional paths; repeat for layers",
+        )
+        p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+
+    def formats(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--format",
+            choices=[*REPORTERS, "auto"],
+            help="output format (default: the settings' format, else auto: github under "
+            "GitHub Actions, else text)",
+        )
+
+    def limits(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--max-file-bytes",
+            type=_positive_int,
+            metavar="N",
+            help=f"refuse files larger than N bytes (default {MAX_FILE_BYTES})",
+        )
+        p.add_argument(
+            "--known-provider",
+            action="append",
+            metavar="ID",
+            help="a provider the service registers in its own code, which configurations may "
+            "target; repeat for several",
+        )
+
+    def provider_option(p: argparse.ArgumentParser, help_: str) -> None:
+        p.add_argument(
+            "--provider", action="append", metavar="ID", help=f"{help_}; repeat for several"
+        )
+
+    def paths(p: argparse.ArgumentParser) -> None:
+        limits(p)
+        p.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="directories or files, in layer order (default: the settings' paths, "
+            "else providers.d)",
+        )
+
+    def strict(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--strict",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="fail on warnings too (--no-strict: not even if the settings say so)",
+        )
+
+    def handler_modules(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--handler-modules",
+            metavar="PREFIXES",
+            help="comma-separated module prefixes handlers may come from, as the service "
+            "passes them (default: the settings' handler-modules, else "
+            "FLUE_DECL_HANDLER_MODULES)",
+        )
+
+    p = command("validate", "schema and semantic checks, every problem at once")
+    paths(p)
+    formats(p)
+    strict(p)
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="validate from scratch (default: reuse the result for an unchanged tree)",
+    )
+
+    p = command(
+        "check-env",
+        "render every template against the environment; report every missing variable",
+    )
+    paths(p)
+    formats(p)
+    provider_option(p, "check only what these providers need (one service's providers)")
+
+    p = command("compile", "write the compiled artifact (templates unrendered)")
+    paths(p)
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+    p.add_argument(
+        "--sign-key-env",
+        metavar="NAME",
+        help="sign the artifact with HMAC-SHA256, keyed by the environment variable NAME; "
+        "services verify it with load_artifact(verify_key=...) or FLUE_DECL_ARTIFACT_KEY",
+    )
+
+    p = command("emit", "write the registry calls as a module for Flue apps (JS or TS)")
+    paths(p)
+    p.add_argument(
+        "--target",
+        choices=["flue-js", "flue-ts"],
+        required=True,
+        help="flue-js: an ES module; flue-ts: the same, typed with @flue/runtime's types",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
+
+    p = command("calls", "print the rendered registry calls as JSON")
+    paths(p)
+    p.add_argument("--show-secrets", action="store_true", help="print API keys in clear")
+
+    p = command("resolve", "resolve model specifiers like Flue's runtime does")
+    p.add_argument(
+        "specs",
+        nargs="+",
+        metavar="SPEC_OR_PATH",
+        help="provider-id/model-id specifiers, then the configuration paths in layer order "
+        "(an argument that exists on disk is a path; default: providers.d)",
+    )
+    config(p)
+
+    p = command("explain", "every effective field of a model and what set it")
+    p.add_argument("spec", metavar="SPEC", help="the model to explain: provider-id/model-id")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="configuration paths in layer order (default: providers.d)",
+    )
+    config(p)
+    p.add_argument(
+        "--format",
+        choices=list(EXPLAIN_FORMATS),
+        default="text",
+        help="text for people, json for scripts",
+    )
+
+    p = command("list", "a table of the configured providers and models")
+    paths(p)
+    p.add_argument("--catalog", action="store_true", help="include untouched built-in providers")
+    p.add_argument("--format", choices=list(LIST_FORMATS), default="text", help="output format")
+
+    p = command("diff", "the effective change between two configurations (paths or artifacts)")
+    p.add_argument(
+        "old", metavar="OLD", nargs="?", help="providers.d path or compiled artifact (.json)"
+    )
+    p.add_argument(
+        "new", metavar="NEW", nargs="?", help="providers.d path or compiled artifact (.json)"
+    )
+    p.add_argument(
+        "--old",
+        dest="old_layers",
+        nargs="+",
+        metavar="PATH",
+        help="the old side as layers in order (base, then overlays)",
+    )
+    p.add_argument(
+        "--new",
+        dest="new_layers",
+        nargs="+",
+        metavar="PATH",
+        help="the new side as layers in order (base, then overlays)",
+    )
+    p.add_argument("--format", choices=list(DIFF_FORMATS), default="text", help="output format")
+
+    p = command(
+        "probe",
+        "call a cheap endpoint of every provider: reachability, auth and latency",
+    )
+    paths(p)
+    p.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="per-provider timeout in seconds (default 10)",
+    )
+    p.add_argument("--format", choices=list(PROBE_FORMATS), default="text", help="output format")
+    provider_option(p, "probe only these providers")
+
+    p = command(
+        "check-handlers",
+        "import every ApiProvider handler in a child process, as a service would load them",
+    )
+    paths(p)
+    formats(p)
+    handler_modules(p)
+    p.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="S",
+        help="give up importing after S seconds (default 60)",
+    )
+
+    p = command(
+        "models",
+        "every model ID that resolves, with its limits and where they come from",
+    )
+    paths(p)
+    provider_option(p, "only these providers' models (built-ins included)")
+    p.add_argument(
+        "--catalog", action="store_true", help="include every built-in provider's catalog models"
+    )
+    p.add_argument("--format", choices=list(MODEL_FORMATS), default="text", help="output format")
+
+    command("schema", "print the JSON Schema for providers.d documents")
+
+    p = command(
+        "settings",
+        "the effective settings (command line, settings file, defaults) and where each "
+        "value comes from",
+    )
+    paths(p)
+    strict(p)
+    handler_modules(p)
+    p.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text for people, json"
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    """A timeout: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (0 < value < 86400):  # nan and inf fail this too
+        raise argparse.ArgumentTypeError(f"a timeout is between 0 and 86400 seconds: {text!r}")
+    return value
+
+
+def _is_path(arg: str) -> bool:
+    """Whether a positional argument of ``resolve`` is a path: it exists, or is named like
+    a configuration (so a misspelt one is reported missing, not resolved as a model)."""
+    return os.path.exists(arg) or arg.endswith((".d", ".yaml", ".yml", ".json"))
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line as options. ``resolve``'s positional arguments are specifiers and
+    paths together: what exists on disk (or is named like configuration) is a path."""
+    args = build_parser().parse_args(argv)
+    if args.command == "resolve":
+        given = list(args.specs)
+        args.paths = [a for a in given if _is_path(a)]
+        args.specs = [a for a in given if not _is_path(a)] or given
+    return args

@@ -6,24 +6,22 @@ everything else with a message and a hint. Jinja2's code generator and runtime a
 used: ``_evaluate`` renders what was accepted, and the emitted module's JavaScript is
 generated from the same tree.
 
-Jinja2's parser is recursive, so its work is bounded before it runs: a scan of the lexer's
-tokens (a loop over a regular lexer, whose tokens add up to the source text, so a failure
-has its offset) refuses operators, backslashes in strings, statements, comments and
-whitespace control, and caps the nesting of brackets, inline ifs and ``not`` in each
-expression. The walk descends only where that scan bounded the depth; a chain of filters
-or subscripts, which Jinja2 builds as deep as it is long, is followed by a loop.
+Jinja2's parser is recursive, so its work is bounded before it runs (``_jinja_scan``:
+a scan of the lexer's tokens). The walk descends only where that scan bounded the depth;
+a chain of filters or subscripts, which Jinja2 builds as deep as it is long, is followed
+by a loop.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any, NoReturn
 
 import jinja2
 from jinja2 import nodes
 
-from ._core import MAX_TEMPLATE_NESTING, SECRET
+from ._core import SECRET
+from ._jinja_scan import scan
 from ._syntax import (
     ALLOWED_SPELLING,
     CONCAT,
@@ -46,16 +44,12 @@ from ._syntax import (
 
 # Parses only: nothing is ever compiled or rendered with it.
 _JINJA = jinja2.Environment(autoescape=False)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_OPERATORS = frozenset(".[]()|~,")
-_OPENING, _CLOSING = frozenset("(["), frozenset(")]")
 _METHODS = ("get", "items", "keys", "values", "pop", "setdefault")
-_CONTROL_FLOW = ("if", "not")  # each a level of Jinja2's recursion
 
 
 def parse(source: str) -> Template:
     """``source`` in the language, as a syntax tree; raises TemplateRefused."""
-    _scan(source)
+    scan(source, _JINJA)
     try:
         tree = _JINJA.parse(source)
     except jinja2.TemplateSyntaxError as error:
@@ -68,103 +62,6 @@ def parse(source: str) -> Template:
         assert isinstance(output, nodes.Output)
         parts.extend(_value(node) for node in output.nodes)
     return tuple(parts)
-
-
-# -- the scan: bounds and the token-level refusals, before Jinja2's parser runs ----------
-
-
-def _scan(source: str) -> None:
-    if _CONTROL.search(source):
-        refuse(
-            "a template cannot contain line breaks or control characters",
-            "write the value on one line",
-        )
-    offset = 0
-    expression: list[tuple[str, str]] | None = None  # the open {{ ... }}'s tokens
-    depth = levels = 0
-    try:
-        for _, kind, text in _JINJA.lexer.tokeniter(source, None):
-            if kind == "variable_begin":
-                if text != "{{":
-                    refuse("whitespace control ({{- ... -}}) is not allowed in templates")
-                expression, depth, levels = [], 0, 0
-            elif kind == "variable_end":
-                if text != "}}":
-                    refuse("whitespace control ({{- ... -}}) is not allowed in templates")
-                expression = None
-            elif kind.endswith("_begin"):  # block, comment, raw, line statement
-                _statements()
-            elif expression is not None and kind != "whitespace":
-                if kind == "operator":
-                    if text not in _OPERATORS:
-                        refuse(*_operator_problem(text, expression))
-                    depth += (text in _OPENING) - (text in _CLOSING)
-                elif kind == "string":
-                    if "\\" in text:
-                        refuse(*_operator_problem(text[0], expression))
-                    if expression and expression[-1][0] == "string":
-                        refuse(
-                            "two strings side by side",
-                            "join strings with ~: {{ 'a' ~ 'b' }}",
-                            "template-syntax",
-                        )
-                elif kind == "name" and text in _CONTROL_FLOW:
-                    levels += 1
-                if depth + levels > MAX_TEMPLATE_NESTING:
-                    refuse(
-                        f"template nests deeper than {MAX_TEMPLATE_NESTING} levels",
-                        f"a configuration value needs only {ALLOWED_SPELLING}",
-                    )
-                expression.append((kind, text))
-            offset += len(text)
-    except jinja2.TemplateSyntaxError:
-        if source.startswith(("{%", "{#"), offset):
-            _statements()
-        char = source[offset : offset + 1]
-        if char in ("-", "+") and source.startswith("}}", offset + 1):
-            refuse("whitespace control ({{- ... -}}) is not allowed in templates")
-        refuse(*_operator_problem(char, expression or []))
-    if expression is not None:
-        refuse(
-            "`{{` without its closing `}}`",
-            f"templates look like {ALLOWED_SPELLING}",
-            "template-syntax",
-        )
-
-
-def _statements() -> NoReturn:
-    refuse(
-        "only {{ expressions }} are allowed in values, not {% statements %} or {# comments #}",
-        "use an inline if: {{ env.A if env.A is defined else 'x' }}, or default()",
-    )
-
-
-def _operator_problem(text: str, before: list[tuple[str, str]]) -> tuple[str, str]:
-    if text == "-" and len(before) >= 3 and before[-2][1] == "." and before[-3][1] == "env":
-        return (
-            "`-` is subtraction here, not part of a variable name",
-            "names with dashes are written env['NAME-WITH-DASHES']",
-        )
-    if text in ("+", "-", "*", "/", "%", "**", "//"):
-        return (
-            f"arithmetic (`{text}`) is not allowed in templates",
-            "join strings with ~, e.g. {{ 'Bearer ' ~ env.TOKEN }}",
-        )
-    if text == "}":
-        return ("a single `}`: an expression ends with `}}`", "{{ env.NAME }}")
-    if text == "{":
-        return ("dicts are not allowed in templates", f"templates look like {ALLOWED_SPELLING}")
-    if text in ("'", '"'):
-        return (
-            f"a string that is not closed, or holds a backslash (`{text}` ...)",
-            "strings are quoted without backslashes: 'text' or \"text\"",
-        )
-    if text in ("==", "!=", "<", ">", "<=", ">=", "="):
-        return (
-            f"comparisons (`{text}`) are not allowed in templates",
-            "choose with {{ env.A if env.A is defined else 'x' }}",
-        )
-    return (f"`{text}` is not allowed in templates", f"templates look like {ALLOWED_SPELLING}")
 
 
 # -- the walk: Jinja2's tree to the language's, or why not ---------------------------------

@@ -124,6 +124,18 @@ def test_imports_stay_within_the_allowed_parts(module: str) -> None:
     assert not crossing, f"{module} ({part(module)}) imports {crossing}"
 
 
+MAX_MODULE_LINES = 400  # a module a newcomer can read whole
+
+
+def test_every_module_is_small_enough_to_read_whole() -> None:
+    long = {
+        module: lines
+        for module, path in MODULES.items()
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these by what changes together: {long}"
+
+
 def test_heavy_dependencies_are_imported_only_where_they_belong() -> None:
     misplaced = []
     for module in MODULES:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING, CLOUDFLARE_CATALOG, Catalog
+from .._domain import Op
 from .._errors import JsonPath
 from .._jsjson import js_order
 from .._secrets import Secret, is_credential_name, mask_payload, reveal
@@ -179,36 +180,30 @@ def _wrapped(data: Any, path: JsonPath) -> Any:
 
 
 
+Source = tuple[str, str | None, JsonPath | None]
+"""What set a field of a resolved model, as resolution records it: a label, and the call
+(``registerProvider``/``configureProvider``) and path in its payload where the value was
+written, or None for a default or the catalog. ``explain`` shows these; it keeps no rules
+of its own."""
+Sources = dict[str, Source]  # by field, and "headers.NAME" for each header
+
+_FLUE_DEFAULT: Source = ("Flue default for registered providers", None, None)
+_REGISTERED = "provider registration"
+_REGISTER, _CONFIGURE = Op.REGISTER_PROVIDER.value, Op.CONFIGURE_PROVIDER.value
+
+
 def from_registration(
-    catalog: Catalog, provider_id: str, reg: Mapping[str, Any], model_id: str
+    catalog: Catalog,
+    provider_id: str,
+    reg: Mapping[str, Any],
+    model_id: str,
+    sources: Sources | None = None,
 ) -> dict[str, Any]:
     """A model of ``provider_id``'s registration ``reg``: Flue's ``resolveModel`` for a
-    registered provider, before provider settings."""
+    registered provider, before provider settings; with ``sources``, what set each field
+    is recorded there."""
     if reg.get("api") == CLOUDFLARE_AI_BINDING:
-        found = catalog.get_model(CLOUDFLARE_CATALOG, model_id)
-        if found is not None:
-            base = {
-                **found,
-                "api": CLOUDFLARE_AI_BINDING,
-                "provider": provider_id,
-                "baseUrl": "",
-            }
-        else:
-            base = {
-                "id": model_id,
-                "name": model_id,
-                "api": CLOUDFLARE_AI_BINDING,
-                "provider": provider_id,
-                "baseUrl": "",
-                "reasoning": False,
-                "input": ["text"],
-                "cost": dict(_ZERO_COST),
-                "contextWindow": 0,
-                "maxTokens": 0,
-            }
-        base["binding"] = reg.get("binding")
-        base["gateway"] = reg.get("gateway")
-        return drop_none(base)
+        return _from_binding(catalog, provider_id, reg, model_id, sources)
     per_model = reg.get("models")
     override = per_model.get(model_id) if isinstance(per_model, Mapping) else None
     if not isinstance(override, Mapping):
@@ -230,9 +225,76 @@ def from_registration(
         ),
         "headers": reg.get("headers"),
     }
+    if sources is not None:
+        specifier = ("model ID from the specifier", None, None)
+        sources.update(id=specifier, name=specifier)
+        sources["provider"] = ("provider ID from the specifier", None, None)
+        for field in ("api", "baseUrl", "headers"):
+            sources[field] = (_REGISTERED, _REGISTER, (field,))
+        for field in ("reasoning", "input", "cost"):
+            sources[field] = _FLUE_DEFAULT
+        for field in ("contextWindow", "maxTokens"):
+            if override is not None and override.get(field) is not None:
+                sources[field] = ("per-model override", _REGISTER, ("models", model_id, field))
+            elif reg.get(field) is not None:
+                sources[field] = ("provider default", _REGISTER, (field,))
+            else:
+                sources[field] = _FLUE_DEFAULT
+        for name in data["headers"] or {}:
+            sources[f"headers.{name}"] = (_REGISTERED, _REGISTER, ("headers", name))
     return drop_none(data)
 
-def apply_settings(model: dict[str, Any], settings: Mapping[str, Any] | None) -> dict[str, Any]:
+
+def _from_binding(
+    catalog: Catalog,
+    provider_id: str,
+    reg: Mapping[str, Any],
+    model_id: str,
+    sources: Sources | None,
+) -> dict[str, Any]:
+    found = catalog.get_model(CLOUDFLARE_CATALOG, model_id)
+    if found is not None:
+        base = {**found, "api": CLOUDFLARE_AI_BINDING, "provider": provider_id, "baseUrl": ""}
+        otherwise: Source = (f"catalog ({CLOUDFLARE_CATALOG})", None, None)
+    else:
+        base = {
+            "id": model_id,
+            "name": model_id,
+            "api": CLOUDFLARE_AI_BINDING,
+            "provider": provider_id,
+            "baseUrl": "",
+            "reasoning": False,
+            "input": ["text"],
+            "cost": dict(_ZERO_COST),
+            "contextWindow": 0,
+            "maxTokens": 0,
+        }
+        otherwise = ("default for a model not in the Workers AI catalog", None, None)
+    base["binding"] = reg.get("binding")
+    base["gateway"] = reg.get("gateway")
+    if sources is not None:
+        sources.update((field, otherwise) for field in base)
+        sources.update((f"headers.{name}", otherwise) for name in base.get("headers") or {})
+        for field in ("api", "provider", "baseUrl"):
+            sources[field] = ("Cloudflare binding registration", _REGISTER, ("api",))
+        for field in ("binding", "gateway"):
+            sources[field] = (_REGISTERED, _REGISTER, (field,))
+    return drop_none(base)
+
+
+def from_catalog(found: Mapping[str, Any], label: str, sources: Sources | None) -> dict[str, Any]:
+    """A catalog model as ``resolveModel`` starts from it; every field set by ``label``."""
+    data = dict(found)
+    if sources is not None:
+        source: Source = (label, None, None)
+        sources.update((field, source) for field in data)
+        sources.update((f"headers.{name}", source) for name in data.get("headers") or {})
+    return data
+
+
+def apply_settings(
+    model: dict[str, Any], settings: Mapping[str, Any] | None, sources: Sources | None = None
+) -> dict[str, Any]:
     """``model`` with ``configureProvider``'s ``baseUrl`` and headers over it."""
     if settings is None:
         return model
@@ -244,6 +306,14 @@ def apply_settings(model: dict[str, Any], settings: Mapping[str, Any] | None) ->
     out["baseUrl"] = coalesce(settings.get("baseUrl"), model.get("baseUrl"))
     if has_headers:
         out["headers"] = {**(model.get("headers") or {}), **settings["headers"]}
+    if sources is not None:
+        if has_base_url:
+            sources["baseUrl"] = ("configureProvider", _CONFIGURE, ("baseUrl",))
+        if has_headers:
+            merged = "configureProvider headers merged over the model's"
+            sources["headers"] = (merged, _CONFIGURE, ("headers",))
+            for name in settings["headers"]:
+                sources[f"headers.{name}"] = ("configureProvider", _CONFIGURE, ("headers", name))
     return drop_none(out)
 
 

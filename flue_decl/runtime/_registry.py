@@ -25,7 +25,15 @@ from .._errors import ClientError, Diagnostic, JsonPath, ResolveError, did_you_m
 from .._secrets import mask_payload, reveal
 from ._keys import KeyEnvironment, env_api_key
 from ._memo import Memo
-from ._model import Model, apply_settings, from_registration, present, protect
+from ._model import (
+    Model,
+    Sources,
+    apply_settings,
+    from_catalog,
+    from_registration,
+    present,
+    protect,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -197,7 +205,15 @@ class Registry:
         self._memo.put(spec, model, version)
         return model
 
-    def _resolve(self, spec: str) -> Model:
+    def sources(self, spec: str) -> Sources:
+        """What set each field of ``spec``'s model, as resolution records it (see
+        :data:`Source`): a label and the call and path where the value was written. Not
+        remembered: what ``explain`` asks, once."""
+        sources: Sources = {}
+        self._resolve(spec, sources)
+        return sources
+
+    def _resolve(self, spec: str, sources: Sources | None = None) -> Model:
         slash = spec.find("/")
         if slash == -1:
             raise _resolve_error(
@@ -221,7 +237,9 @@ class Registry:
                     "registered via registerProvider(), but no model ID was given. "
                     f'Use "{provider_id}/<model-id>".',
                 )
-            data = from_registration(self.catalog, provider_id, registration, model_id)
+            data = from_registration(
+                self.catalog, provider_id, registration, model_id, sources
+            )
         else:
             found = self.catalog.get_model(provider_id, model_id)
             if found is None:
@@ -232,8 +250,8 @@ class Registry:
                     "registerProvider().",
                     hint=self._closest(provider_id, model_id),
                 )
-            data = dict(found)
-        return Model(apply_settings(data, self._settings.get(provider_id)))
+            data = from_catalog(found, f"catalog ({self.catalog.source})", sources)
+        return Model(apply_settings(data, self._settings.get(provider_id), sources))
 
     def _closest(self, provider_id: str, model_id: str) -> str | None:
         """A did-you-mean for a specifier that does not resolve: the closest model ID of the

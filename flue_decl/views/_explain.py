@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .._catalog import CLOUDFLARE_AI_BINDING
 from .._domain import Op, Origin
-from .._errors import JsonPath
 from ..runtime import Registry
 from ._resolve import shown_key
 
@@ -46,66 +44,25 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     what set it; raises ResolveError as ``resolve_model`` does."""
     resolved = registry.resolve_model(spec)
     model = resolved.to_dict() if show_secrets else resolved.masked()
-    provider_id, model_id = spec.split("/", 1)
-    reg = registry.registration(provider_id)
+    provider_id = spec.split("/", 1)[0]
     settings = registry.settings(provider_id) or {}
     reg_at = registry.origins(Op.REGISTER_PROVIDER, provider_id)
     conf_at = registry.origins(Op.CONFIGURE_PROVIDER, provider_id)
-    catalog_name = f"catalog ({registry.catalog.source})"
+    sources = registry.sources(spec)  # what resolution recorded: no rules of its own here
 
-    def registered(path: JsonPath, label: str) -> tuple[str, Origin | None]:
-        return label, reg_at.get(path)
+    def row(field: str, value: Any) -> Row:
+        label, op, path = sources[field]
+        at = {Op.REGISTER_PROVIDER.value: reg_at, Op.CONFIGURE_PROVIDER.value: conf_at}
+        origin = at[op].get(path) if op is not None and path is not None else None
+        return Row(field, value, label, origin)
 
     rows: list[Row] = []
     for field, value in model.items():
-        source: str
-        origin: Origin | None = None
         if field == "headers" and isinstance(value, dict):
             # One row per header: each may come from another call, file or layer.
-            configured = settings.get("headers") or {}
-            registered_headers = (reg or {}).get("headers") or {}
-            for name, shown in value.items():
-                if name in configured:
-                    where = ("configureProvider", conf_at.get(("headers", name)))
-                elif name in registered_headers:
-                    where = ("provider registration", reg_at.get(("headers", name)))
-                else:
-                    where = (catalog_name, None)
-                rows.append(Row(f"headers.{name}", shown, *where))
-            continue
-        if field in ("baseUrl",) and settings.get("baseUrl") is not None:
-            source, origin = "configureProvider", conf_at.get(("baseUrl",))
-        elif field == "headers" and settings.get("headers") is not None:
-            source = "configureProvider headers merged over the model's"
-            origin = conf_at.get(("headers",))
-        elif reg is None:
-            source = catalog_name
-        elif reg.get("api") == CLOUDFLARE_AI_BINDING:
-            if field in ("binding", "gateway"):
-                source, origin = registered((field,), "provider registration")
-            elif field in ("api", "provider", "baseUrl"):
-                source, origin = "Cloudflare binding registration", reg_at.get(("api",))
-            elif registry.catalog.get_model("cloudflare-workers-ai", model_id):
-                source = "catalog (cloudflare-workers-ai)"
-            else:
-                source = "default for a model not in the Workers AI catalog"
-        elif field in ("id", "name"):
-            source = "model ID from the specifier"
-        elif field == "provider":
-            source = "provider ID from the specifier"
-        elif field in ("api", "baseUrl", "headers"):
-            source, origin = registered((field,), "provider registration")
-        elif field in ("contextWindow", "maxTokens"):
-            per_model = ("models", model_id, field)
-            if per_model in reg_at:
-                source, origin = registered(per_model, "per-model override")
-            elif (field,) in reg_at:
-                source, origin = registered((field,), "provider default")
-            else:
-                source = "Flue default for registered providers"
+            rows.extend(row(f"headers.{name}", shown) for name, shown in value.items())
         else:
-            source = "Flue default for registered providers"
-        rows.append(Row(field, value, source, origin))
+            rows.append(row(field, value))
 
     kind, variable = registry.api_key_source(spec)
     key = registry.api_key(spec)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from flue_decl import ResolveError, load_registry
+from flue_decl import Call, Registry, ResolveError, load_registry
 from flue_decl.views import explain
+from tests.conformance.generate import World, specs, worlds
 from tests.helpers import write_files
 
 
@@ -78,3 +81,40 @@ def test_a_catalog_model_and_an_unknown_one() -> None:
     with pytest.raises(ResolveError):
         explain(registry, "anthropic/no-such-model")
     assert found["apiKey"].to_json()["file"] is None
+
+
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(worlds().flatmap(lambda world: st.tuples(st.just(world), specs(world))))
+def test_what_explain_says_set_a_field_is_where_resolution_took_it(
+    drawn: tuple[World, list[str]],
+) -> None:
+    # One source per fact: explain shows what resolution recorded. Wherever that names a
+    # call's field, the field holds the value the model has.
+    world, wanted = drawn
+    registry = Registry(env=world.env)
+    for pid, registration in world.providers.items():
+        call = {"op": "registerProvider", "id": pid, "registration": registration}
+        registry.apply(Call.from_replay(call, {}))
+    for pid, configured in world.settings.items():
+        call = {"op": "configureProvider", "id": pid, "settings": configured}
+        registry.apply(Call.from_replay(call, {}))
+    payloads = {"registerProvider": world.providers, "configureProvider": world.settings}
+    for spec in wanted:
+        try:
+            model = registry.resolve_model(spec).to_dict()
+        except ResolveError:
+            continue
+        sources = registry.sources(spec)
+        shown = {f"headers.{k}": v for k, v in (model.get("headers") or {}).items()}
+        fields = {**{k: v for k, v in model.items() if k != "headers"}, **shown}
+        for field, value in fields.items():
+            label, op, path = sources[field]
+            assert label, field
+            if op is None or path is None or label.startswith("Cloudflare binding"):
+                continue
+            held: object = payloads[op][spec.split("/", 1)[0]]
+            for step in path:
+                assert isinstance(held, dict), (spec, field, path)
+                held = held[step]
+            assert held == value, (spec, field, label, path)

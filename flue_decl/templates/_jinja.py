@@ -131,9 +131,9 @@ def _constant(value: Any) -> Node:
 def _call(node: nodes.Call) -> NoReturn:
     callee = node.node
     name = callee.attr if isinstance(callee, nodes.Getattr) else ""
-    what = "env"
+    what = "env.NAME"
     if isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Getattr | nodes.Getitem):
-        with contextlib.suppress(TemplateRefused):  # a method on something else: say `env`
+        with contextlib.suppress(TemplateRefused):  # a method on something else: env.NAME
             what = _spelled(callee.node)
     refuse(
         "function and method calls are not allowed in templates",
@@ -202,8 +202,15 @@ def _not_a_lookup(node: nodes.Getattr | nodes.Getitem) -> NoReturn:
         inner = inner.node
     if isinstance(inner, nodes.Name):
         if inner.name in ("env", "secret"):
-            lookup = chain[-1]
-            assert isinstance(lookup, nodes.Getattr | nodes.Getitem)
+            lookup = chain[-1]  # what is applied to env or secret itself
+            if isinstance(lookup, nodes.Call):
+                _call(lookup)
+            if isinstance(lookup, nodes.Filter):
+                refuse(
+                    f"`{inner.name}` is looked up by name only, not filtered as a whole",
+                    f"{inner.name}.NAME or {inner.name}['NAME'], then a filter: "
+                    "{{ env.NAME | lower }}",
+                )
             following = "." if isinstance(chain[-2], nodes.Getattr) else "["
             refuse(
                 f"only env and secret have attributes: `{following}` after "
@@ -274,7 +281,8 @@ def _filtered(node: nodes.Filter) -> Node:
                 "a value needs a few filters at most: {{ env.A | trim | lower }}",
             )
         base = base.node
-    assert base is not None  # only a {% filter %} block has none
+    if base is None:  # only a {% filter %} block has none, and the scan refuses those
+        refuse("a filter needs a value: {{ env.NAME | lower }}")
     value = _value(base)
     return (FILTERED, value, tuple(_filter(step) for step in reversed(chain)))
 

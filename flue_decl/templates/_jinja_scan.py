@@ -34,13 +34,15 @@ def scan(source: str, environment: jinja2.Environment) -> None:
         )
     offset = 0
     expression: list[tuple[str, str]] | None = None  # the open {{ ... }}'s tokens
-    depth = levels = 0
+    # Per open bracket (and the expression itself), its inline ifs and `not`s: each is a
+    # level of Jinja2's recursion until that bracket closes; siblings do not add up.
+    levels: list[int] = [0]
     try:
         for _, kind, text in environment.lexer.tokeniter(source, None):
             if kind == "variable_begin":
                 if text != "{{":
                     refuse("whitespace control ({{- ... -}}) is not allowed in templates")
-                expression, depth, levels = [], 0, 0
+                expression, levels = [], [0]
             elif kind == "variable_end":
                 if text != "}}":
                     refuse("whitespace control ({{- ... -}}) is not allowed in templates")
@@ -51,7 +53,10 @@ def scan(source: str, environment: jinja2.Environment) -> None:
                 if kind == "operator":
                     if text not in _OPERATORS:
                         refuse(*_operator_problem(text, expression))
-                    depth += (text in _OPENING) - (text in _CLOSING)
+                    if text in _OPENING:
+                        levels.append(0)
+                    elif text in _CLOSING and len(levels) > 1:
+                        levels.pop()
                 elif kind == "string":
                     if "\\" in text:
                         refuse(*_operator_problem(text[0], expression))
@@ -61,9 +66,13 @@ def scan(source: str, environment: jinja2.Environment) -> None:
                             "join strings with ~: {{ 'a' ~ 'b' }}",
                             "template-syntax",
                         )
-                elif kind == "name" and text in _CONTROL_FLOW:
-                    levels += 1
-                if depth + levels > MAX_TEMPLATE_NESTING:
+                elif (
+                    kind == "name"
+                    and text in _CONTROL_FLOW
+                    and not (text == "not" and expression and expression[-1][1] == "is")
+                ):
+                    levels[-1] += 1  # `is not defined` is one test, not a level
+                if len(levels) - 1 + sum(levels) > MAX_TEMPLATE_NESTING:
                     refuse(
                         f"template nests deeper than {MAX_TEMPLATE_NESTING} levels",
                         f"a configuration value needs only {ALLOWED_SPELLING}",

@@ -169,6 +169,10 @@ SOUP = st.lists(
             "trim",
             "os",
             "[0]",
+            "()",
+            "(env|lower)",
+            ").A",
+            "is not",
             "10 ** 64",
         ]
     ),
@@ -241,6 +245,13 @@ REFUSED = {
     "{# a comment #}": ("template-not-allowed", "inline if"),
     "{{ env.A if env.B in env.C else 'x' }}": ("template-not-allowed", "is defined else"),
     "{{ self.__init__.__globals__ }}": ("template-unknown-variable", None),
+    # A lookup on a call or a filter of env itself (these crashed the walk once).
+    "{{ (env|lower).A }}": ("template-not-allowed", "env.NAME"),
+    "{{ env().A }}": ("template-not-allowed", None),
+    "{{ env()['A'] }}": ("template-not-allowed", None),
+    "{{ (secret|d).x }}": ("template-not-allowed", "secret.NAME"),
+    "{{ env.A if env().B is defined else 'x' }}": ("template-not-allowed", None),
+    "{{ (env|lower).A.upper() }}": ("template-not-allowed", "filter"),
 }
 
 
@@ -265,9 +276,14 @@ def test_known_escapes_are_refused_quickly_with_the_right_hint(source: str) -> N
 def test_twenty_levels_are_accepted_and_mean_what_jinja2_makes_of_them() -> None:
     nested = "{{ " + "(" * 20 + "env.A" + ")" * 20 + " }}"
     chained = "{{ " + "'a' if env.A is not defined else " * 10 + "env.A }}"
-    for source in (nested, chained):
+    # Side by side, inline ifs do not nest: only those still open count.
+    siblings = "{{ " + "".join(
+        f"('' if env.P{i} is not defined else '&p{i}=' ~ env.P{i}) ~ " for i in range(1, 15)
+    ) + "'' }}"
+    for source in (nested, chained, siblings):
         assert check_syntax(source) is None
-        assert render(source, {"A": "v"}).value == jinja_oracle.render(source, {"A": "v"})[0]
+        env = {"A": "v", "P3": "x"}
+        assert render(source, env).value == jinja_oracle.render(source, env)[0]
     assert check_syntax("{{ " + "(" * 21 + "env.A" + ")" * 21 + " }}") is not None
 
 

@@ -9,13 +9,14 @@ compiled calls, as the artifact a ``compile -o`` would write, and decodes them; 
 compile's memory goes back to the system when the child exits, and a compile that
 crashes or is killed for memory fails one reload, not the service.
 
-The child is ``sys.executable -I`` with the parent's ``sys.path``, so it imports this
-very flue_decl, with an environment of the locale and PATH only. It reads the effective
-settings from its stdin (pickled: both ends are this module) and writes a marker, one
-JSON line, then, if the tree compiled, the artifact:
+The child is ``sys.executable -s -X utf8=...`` with this flue_decl's directory and the
+parent's ``sys.path`` made absolute, so it imports this very flue_decl and decodes file
+names as the parent does, with an environment of the locale and PATH only. It reads the
+effective settings from its stdin (pickled: both ends are this module) and writes a
+marker, one JSON line, then, if the tree compiled, the artifact:
 
-    {"files": [[layer, path], ...], "hashes": [[path, sha256], ...]}\\n<artifact>
-    {"error": "ValidationError", "diagnostics": [...]}\\n
+    {"encoding": ..., "files": [[layer, path], ...], "hashes": [[path, sha]]}\\n<artifact>
+    {"encoding": ..., "error": "ValidationError", "diagnostics": [...]}\\n
     {"crash": "MemoryError"}\\n
 
 Nothing the child prints is shown beyond that: an exception's type, never its text.
@@ -49,7 +50,16 @@ TIMEOUT = 600.0  # seconds: a compile that takes longer is stuck, and is killed
 MARKER = b"\0flue-decl-reload\0"
 # The child reads no environment variable: it gets only what starting Python and decoding
 # file names need, so no secret of the service's environment is in another process's.
-_PASSED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+_PASSED = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "PYTHONCOERCECLOCALE",  # with the locale: how file names are decoded
+    "PYTHONUTF8",
+    "TMPDIR",
+    "SYSTEMROOT",
+)
 _BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
     "from flue_decl._isolated import child; child()"
@@ -68,7 +78,15 @@ class Compiled:
 def compile_in_child(options: Settings, *, allow_empty: bool) -> Compiled:
     """Compile the tree of ``options`` in a child process; raises the ConfigError the
     compile gave, or one (``io-error``) saying why the child gave nothing."""
-    command = [sys.executable, "-I", "-c", _BOOT, json.dumps(sys.path)]
+    command = [
+        sys.executable,
+        "-s",  # no user site; the environment is ours (see child_environment)
+        "-X",
+        f"utf8={sys.flags.utf8_mode}",  # file names decoded as here
+        "-c",
+        _BOOT,
+        json.dumps(child_path()),
+    ]
     try:
         done = subprocess.run(
             command,
@@ -87,7 +105,9 @@ def compile_in_child(options: Settings, *, allow_empty: bool) -> Compiled:
 
 
 def _received(stdout: bytes, status: int) -> Compiled:
-    """The child's answer, after the last marker (whatever a site hook printed before)."""
+    """The child's answer, after the last marker (whatever a site hook printed before).
+    Anything short of a whole answer from a child that exited 0 is a ReloadError: a
+    child killed half-way says nothing about the tree."""
     from .runtime._artifact import decode_artifact
 
     at = stdout.rfind(MARKER)
@@ -97,19 +117,45 @@ def _received(stdout: bytes, status: int) -> Compiled:
         header = json.loads(head)
     except ValueError:
         header = None
-    if not isinstance(header, dict):
+    if status != 0 or not isinstance(header, dict):
         raise _failed(f"the compiler process ended with status {status} and no result")
     if "crash" in header:
         raise _failed(f"the compiler process failed: {header['crash']}")
-    if "error" in header:
-        kind = _ERRORS.get(header["error"], ConfigError)
-        raise kind([Diagnostic.decoded(d) for d in header["diagnostics"]])
-    # Tuples first, and the decoded header let go: nothing of it is alive (and tracked by
-    # the collector) while the calls are decoded.
-    files = tuple((int(layer), str(path)) for layer, path in header["files"])
-    hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
-    del header, head
-    return Compiled(decode_artifact(artifact, "<reload>"), files, hashes)
+    if header.get("encoding") != _encoding():
+        raise _failed(
+            f"the compiler process reads file names as {header.get('encoding')}, this one "
+            f"as {_encoding()}"
+        )
+    error: ConfigError | None = None
+    try:
+        if "error" in header:
+            kind = _ERRORS.get(header["error"], ConfigError)
+            error = kind([Diagnostic.decoded(d) for d in header["diagnostics"]])
+        else:
+            # Tuples first, and the decoded header let go: nothing of it is alive (and
+            # tracked by the collector) while the calls are decoded.
+            files = tuple((int(layer), str(path)) for layer, path in header["files"])
+            hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
+            del header, head
+            calls = decode_artifact(artifact, "<reload>")
+    except (KeyError, TypeError, ValueError, InputError) as exc:
+        why = type(exc).__name__
+        raise _failed(f"the compiler process's answer is incomplete ({why})") from None
+    if error is not None:  # the tree's own errors, as the compile reported them
+        raise error
+    return Compiled(calls, files, hashes)
+
+
+def child_path() -> list[str]:
+    """The child's ``sys.path``: this flue_decl's directory first, then this process's
+    entries made absolute (``''`` means the working directory when it was imported, not
+    the one at a reload)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [here, *(os.path.abspath(entry) for entry in sys.path)]
+
+
+def _encoding() -> str:
+    return f"{sys.getfilesystemencoding()}/{sys.getfilesystemencodeerrors()}"
 
 
 def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -154,11 +200,13 @@ def _result(options: Settings, allow_empty: bool) -> bytes:
         compilation.raise_for_errors()
     except ConfigError as error:
         header = {
+            "encoding": _encoding(),
             "error": type(error).__name__,
             "diagnostics": [d.encoded() for d in error.diagnostics],
         }
         return json.dumps(header).encode() + b"\n"
     header_files = {
+        "encoding": _encoding(),
         "files": [[s.layer, s.path] for s in compilation.discovery.files],
         "hashes": [list(pair) for pair in compilation.hashes],
     }

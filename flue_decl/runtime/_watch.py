@@ -220,10 +220,11 @@ class Watch:
                     self._pending = None
                     return False
                 error = exc if isinstance(exc, ConfigError) else _failure(exc)
-                self._pending = None
-                if isinstance(exc, ReloadError):  # not the tree's fault: load it again
+                if isinstance(exc, ReloadError):  # not the tree's fault: again next poll
+                    self._pending = seen
                     self._fail(error, token)
                     return False
+                self._pending = None
                 # Not the same bad bytes again every poll: they are what is current now.
                 self._fail(error, token, current=(seen, error))
                 return False

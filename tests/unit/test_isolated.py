@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,10 +110,10 @@ def test_a_child_that_cannot_start_or_dies_is_one_failed_reload(
     assert diagnostic.hint is not None
     assert "isolated_reloads=False" in diagnostic.hint
     assert live.registry.resolve_model("a/m").max_tokens == 100
-    assert not reload(live)  # tried again, failing again: still reported
+    assert not live.poll_once()  # tried again at the next poll, failing again: reported
     assert isinstance(live.last_error, ReloadError)
     monkeypatch.undo()
-    assert reload(live)  # the same tree, now that a child starts: nothing was edited
+    assert live.poll_once()  # the same tree at the next poll, now that a child starts
     assert live.last_error is None
     assert live.registry.resolve_model("a/m").max_tokens == 150
 
@@ -183,8 +184,10 @@ def test_what_a_site_hook_prints_before_the_answer_is_skipped(tmp_path: Path) ->
     settings = _options(str(root), None, handler_modules=None, known_providers=None,
                         secrets_dir=None)
     real = compile_in_child(settings, allow_empty=False)
-    noisy = b"sitecustomize says hello\n\0" + MARKER + b'{"files": [], "hashes": []}\n'
-    with pytest.raises(flue_decl.InputError):  # no artifact after the header: refused
+    encoding = f"{sys.getfilesystemencoding()}/{sys.getfilesystemencodeerrors()}".encode()
+    header = b'{"encoding": "' + encoding + b'", "error": "ValidationError", "diagnostics": []}'
+    noisy = b"sitecustomize says hello\n\0" + MARKER + header + b"\n"
+    with pytest.raises(ValidationError):  # read past the noise: the tree's own answer
         _received(noisy, 0)
     with pytest.raises(ReloadError, match="status 3 and no result"):
         _received(b"Traceback ...\n", 3)
@@ -202,3 +205,57 @@ def test_a_stuck_compiler_process_is_killed_and_the_reload_fails(
     assert isinstance(live.last_error, ReloadError)
     assert "took longer than" in live.last_error.diagnostics[0].message
     assert live.registry.resolve_model("a/m").max_tokens == 100
+
+
+def test_a_child_killed_while_writing_is_one_failed_reload_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Half an answer (the OOM killer, say): not the tree's fault, so not remembered as
+    # what these bytes give.
+    root = tree(tmp_path / "providers.d")
+    live = flue_decl.watch(str(root), env=ENV, interval=3600)
+    (root / "a.yaml").write_text("# edited\n" + provider("a", 150))
+    real = subprocess.run
+
+    def killed_half_way(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+        done = real(*args, **kwargs)
+        return subprocess.CompletedProcess(done.args, -9, done.stdout[: len(done.stdout) // 2])
+
+    monkeypatch.setattr(subprocess, "run", killed_half_way)
+    assert not reload(live)
+    assert isinstance(live.last_error, ReloadError)
+    assert "status -9" in live.last_error.diagnostics[0].message
+    monkeypatch.undo()
+    assert live.poll_once()
+    assert live.registry.resolve_model("a/m").max_tokens == 150
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'{"encoding": "ENC", "files": [], "hashes": []}\n{"format": "flue-decl-art',
+        b'{"encoding": "ENC", "files": [[0]], "hashes": []}\n',
+        b'{"encoding": "ENC", "error": "ValidationError", "diagnostics": [{"code": 1}]}\n',
+        b'{"encoding": "other/strict", "files": [], "hashes": []}\n',
+    ],
+    ids=["cut artifact", "bad files", "bad diagnostics", "other encoding"],
+)
+def test_a_garbled_answer_is_a_reload_error_never_the_trees(answer: bytes) -> None:
+    encoding = f"{sys.getfilesystemencoding()}/{sys.getfilesystemencodeerrors()}"
+    with pytest.raises(ReloadError):
+        _received(MARKER + answer.replace(b"ENC", encoding.encode()), 0)
+
+
+def test_the_child_imports_this_flue_decl_whatever_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # '' in sys.path is the directory flue_decl was imported from, not the one a service
+    # has moved to since: the child gets absolute entries, this package's first.
+    path = _isolated.child_path()
+    assert path[0] == str(Path(flue_decl.__file__).resolve().parent.parent)
+    assert all(os.path.isabs(entry) for entry in path)
+    root = tree(tmp_path / "providers.d")
+    live = flue_decl.watch(str(root), env=ENV, interval=3600)
+    monkeypatch.chdir(tmp_path)
+    (root / "a.yaml").write_text("# edited\n" + provider("a", 150))
+    assert reload(live)

@@ -30,7 +30,7 @@ from .._secrets import (
 from .._urls import CLEAR_PROTOCOLS, LOOPBACK_HOST, URL_AUTHORITY, URL_REFUSED_CHARS
 from .._version import __version__
 from ..templates import MAX_OUTPUT_CHARS, SECRET, credential_paths, is_template
-from ..templates._core import TemplateProblem
+from ..templates._core import MAX_MISSING, TemplateProblem
 from ..templates._grammar import parse
 from ..templates._syntax import CONCAT, DEFAULT, DEFINED, FILTERED, IF, REF, TEXT, Node
 
@@ -222,6 +222,7 @@ def _runtime(typed: bool = False) -> str:
 # The module's rules, as flue-decl's Python has them: each written once, in Python.
 CONSTANTS: dict[str, tuple[str, Any]] = {
     "MAX_OUTPUT": ("number", MAX_OUTPUT_CHARS),
+    "MAX_MISSING": ("number", MAX_MISSING),
     "SECRET": ("string", SECRET),
     "CREDENTIAL_WORDS": ("string[]", sorted(CREDENTIAL_WORDS)),
     "DESCRIBING_WORDS": ("string[]", sorted(DESCRIBING_WORDS)),

@@ -137,6 +137,8 @@ function $render(fn, env, secrets) {
         catch (error) {
             if (error instanceof $Missing) {
                 missing.push(error.name);
+                if (missing.length === MAX_MISSING)
+                    return { missing };
                 defined[error.name] = "";
                 continue;
             }

@@ -5,6 +5,7 @@
 // templates both ways and compares. The constants below are written in front when emitted,
 // from the Python definitions (flue_decl/_urls.py, flue_decl/_secrets.py): one rule each.
 declare const MAX_OUTPUT: number;
+declare const MAX_MISSING: number;
 declare const SECRET: string;
 declare const CREDENTIAL_WORDS: string[];
 declare const DESCRIBING_WORDS: string[];
@@ -159,6 +160,7 @@ function $render(fn: $Template, env: $Lookup, secrets: $Lookup): $Rendered {
     } catch (error) {
       if (error instanceof $Missing) {
         missing.push(error.name);
+        if (missing.length === MAX_MISSING) return { missing };
         defined[error.name] = "";
         continue;
       }

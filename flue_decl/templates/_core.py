@@ -8,6 +8,10 @@ from typing import NamedTuple
 MAX_TEMPLATE_CHARS = 4096
 MAX_OUTPUT_CHARS = 65536
 MAX_TEMPLATE_NESTING = 20
+# Missing variables found per value. Each is found by rendering again with the ones before
+# it standing in as empty (as Jinja2 meets them), so a value of hundreds of unset names
+# would cost hundreds of renderings; the rest show once these are set.
+MAX_MISSING = 32
 
 
 def is_template(value: object) -> bool:

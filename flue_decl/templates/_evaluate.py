@@ -8,7 +8,7 @@ import urllib.parse
 from collections import ChainMap
 from collections.abc import Mapping
 
-from ._core import MAX_OUTPUT_CHARS, NOT_TEXT, TOO_LONG, Rendered
+from ._core import MAX_MISSING, MAX_OUTPUT_CHARS, NOT_TEXT, TOO_LONG, Rendered
 from ._syntax import CONCAT, DEFAULT, DEFINED, FILTERED, IF, REF, TEXT, Node, Template
 
 
@@ -107,8 +107,8 @@ def _apply(name: str, replace_empty: bool, value: Value, args: list[Value]) -> V
 
 def evaluate(template: Template, env: Mapping[str, str]) -> Rendered:
     """``template`` rendered against ``env``: its value, or every variable it misses (as
-    Jinja2 finds them: each missing one stands in as empty to find the next), or a value
-    longer than the output cap."""
+    Jinja2 finds them: each missing one stands in as empty to find the next, up to
+    ``MAX_MISSING``), or a value longer than the output cap."""
     missing: list[str] = []
     defined: dict[str, str] = {}
     # Looked up through, not copied: `env` may be a Namespace whose secrets are read by name.
@@ -118,6 +118,8 @@ def evaluate(template: Template, env: Mapping[str, str]) -> Rendered:
             out = _joined([_text(_evaluate(part, view)) for part in template])
         except _Missing as exc:
             missing.append(exc.name)
+            if len(missing) == MAX_MISSING:
+                return Rendered(None, tuple(missing))
             defined[exc.name] = ""
             continue
         except _TooLong:

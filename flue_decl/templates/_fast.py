@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Mapping
 
-from ._core import MAX_OUTPUT_CHARS, TOO_LONG, Rendered
+from ._core import MAX_MISSING, MAX_OUTPUT_CHARS, TOO_LONG, Rendered
 
 Parts = tuple[tuple[str, str | None, bool], ...]
 
@@ -63,7 +63,7 @@ def render_simple(parts: Parts, env: Mapping[str, str]) -> Rendered:
         elif text not in missing:
             missing.append(text)
     if missing:
-        return Rendered(None, tuple(missing))
+        return Rendered(None, tuple(missing[:MAX_MISSING]))
     value = "".join(out)
     if len(value) > MAX_OUTPUT_CHARS:
         return Rendered(None, problem=TOO_LONG)

@@ -132,6 +132,9 @@ SECRET_CASES = [
     "{{ secret.missing }}-{{ env.A }}",
     "{{ secret.db if secret.db is defined else env.A }}",
     "Bearer {{ secret['api-key'] ~ env.A | default('!') }}",
+    # More unset variables than are looked for in one value (MAX_MISSING), both paths.
+    "{{ " + " ~ ".join(f"env.M{i}" for i in range(40)) + " }}",
+    "{{ " + " ~ ".join(f"env.M{i} | lower" for i in range(40)) + " }}",
 ]
 
 

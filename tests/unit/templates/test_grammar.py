@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flue_decl.templates import _jinja, check_syntax, render
+from flue_decl.templates._core import MAX_MISSING
 from flue_decl.templates._evaluate import evaluate
 from flue_decl.templates._fast import simple_parts
 from flue_decl.templates._grammar import from_simple, parse
@@ -301,6 +302,17 @@ def test_a_parsed_template_is_made_of_tuples_the_collector_stops_tracking() -> N
             assert type(item) is tuple
             assert not gc.is_tracked(item), item
             stack.extend(item)
+
+
+def test_a_value_of_hundreds_of_unset_names_names_the_first_few() -> None:
+    # Each missing name is found by rendering again: bounded, not one rendering per name.
+    names = [f"V{i:03d}" for i in range(200)]
+    for joined in (" ~ ", " | lower ~ "):
+        source = "{{ " + joined.join(f"env.{n}" for n in names) + " }}"
+        assert check_syntax(source) is None
+        result = render(source, {})
+        assert result.missing == tuple(names[:MAX_MISSING])
+        assert result.missing == jinja_oracle.render(source, {})[1][:MAX_MISSING]
 
 
 def test_environment_bytes_that_are_not_utf8_are_an_unusable_value() -> None:

@@ -119,8 +119,10 @@ def _received(stdout: bytes, status: int) -> Compiled:
         header = None
     if status != 0 or not isinstance(header, dict):
         raise _failed(f"the compiler process ended with status {status} and no result")
-    if "crash" in header:
-        raise _failed(f"the compiler process failed: {header['crash']}")
+    if "crash" in header:  # raised by the compile of these bytes: as in this process
+        raise ConfigError(
+            [Diagnostic.at("io-error", f"reloading failed: {header['crash']}", None)]
+        )
     if header.get("encoding") != _encoding():
         raise _failed(
             f"the compiler process reads file names as {header.get('encoding')}, this one "

@@ -8,13 +8,13 @@ mapping's keys in JavaScript's order, so the JSON text equals the reference runt
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from .._catalog import CLOUDFLARE_AI_BINDING, CLOUDFLARE_CATALOG, Catalog
 from .._domain import Op
-from .._errors import JsonPath
+from .._errors import Diagnostic, JsonPath, ResolveError, did_you_mean
 from .._jsjson import js_order
 from .._secrets import Secret, is_credential_name, mask_payload, reveal
 
@@ -142,42 +142,6 @@ def json_copy(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_copy(v) for v in value]
     return value
-
-
-def protect(
-    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
-) -> dict[str, Any]:
-    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
-    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
-    else holds (decoded from an artifact just now): only what changes is copied."""
-    out: dict[str, Any] = json_copy(payload) if copy else dict(payload)
-    if isinstance(out.get("apiKey"), str):
-        out["apiKey"] = Secret(out["apiKey"])
-    headers = out.get("headers")
-    if isinstance(headers, dict):
-        out["headers"] = {
-            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
-            for k, v in headers.items()
-        }
-    for path in credentials:
-        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
-            out = _wrapped(out, path)
-    return out
-
-
-def _wrapped(data: Any, path: JsonPath) -> Any:
-    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
-    along the path are new."""
-    if not isinstance(data, Mapping) or path[0] not in data:
-        return data
-    value = data[path[0]]
-    out = dict(data)
-    if len(path) > 1:
-        out[path[0]] = _wrapped(value, path[1:])
-    elif isinstance(value, str):
-        out[path[0]] = Secret(value)
-    return out
-
 
 
 Source = tuple[str, str | None, JsonPath | None]
@@ -315,6 +279,84 @@ def apply_settings(
             for name in settings["headers"]:
                 sources[f"headers.{name}"] = ("configureProvider", _CONFIGURE, ("headers", name))
     return drop_none(out)
+
+
+def resolve(
+    spec: str,
+    *,
+    catalog: Catalog,
+    providers: Mapping[str, Mapping[str, Any]],
+    settings: Mapping[str, Mapping[str, Any]],
+    only: frozenset[str] | None,
+    sources: Sources | None = None,
+) -> Model:
+    """Flue's ``resolveModel`` of ``spec`` over registered ``providers`` and provider
+    ``settings``; raises :class:`ResolveError` with the runtime's message. ``only``: the
+    providers a registry was loaded for (None: all)."""
+    slash = spec.find("/")
+    if slash == -1:
+        raise _resolve_error(
+            spec,
+            f'[flue] Invalid model specifier "{spec}". Use the "provider-id/model-id" '
+            'format (e.g. "anthropic/claude-haiku-4-5").',
+        )
+    provider_id, model_id = spec[:slash], spec[slash + 1 :]
+    if only is not None and provider_id not in only:
+        raise _resolve_error(
+            spec,
+            f'provider "{provider_id}" is not one this registry was loaded for '
+            f"(providers={sorted(only)})",
+        )
+    registration = providers.get(provider_id)
+    if registration is not None:
+        if model_id == "":
+            raise _resolve_error(
+                spec,
+                f'[flue] Invalid model specifier "{spec}". Provider ID "{provider_id}" is '
+                "registered via registerProvider(), but no model ID was given. "
+                f'Use "{provider_id}/<model-id>".',
+            )
+        data = from_registration(catalog, provider_id, registration, model_id, sources)
+    else:
+        found = catalog.get_model(provider_id, model_id)
+        if found is None:
+            raise _resolve_error(
+                spec,
+                f'[flue] Unknown model specifier "{spec}". Provider ID "{provider_id}" / '
+                f'model ID "{model_id}" is not registered with @earendil-works/pi-ai or via '
+                "registerProvider().",
+                hint=_closest(catalog, providers, provider_id, model_id),
+            )
+        data = from_catalog(found, f"catalog ({catalog.source})", sources)
+    return Model(apply_settings(data, settings.get(provider_id), sources))
+
+
+def _closest(
+    catalog: Catalog, providers: Collection[str], provider_id: str, model_id: str
+) -> str | None:
+    """A did-you-mean for a specifier that does not resolve: the closest model ID of the
+    provider (``claude-sonnet-4.5`` -> ``claude-sonnet-4-5``), or provider ID."""
+    models = catalog.models(provider_id)
+    if models:
+        hint = did_you_mean(model_id, models)
+        if hint is None:  # the usual slip: dots for dashes
+            spelled = model_id.replace(".", "-")
+            hint = f"did you mean `{spelled}`?" if spelled in models else None
+        return None if hint is None else hint.replace("`", f"`{provider_id}/", 1)
+    return did_you_mean(provider_id, [*providers, *catalog.providers])
+
+
+def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveError:
+    return ResolveError(
+        [
+            Diagnostic.at(
+                "unresolved-model",
+                message,
+                None,
+                hint=hint if "/" in spec else "write provider-id/model-id",
+            )
+        ]
+    )
 
 
 def drop_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -21,18 +21,16 @@ from .._catalog import (
     builtin_catalog,
 )
 from .._domain import Call, Op, Origin
-from .._errors import ClientError, Diagnostic, JsonPath, ResolveError, did_you_mean
-from .._secrets import mask_payload, reveal
+from .._errors import ClientError, Diagnostic, JsonPath, did_you_mean
+from .._secrets import Secret, is_credential_name, mask_payload, reveal
 from ._keys import KeyEnvironment, env_api_key
 from ._memo import Memo
 from ._model import (
     Model,
     Sources,
-    apply_settings,
-    from_catalog,
-    from_registration,
+    json_copy,
     present,
-    protect,
+    resolve,
 )
 
 if TYPE_CHECKING:
@@ -212,58 +210,15 @@ class Registry:
         sources: Sources = {}
         self._resolve(spec, sources)
         return sources
-
     def _resolve(self, spec: str, sources: Sources | None = None) -> Model:
-        slash = spec.find("/")
-        if slash == -1:
-            raise _resolve_error(
-                spec,
-                f'[flue] Invalid model specifier "{spec}". Use the "provider-id/model-id" '
-                'format (e.g. "anthropic/claude-haiku-4-5").',
-            )
-        provider_id, model_id = spec[:slash], spec[slash + 1 :]
-        if self._only is not None and provider_id not in self._only:
-            raise _resolve_error(
-                spec,
-                f'provider "{provider_id}" is not one this registry was loaded for '
-                f"(providers={sorted(self._only)})",
-            )
-        registration = self._providers.get(provider_id)
-        if registration is not None:
-            if model_id == "":
-                raise _resolve_error(
-                    spec,
-                    f'[flue] Invalid model specifier "{spec}". Provider ID "{provider_id}" is '
-                    "registered via registerProvider(), but no model ID was given. "
-                    f'Use "{provider_id}/<model-id>".',
-                )
-            data = from_registration(
-                self.catalog, provider_id, registration, model_id, sources
-            )
-        else:
-            found = self.catalog.get_model(provider_id, model_id)
-            if found is None:
-                raise _resolve_error(
-                    spec,
-                    f'[flue] Unknown model specifier "{spec}". Provider ID "{provider_id}" / '
-                    f'model ID "{model_id}" is not registered with @earendil-works/pi-ai or via '
-                    "registerProvider().",
-                    hint=self._closest(provider_id, model_id),
-                )
-            data = from_catalog(found, f"catalog ({self.catalog.source})", sources)
-        return Model(apply_settings(data, self._settings.get(provider_id), sources))
-
-    def _closest(self, provider_id: str, model_id: str) -> str | None:
-        """A did-you-mean for a specifier that does not resolve: the closest model ID of the
-        provider (``claude-sonnet-4.5`` -> ``claude-sonnet-4-5``), or provider ID."""
-        models = self.catalog.models(provider_id)
-        if models:
-            hint = did_you_mean(model_id, models)
-            if hint is None:  # the usual slip: dots for dashes
-                spelled = model_id.replace(".", "-")
-                hint = f"did you mean `{spelled}`?" if spelled in models else None
-            return None if hint is None else hint.replace("`", f"`{provider_id}/", 1)
-        return did_you_mean(provider_id, [*self._providers, *self.catalog.providers])
+        return resolve(
+            spec,
+            catalog=self.catalog,
+            providers=self._providers,
+            settings=self._settings,
+            only=self._only,
+            sources=sources,
+        )
 
     def api_key(self, spec: str) -> str | None:
         """The key a request for ``spec`` would carry: configured, registered, then env."""
@@ -392,19 +347,40 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def protect(
+    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
+) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
+    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
+    else holds (decoded from an artifact just now): only what changes is copied."""
+    out: dict[str, Any] = json_copy(payload) if copy else dict(payload)
+    if isinstance(out.get("apiKey"), str):
+        out["apiKey"] = Secret(out["apiKey"])
+    headers = out.get("headers")
+    if isinstance(headers, dict):
+        out["headers"] = {
+            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
+            for k, v in headers.items()
+        }
+    for path in credentials:
+        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
+            out = _wrapped(out, path)
+    return out
+
+
+def _wrapped(data: Any, path: JsonPath) -> Any:
+    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
+    along the path are new."""
+    if not isinstance(data, Mapping) or path[0] not in data:
+        return data
+    value = data[path[0]]
+    out = dict(data)
+    if len(path) > 1:
+        out[path[0]] = _wrapped(value, path[1:])
+    elif isinstance(value, str):
+        out[path[0]] = Secret(value)
+    return out
+
+
 def _client_error(message: str, hint: str | None = None) -> ClientError:
     return ClientError([Diagnostic.at("client-unsupported", message, None, hint=hint)])
-
-
-def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveError:
-    return ResolveError(
-        [
-            Diagnostic.at(
-                "unresolved-model",
-                message,
-                None,
-                hint=hint if "/" in spec else "write provider-id/model-id",
-            )
-        ]
-    )
-

@@ -259,3 +259,10 @@ def test_the_child_imports_this_flue_decl_whatever_the_directory(
     monkeypatch.chdir(tmp_path)
     (root / "a.yaml").write_text("# edited\n" + provider("a", 150))
     assert reload(live)
+
+
+def test_a_compile_that_raised_in_the_child_fails_those_bytes_like_one_here() -> None:
+    with pytest.raises(flue_decl.ConfigError) as raised:
+        _received(MARKER + b'{"crash": "AssertionError"}\n', 0)
+    assert not isinstance(raised.value, ReloadError)  # not tried again until an edit
+    assert "AssertionError" in raised.value.diagnostics[0].message

@@ -36,6 +36,7 @@ if _typing.TYPE_CHECKING:
     from ._load import load_registry, watch
     from ._protocol import WireProtocol
     from ._secrets import Secret
+    from ._service import ServiceOptions
     from .compiler import Compilation, bundled_schema, compile_paths
     from .runtime import Model, Registry, Snapshot, Watch, load_artifact
     from .runtime._clients import CrossOriginRequestError
@@ -50,6 +51,7 @@ _ON_FIRST_USE = {
     "Origin": "flue_decl._domain",
     "WireProtocol": "flue_decl._protocol",
     "Secret": "flue_decl._secrets",
+    "ServiceOptions": "flue_decl._service",
     "Model": "flue_decl.runtime",
     "Registry": "flue_decl.runtime",
     "Snapshot": "flue_decl.runtime",
@@ -98,6 +100,7 @@ __all__ = [
     "ReloadError",
     "ResolveError",
     "Secret",
+    "ServiceOptions",
     "SettingsError",
     "Severity",
     "Snapshot",

@@ -18,6 +18,7 @@ from ._discover import as_layers, discover, read_capped
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity
 from ._isolated import Compiled, compile_in_child
+from ._service import ServiceOptions
 from ._settingkeys import Settings
 from ._settings import settings_for
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
@@ -35,9 +36,10 @@ def load_registry(
     paths: PathArg | None = None,
     *,
     settings: SettingsArg = None,
+    options: ServiceOptions | None = None,
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
-    import_handlers: bool = True,
+    import_handlers: bool | None = None,
     handler_modules: Sequence[str] | None = None,
     known_providers: Collection[str] | None = None,
     providers: Iterable[str] | None = None,
@@ -57,47 +59,52 @@ def load_registry(
     ``providers``: serve only these (their calls alone are rendered, so only their
     variables are needed; resolving another raises ResolveError). ``secrets_dir``: where
     ``secret.NAME`` templates read (default ``FLUE_DECL_SECRETS_DIR``, else /run/secrets).
+    ``options``: a :class:`ServiceOptions` holding any of these; a keyword given wins.
     Raises :class:`InputError`, :class:`ValidationError` or :class:`TemplateError` (all
     :class:`ConfigError`) with every problem found.
     """
-    options = _options(
-        paths,
-        settings,
-        handler_modules=handler_modules,
-        known_providers=known_providers,
-        secrets_dir=secrets_dir,
-    )
     from .compiler import load_calls
 
-    return build_registry(
-        load_calls(settings=options),
+    service = _service(
+        options,
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,
-        handler_modules=options.handler_modules,
+        handler_modules=handler_modules,
+        known_providers=known_providers,
         providers=providers,
-        secrets_dir=options.secrets_dir,
+        secrets_dir=secrets_dir,
     )
+    effective = _settings(paths, settings, service)
+    return build_registry(load_calls(settings=effective), options=_with(service, effective))
 
 
-def _options(
+def _service(options: ServiceOptions | None, **given: Any) -> ServiceOptions:
+    return (options or ServiceOptions()).merged(**given)
+
+
+def _settings(
     paths: PathArg | None,
     settings: SettingsArg,
-    *,
-    handler_modules: Sequence[str] | None,
-    known_providers: Collection[str] | None,
-    secrets_dir: str | os.PathLike[str] | None,
+    service: ServiceOptions,
     max_file_bytes: int | None = None,
 ) -> Settings:
-    if isinstance(handler_modules, str | bytes):  # a string would be one-letter prefixes
-        raise TypeError("handler_modules is a list of module prefixes, not a string")
+    """The effective settings: ``settings`` (a file or Settings) under what the service
+    gave."""
     return settings_for(
         settings,
         paths=None if paths is None else as_layers(paths),
-        handler_modules=None if handler_modules is None else tuple(handler_modules),
-        known_providers=None if known_providers is None else tuple(known_providers),
-        secrets_dir=None if secrets_dir is None else os.fspath(secrets_dir),
+        handler_modules=service.handler_modules,
+        known_providers=service.known_providers,
+        secrets_dir=service.secrets_dir,
         max_file_bytes=max_file_bytes,
+    )
+
+
+def _with(service: ServiceOptions, effective: Settings) -> ServiceOptions:
+    """``service`` with what the settings file added: its handler modules and secrets."""
+    return service.merged(
+        handler_modules=effective.handler_modules, secrets_dir=effective.secrets_dir
     )
 
 
@@ -241,10 +248,11 @@ def watch(
     paths: PathArg | None = None,
     *,
     settings: SettingsArg = None,
+    options: ServiceOptions | None = None,
     interval: float = 1.0,
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
-    import_handlers: bool = True,
+    import_handlers: bool | None = None,
     handler_modules: Sequence[str] | None = None,
     allow_empty: bool = False,
     on_reload: Callable[[Snapshot], None] | None = None,
@@ -255,7 +263,7 @@ def watch(
     isolated_reloads: bool = True,
 ) -> Watch:
     """Load ``paths`` (raising ConfigError if the first tree is bad) and keep it current.
-    ``paths`` and ``settings`` as for :func:`load_registry`.
+    ``paths``, ``settings`` and ``options`` as for :func:`load_registry`.
 
     Use as a context manager (``with watch([...]) as live:``) or call ``.start()`` /
     ``.stop()``; ``poll_once()`` polls by hand. A changed tree is swapped in only when it
@@ -266,23 +274,21 @@ def watch(
     back when the child exits, and this process never imports the compiler.
     ``isolated_reloads=False`` compiles here instead, for an interpreter that cannot start
     itself (one embedded in another program)."""
-    options = _options(
-        paths,
-        settings,
-        handler_modules=handler_modules,
-        known_providers=known_providers,
-        secrets_dir=secrets_dir,
-        max_file_bytes=max_file_bytes,
-    )
-    return Watch(
-        Tree(options, allow_empty=allow_empty, isolated=isolated_reloads),
-        interval=interval,
+    service = _service(
+        options,
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,
-        handler_modules=options.handler_modules,
+        handler_modules=handler_modules,
+        known_providers=known_providers,
         providers=providers,
-        secrets_dir=options.secrets_dir,
+        secrets_dir=secrets_dir,
+    )
+    effective = _settings(paths, settings, service, max_file_bytes)
+    return Watch(
+        Tree(effective, allow_empty=allow_empty, isolated=isolated_reloads),
+        options=_with(service, effective),
+        interval=interval,
         allow_empty=allow_empty,
         on_reload=on_reload,
     )

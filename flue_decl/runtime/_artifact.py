@@ -21,6 +21,7 @@ from .._discover import one_path
 from .._domain import ALLOW_PLAIN_HTTP, Call, Origin, OriginRow, origin_of
 from .._errors import Diagnostic, InputError, JsonPath, Severity
 from .._jsjson import escape_lone_surrogates
+from .._service import ServiceOptions
 from .._version import __version__
 from ._build import build_registry
 from ._registry import Registry
@@ -322,9 +323,10 @@ def decode_artifact(
 def load_artifact(
     path: str | os.PathLike[str],
     *,
+    options: ServiceOptions | None = None,
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
-    import_handlers: bool = True,
+    import_handlers: bool | None = None,
     handler_modules: Sequence[str] | None = None,
     verify_key: str | bytes | None = None,
     providers: Iterable[str] | None = None,
@@ -339,10 +341,21 @@ def load_artifact(
     or edited one is refused as ``artifact-invalid``. ``providers`` and ``secrets_dir``: see
     ``load_registry``.
 
-    Raises :class:`InputError` (``artifact-invalid``) or :class:`TemplateError`.
+    ``options``: a :class:`ServiceOptions` for all of these at once; a keyword given wins
+    over its field. Raises :class:`InputError` (``artifact-invalid``) or
+    :class:`TemplateError`.
     """
     path = one_path(path, what="load_artifact")  # one artifact, never a list of them
-    # The calls were decoded for this registry alone: their payloads are handed over.
+    service = (options or ServiceOptions()).merged(
+        env=env,
+        bindings=bindings,
+        import_handlers=import_handlers,
+        handler_modules=handler_modules,
+        providers=providers,
+        secrets_dir=secrets_dir,
+        verify_key=verify_key,
+    )
+    verify_key = service.verify_key
     if verify_key is None and ARTIFACT_KEY_ENV in os.environ:
         verify_key = os.environ[ARTIFACT_KEY_ENV]
         if not verify_key:  # set but empty: a deployment mistake, not "do not verify"
@@ -356,13 +369,6 @@ def load_artifact(
                     )
                 ]
             )
-    return build_registry(
-        read_artifact(os.fspath(path), verify_key=verify_key),
-        env=env,
-        bindings=bindings,
-        import_handlers=import_handlers,
-        handler_modules=handler_modules,
-        providers=providers,
-        secrets_dir=secrets_dir,
-        owned=True,
-    )
+    # The calls were decoded for this registry alone: their payloads are handed over.
+    calls = read_artifact(os.fspath(path), verify_key=verify_key)
+    return build_registry(calls, options=service, owned=True)

@@ -15,6 +15,7 @@ from typing import Any
 from .._catalog import Catalog, builtin_catalog
 from .._domain import Call, Op, field_label, place_of, string_fields
 from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError, did_you_mean
+from .._service import ServiceOptions
 from .._urls import (
     credential_routes,
     sent_in_clear,
@@ -45,9 +46,10 @@ from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
 def build_registry(
     calls: Sequence[Call],
     *,
+    options: ServiceOptions | None = None,
     env: Mapping[str, str] | None = None,
     bindings: Mapping[str, Any] | None = None,
-    import_handlers: bool = True,
+    import_handlers: bool | None = None,
     handler_modules: Sequence[str] | None = None,
     providers: Iterable[str] | None = None,
     secrets_dir: str | os.PathLike[str] | None = None,
@@ -68,14 +70,30 @@ def build_registry(
     handler is refused. Raises :class:`TemplateError` with every rendering problem (all
     missing variables at once) or :class:`ValidationError` (``handler-not-allowed``,
     ``handler-import``). ``owned``: nothing else holds the calls' payloads (decoded from an
-    artifact for this registry), so they are taken over instead of copied.
+    artifact for this registry), so they are taken over instead of copied. ``options``: a
+    :class:`ServiceOptions` for all of these at once; a keyword given wins over its field.
     """
+    service = (options or ServiceOptions()).merged(
+        env=env,
+        bindings=bindings,
+        import_handlers=import_handlers,
+        handler_modules=handler_modules,
+        providers=providers,
+        secrets_dir=secrets_dir,
+    )
+    return _build(calls, service, catalog, owned)
+
+
+def _build(
+    calls: Sequence[Call], service: ServiceOptions, catalog: Catalog | None, owned: bool
+) -> Registry:
+    providers, import_handlers = service.providers, service.import_handlers
+    env, bindings, secrets_dir = service.env, service.bindings, service.secrets_dir
     handlers: dict[str, Any] = {}
     if providers is not None:
-        providers = provider_ids(providers)
         calls = select_calls(calls, providers, catalog or builtin_catalog())
     if import_handlers:
-        allowed = handler_allow_list(handler_modules)
+        allowed = handler_allow_list(service.handler_modules)
         refused = [not_allowed(c, allowed) for c in calls if c.op == Op.REGISTER_API_PROVIDER]
         if any(refused):
             raise ValidationError([d for d in refused if d is not None])
@@ -93,16 +111,6 @@ def build_registry(
         else:
             registry.apply(call, copy=not owned)
     return registry
-
-
-def provider_ids(providers: Any) -> list[str]:
-    """``providers=`` as a list of IDs: a string would be a list of letters."""
-    if isinstance(providers, str | bytes):
-        raise TypeError("providers is a list of provider IDs, not a string")
-    ids = list(providers)  # a generator is read once, here
-    if not all(isinstance(p, str) for p in ids):
-        raise TypeError("providers holds provider IDs (strings)")
-    return ids
 
 
 def select_calls(

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 
 from .._domain import Call
 from .._errors import ConfigError, Diagnostic, ReloadError
-from ._build import build_registry, provider_ids
+from .._service import ServiceOptions
+from ._build import build_registry
 from ._registry import Registry
 
 
@@ -81,10 +82,11 @@ class Watch:
         self,
         source: Source,
         *,
+        options: ServiceOptions | None = None,
         interval: float = 1.0,
         env: Mapping[str, str] | None = None,
         bindings: Mapping[str, Any] | None = None,
-        import_handlers: bool = True,
+        import_handlers: bool | None = None,
         handler_modules: Sequence[str] | None = None,
         providers: Iterable[str] | None = None,
         secrets_dir: str | os.PathLike[str] | None = None,
@@ -93,13 +95,15 @@ class Watch:
     ) -> None:
         self._source = source
         self._interval = interval
-        self._env = env
-        self._bindings = bindings
-        self._import_handlers = import_handlers
-        self._handler_modules = handler_modules
-        # Read once: every reload selects the same providers (a generator is not re-read).
-        self._providers = None if providers is None else provider_ids(providers)
-        self._secrets_dir = secrets_dir
+        # Read once (a generator of providers too): every reload loads alike.
+        self._service = (options or ServiceOptions()).merged(
+            env=env,
+            bindings=bindings,
+            import_handlers=import_handlers,
+            handler_modules=handler_modules,
+            providers=providers,
+            secrets_dir=secrets_dir,
+        )
         self._allow_empty = allow_empty
         self._on_reload = on_reload
         self._stop = threading.Event()  # the running thread's; a new one per start()
@@ -255,16 +259,7 @@ class Watch:
 
     def _load(self) -> tuple[Registry, int]:
         calls = self._source.calls()
-        registry = build_registry(
-            calls,
-            env=self._env,
-            bindings=self._bindings,
-            import_handlers=self._import_handlers,
-            handler_modules=self._handler_modules,
-            providers=self._providers,
-            secrets_dir=self._secrets_dir,
-        )
-        return registry, len(calls)
+        return build_registry(calls, options=self._service), len(calls)
 
     def _fail(
         self,

@@ -18,7 +18,8 @@ import pytest
 import flue_decl
 from flue_decl import ReloadError, ValidationError, _isolated
 from flue_decl._isolated import MARKER, _received, child_environment, compile_in_child
-from flue_decl._load import _options
+from flue_decl._load import _settings
+from flue_decl._service import ServiceOptions
 from flue_decl.views import explain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,8 +125,7 @@ def test_file_names_that_are_not_utf8_come_back_from_the_child(tmp_path: Path) -
     odd = os.path.join(os.fsencode(root), b"c-\xff.yaml")
     with open(odd, "w") as fh:
         fh.write(provider("c", 300))
-    settings = _options(str(root), None, handler_modules=None, known_providers=None,
-                        secrets_dir=None)
+    settings = _settings(str(root), None, ServiceOptions())
     compiled = compile_in_child(settings, allow_empty=False)
     names = sorted(os.path.basename(path) for _, path in compiled.files)
     assert names == ["a.yaml", "b.yaml", os.fsdecode(b"c-\xff.yaml")]
@@ -181,8 +181,7 @@ def test_the_child_gets_no_variable_of_the_services_environment_but_the_locale()
 
 def test_what_a_site_hook_prints_before_the_answer_is_skipped(tmp_path: Path) -> None:
     root = tree(tmp_path / "providers.d")
-    settings = _options(str(root), None, handler_modules=None, known_providers=None,
-                        secrets_dir=None)
+    settings = _settings(str(root), None, ServiceOptions())
     real = compile_in_child(settings, allow_empty=False)
     encoding = f"{sys.getfilesystemencoding()}/{sys.getfilesystemencodeerrors()}".encode()
     header = b'{"encoding": "' + encoding + b'", "error": "ValidationError", "diagnostics": []}'

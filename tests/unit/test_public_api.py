@@ -39,6 +39,7 @@ PUBLIC = [
     "ReloadError",
     "ResolveError",
     "Secret",
+    "ServiceOptions",
     "SettingsError",
     "Severity",
     "Snapshot",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -13,13 +12,14 @@ from .._errors import Diagnostic
 from ..compiler import literal_secrets, module_text
 from ..runtime import artifact_text, render_calls, select_calls
 from ..runtime._secretfiles import SecretFiles
+from ._args import Args
 from ._inputs import compiled
 from ._options import options
 from ._outcome import OK, PROBLEMS, USAGE, fail
 from ._reporters import REPORTERS, resolve_format
 
 
-def check_env(args: argparse.Namespace) -> int:
+def check_env(args: Args) -> int:
     compilation = compiled(args)
     calls = compilation.calls
     if args.provider:  # one service's needs: its providers' variables only
@@ -31,7 +31,7 @@ def check_env(args: argparse.Namespace) -> int:
     return PROBLEMS if problems else OK
 
 
-def compile_artifact(args: argparse.Namespace) -> int:
+def compile_artifact(args: Args) -> int:
     compilation = compiled(args)
     problems = literal_secrets(compilation.calls)
     if problems:
@@ -58,7 +58,7 @@ def compile_artifact(args: argparse.Namespace) -> int:
     return OK
 
 
-def emit_module(args: argparse.Namespace) -> int:
+def emit_module(args: Args) -> int:
     compilation = compiled(args)
     problems = literal_secrets(compilation.calls)  # the module never holds a secret either
     if problems:

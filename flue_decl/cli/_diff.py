@@ -3,18 +3,18 @@ compiled artifact."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from .._errors import ConfigError
 from .._load import calls_of
 from ..views import diff_calls
+from ._args import Args
 from ._formats import DIFF_FORMATS
 from ._options import options
 from ._outcome import OK, PROBLEMS, USAGE, fail
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     old = [*([args.old] if args.old else []), *(args.old_layers or [])]
     new = [*([args.new] if args.new else []), *(args.new_layers or [])]
     if not old or not new:
@@ -28,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         # Exit 1 means "different": a side that cannot be read is a usage/I-O problem.
         return fail(exc.diagnostics, None, input_error=True)
-    print(DIFF_FORMATS[args.format](result))
+    print(DIFF_FORMATS[args.format or "text"](result))
     return OK if result.equal else PROBLEMS

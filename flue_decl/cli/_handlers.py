@@ -7,7 +7,6 @@ prints, exits or hangs cannot disturb the report.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -17,6 +16,7 @@ import tempfile
 from .._domain import Call, Op
 from .._errors import Diagnostic, Severity
 from ..runtime import handler_allow_list, handler_import_error, not_allowed
+from ._args import Args
 from ._inputs import compiled
 from ._options import options
 from ._outcome import OK, PROBLEMS
@@ -37,7 +37,7 @@ _CHILD = (
 )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     compilation = compiled(args)
     allowed = handler_allow_list(options(args).handler_modules)
     diagnostics, to_import = [], []

@@ -3,17 +3,17 @@ every caller does, with the number of files read kept for the summary line."""
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Collection, Iterable
 
 from .._catalog import builtin_catalog
 from ..compiler import Compilation, compile_paths
 from ..runtime import Registry, build_registry, select_calls
+from ._args import Args
 from ._options import options
 
 
-def compiled(args: argparse.Namespace) -> Compilation:
+def compiled(args: Args) -> Compilation:
     """The compiled tree; raises ConfigError (InputError, ValidationError) on errors."""
     compilation = compile_paths(settings=options(args))
     args.files_read = compilation.files  # for the summary line if a later step fails
@@ -22,7 +22,7 @@ def compiled(args: argparse.Namespace) -> Compilation:
 
 
 def registry(
-    args: argparse.Namespace, providers: Collection[str] | None = None, *, strict: bool = False
+    args: Args, providers: Collection[str] | None = None, *, strict: bool = False
 ) -> Registry:
     """The registry of the tree, rendered against this environment (TemplateError lists
     every missing variable). The command line reports on configuration: it does not run

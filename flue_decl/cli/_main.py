@@ -6,7 +6,6 @@ Each command lives in the module of its family and is imported when it runs (see
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import errno
 import gc
@@ -19,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from .._errors import FlueDeclError, InputError, SettingsError
+from ._args import Args
 from ._options import options
 from ._outcome import INTERNAL, USAGE, fail
 from ._parser import parse
@@ -118,7 +118,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: Args) -> int:
     module, function = COMMANDS[args.command]
     try:
         # Every command, whether it reads a tree or not: a bad settings file is exit 2
@@ -129,9 +129,9 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:  # before any file was read: no count to give
         return fail(exc.diagnostics, None, input_error=True)
     except InputError as exc:
-        return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=True)
+        return fail(exc.diagnostics, args.files_read, input_error=True)
     except FlueDeclError as exc:  # a refused tree, or a specifier or client refused
-        return fail(exc.diagnostics, getattr(args, "files_read", 0), input_error=False)
+        return fail(exc.diagnostics, args.files_read, input_error=False)
     except StdoutError:
         raise  # main says it
     except Exception as exc:  # a bug: never a traceback (its text could hold a value)

@@ -4,13 +4,13 @@ them. Light on purpose: ``validate`` answered from its cache imports no compiler
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from .._secrets import scrub
 from .._settingkeys import KEYS, Settings
 from .._settings import find_settings, settings_for, untrusted
+from ._args import Args
 from ._outcome import OK
 from ._reporters import inert_line, visible
 
@@ -18,16 +18,16 @@ from ._reporters import inert_line, visible
 REPORTING = frozenset({"validate", "check-env", "check-handlers"})
 
 
-def given_paths(args: argparse.Namespace) -> list[str]:
+def given_paths(args: Args) -> list[str]:
     """The paths named on the command line (positional, or ``-c``), in order."""
-    return [*(getattr(args, "paths", None) or []), *(getattr(args, "config", None) or [])]
+    return [*(args.paths or []), *(args.config or [])]
 
 
-def options(args: argparse.Namespace) -> Settings:
+def options(args: Args) -> Settings:
     """The effective settings of this run: what the command line gives, over the settings
     file (``--settings FILE``; none with ``--isolated``; else the nearest one found from
     the current directory), over the defaults. Raises SettingsError for a bad file."""
-    cached: Settings | None = getattr(args, "effective_settings", None)
+    cached: Settings | None = args.effective_settings
     if cached is not None:
         return cached
     file = args.settings if args.settings else None if args.isolated else find_settings()
@@ -41,14 +41,14 @@ def options(args: argparse.Namespace) -> Settings:
             file=sys.stderr,
         )
         file = None
-    modules = getattr(args, "handler_modules", None)
-    known = getattr(args, "known_provider", None)
+    modules = args.handler_modules
+    known = args.known_provider
     chosen = settings_for(
         file,
         paths=tuple(given_paths(args)) or None,
-        strict=getattr(args, "strict", None),
+        strict=args.strict,
         known_providers=tuple(known) if known else None,
-        max_file_bytes=getattr(args, "max_file_bytes", None),
+        max_file_bytes=args.max_file_bytes,
         handler_modules=None if modules is None else tuple(modules.split(",")),
         format=args.format if args.command in REPORTING else None,
     )
@@ -56,7 +56,7 @@ def options(args: argparse.Namespace) -> Settings:
     return chosen
 
 
-def show_settings(args: argparse.Namespace) -> int:
+def show_settings(args: Args) -> int:
     """``settings``: every key's effective value and the source it came from."""
     chosen = options(args)
     values = chosen.as_json()

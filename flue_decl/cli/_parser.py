@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from .._discover import MAX_FILE_BYTES
 from .._version import __version__
+from ._args import Args
 from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
 from ._reporters import REPORTERS
 
@@ -279,10 +280,10 @@ def _is_path(arg: str) -> bool:
     return os.path.exists(arg) or arg.endswith((".d", ".yaml", ".yml", ".json"))
 
 
-def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parse(argv: Sequence[str] | None = None) -> Args:
     """The command line as options. ``resolve``'s positional arguments are specifiers and
     paths together: what exists on disk (or is named like configuration) is a path."""
-    args = build_parser().parse_args(argv)
+    args = Args(**vars(build_parser().parse_args(argv)))
     if args.command == "resolve":
         given = list(args.specs)
         args.paths = [a for a in given if _is_path(a)]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -13,20 +12,21 @@ from ..compiler import bundled_schema
 from ..runtime import Registry, render_or_raise, select_calls
 from ..runtime._secretfiles import SecretFiles
 from ..views import explain, listing, model_rows, resolve_result, unrendered_registry
+from ._args import Args
 from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json
 from ._inputs import compiled, named_providers, registry
 from ._options import options
 from ._outcome import OK, PROBLEMS
 
 
-def calls(args: argparse.Namespace) -> int:
+def calls(args: Args) -> int:
     secrets = SecretFiles(options(args).secrets_dir)
     rendered = render_or_raise(compiled(args).calls, os.environ, secrets)
     print(as_json({"calls": [c.to_replay(show_secrets=args.show_secrets) for c in rendered]}))
     return OK
 
 
-def resolve(args: argparse.Namespace) -> int:
+def resolve(args: Args) -> int:
     reg = registry(args, named_providers(args.specs))
     results = [resolve_result(reg, spec, show_secrets=args.show_secrets) for spec in args.specs]
     print(as_json({"results": results}))  # the runtime's own error text: hints go to stderr
@@ -45,7 +45,7 @@ def _hint(reg: Registry, spec: str) -> str | None:
     return None
 
 
-def explain_model(args: argparse.Namespace) -> int:
+def explain_model(args: Args) -> int:
     reg = registry(args, named_providers([args.spec]))
     try:
         rows = explain(reg, args.spec, show_secrets=args.show_secrets)
@@ -54,11 +54,11 @@ def explain_model(args: argparse.Namespace) -> int:
         if exc.diagnostics[0].hint:
             print(f"    hint: {exc.diagnostics[0].hint}", file=sys.stderr)
         return PROBLEMS
-    print(EXPLAIN_FORMATS[args.format]((args.spec, rows)))
+    print(EXPLAIN_FORMATS[args.format or "text"]((args.spec, rows)))
     return OK
 
 
-def list_providers(args: argparse.Namespace) -> int:
+def list_providers(args: Args) -> int:
     compilation = compiled(args)
     entries = listing(
         unrendered_registry(compilation.calls), env=os.environ, with_catalog=args.catalog
@@ -67,11 +67,11 @@ def list_providers(args: argparse.Namespace) -> int:
     plural = "s" if files != 1 else ""
     count = len(compilation.calls)
     closing = f"{count} registry call{'s' if count != 1 else ''} from {files} file{plural}"
-    print(LIST_FORMATS[args.format]((entries, closing)))
+    print(LIST_FORMATS[args.format or "text"]((entries, closing)))
     return OK
 
 
-def models(args: argparse.Namespace) -> int:
+def models(args: Args) -> int:
     compilation = compiled(args)
     if args.provider:  # an ID neither declared nor built in: said, with a did-you-mean
         select_calls(compilation.calls, args.provider, builtin_catalog())
@@ -80,10 +80,10 @@ def models(args: argparse.Namespace) -> int:
         providers=set(args.provider) if args.provider else None,
         with_catalog=args.catalog or bool(args.provider),
     )
-    print(MODEL_FORMATS[args.format](rows))
+    print(MODEL_FORMATS[args.format or "text"](rows))
     return OK
 
 
-def schema(args: argparse.Namespace) -> int:
+def schema(args: Args) -> int:
     print(as_json(bundled_schema()))
     return OK

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from .._errors import Severity
 from . import _cache
+from ._args import Args
 from ._options import options
 from ._outcome import OK, PROBLEMS, USAGE
 from ._reporters import REPORTERS, resolve_format
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Args) -> int:
     settings = options(args)
     paths = list(settings.layers())
     key = None if args.no_cache else _cache.tree_key(paths, settings)  # to look up by

@@ -4,14 +4,16 @@ options, shown by ``flue-decl settings``, never hidden by the validation cache."
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from flue_decl.cli._args import Args
 from flue_decl.cli._main import COMMANDS
-from flue_decl.cli._parser import build_parser
+from flue_decl.cli._parser import build_parser, parse
 from tests.helpers import run_cli, write_files
 
 PROVIDER = """\
@@ -44,6 +46,18 @@ def test_every_command_takes_settings_and_isolated() -> None:
     for name, command in sub.choices.items():
         options = {o for action in command._actions for o in action.option_strings}
         assert {"--settings", "--isolated"} <= options, name
+
+
+def test_every_option_of_every_command_is_a_typed_field_of_args() -> None:
+    fields = {f.name for f in dataclasses.fields(Args)}
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in sub.choices.items():
+        dests = {a.dest for a in command._actions if a.dest != "help"}
+        assert dests <= fields, (name, dests - fields)
+    parsed = parse(["explain", "openai/gpt-4o", "--format", "json"])
+    assert isinstance(parsed, Args)
+    assert (parsed.command, parsed.spec, parsed.format) == ("explain", "openai/gpt-4o", "json")
 
 
 def test_settings_are_found_from_a_subdirectory_and_options_win(tmp_path: Path) -> None:

@@ -9,6 +9,10 @@ tree is validated before anything is swapped; a bad tree keeps the last good reg
 serving and says why in ``last_error``. An empty tree never replaces a non-empty registry
 unless ``allow_empty=True``.
 
+What the tree holds has one home, the :class:`Source` (for a providers.d tree, ``Tree``:
+its files' stats and hashes, what the last load read); a Watch keeps only which of the
+source's fingerprints it serves, and what loading it gave.
+
 Everything a reader sees lives in one immutable :class:`Snapshot`, replaced by a single
 assignment: ``live.snapshot()`` is always one consistent generation (``live.registry`` is
 a shortcut for ``live.snapshot().registry``).

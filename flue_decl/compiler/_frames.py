@@ -4,6 +4,7 @@ anchored mappings). The pass's builder inherits :class:`KeyRules`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,32 +72,11 @@ class KeyRules:
     broken: set[JsonPath]
     stack: list[_Frame]
 
-    def place(self, event: Event) -> Spot:
-        raise NotImplementedError
-
-    def error(
-        self, code: str, message: str, place: Spot, path: JsonPath, hint: str | None = None
-    ) -> None:
-        raise NotImplementedError
-
-    def tag_of(self, event: ScalarEvent) -> str:
-        raise NotImplementedError
-
-    def lookup(self, event: AliasEvent, place: Spot, path: JsonPath) -> _Anchor:
-        raise NotImplementedError
-
-    def open(
-        self,
-        event: CollectionStartEvent,
-        path: JsonPath,
-        place: Spot,
-        *,
-        discard: bool,
-        merge_seq: bool = False,
-    ) -> None:
-        raise NotImplementedError
-
-    # -- keys -----------------------------------------------------------------------
+    place: Callable[[Event], Spot]
+    error: Callable[..., None]  # (code, message, place, path, hint=None)
+    tag_of: Callable[[ScalarEvent], str]
+    lookup: Callable[[AliasEvent, Spot, JsonPath], _Anchor]
+    open: Callable[..., None]  # (event, path, place, *, discard, merge_seq=False)
 
     def map_key(self, frame: _Frame, event: Event) -> None:
         place = self.place(event)

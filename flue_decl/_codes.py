@@ -84,7 +84,10 @@ RULES: dict[str, Rule] = {
         Rule("wrong-type", E, "A value of the wrong type."),
         Rule("invalid-value", E, "A value of the right type that the schema does not allow."),
         Rule(
-            "duplicate-definition", E, "Two documents define the same (kind, id) without overlay."
+            "duplicate-definition",
+            E,
+            "Two documents define the same (kind, id) without overlay; the second is still "
+            "checked in full.",
         ),
         Rule("overlay-without-base", E, "An overlay with nothing earlier to merge over."),
         Rule("unknown-api", E, "`api` is not a known wire protocol."),

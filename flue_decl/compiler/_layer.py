@@ -61,6 +61,9 @@ class Layering:
     # Documents that could not be keyed (no valid id); still schema-checked alone.
     unkeyed: tuple[tuple[str, Document], ...]
     diagnostics: tuple[Diagnostic, ...]
+    # A second definition of an entity (`duplicate-definition`), as an entity of its own:
+    # not part of the tree, but checked in full, so the duplicate hides nothing in it.
+    duplicates: tuple[Entity, ...] = ()
 
 
 class _EntityBuilder:
@@ -192,6 +195,7 @@ def layer(documents: Iterable[Document]) -> Layering:
     unkeyed: list[tuple[str, Document]] = []
     diagnostics: list[Diagnostic] = []
     orphans: list[tuple[str, str, Document]] = []  # overlays met before any base
+    duplicates: list[Entity] = []
     for order, doc in enumerate(documents):
         data = doc.data
         if not isinstance(data, dict):
@@ -258,9 +262,10 @@ def layer(documents: Iterable[Document]) -> Layering:
                     related=[first.place((field,))],
                 )
             )
+            duplicates.append(_EntityBuilder(doc, kind, key, order).build())
     diagnostics.extend(_orphan(kind, key, doc, builders) for kind, key, doc in orphans)
     entities = tuple(sorted((b.build() for b in builders.values()), key=lambda e: e.order))
-    return Layering(entities, tuple(unkeyed), tuple(diagnostics))
+    return Layering(entities, tuple(unkeyed), tuple(diagnostics), tuple(duplicates))
 
 
 _ORDER = (

@@ -144,6 +144,9 @@ def compile_paths(
             valid.append(entity)
     diagnostics.extend(_checks.check(layered.entities, catalog, valid, options.known_providers))
     diagnostics.extend(_lints.lint(layered.entities, catalog))
+    if layered.duplicates:
+        twins = _check_duplicates(layered.entities, layered.duplicates, catalog, options)
+        diagnostics.extend(twins)
     if suppressions:
         diagnostics = _suppress.apply(diagnostics, suppressions)
     if options.ignore or options.per_file_ignores:
@@ -151,6 +154,46 @@ def compile_paths(
     ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
     return Compilation(
         found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
+    )
+
+
+def _check_duplicates(
+    entities: Sequence[Entity],
+    duplicates: Sequence[Entity],
+    catalog: Catalog,
+    options: Settings,
+) -> list[Diagnostic]:
+    """Every problem of the second definitions of entities, as if each stood alone in the
+    tree: checked once, all together, keeping what is found inside them (the rest of the
+    tree was checked without them)."""
+    out: list[Diagnostic] = []
+    valid = []
+    for twin in duplicates:
+        problems = _schema.validate(twin.kind, twin.located())
+        out.extend(problems)
+        if not problems:
+            valid.append(twin)
+    together = [*entities, *duplicates]
+    found = [
+        *_checks.check(together, catalog, valid, options.known_providers),
+        *_lints.lint(together, catalog),
+    ]
+    spans = [_span(twin) for twin in duplicates]
+    out.extend(d for d in found if any(_inside(d, span) for span in spans))
+    return out
+
+
+def _span(entity: Entity) -> tuple[str, int, int]:
+    """The file and the first and last line of an entity's one document."""
+    doc = entity.documents[0]
+    lines = [spot[1] for spot in (*doc.places.values(), *doc.key_places.values())]
+    return (doc.file, doc.start.line, max(lines, default=doc.start.line))
+
+
+def _inside(diagnostic: Diagnostic, span: tuple[str, int, int]) -> bool:
+    file, first, last = span
+    return diagnostic.file == file and diagnostic.line is not None and (
+        first <= diagnostic.line <= last
     )
 
 

@@ -91,6 +91,24 @@ def test_accidental_redefinition_names_both_places(tmp_path: Path) -> None:
     assert [(p.file, p.line) for p in diag.related] == [(str(tmp_path / "a.yaml"), 2)]
 
 
+def test_a_duplicate_definition_hides_nothing_in_either_document(tmp_path: Path) -> None:
+    # The second definition is not part of the tree, but every problem in it is reported:
+    # a literal key in it would otherwise go unseen until the first was removed.
+    twin = BASE.replace(
+        "headers: {X-Team: search, X-Keep: \"1\"}",
+        "apiKey: sk-proj-Q2hlY2tpbmdBbGxUaGVQcm9ibGVtc0F0T25jZTEyMzQ1Njc4\n"
+        "contextWindow: lots",
+    )
+    write_files(tmp_path, {"a.yaml": BASE, "b.yaml": "# again\n" + twin})
+    c = compile_paths([str(tmp_path)])
+    found = sorted((Path(d.file or "").name, d.line, d.code) for d in c.diagnostics)
+    assert ("b.yaml", 4, "duplicate-definition") in found
+    assert ("b.yaml", 7, "literal-secret") in found, found
+    assert any(name == "b.yaml" and line == 8 for name, line, _ in found), found  # the type
+    assert not c.ok
+    assert len(found) == len(set(found))  # each problem once
+
+
 def test_same_id_in_different_kinds_is_not_a_redefinition(tmp_path: Path) -> None:
     write_files(tmp_path, {"a.yaml": BASE + "---\nkind: ProviderConfiguration\nid: ollama\n"})
     c = compile_paths([str(tmp_path)])

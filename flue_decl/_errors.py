@@ -233,13 +233,25 @@ class ClientError(FlueDeclError):
     transport)."""
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, if any is close enough to be a likely typo."""
-    pool = list(candidates)
-    lowered = {c.lower(): c for c in pool}
-    if word.lower() in lowered and lowered[word.lower()] != word:
-        return f"did you mean `{lowered[word.lower()]}`?"
+def did_you_mean(
+    word: str, candidates: Iterable[str], *, prefix: str = "", suffix: str = ""
+) -> str | None:
+    """A hint naming the closest candidates (up to three, compared without case), if any is
+    close enough to be a likely typo: ``did you mean `openai`?``; each shown between
+    ``prefix`` and ``suffix`` (``anthropic/`` before a model ID, ``/gpt-4o`` after a
+    provider's)."""
+    pool = list(dict.fromkeys(candidates))
+    lowered: dict[str, str] = {}
+    for candidate in pool:
+        lowered.setdefault(candidate.lower(), candidate)
+    key = word.lower()
+    if key in lowered and lowered[key] != word:
+        return f"did you mean `{prefix}{lowered[key]}{suffix}`?"
     import difflib  # only when there is a misspelling to explain: not at a service start
 
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.75)
-    return f"did you mean `{matches[0]}`?" if matches else None
+    close = difflib.get_close_matches(key, list(lowered), n=3, cutoff=0.75)
+    names = [f"`{prefix}{lowered[m]}{suffix}`" for m in close if lowered[m] != word]
+    if not names:
+        return None
+    shown = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"did you mean {shown}?"

@@ -338,12 +338,13 @@ def _closest(
     provider (``claude-sonnet-4.5`` -> ``claude-sonnet-4-5``), or provider ID."""
     models = catalog.models(provider_id)
     if models:
-        hint = did_you_mean(model_id, models)
+        prefix = f"{provider_id}/"
+        hint = did_you_mean(model_id, models, prefix=prefix)
         if hint is None:  # the usual slip: dots for dashes
             spelled = model_id.replace(".", "-")
-            hint = f"did you mean `{spelled}`?" if spelled in models else None
-        return None if hint is None else hint.replace("`", f"`{provider_id}/", 1)
-    return did_you_mean(provider_id, [*providers, *catalog.providers])
+            hint = f"did you mean `{prefix}{spelled}`?" if spelled in models else None
+        return hint
+    return did_you_mean(provider_id, [*providers, *catalog.providers], suffix=f"/{model_id}")
 
 
 def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveError:

@@ -460,9 +460,9 @@ def test_an_unknown_catalog_model_gets_a_did_you_mean_without_changing_the_runti
     assert answer["error"].startswith(
         '[flue] Unknown model specifier "anthropic/claude-sonnet-4.5"'
     )
-    assert "did you mean `anthropic/claude-sonnet-4-5`?" in result.stderr
+    assert "did you mean `anthropic/claude-sonnet-4-5`" in result.stderr  # the closest first
     explained = run_cli("explain", "anthropic/claude-sonnet-4.5", env=env)
-    assert "did you mean `anthropic/claude-sonnet-4-5`?" in explained.stderr
+    assert "did you mean `anthropic/claude-sonnet-4-5`" in explained.stderr
 
 
 def test_every_argument_of_every_command_has_help() -> None:

@@ -231,3 +231,15 @@ def test_cloudflare_binding_objects_are_handed_out_by_name(monkeypatch: pytest.M
     with pytest.raises(ClientError) as info:
         misnamed.binding(spec)
     assert "no binding object named `AI` was passed in (bindings: A1)" in str(info.value)
+
+
+def test_did_you_mean_names_the_closest_ids_whatever_their_case() -> None:
+    from flue_decl._errors import did_you_mean
+
+    assert did_you_mean("opnai", ["openai", "anthropic"]) == "did you mean `openai`?"
+    assert did_you_mean("OpenAI", ["openai"]) == "did you mean `openai`?"
+    assert did_you_mean("GPT-4O-MNI", ["gpt-4o-mini", "gpt-4o", "o3"], prefix="openai/") == (
+        "did you mean `openai/gpt-4o-mini` or `openai/gpt-4o`?"
+    )
+    assert did_you_mean("opnai", ["openai"], suffix="/gpt-4o") == "did you mean `openai/gpt-4o`?"
+    assert did_you_mean("xyz", ["openai"]) is None

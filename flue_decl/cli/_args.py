@@ -40,6 +40,8 @@ class Args:
     sign_key_env: str | None = None
     target: str = ""
     timeout: float = 0.0
+    k8s_secret: str | None = None
+    k8s_configmap: str | None = None
     # diff's two sides.
     old: str | None = None
     new: str | None = None

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-handlers": ("_handlers", "run"),
     "emit": ("_check", "emit_module"),
     "settings": ("_options", "show_settings"),
+    "needs": ("_needs", "run"),
 }
 
 

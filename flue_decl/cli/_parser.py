@@ -10,6 +10,7 @@ from .._discover import MAX_FILE_BYTES
 from .._version import __version__
 from ._args import Args
 from ._formats import DIFF_FORMATS, EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, PROBE_FORMATS
+from ._needs import K8S_DEFAULT, NEEDS_FORMATS
 from ._reporters import REPORTERS
 
 
@@ -249,6 +250,29 @@ def build_parser() -> argparse.ArgumentParser:
     handler_modules(p)
     p.add_argument(
         "--format", choices=["text", "json"], default="text", help="text for people, json"
+    )
+    p = command(
+        "needs",
+        "every environment variable and secret file the tree reads, and the keys the "
+        "runtime reads by itself",
+    )
+    paths(p)
+    provider_option(p, "only what these providers need (one service's providers)")
+    p.add_argument(
+        "--format",
+        choices=list(NEEDS_FORMATS),
+        default="text",
+        help="text for people, json, dotenv (a .env.example), k8s (a container's env)",
+    )
+    p.add_argument(
+        "--k8s-secret",
+        metavar="NAME",
+        help=f"the Secret credentials and secret files come from (default {K8S_DEFAULT})",
+    )
+    p.add_argument(
+        "--k8s-configmap",
+        metavar="NAME",
+        help=f"the ConfigMap other variables come from (default {K8S_DEFAULT})",
     )
     return parser
 

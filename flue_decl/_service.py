@@ -12,14 +12,22 @@ a service writes its options once and passes them to every load::
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
+
+_FIELDS = (
+    "env",
+    "bindings",
+    "import_handlers",
+    "handler_modules",
+    "known_providers",
+    "providers",
+    "secrets_dir",
+    "verify_key",
+)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class ServiceOptions:
     """What a service's loads share (each field as the keyword of the same name):
 
@@ -30,24 +38,29 @@ class ServiceOptions:
     service registers in code. ``providers``: serve only these. ``secrets_dir``: where
     ``secret.NAME`` is read. ``verify_key``: the key an artifact must be signed with.
 
-    Its ``repr`` names the variables of ``env`` by count and never shows ``verify_key``.
+    Immutable. It holds credentials (the environment, the key), so nothing shows them:
+    its ``repr`` names the variables of ``env`` by count, pickling is refused, and it is
+    no dataclass (``dataclasses.asdict`` would copy them out); two options are equal only
+    if they are the same object.
     """
 
-    env: Mapping[str, str] | None = None
-    bindings: Mapping[str, Any] | None = None
-    import_handlers: bool = True
-    handler_modules: tuple[str, ...] | None = None
-    known_providers: tuple[str, ...] | None = None
-    providers: tuple[str, ...] | None = None
-    secrets_dir: str | None = None
-    verify_key: str | bytes | None = None
+    __slots__ = _FIELDS
+
+    env: Mapping[str, str] | None
+    bindings: Mapping[str, Any] | None
+    import_handlers: bool
+    handler_modules: tuple[str, ...] | None
+    known_providers: tuple[str, ...] | None
+    providers: tuple[str, ...] | None
+    secrets_dir: str | None
+    verify_key: str | bytes | None
 
     def __init__(
         self,
         *,
         env: Mapping[str, str] | None = None,
         bindings: Mapping[str, Any] | None = None,
-        import_handlers: bool = True,
+        import_handlers: bool | None = True,
         handler_modules: Sequence[str] | None = None,
         known_providers: Collection[str] | None = None,
         providers: Iterable[str] | None = None,
@@ -57,7 +70,8 @@ class ServiceOptions:
         values = {
             "env": env,
             "bindings": bindings,
-            "import_handlers": bool(import_handlers),
+            # None is "not given" everywhere: the default, True.
+            "import_handlers": True if import_handlers is None else bool(import_handlers),
             "handler_modules": _names(handler_modules, "handler_modules", "module prefixes"),
             "known_providers": _names(known_providers, "known_providers", "provider IDs"),
             "providers": _names(providers, "providers", "provider IDs"),
@@ -67,25 +81,37 @@ class ServiceOptions:
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("ServiceOptions is immutable: make new ones with merged()")
+
+    def __copy__(self) -> ServiceOptions:
+        return self  # immutable: a copy is the same options
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ServiceOptions:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError("ServiceOptions holds credentials and is not pickled")
+
     def merged(self, **given: Any) -> ServiceOptions:
         """These options with every keyword that was given (not None) in its place."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields = {name: getattr(self, name) for name in _FIELDS}
         fields.update({k: v for k, v in given.items() if v is not None})
         return ServiceOptions(**fields)
 
     def __repr__(self) -> str:
         shown = []
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if value == f.default:
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if value is None or (name == "import_handlers" and value is True):
                 continue
-            if f.name == "env":
+            if name == "env":
                 value = _Count(len(value))
-            elif f.name == "verify_key":
+            elif name == "verify_key":
                 value = _Count(None)
-            elif f.name == "bindings":
-                value = sorted(value)
-            shown.append(f"{f.name}={value!r}")
+            elif name == "bindings":
+                value = sorted(map(str, value))
+            shown.append(f"{name}={value!r}")
         return f"ServiceOptions({', '.join(shown)})"
 
 

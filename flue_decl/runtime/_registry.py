@@ -1,10 +1,9 @@
-"""The registry, with the reference runtime's resolution semantics.
-
-This mirrors ``@flue/runtime`` 0.11.1 (``resolveModel``, ``registerProvider``,
-``configureProvider``) and pi-ai 0.79.10 (``getModel``, ``getEnvApiKey``)
-line by line; the conformance suite replays the same calls in node and
-compares every answer. JavaScript's ``undefined`` is Python's missing key or
-``None``: a ``None`` value behaves as if the key were absent.
+"""The registry: what ``registerProvider``, ``configureProvider`` and
+``registerApiProvider`` of ``@flue/runtime`` 0.11.1 keep, and the answers it gives from
+them, resolved as the runtime resolves (``_model``: ``resolveModel``; ``_keys``: pi-ai
+0.79.10's ``getEnvApiKey``). The conformance suite replays the same calls in node and
+compares every answer. JavaScript's ``undefined`` is Python's missing key or ``None``: a
+``None`` value behaves as if the key were absent.
 """
 
 from __future__ import annotations
@@ -340,11 +339,6 @@ class Registry:
 
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
-
-
-def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
-    # JSON.stringify leaves out undefined; so does the reference's Model JSON.
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def protect(

@@ -4,6 +4,9 @@ before, a keyword given winning over its field, and nothing secret in its repr."
 from __future__ import annotations
 
 import copy
+import dataclasses
+import os
+import pickle
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -83,3 +86,21 @@ def test_a_string_where_a_list_belongs_is_refused(field: str) -> None:
     given = {field: [1]}
     with pytest.raises(TypeError, match="strings"):
         ServiceOptions(**given)
+
+
+def test_nothing_copies_its_credentials_out() -> None:
+    options = ServiceOptions(env={"K": "sk-CANARY"}, verify_key="vk-CANARY", bindings={"AI": 2})
+    assert not dataclasses.is_dataclass(options)  # asdict/astuple would copy them out
+    with pytest.raises(TypeError, match="not pickled"):
+        pickle.dumps(options)
+    assert copy.deepcopy(options) is options  # immutable
+    with pytest.raises(AttributeError):
+        options.env = {}
+    assert "CANARY" not in repr(options)
+    assert hash(ServiceOptions(env=os.environ)) is not None  # hashable whatever it holds
+
+
+def test_import_handlers_none_is_the_default_not_off() -> None:
+    assert ServiceOptions(import_handlers=None).import_handlers is True
+    off = ServiceOptions(import_handlers=False)
+    assert off.merged(import_handlers=None).import_handlers is False  # None: not given

@@ -363,4 +363,3 @@ def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveE
 def drop_none(data: dict[str, Any]) -> dict[str, Any]:
     # JSON.stringify leaves out undefined; so does the reference's Model JSON.
     return {k: v for k, v in data.items() if v is not None}
-

@@ -35,6 +35,7 @@ from ._model import (
 if TYPE_CHECKING:
     import httpx
 
+
 class Registry:
     """Registered providers, provider settings and API protocols, resolved like Flue does.
 
@@ -209,6 +210,7 @@ class Registry:
         sources: Sources = {}
         self._resolve(spec, sources)
         return sources
+
     def _resolve(self, spec: str, sources: Sources | None = None) -> Model:
         return resolve(
             spec,

@@ -24,7 +24,6 @@ _OPENING, _CLOSING = frozenset("(["), frozenset(")]")
 _CONTROL_FLOW = ("if", "not")  # each a level of Jinja2's recursion
 
 
-
 def scan(source: str, environment: jinja2.Environment) -> None:
     """Refuse ``source`` (TemplateRefused) if it breaks a bound or a token-level rule."""
     if _CONTROL.search(source):

@@ -7,8 +7,11 @@ import os
 from collections.abc import Collection, Iterable
 
 from .._catalog import builtin_catalog
+from .._errors import Diagnostic, TemplateError
 from ..compiler import Compilation, compile_paths
 from ..runtime import Registry, build_registry, select_calls
+from ..runtime._build import render_calls
+from ..runtime._secretfiles import SecretFiles
 from ._args import Args
 from ._options import options
 
@@ -22,19 +25,33 @@ def compiled(args: Args) -> Compilation:
 
 
 def registry(
-    args: Args, providers: Collection[str] | None = None, *, strict: bool = False
+    args: Args,
+    providers: Collection[str] | None = None,
+    *,
+    strict: bool = False,
+    review: bool = False,
 ) -> Registry:
     """The registry of the tree, rendered against this environment (TemplateError lists
     every missing variable). The command line reports on configuration: it does not run
     protocol code, so ApiProvider handlers are not imported. With ``providers``, only their
     calls are rendered: a command about one provider needs only that provider's variables
-    (``strict``: a provider neither declared nor built in is an error)."""
+    (``strict``: a provider neither declared nor built in is an error). ``review``: a
+    field whose variables or secret files are unset keeps its template text (a reviewer
+    holds no production secret); any other problem of rendering is still an error."""
     calls = compiled(args).calls
     if providers is not None:
         calls = select_calls(calls, list(providers), builtin_catalog(), strict=strict)
-    return build_registry(
-        calls, env=os.environ, import_handlers=False, secrets_dir=options(args).secrets_dir
-    )
+    secrets = options(args).secrets_dir
+    if not review:
+        return build_registry(calls, env=os.environ, import_handlers=False, secrets_dir=secrets)
+    rendered, problems = render_calls(calls, os.environ, SecretFiles(secrets))
+    blocking = [d for d in problems if d.code != "missing-env"]
+    if blocking:
+        raise TemplateError(sorted(blocking, key=Diagnostic.sort_key))
+    reviewed = Registry(env=os.environ)
+    for call in rendered:  # unset fields hold their templates, as written
+        reviewed.apply(call, copy=False)
+    return reviewed
 
 
 def named_providers(specs: Iterable[str]) -> set[str]:

@@ -46,7 +46,7 @@ def _hint(reg: Registry, spec: str) -> str | None:
 
 
 def explain_model(args: Args) -> int:
-    reg = registry(args, named_providers([args.spec]))
+    reg = registry(args, named_providers([args.spec]), review=True)
     try:
         rows = explain(reg, args.spec, show_secrets=args.show_secrets)
     except ResolveError as exc:

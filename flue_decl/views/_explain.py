@@ -7,6 +7,7 @@ from typing import Any
 
 from .._domain import Op, Origin
 from ..runtime import Registry
+from ..templates import is_template, references
 from ._resolve import shown_key
 
 
@@ -50,11 +51,14 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     conf_at = registry.origins(Op.CONFIGURE_PROVIDER, provider_id)
     sources = registry.sources(spec)  # what resolution recorded: no rules of its own here
 
+    raw = resolved.to_dict()
+    raw_values = {**raw, **{f"headers.{k}": v for k, v in (raw.get("headers") or {}).items()}}
+
     def row(field: str, value: Any) -> Row:
         label, op, path = sources[field]
         at = {Op.REGISTER_PROVIDER.value: reg_at, Op.CONFIGURE_PROVIDER.value: conf_at}
         origin = at[op].get(path) if op is not None and path is not None else None
-        return Row(field, value, label, origin)
+        return Row(field, value, label + _unset(raw_values.get(field)), origin)
 
     rows: list[Row] = []
     for field, value in model.items():
@@ -67,10 +71,12 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     kind, variable = registry.api_key_source(spec)
     key = registry.api_key(spec)
     shown = shown_key(key, show_secrets=show_secrets)
+    unset = _unset(key)
     if kind == Op.CONFIGURE_PROVIDER:
-        rows.append(Row("apiKey", shown, "configureProvider", conf_at.get(("apiKey",))))
+        rows.append(Row("apiKey", shown, "configureProvider" + unset, conf_at.get(("apiKey",))))
     elif kind == Op.REGISTER_PROVIDER:
-        rows.append(Row("apiKey", shown, "provider registration", reg_at.get(("apiKey",))))
+        where = reg_at.get(("apiKey",))
+        rows.append(Row("apiKey", shown, "provider registration" + unset, where))
     elif kind == "env":
         label = (
             f"environment variable {variable}" if variable else "SDK credentials in the environment"
@@ -97,3 +103,15 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
         else:
             rows.append(Row("allowPlainHttp", True, "provider registration"))
     return rows
+
+
+def _unset(value: Any) -> str:
+    """What a field still holding its template (a variable unset where explain runs: a
+    reviewer without the production secrets) says about where its value comes from."""
+    if not is_template(value):
+        return ""
+    read = references(value)
+    names = ", ".join(
+        f"secret file {r.name}" if r.kind == "secret" else r.name for r in read
+    ) or "nothing"
+    return f"; from the environment, unset here ({names}): shown as its template"

@@ -47,6 +47,8 @@ class Args:
     new: str | None = None
     old_layers: list[str] | None = None
     new_layers: list[str] | None = None
+    old_ref: str | None = None
+    new_ref: str | None = None
     # Learnt while running: for the summary line if a later step fails, and the settings
     # read once.
     files_read: int = 0

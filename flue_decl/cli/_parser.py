@@ -195,6 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the new side as layers in order (base, then overlays)",
     )
+    p.add_argument(
+        "--old-ref",
+        metavar="REF",
+        help="the old side: the same paths (OLD and NEW name them; default: the settings' "
+        "paths) as they were at git commit REF, read from git's objects",
+    )
+    p.add_argument(
+        "--new-ref",
+        metavar="REF",
+        help="with --old-ref, the new side at git commit REF (default: the working tree)",
+    )
     p.add_argument("--format", choices=list(DIFF_FORMATS), default="text", help="output format")
 
     p = command(

@@ -128,27 +128,55 @@ def _constant(value: Any) -> Node:
     refuse(f"`{value}` is a number; template values are strings", f"quote it: '{value}'")
 
 
+_AS_FILTER = {"lower": "lower", "upper": "upper", "strip": "trim", "replace": "replace"}
+
+
 def _call(node: nodes.Call) -> NoReturn:
+    """A call: refused, with the form that does what it meant, in the template's own names
+    (``env.get('X', 'd')`` is ``env.X | default('d')``, ``env.X.upper()`` is
+    ``env.X | upper``)."""
     callee = node.node
     name = callee.attr if isinstance(callee, nodes.Getattr) else ""
-    what = "env.NAME"
-    if isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Getattr | nodes.Getitem):
-        with contextlib.suppress(TemplateRefused):  # a method on something else: env.NAME
-            what = _spelled(callee.node)
-    refuse(
-        "function and method calls are not allowed in templates",
-        "read a variable as {{ env.NAME }} (with a fallback: {{ env.NAME | default('value') }})"
-        if name in _METHODS or not isinstance(callee, nodes.Getattr)
-        else f"use a filter instead of a method: {{{{ {what} | lower }}}}",
+    texts = [a.value for a in node.args if isinstance(a, nodes.Const) and isinstance(a.value, str)]
+    whole = len(texts) == len(node.args) and not node.kwargs
+    hint = "read a variable as {{ env.NAME }} (with a fallback: {{ env.NAME | default('value') }})"
+    if isinstance(callee, nodes.Getattr):
+        target = callee.node
+        on_env = isinstance(target, nodes.Name) and target.name in ("env", "secret")
+        if on_env and name == "get" and whole and 1 <= len(texts) <= 2:
+            assert isinstance(target, nodes.Name)
+            read = written(target.name, texts[0])
+            fallback = f" | default({_quoted(texts[1])})" if len(texts) == 2 else ""
+            hint = f"write {{{{ {read}{fallback} }}}}"
+        elif not on_env and name not in _METHODS:
+            what = "env.NAME"
+            if isinstance(target, nodes.Getattr | nodes.Getitem):
+                with contextlib.suppress(TemplateRefused):  # a method on something else
+                    what = _spelled(target)
+            step = _AS_FILTER.get(name, "lower")
+            if step == "replace" and whole and len(texts) == 2:
+                step = f"replace({_quoted(texts[0])}, {_quoted(texts[1])})"
+            hint = f"use a filter instead of a method: {{{{ {what} | {step} }}}}"
+    refuse("function and method calls are not allowed in templates", hint)
+
+
+def written(source: str, name: str) -> str:
+    """How ``env``/``secret`` ``name`` is written: ``env.NAME``, or ``env['NAME-X']``."""
+    return f"{source}.{name}" if name.isidentifier() and not name.startswith("_") else (
+        f"{source}[{_quoted(name)}]"
     )
 
 
+def _quoted(text: str) -> str:
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
 def _spelled(node: nodes.Getattr | nodes.Getitem) -> str:
-    """How a reference that is one is written back: env.NAME, or env when it needs []."""
+    """How a reference is written back: ``env.NAME`` or ``env['NAME-X']``."""
     name = _reference(node)
-    source = "secret" if name.startswith(SECRET) else "env"
-    bare = name[len(SECRET) :] if source == "secret" else name
-    return f"{source}.{bare}" if bare.isidentifier() else source
+    if name.startswith(SECRET):
+        return written("secret", name[len(SECRET) :])
+    return written("env", name)
 
 
 def _reference(node: nodes.Node) -> str:

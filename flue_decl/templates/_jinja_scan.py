@@ -21,6 +21,7 @@ from ._syntax import ALLOWED_SPELLING, refuse
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OPERATORS = frozenset(".[]()|~,")
 _OPENING, _CLOSING = frozenset("(["), frozenset(")]")
+_DASHED = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+")
 _CONTROL_FLOW = ("if", "not")  # each a level of Jinja2's recursion
 
 
@@ -51,7 +52,7 @@ def scan(source: str, environment: jinja2.Environment) -> None:
             elif expression is not None and kind != "whitespace":
                 if kind == "operator":
                     if text not in _OPERATORS:
-                        refuse(*_operator_problem(text, expression))
+                        refuse(*_operator_problem(text, expression, source, offset))
                     if text in _OPENING:
                         levels.append(0)
                     elif text in _CLOSING and len(levels) > 1:
@@ -100,11 +101,22 @@ def _statements() -> NoReturn:
     )
 
 
-def _operator_problem(text: str, before: list[tuple[str, str]]) -> tuple[str, str]:
-    if text == "-" and len(before) >= 3 and before[-2][1] == "." and before[-3][1] == "env":
+def _operator_problem(
+    text: str, before: list[tuple[str, str]], source: str = "", at: int = 0
+) -> tuple[str, str]:
+    if (
+        text == "-"
+        and len(before) >= 3
+        and before[-2][1] == "."
+        and before[-3][1] in ("env", "secret")
+    ):
+        # The name as meant: the dashed run around this `-`, in the template's own text.
+        start = at - len(before[-1][1])
+        run = _DASHED.match(source, start)
+        meant = run.group() if run else "NAME-WITH-DASHES"
         return (
             "`-` is subtraction here, not part of a variable name",
-            "names with dashes are written env['NAME-WITH-DASHES']",
+            f"names with dashes are written {before[-3][1]}['{meant}']",
         )
     if text in ("+", "-", "*", "/", "%", "**", "//"):
         return (

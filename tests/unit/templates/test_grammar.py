@@ -199,8 +199,14 @@ def test_what_validate_accepts_fails_to_render_only_for_a_missing_or_unusable_va
 # -- what was accepted before, and must now be refused at validate -------------------------
 
 REFUSED = {
-    "{{ env.get('MISTRAL_API_KEY') }}": ("template-not-allowed", "{{ env.NAME }}"),
-    "{{ env.X.upper() }}": ("template-not-allowed", "| lower"),
+    # Hints in the template's own names.
+    "{{ env.get('MISTRAL_API_KEY') }}": ("template-not-allowed", "{{ env.MISTRAL_API_KEY }}"),
+    "{{ env.get('X', 'd') }}": ("template-not-allowed", "{{ env.X | default('d') }}"),
+    "{{ env.get('a-b') }}": ("template-not-allowed", "{{ env['a-b'] }}"),
+    "{{ env.X.strip() }}": ("template-not-allowed", "{{ env.X | trim }}"),
+    "{{ env.X.replace('-', '_') }}": ("template-not-allowed", "{{ env.X | replace('-', '_') }}"),
+    "{{ secret.db-password }}": ("template-not-allowed", "secret['db-password']"),
+    "{{ env.X.upper() }}": ("template-not-allowed", "{{ env.X | upper }}"),
     "{{ env.X.__class__ }}": ("template-not-allowed", "filter"),
     "{{ [['a'] * 60000] * 60000 }}": ("template-not-allowed", None),
     "{{ (((10 ** 64) ** 64) ** 64) ** 64 }}": ("template-not-allowed", None),
@@ -213,7 +219,7 @@ REFUSED = {
     "{{ " + "(" * 1000 + "env.A" + ")" * 1000 + " }}": ("template-not-allowed", None),
     "{{ env[env.SECRET] }}": ("template-not-allowed", "env['NAME']"),
     "{{ os.environ['XAI_API_KEY'] }}": ("template-unknown-variable", "{{ env.XAI_API_KEY }}"),
-    "{{ env.CEREBRAS-API-KEY }}": ("template-not-allowed", "env['NAME-WITH-DASHES']"),
+    "{{ env.CEREBRAS-API-KEY }}": ("template-not-allowed", "env['CEREBRAS-API-KEY']"),
     "{{ self }}": ("template-unknown-variable", "env.NAME"),
     "{{ secrets.OPENAI_KEY }}": ("template-unknown-variable", "GitHub Actions"),
     "{{ env.A }}\n": ("template-not-allowed", "one line"),

@@ -76,14 +76,16 @@ def check(
             and entity.key not in known_providers
             and entity.key not in RESERVED_IDS  # said once, as reserved-id
         ):
+            nearest = did_you_mean(entity.key, [*registered, *catalog.providers])
             out.append(
                 Diagnostic.at(
                     "unknown-provider",
                     f"configureProvider targets `{entity.key}`, which is neither a built-in "
-                    "provider nor registered by a Provider document",
+                    "provider nor registered by a Provider document"
+                    + (f" ({nearest})" if nearest else ""),
                     entity.place(("id",)),
                     ("id",),
-                    hint=did_you_mean(entity.key, [*registered, *catalog.providers])
+                    hint=nearest
                     or "add a Provider document for it, check `flue-decl list --catalog`, or "
                     "if the service registers it in code, declare it: known_providers= / "
                     "--known-provider",

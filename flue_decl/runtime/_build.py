@@ -129,11 +129,13 @@ def select_calls(
             [
                 Diagnostic.at(
                     "unknown-provider",
-                    f"provider `{p}` is neither declared in the configuration nor built in",
+                    f"provider `{p}` is neither declared in the configuration nor built in"
+                    + (f" ({nearest})" if nearest else ""),
                     None,
-                    hint=did_you_mean(p, known),
+                    hint=nearest,
                 )
                 for p in unknown
+                for nearest in [did_you_mean(p, known)]
             ]
         )
     kept = [c for c in calls if c.op != Op.REGISTER_API_PROVIDER and c.target in wanted]

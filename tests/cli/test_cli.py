@@ -48,7 +48,8 @@ def test_validate_reports_every_problem_in_every_file_at_once(tmp_path: Path) ->
         "providers.d/10-a.yaml:4:1: error[unknown-key]: unknown key `baseURL` in a Provider "
         "document",
         "providers.d/20-b.yaml:2:5: error[unknown-provider]: configureProvider targets "
-        "`antropic`, which is neither a built-in provider nor registered by a Provider document",
+        "`antropic`, which is neither a built-in provider nor registered by a Provider document "
+        "(did you mean `anthropic`?)",
     ]
     assert "hint: did you mean `openai-completions`?" in result.stdout
     assert "hint: did you mean `baseUrl`?" in result.stdout

@@ -46,7 +46,7 @@ def _at_refs(args: Args) -> int:
             paths = [p for p in (args.old, args.new) if p] or list(options(args).layers())
             if ref is None:
                 return paths
-            return tree_at(ref, paths, Path(scratch) / name)
+            return tree_at(ref, paths, Path(scratch) / name, options(args).max_file_bytes)
 
         return _compare(args, lambda: side(args.old_ref, "old"), lambda: side(args.new_ref, "new"))
 

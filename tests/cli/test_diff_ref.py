@@ -88,3 +88,44 @@ def test_what_cannot_be_read_is_exit_2_and_says_why(tmp_path: Path) -> None:
     outside = run_cli("diff", "--old-ref", "HEAD", "providers.d", "--isolated", cwd=elsewhere)
     assert outside.returncode == 2
     assert "git" in outside.stderr
+
+
+def test_a_crafted_tree_cannot_write_outside_the_scratch_directory(tmp_path: Path) -> None:
+    # git accepts a tree entry named `..` when made by hand (fsck only warns): what a
+    # hostile branch could put before CI's diff. Nothing may be written through it.
+    repo = repository(tmp_path)
+    blob = git(repo, "hash-object", "-w", "providers.d/p.yaml").strip()
+    evil_name = "evil-" + tmp_path.name + ".yaml"
+    inner = subprocess.run(
+        ["git", "mktree", "--missing"],
+        input=f"100644 blob {blob}\t{evil_name}\n",
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    # providers.d/.. -> a tree holding the file: providers.d/../evil.yaml
+    dotdot = subprocess.run(
+        ["git", "hash-object", "-t", "tree", "-w", "--literally", "--stdin"],
+        input=b"40000 ..\0" + bytes.fromhex(inner) + b"100644 p.yaml\0" + bytes.fromhex(blob),
+        cwd=repo, capture_output=True, check=True,
+    ).stdout.decode().strip()
+    top = subprocess.run(
+        ["git", "mktree", "--missing"],
+        input=f"040000 tree {dotdot}\tproviders.d\n",
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    commit = git(repo, "commit-tree", top, "-m", "evil").strip()
+    result = run_cli("diff", "--old-ref", commit, "providers.d", "--isolated", cwd=repo)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no checkout would write" in result.stderr
+    assert not list(tmp_path.rglob(evil_name))
+    assert not (Path("/tmp") / evil_name).exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    repo = repository(tmp_path)
+    (repo / "providers.d" / "big.yaml").write_text("# " + "x" * 5000 + "\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "big")
+    (repo / "flue-decl.toml").write_text("max-file-bytes = 1000\n")
+    result = run_cli("diff", "--old-ref", "HEAD", "providers.d", cwd=repo)
+    assert result.returncode == 2
+    assert "larger than 1000 bytes" in result.stderr

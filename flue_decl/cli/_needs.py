@@ -7,15 +7,19 @@ Light at import: the parser reads ``NEEDS_FORMATS`` before any command runs.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .._errors import Diagnostic, InputError
 from ._args import Args
 from ._outcome import OK
 
 if TYPE_CHECKING:
     from ..views._needs import Need
 
+# A name both a container variable and a ConfigMap or Secret key can have.
+_C_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 K8S_DEFAULT = "flue-decl"  # the Secret and ConfigMap a container's variables come from
 _VOLUME = "flue-decl-secrets"
 
@@ -78,30 +82,42 @@ def needs_json(shown: Needed) -> str:
         "env": [n.to_json() for n in shown.needs if n.kind == "env"],
         "secrets": [n.to_json() for n in shown.needs if n.kind == "secret"],
     }
-    return json.dumps(data, indent=2, ensure_ascii=True)
+    # The same JSON value, but no `##[` a CI runner would take for a command.
+    return json.dumps(data, indent=2, ensure_ascii=True).replace("##[", "##\\u005b")
 
 
 def needs_dotenv(shown: Needed) -> str:
-    """``NAME=`` per variable, each after a comment naming its providers: a
-    ``.env.example``. Names are printed only if a shell could set them."""
+    """``NAME=`` per required variable, ``# NAME=`` per optional one (set empty, it would
+    replace its default), each after a comment naming its providers: a ``.env.example``.
+    A name no shell could set is said in a comment."""
+    from ._formats import inert
+
     lines: list[str] = []
     for need in shown.needs:
         if need.kind != "env":
             continue
-        if not need.name.isidentifier() or not need.name.isascii():
+        if not _C_NAME.fullmatch(need.name):
             lines.append(f"# {json.dumps(need.name)}: not a name a .env file can set")
             continue
         lines.append(f"# {_flags(need)}; for {', '.join(need.providers)}")
-        lines.append(f"{need.name}=")
-    return "\n".join(lines)
+        lines.append(f"{need.name}=" if need.required else f"# {need.name}=")
+    return inert(lines)
 
 
 def needs_k8s(shown: Needed) -> str:
     """A container's ``env`` (credentials from the Secret, the rest from the ConfigMap),
-    and, when secret files are read, the volume that mounts the Secret where they are."""
+    and, when secret files are read, the volume that mounts the Secret where they are
+    read (and ``FLUE_DECL_SECRETS_DIR`` when that is not the default)."""
+    from ..runtime._secretfiles import DEFAULT_SECRETS_DIR, SECRETS_DIR_ENV
+    from ._formats import inert
+
     env: list[dict[str, Any]] = []
+    skipped: list[str] = []
     for need in shown.needs:
         if need.kind != "env":
+            continue
+        if not _C_NAME.fullmatch(need.name):  # neither a container variable nor a key
+            skipped.append(f"# {json.dumps(need.name)}: not a name a container variable has")
             continue
         source, name = (
             ("secretKeyRef", shown.k8s_secret)
@@ -114,11 +130,24 @@ def needs_k8s(shown: Needed) -> str:
         env.append({"name": need.name, "valueFrom": {source: ref}})
     out: dict[str, Any] = {"env": env}
     if any(n.kind == "secret" for n in shown.needs):
+        where = shown.secrets_dir
+        if not where.startswith("/"):
+            raise InputError(
+                [
+                    Diagnostic.at(
+                        "input-not-found",
+                        f"the secrets directory `{where}` is relative: a container mounts "
+                        "its secret files at an absolute path",
+                        None,
+                        hint="set secrets-dir (or FLUE_DECL_SECRETS_DIR) to an absolute path",
+                    )
+                ]
+            )
+        if where != DEFAULT_SECRETS_DIR:
+            env.append({"name": SECRETS_DIR_ENV, "value": where})
         out["volumes"] = [{"name": _VOLUME, "secret": {"secretName": shown.k8s_secret}}]
-        out["volumeMounts"] = [
-            {"name": _VOLUME, "mountPath": shown.secrets_dir, "readOnly": True}
-        ]
-    return "\n".join(_yaml(out, 0))
+        out["volumeMounts"] = [{"name": _VOLUME, "mountPath": where, "readOnly": True}]
+    return inert([*skipped, *_yaml(out, 0)])
 
 
 def _yaml(value: Any, indent: int) -> list[str]:

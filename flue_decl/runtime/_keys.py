@@ -67,6 +67,24 @@ _BEDROCK_ENV = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 )
+_BEDROCK_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+_VERTEX_ENV = (
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_CLOUD_PROJECT",
+    "GCLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+)
+
+
+def env_keys_read(provider: str, catalog: Catalog) -> tuple[str, ...]:
+    """Every environment variable :func:`env_api_key` may read for ``provider``: its key
+    variables, and for Bedrock and Vertex the SDK credentials' (``needs`` lists them)."""
+    names = catalog.api_key_env(provider)
+    if provider == "amazon-bedrock":
+        names = (*names, *_BEDROCK_ENV, *_BEDROCK_KEYS)
+    elif provider == "google-vertex":
+        names = (*names, *_VERTEX_ENV)
+    return names
 
 
 def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str | None:
@@ -95,7 +113,7 @@ def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str 
             return AUTHENTICATED
     if provider == "amazon-bedrock" and (
         any(env.get(name) for name in _BEDROCK_ENV)
-        or (env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
+        or all(env.get(name) for name in _BEDROCK_KEYS)
     ):
         return AUTHENTICATED
     return None

@@ -31,6 +31,11 @@ class Reference(NamedTuple):
     kind: str
     name: str
 
+    @property
+    def key(self) -> str:
+        """How the renderer looks it up (a secret file under ``SECRET``)."""
+        return SECRET + self.name if self.kind == "secret" else self.name
+
 
 def references(source: str) -> tuple[Reference, ...]:
     """Every variable and secret file ``source`` reads (its values or, in ``is defined``,

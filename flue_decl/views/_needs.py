@@ -12,7 +12,8 @@ from .._catalog import Catalog
 from .._domain import KINDS, Call, Op, string_fields
 from .._secrets import is_credential_name
 from ..runtime._build import select_calls
-from ..templates import SECRET, is_credential, is_template, references, render
+from ..runtime._keys import env_keys_read
+from ..templates import credential_carriers, is_template, references, render
 
 _KIND_OF = {kind.op: name for name, kind in KINDS.items()}  # what a call was written as
 
@@ -62,22 +63,26 @@ def needs(
         entry["builtin"] |= builtin
 
     keyed: dict[str, bool] = {}  # provider -> some call gives it an apiKey
+    if providers is not None:  # a built-in asked for, configured or not, reads its keys
+        keyed.update((p, False) for p in providers if p in catalog.providers)
     for call in calls:
         data = call.payload
+        kind = _KIND_OF[call.op]
         if call.op != Op.REGISTER_API_PROVIDER:
             given = data.get("apiKey") is not None
             keyed[call.target] = keyed.get(call.target, False) or given
-        for path, source in string_fields(_KIND_OF[call.op], data):
+        carriers = set(credential_carriers(kind, data))  # masking's rule, baseUrl's query too
+        for path, source in string_fields(kind, data):
             if not is_template(source):
                 continue
-            read = references(source)
-            for ref in read:
+            missing = set(render(source, {}).missing)  # with nothing set: what has no default
+            for ref in references(source):
                 add(
                     ref.kind,
                     ref.name,
                     call.target,
-                    required=_required(source, ref.kind, ref.name, read),
-                    credential=is_credential(path, source)
+                    required=ref.key in missing,
+                    credential=path in carriers
                     or ref.kind == "secret"
                     or is_credential_name(ref.name),
                     builtin=False,
@@ -85,7 +90,7 @@ def needs(
     for provider, given in keyed.items():
         if given or (providers is not None and provider not in providers):
             continue
-        for name in catalog.api_key_env(provider):
+        for name in env_keys_read(provider, catalog):
             add("env", name, provider, required=False, credential=True, builtin=True)
     return [
         Need(kind, name, tuple(sorted(e["providers"])), **{k: e[k] for k in _FLAGS})
@@ -94,14 +99,3 @@ def needs(
 
 
 _FLAGS = ("required", "credential", "builtin")
-
-
-def _required(source: str, kind: str, name: str, read: Sequence[Any]) -> bool:
-    """Whether ``source`` fails to render without ``name`` when everything else it reads
-    is set: no ``default`` (or ``is defined``) covers it."""
-
-    def key(ref_kind: str, ref_name: str) -> str:
-        return SECRET + ref_name if ref_kind == "secret" else ref_name
-
-    others = {key(r.kind, r.name): "x" for r in read if (r.kind, r.name) != (kind, name)}
-    return key(kind, name) in render(source, others).missing

@@ -123,13 +123,16 @@ def test_k8s_is_a_containers_env_and_the_secret_volume(tmp_path: Path) -> None:
     )
     spec = yaml.safe_load(text)
     assert set(spec) == {"env", "volumes", "volumeMounts"}
-    by_name = {e["name"]: e["valueFrom"] for e in spec["env"]}
+    by_name = {e["name"]: e["valueFrom"] for e in spec["env"] if "valueFrom" in e}
+    assert {"name": "FLUE_DECL_SECRETS_DIR", "value": "/etc/llm-secrets"} in spec["env"]
     assert by_name["P_KEY"] == {"secretKeyRef": {"name": "llm-keys", "key": "P_KEY"}}
     assert by_name["P_URL"] == {
         "configMapKeyRef": {"name": "flue-decl", "key": "P_URL", "optional": True}
     }
     assert by_name["ANTHROPIC_API_KEY"]["secretKeyRef"]["optional"] is True
-    for entry in spec["env"]:  # a Container's EnvVar: name, and one valueFrom source
+    for entry in spec["env"]:  # a Container's EnvVar: name, and a value or one source
+        if "value" in entry:
+            continue
         assert set(entry) == {"name", "valueFrom"}
         (source,) = entry["valueFrom"].values()
         assert set(source) <= {"name", "key", "optional"}
@@ -144,3 +147,95 @@ def test_a_tree_with_errors_is_exit_1_and_warnings_do_not_matter(tmp_path: Path)
     result = run_cli("needs", "--isolated", str(tmp_path))
     assert result.returncode == 1
     assert "p.yaml:3" in result.stderr
+
+
+def test_what_each_variable_needs_is_judged_with_nothing_set(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": """
+            kind: Provider
+            id: p
+            api: openai-completions
+            baseUrl: "{{ env.URL_A | default(env.URL_B) }}?key={{ env.GW_QK }}"
+            apiKey: "{{ env.K1 if env.K1 is defined else env.K2 }}"
+            headers:
+              X-Opt: "{{ env.HC if env.GATE is defined else 'none' }}"
+            models:
+              m: {maxTokens: 1}
+            """
+        },
+    )
+    env = {e["name"]: e for e in json.loads(needs([str(tmp_path)], "--format", "json"))["env"]}
+    required = {name for name, e in env.items() if e["required"]}
+    # A fallback's own variable is required; the one it falls back from is not; one read
+    # only when another is set is not.
+    assert required == {"URL_B", "GW_QK", "K2"}, env
+    # A key in the baseUrl's query is a credential, as masking has it: from the Secret.
+    assert env["GW_QK"]["credential"] is True
+
+
+def test_names_no_container_or_shell_can_have_are_said_not_emitted(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": """
+            kind: Provider
+            id: p
+            api: openai-completions
+            baseUrl: "https://p.example.com/{{ env['x=y'] }}/{{ env['##[warning]hi'] }}"
+            apiKey: "{{ env.OK_KEY }}"
+            models:
+              m: {maxTokens: 1}
+            """
+        },
+    )
+    paths = [str(tmp_path)]
+    k8s = needs(paths, "--format", "k8s")
+    spec = yaml.safe_load(k8s)
+    assert [e["name"] for e in spec["env"]] == ["OK_KEY"]
+    for text in (k8s, needs(paths, "--format", "dotenv"), needs(paths, "--format", "json")):
+        assert "##[" not in text
+        assert not any(line.startswith("::") for line in text.splitlines())
+    assert json.loads(needs(paths, "--format", "json"))["env"][0]["name"] == "##[warning]hi"
+
+
+def test_dotenv_comments_out_what_has_a_default(tmp_path: Path) -> None:
+    # Set empty, an optional variable would replace its default: it stays commented out.
+    text = needs(tree(tmp_path), "--format", "dotenv")
+    assert "\nP_KEY=\n" in f"\n{text}\n"
+    assert "# P_URL=" in text
+    assert "\nP_URL=" not in text
+
+
+def test_the_runtimes_own_variables_for_sdk_credentials_and_a_named_builtin(
+    tmp_path: Path,
+) -> None:
+    write_files(
+        tmp_path,
+        {
+            "c.yaml": """
+            kind: ProviderConfiguration
+            id: amazon-bedrock
+            headers: {X-Team: search}
+            """
+        },
+    )
+    found = json.loads(needs([str(tmp_path)], "--format", "json"))
+    names = {e["name"] for e in found["env"]}
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"} <= names
+    mistral = json.loads(needs([str(tmp_path)], "--provider", "mistral", "--format", "json"))
+    assert [e["name"] for e in mistral["env"]] == ["MISTRAL_API_KEY"]
+
+
+def test_k8s_sets_the_secrets_directory_the_mount_is_at(tmp_path: Path) -> None:
+    paths = tree(tmp_path)
+    spec = yaml.safe_load(
+        needs(paths, "--format", "k8s", env={"FLUE_DECL_SECRETS_DIR": "/etc/llm"})
+    )
+    assert {"name": "FLUE_DECL_SECRETS_DIR", "value": "/etc/llm"} in spec["env"]
+    relative = run_cli(
+        "needs", "--isolated", *paths, "--format", "k8s", env={"FLUE_DECL_SECRETS_DIR": "sec"}
+    )
+    assert relative.returncode == 2
+    assert "relative" in relative.stderr

@@ -11,6 +11,7 @@ from .._errors import ResolveError
 from ..compiler import bundled_schema
 from ..runtime import Registry, render_or_raise, select_calls
 from ..runtime._secretfiles import SecretFiles
+from ..templates import Namespace
 from ..views import explain, listing, model_rows, resolve_result, unrendered_registry
 from ._args import Args
 from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json
@@ -48,7 +49,8 @@ def _hint(reg: Registry, spec: str) -> str | None:
 def explain_model(args: Args) -> int:
     reg = registry(args, named_providers([args.spec]), review=True)
     try:
-        rows = explain(reg, args.spec, show_secrets=args.show_secrets)
+        seen = Namespace(os.environ, SecretFiles(options(args).secrets_dir))
+        rows = explain(reg, args.spec, show_secrets=args.show_secrets, environment=seen)
     except ResolveError as exc:
         print(f"flue-decl: {exc.diagnostics[0].message}", file=sys.stderr)
         if exc.diagnostics[0].hint:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .._domain import Op, Origin
 from ..runtime import Registry
-from ..templates import is_template, references
+from ..templates import is_template, references, render
 from ._resolve import shown_key
 
 
@@ -40,9 +41,17 @@ class Row:
         }
 
 
-def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> list[Row]:
+def explain(
+    registry: Registry,
+    spec: str,
+    *,
+    show_secrets: bool = False,
+    environment: Mapping[str, str] | None = None,
+) -> list[Row]:
     """Every effective field of ``spec``'s model, its key and ``storeResponses``, each with
-    what set it; raises ResolveError as ``resolve_model`` does."""
+    what set it; raises ResolveError as ``resolve_model`` does. A field that still holds
+    its template (a variable unset: see the command line's review registry) says which of
+    its variables ``environment`` lacks (all it reads, without one)."""
     resolved = registry.resolve_model(spec)
     model = resolved.to_dict() if show_secrets else resolved.masked()
     provider_id = spec.split("/", 1)[0]
@@ -58,7 +67,7 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
         label, op, path = sources[field]
         at = {Op.REGISTER_PROVIDER.value: reg_at, Op.CONFIGURE_PROVIDER.value: conf_at}
         origin = at[op].get(path) if op is not None and path is not None else None
-        return Row(field, value, label + _unset(raw_values.get(field)), origin)
+        return Row(field, value, label + _unset(raw_values.get(field), environment), origin)
 
     rows: list[Row] = []
     for field, value in model.items():
@@ -71,7 +80,7 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     kind, variable = registry.api_key_source(spec)
     key = registry.api_key(spec)
     shown = shown_key(key, show_secrets=show_secrets)
-    unset = _unset(key)
+    unset = _unset(key, environment)
     if kind == Op.CONFIGURE_PROVIDER:
         rows.append(Row("apiKey", shown, "configureProvider" + unset, conf_at.get(("apiKey",))))
     elif kind == Op.REGISTER_PROVIDER:
@@ -105,12 +114,15 @@ def explain(registry: Registry, spec: str, *, show_secrets: bool = False) -> lis
     return rows
 
 
-def _unset(value: Any) -> str:
+def _unset(value: Any, environment: Mapping[str, str] | None) -> str:
     """What a field still holding its template (a variable unset where explain runs: a
     reviewer without the production secrets) says about where its value comes from."""
     if not is_template(value):
         return ""
     read = references(value)
+    if environment is not None:
+        missing = set(render(value, environment).missing)
+        read = tuple(r for r in read if r.key in missing)
     names = ", ".join(
         f"secret file {r.name}" if r.kind == "secret" else r.name for r in read
     ) or "nothing"

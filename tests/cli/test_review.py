@@ -14,7 +14,7 @@ TREE = {
     kind: Provider
     id: p
     api: openai-completions
-    baseUrl: "https://{{ env.P_HOST }}/v1"
+    baseUrl: "https://{{ env.P_HOST }}/{{ env.P_SET }}/v1"
     apiKey: "{{ env.P_KEY }}"
     headers:
       X-Team: "{{ env.TEAM }}"
@@ -27,12 +27,13 @@ TREE = {
 
 def test_explain_shows_unset_fields_as_their_templates(tmp_path: Path) -> None:
     write_files(tmp_path, TREE)
-    env = {"FLUE_DECL_SECRETS_DIR": str(tmp_path / "no-secrets")}
+    env = {"FLUE_DECL_SECRETS_DIR": str(tmp_path / "no-secrets"), "P_SET": "set-CANARY"}
     result = run_cli("explain", "p/m", str(tmp_path), "--isolated", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
     rows = {r["field"]: r for r in json.loads(result.stdout)["fields"]}
-    assert rows["baseUrl"]["value"] == "https://{{ env.P_HOST }}/v1"
-    assert "unset here (P_HOST)" in rows["baseUrl"]["source"]
+    assert rows["baseUrl"]["value"] == "https://{{ env.P_HOST }}/{{ env.P_SET }}/v1"
+    assert "unset here (P_HOST)" in rows["baseUrl"]["source"]  # not P_SET, which is set
+    assert "CANARY" not in result.stdout
     assert rows["headers.X-Team"]["value"] == "{{ env.TEAM }}"
     # Credentials stay masked, template or not, and say where they would come from.
     assert rows["apiKey"]["value"] == "***"

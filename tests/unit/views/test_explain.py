@@ -40,11 +40,13 @@ def tree(tmp_path: Path) -> list[str]:
     return [str(tmp_path / "base.d"), str(tmp_path / "prod.d")]
 
 
-def rows(paths: list[str], spec: str, **kwargs: bool) -> dict[str, tuple[object, str, str]]:
+def rows(
+    paths: list[str], spec: str, *, show_secrets: bool = False
+) -> dict[str, tuple[object, str, str]]:
     registry = load_registry(paths, env={"P_TOKEN": "tok-CANARY"})
     return {
         r.field: (r.value, r.source, r.where().split(",")[0] if r.origin else "")
-        for r in explain(registry, spec, **kwargs)
+        for r in explain(registry, spec, show_secrets=show_secrets)
     }
 
 

@@ -87,9 +87,15 @@ def _value(node: nodes.Node) -> Node:
     if isinstance(node, nodes.Test) or (
         isinstance(node, nodes.Not) and isinstance(node.node, nodes.Test)
     ):
+        test = node.node if isinstance(node, nodes.Not) else node
+        assert isinstance(test, nodes.Test)  # what the condition above found
+        tested = "env.A"
+        if isinstance(test.node, nodes.Getattr | nodes.Getitem):
+            with contextlib.suppress(TemplateRefused):
+                tested = _spelled(test.node)
         refuse(
             "`is` tests are allowed only as the condition of an inline if",
-            "{{ env.A if env.A is defined else 'x' }}",
+            f"{{{{ {tested} if {tested} is defined else 'x' }}}}",
         )
     if isinstance(node, nodes.Call):
         _call(node)
@@ -335,6 +341,17 @@ def _filter(step: nodes.Filter) -> tuple[str, tuple[Node, ...], bool]:
             )
         replace_empty = flag.value
         args = args[:1]
+    given = [getattr(arg, "value", None) for arg in args]
+    for number in given:  # a number where text belongs: the filter as it would be written
+        if isinstance(number, int | float) and not isinstance(number, bool):
+            quoted = ", ".join(
+                "..." if value is None or isinstance(value, bool) else f"'{value}'"
+                for value in given
+            )
+            refuse(
+                f"`{number}` is a number; template values are strings",
+                f"quote it: {_written_base(step.node)} | {step.name}({quoted}) }}}}",
+            )
     values = tuple(_value(arg) for arg in args)
     expected = {DEFAULT: (0, 1), "replace": (2, 2)}.get(name, (0, 0))
     if not expected[0] <= len(values) <= expected[1]:
@@ -345,6 +362,14 @@ def _filter(step: nodes.Filter) -> tuple[str, tuple[Node, ...], bool]:
     if name == "replace" and not all(isinstance(a, nodes.Const) for a in args):
         refuse("replace takes two quoted strings", "{{ env.A | replace('-', '_') }}")
     return (name, values, replace_empty)
+
+
+def _written_base(node: nodes.Node | None) -> str:
+    """What a filter applies to, as the user wrote it when it is a lookup; else ``...``."""
+    if isinstance(node, nodes.Getattr | nodes.Getitem):
+        with contextlib.suppress(TemplateRefused):
+            return "{{ " + _spelled(node)
+    return "{{ ..."
 
 
 def _arguments(expected: tuple[int, int]) -> str:

@@ -36,6 +36,7 @@ def tree_at(ref: str, paths: Sequence[str], into: Path, max_bytes: int) -> list[
         if not entries:
             raise _error(f"{path} did not exist at {ref}", f"git ls-tree -r {ref} -- {inside}")
         layer = into / f"layer-{index}"
+        layer.mkdir(parents=True, exist_ok=True)  # a layer without YAML is an empty one
         single = len(entries) == 1 and entries[0].partition("\t")[2] == inside
         files: list[tuple[str, Path]] = []
         for entry in entries:

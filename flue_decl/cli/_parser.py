@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 
 from .._discover import MAX_FILE_BYTES
@@ -317,10 +318,15 @@ def _is_path(arg: str) -> bool:
 
 def parse(argv: Sequence[str] | None = None) -> Args:
     """The command line as options. ``resolve``'s positional arguments are specifiers and
-    paths together: what exists on disk (or is named like configuration) is a path."""
-    args = Args(**vars(build_parser().parse_args(argv)))
+    paths together: what exists on disk (or is named like configuration) is a path, except
+    after ``--``, where every argument is a specifier (``resolve -- foo.json``)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = Args(**vars(build_parser().parse_args(words)))
     if args.command == "resolve":
         given = list(args.specs)
-        args.paths = [a for a in given if _is_path(a)]
-        args.specs = [a for a in given if not _is_path(a)] or given
+        cut = words.index("--") if "--" in words else len(words)
+        forced = len(words) - cut - 1 if cut < len(words) else 0  # the last ones given
+        free, specs_only = given[: len(given) - forced], given[len(given) - forced :]
+        args.paths = [a for a in free if _is_path(a)]
+        args.specs = [*(a for a in free if not _is_path(a)), *specs_only] or given
     return args

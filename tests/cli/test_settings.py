@@ -240,3 +240,13 @@ def test_values_in_the_settings_file_are_masked_and_inert(tmp_path: Path) -> Non
     forged = run_cli("compile", cwd=root, env={"GITHUB_ACTIONS": "true"})
     assert forged.returncode == 2
     assert not [line for line in forged.stderr.splitlines() if line.startswith("::")]
+
+
+def test_after_double_dash_every_argument_of_resolve_is_a_specifier(tmp_path: Path) -> None:
+    (tmp_path / "foo.json").write_text("{}")
+    given = ["resolve", "openai/gpt-4o", str(tmp_path), "--", str(tmp_path / "foo.json")]
+    parsed = parse(given)
+    assert parsed.paths == [str(tmp_path)]
+    assert parsed.specs == ["openai/gpt-4o", str(tmp_path / "foo.json")]
+    plain = parse(["resolve", "openai/gpt-4o", str(tmp_path / "foo.json")])
+    assert plain.paths == [str(tmp_path / "foo.json")]  # without --, what exists is a path

@@ -118,7 +118,10 @@ _STYLE = {
 
 
 EXCERPT_WIDTH = 100
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127) if c != 9}
+# C0 (but tab), DEL and C1 as \xNN; the bidirectional controls, which reorder what a
+# terminal or a review page shows (U+202A-U+202E, U+2066-U+2069), as \uNNNN.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160)) if c != 9}
+_CONTROL.update({c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 _CONTROL_AS_ONE = dict.fromkeys(_CONTROL, "?")
 
 

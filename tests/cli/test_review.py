@@ -63,3 +63,28 @@ def test_resolve_and_check_env_name_every_unset_variable(tmp_path: Path) -> None
         said = result.stdout + result.stderr  # check-env reports on stdout, resolve on stderr
         for name in ("P_HOST", "P_KEY", "TEAM", "p-token"):
             assert name in said, (command, name, said)
+
+
+def test_c1_and_bidirectional_controls_from_a_file_are_shown_escaped(tmp_path: Path) -> None:
+    # U+202E reverses what follows on a terminal or a review page; U+009B is a C1 CSI.
+    write_files(
+        tmp_path,
+        {
+            "p.yaml": """
+            kind: Provider
+            id: p
+            api: openai-completions
+            baseUrl: https://p.example.com/v1
+            apiKey: ""
+            headers: {X-Note: "a\\u202eb\\u2066c\\x9bd"}
+            models:
+              m: {maxTokens: 7}
+            """
+        },
+    )
+    for command in (["explain", "p/m"], ["list"]):
+        result = run_cli(*command, str(tmp_path), "--isolated")
+        assert result.returncode == 0, result.stderr
+        for raw in ("\u202e", "\u2066", "\x9b"):
+            assert raw not in result.stdout, (command, result.stdout)
+        assert "\\u202e" in result.stdout or command == ["list"], result.stdout

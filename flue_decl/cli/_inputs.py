@@ -7,11 +7,10 @@ import os
 from collections.abc import Collection, Iterable
 
 from .._catalog import builtin_catalog
-from .._errors import Diagnostic, TemplateError
 from ..compiler import Compilation, compile_paths
 from ..runtime import Registry, build_registry, select_calls
-from ..runtime._build import render_calls
 from ..runtime._secretfiles import SecretFiles
+from ..views import reviewed_registry
 from ._args import Args
 from ._options import options
 
@@ -42,16 +41,9 @@ def registry(
     if providers is not None:
         calls = select_calls(calls, list(providers), builtin_catalog(), strict=strict)
     secrets = options(args).secrets_dir
-    if not review:
-        return build_registry(calls, env=os.environ, import_handlers=False, secrets_dir=secrets)
-    rendered, problems = render_calls(calls, os.environ, SecretFiles(secrets))
-    blocking = [d for d in problems if d.code != "missing-env"]
-    if blocking:
-        raise TemplateError(sorted(blocking, key=Diagnostic.sort_key))
-    reviewed = Registry(env=os.environ)
-    for call in rendered:  # unset fields hold their templates, as written
-        reviewed.apply(call, copy=False)
-    return reviewed
+    if review:
+        return reviewed_registry(calls, os.environ, SecretFiles(secrets))
+    return build_registry(calls, env=os.environ, import_handlers=False, secrets_dir=secrets)
 
 
 def named_providers(specs: Iterable[str]) -> set[str]:

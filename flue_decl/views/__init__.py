@@ -3,7 +3,7 @@
 command line's; nothing here imports the compiler.
 """
 
-from ._diff import Diff, compare, diff_calls, effective, unrendered_registry
+from ._diff import Diff, compare, diff_calls, effective, reviewed_registry, unrendered_registry
 from ._explain import Row, explain
 from ._listing import display_url, listing, model_rows
 from ._resolve import resolve_result
@@ -19,5 +19,6 @@ __all__ = [
     "listing",
     "model_rows",
     "resolve_result",
+    "reviewed_registry",
     "unrendered_registry",
 ]

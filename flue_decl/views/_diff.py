@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._domain import Call, Op
+from .._errors import Diagnostic, TemplateError
 from .._secrets import Secret, is_credential_name, url_credentials
 from ..runtime import Registry
+from ..runtime._build import render_calls
+from ..runtime._secretfiles import SecretFiles
 from ..templates import is_template
 
 ANY_MODEL = "*"
@@ -28,6 +31,23 @@ def unrendered_registry(calls: Sequence[Call]) -> Registry:
     registry = Registry(env={})
     for call in calls:
         registry.apply(call)
+    return registry
+
+
+def reviewed_registry(
+    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles
+) -> Registry:
+    """A registry of ``calls`` rendered against ``env`` and ``secrets``, where a field whose
+    variables or secret files are unset keeps its template (a reviewer holds no production
+    secret); any other problem of rendering raises TemplateError. For showing only:
+    handlers stay their import paths."""
+    rendered, problems = render_calls(calls, env, secrets)
+    blocking = [d for d in problems if d.code != "missing-env"]
+    if blocking:
+        raise TemplateError(sorted(blocking, key=Diagnostic.sort_key))
+    registry = Registry(env=env)
+    for call in rendered:  # rendered for this registry alone: handed over, not copied
+        registry.apply(call, copy=False)
     return registry
 
 

@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._catalog import Catalog
-from .._domain import KINDS, Call, Op, string_fields
+from .._domain import Call, Op, string_fields
 from .._secrets import is_credential_name
 from ..runtime._build import select_calls
 from ..runtime._keys import env_keys_read
 from ..templates import credential_carriers, is_template, references, render
-
-_KIND_OF = {kind.op: name for name, kind in KINDS.items()}  # what a call was written as
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +65,7 @@ def needs(
         keyed.update((p, False) for p in providers if p in catalog.providers)
     for call in calls:
         data = call.payload
-        kind = _KIND_OF[call.op]
+        kind = call.kind.name
         if call.op != Op.REGISTER_API_PROVIDER:
             given = data.get("apiKey") is not None
             keyed[call.target] = keyed.get(call.target, False) or given

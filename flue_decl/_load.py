@@ -65,7 +65,7 @@ def load_registry(
     """
     from .compiler import load_calls
 
-    service = _service(
+    service = ServiceOptions.given(
         options,
         env=env,
         bindings=bindings,
@@ -77,10 +77,6 @@ def load_registry(
     )
     effective = _settings(paths, settings, service)
     return build_registry(load_calls(settings=effective), options=_with(service, effective))
-
-
-def _service(options: ServiceOptions | None, **given: Any) -> ServiceOptions:
-    return (options or ServiceOptions()).merged(**given)
 
 
 def _settings(
@@ -274,7 +270,7 @@ def watch(
     back when the child exits, and this process never imports the compiler.
     ``isolated_reloads=False`` compiles here instead, for an interpreter that cannot start
     itself (one embedded in another program)."""
-    service = _service(
+    service = ServiceOptions.given(
         options,
         env=env,
         bindings=bindings,

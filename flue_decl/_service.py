@@ -93,6 +93,12 @@ class ServiceOptions:
     def __reduce_ex__(self, protocol: Any) -> NoReturn:
         raise TypeError("ServiceOptions holds credentials and is not pickled")
 
+    @classmethod
+    def given(cls, options: ServiceOptions | None, **keywords: Any) -> ServiceOptions:
+        """``options`` (None: the defaults) with every keyword given (not None) in its
+        place: how each load reads its ``options=`` and keywords together."""
+        return (options or cls()).merged(**keywords)
+
     def merged(self, **given: Any) -> ServiceOptions:
         """These options with every keyword that was given (not None) in its place."""
         fields = {name: getattr(self, name) for name in _FIELDS}

@@ -346,7 +346,8 @@ def load_artifact(
     :class:`TemplateError`.
     """
     path = one_path(path, what="load_artifact")  # one artifact, never a list of them
-    service = (options or ServiceOptions()).merged(
+    service = ServiceOptions.given(
+        options,
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,

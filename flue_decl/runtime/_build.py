@@ -73,7 +73,8 @@ def build_registry(
     artifact for this registry), so they are taken over instead of copied. ``options``: a
     :class:`ServiceOptions` for all of these at once; a keyword given wins over its field.
     """
-    service = (options or ServiceOptions()).merged(
+    service = ServiceOptions.given(
+        options,
         env=env,
         bindings=bindings,
         import_handlers=import_handlers,

@@ -100,7 +100,8 @@ class Watch:
         self._source = source
         self._interval = interval
         # Read once (a generator of providers too): every reload loads alike.
-        self._service = (options or ServiceOptions()).merged(
+        self._service = ServiceOptions.given(
+            options,
             env=env,
             bindings=bindings,
             import_handlers=import_handlers,

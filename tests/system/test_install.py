@@ -137,9 +137,15 @@ def test_installed_wheel_runs_in_another_repository(
         "r = load_registry('config/providers.d', known_providers=['inhouse'])\n"
         "print(r.resolve_model('ollama/other').context_window)\n"
         "print(d.schema_dir().startswith(sys.prefix))\n"
+        # watch compiles in a child process: the installed package's, from this directory.
+        "w = flue_decl.watch(settings='flue-decl.toml', env={}, interval=3600)\n"
+        "print(w.registry.resolve_model('ollama/llama3.1:8b').context_window)\n"
     )
     lib = _run([str(bin_dir / "python"), "-c", probe], cwd=service)
-    assert lib.stdout.split() == ["131072", "8192", "True"], lib.stderr
+    assert lib.stdout.split() == ["131072", "8192", "True", "131072"], lib.stderr
+    needed = _run([flue, "needs", "--format", "json"], cwd=service)
+    assert needed.returncode == 0, needed.stderr
+    assert set(json.loads(needed.stdout)) == {"env", "secrets"}
 
 
 def test_installed_sdist_refuses_a_run_that_checks_nothing(

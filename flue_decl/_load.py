@@ -132,6 +132,8 @@ class Tree:
     ) -> None:
         self.options = options
         self.isolated = isolated
+        # Calls decoded from the child's answer are this load's alone (see runtime._watch).
+        self.owns_calls = isolated
         self.paths = list(options.layers())
         self.max_file_bytes = options.max_file_bytes
         self.allow_empty = allow_empty

@@ -8,7 +8,6 @@ run through this module and the emitted module's reader in node)."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import ada_url
 
 from ._domain import field_label, get_path
 from ._errors import Diagnostic, JsonPath, Place
+from ._memo import memo
 from ._secrets import url_credentials
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ def read_url(value: str) -> Url | None:
 # A service checks the same few URLs again and again. The cache holds plain tuples of
 # strings, which CPython's cyclic collector stops tracking: a registry's worth of them
 # adds nothing to a full collection's pause.
-@functools.lru_cache(maxsize=4096)
+@memo(4096)
 def _read(value: str) -> tuple[str, str, str, str, str] | None:
     try:
         url = ada_url.URL(value)

@@ -36,7 +36,11 @@ from ._registry import Registry
 
 
 class Source(Protocol):
-    """What a :class:`Watch` reloads from."""
+    """What a :class:`Watch` reloads from.
+
+    Optional attribute ``owns_calls``: true when every :meth:`calls` returns new calls
+    that nothing else keeps; the registry then takes their payloads over instead of
+    copying them (a reload builds one registry's worth of objects, not two)."""
 
     def fingerprint(self) -> Hashable | ConfigError:
         """A value that changes whenever the calls would (content hashes), or the
@@ -264,7 +268,8 @@ class Watch:
 
     def _load(self) -> tuple[Registry, int]:
         calls = self._source.calls()
-        return build_registry(calls, options=self._service), len(calls)
+        owned = getattr(self._source, "owns_calls", False) is True
+        return build_registry(calls, options=self._service, owned=owned), len(calls)
 
     def _fail(
         self,

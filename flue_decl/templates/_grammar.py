@@ -25,14 +25,13 @@ same tree (a property test checks the two agree), and Jinja2 is not imported for
 
 from __future__ import annotations
 
-import functools
-
+from .._memo import memo
 from ._core import TemplateProblem
 from ._fast import Parts, simple_parts
 from ._syntax import DEFAULT, FILTERED, REF, TEXT, Node, Template, TemplateRefused
 
 
-@functools.lru_cache(maxsize=4096)
+@memo(4096)
 def parse(source: str) -> Template | TemplateProblem:
     """The parsed template, or why it is not one this language accepts."""
     parts = simple_parts(source)

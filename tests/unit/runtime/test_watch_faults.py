@@ -226,3 +226,37 @@ def test_a_source_without_loaded_still_works(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(provider(2))
     settle(live)
     assert live.registry.resolve_model("p/m").max_tokens == 2
+
+
+@pytest.mark.parametrize("owns", [False, True])
+def test_a_registry_copies_the_calls_of_a_source_unless_it_owns_them(
+    tmp_path: Path, owns: bool
+) -> None:
+    """A source that keeps its calls (and might change them) gets a registry of copies; one
+    that hands each load's calls over (``owns_calls``, as the isolated Tree does) does not
+    pay for a second copy of every payload."""
+    kept: list[flue_decl.Call] = []
+
+    class Keeper:
+        owns_calls = owns
+
+        def __init__(self) -> None:
+            self.tree = flue_decl._load.Tree(settings_for(None, paths=(str(tmp_path),)))
+
+        def fingerprint(self) -> object:
+            return self.tree.fingerprint()
+
+        def calls(self) -> tuple[flue_decl.Call, ...]:
+            calls = self.tree.calls()
+            kept.extend(calls)
+            return calls
+
+    (tmp_path / "a.yaml").write_text(
+        "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
+        "models:\n  m: {maxTokens: 1}\n"
+    )
+    live = Watch(Keeper(), interval=3600, env={})  # type: ignore[arg-type]
+    models = next(c.payload["models"] for c in kept if c.target == "p")
+    models["m"]["maxTokens"] = 99  # the source changes what it kept
+    assert live.registry.resolve_model("p/m").max_tokens == (99 if owns else 1)
+    assert flue_decl._load.Tree(settings_for(None, paths=(str(tmp_path),))).owns_calls

@@ -105,7 +105,10 @@ def _build(
         undeclared = schemes_not_declared(rendered, handlers)
         if undeclared:
             raise ValidationError(undeclared)
-    registry = Registry(env=environ, catalog=catalog, bindings=bindings, providers=providers)
+    # Templates are rendered now, from this copy; the keys the runtime reads by itself are
+    # read when a request is made (os.environ as it is then, as Flue's runtime does),
+    # or from the mapping the caller gave.
+    registry = Registry(env=env, catalog=catalog, bindings=bindings, providers=providers)
     for call in rendered:
         if call.op == Op.REGISTER_API_PROVIDER and import_handlers:
             registry.register_api_provider(call.target, handlers[call.target], origins=call.origins)

@@ -1,6 +1,7 @@
 """Ready httpx clients for a resolved model: base URL, headers and the key in the header the
 wire protocol uses.
 
+The wire rules (which header carries the key, the base URL per API) live in ``_wire``.
 The key is applied per request by an :class:`httpx.Auth` that holds it as a
 :class:`Secret`, so it is not among the client's default headers (httpx's ``repr`` masks
 only ``Authorization``). Every request, redirects included, must stay on the model's
@@ -10,7 +11,6 @@ origin: httpx strips ``Authorization`` on a cross-origin redirect but not ``x-ap
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -24,30 +24,24 @@ from .._protocol import WireProtocol
 from .._secrets import Secret, is_credential_name, url_credentials
 from .._urls import insecure_transport, is_loopback, read_url, url_scheme
 from .._version import __version__
+from ._wire import (
+    AUTH_HEADERS,
+    AZURE_API,
+    EXTRA_HEADERS,
+    NEEDS_KEY,
+    azure_api_version,
+    azure_base_url,
+    codex_base_url,
+    key_headers,
+    missing_key,
+    unsupported,
+    vertex_base_url,
+)
 
-ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=10.0)
 USER_AGENT = f"flue-decl/{__version__} httpx/{httpx.__version__}"
 
 
-def _bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-# The header each of Pi's wire protocols sends its key in.
-AUTH_HEADERS: dict[str, Callable[[str], dict[str, str]]] = {
-    "openai-completions": _bearer,
-    "openai-responses": _bearer,
-    "openai-codex-responses": _bearer,
-    "mistral-conversations": _bearer,
-    "azure-openai-responses": lambda key: {"api-key": key},
-    "anthropic-messages": lambda key: {"x-api-key": key},
-    "google-generative-ai": lambda key: {"x-goog-api-key": key},
-    "google-vertex": lambda key: {"x-goog-api-key": key},
-}
-EXTRA_HEADERS: dict[str, dict[str, str]] = {
-    "anthropic-messages": {"anthropic-version": ANTHROPIC_VERSION},
-}
 UNSUPPORTED = {
     "bedrock-converse-stream": "Bedrock requests are signed with AWS SigV4; use boto3 / the "
     "AWS SDK with the model's baseUrl",
@@ -104,46 +98,55 @@ def client_settings(
     *,
     allow_plain_http: bool = False,
     env: Mapping[str, str] | None = None,
+    env_names: Sequence[str] = (),
 ) -> dict[str, Any]:
     """base_url, headers and auth for a model, or a ClientError saying why there are none.
-    ``env`` is where Vertex's project and location are read."""
+    ``api_key``: the key a request carries (``Registry.key_to_send``); None where there is
+    none, which pi-ai refuses for its own APIs. ``env`` is where Vertex's project and
+    location and Azure's API version are read."""
     api = model.api
     if api in UNSUPPORTED:
-        raise _unsupported(model, UNSUPPORTED[api])
+        raise unsupported(model, UNSUPPORTED[api])
     key = None if api_key in (None, "", AUTHENTICATED) else api_key
     base_url = model.base_url
     if api == "google-vertex" and (not base_url.strip() or "{location}" in base_url):
-        base_url = _vertex_base_url(model, key, env or {})
+        base_url = vertex_base_url(model, key, env or {})
+    if api == "openai-codex-responses":
+        base_url = codex_base_url(base_url)
+    if api == AZURE_API:
+        base_url = azure_base_url(base_url, env or {})
     scheme = url_scheme(base_url)
     if scheme not in ("http", "https"):
-        raise _unsupported(
+        raise unsupported(
             model, f"its base URL's scheme is `{scheme or '(none)'}`: its handler speaks it"
         )
     parsed = read_url(base_url)
     if parsed is None:
-        raise _unsupported(model, "its base URL is not a valid URL (as Flue's fetch reads URLs)")
+        raise unsupported(model, "its base URL is not a valid URL (as Flue's fetch reads URLs)")
     # The URL as Flue's fetch reads it (host lowercased, IPv4 in one spelling...): a
     # request goes where Flue's would, whatever reader httpx uses on its own.
     base_url = parsed.href
     if api in AUTH_HEADERS:
-        auth_headers = AUTH_HEADERS[api](key) if key else {}
+        auth_headers = key_headers(model, key) if key else {}
     elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):
         auth_headers = dict(handler.auth_headers(key))
     else:
-        raise _unsupported(
+        raise unsupported(
             model,
             f"the custom api `{api}` needs an ApiProvider handler with "
             "an auth_headers(api_key) method (see WireProtocol)",
         )
     credentials = model.credential_paths()
     headers = {"User-Agent": USER_AGENT, **EXTRA_HEADERS.get(api, {})}
-    key_headers = {name.lower() for name in auth_headers}
+    carriers = {name.lower() for name in auth_headers}
     for name, value in (model.headers or {}).items():
         if ("headers", name) not in credentials:
             headers[name] = value
-        elif name.lower() not in key_headers:  # the key's own header wins
+        elif name.lower() not in carriers:  # the key's own header wins
             auth_headers[name] = value
     base_url, params, secret_params = _split_query(base_url)
+    if api == AZURE_API and not any(name == "api-version" for name, _ in params):
+        params.append(("api-version", azure_api_version(env or {})))
     sends_credentials = bool(
         any(auth_headers.values())
         or secret_params
@@ -163,58 +166,17 @@ def client_settings(
                 )
             ]
         )
+    if api_key is None and api in NEEDS_KEY:  # after the transport: what leaks comes first
+        raise missing_key(model, env_names)
     return {
         "base_url": base_url,
         "params": params,
         "secret_params": secret_params,
         "headers": headers,
         "auth": _CredentialAuth(auth_headers, secret_params) if sends_credentials else None,
+        "key_headers": auth_headers,  # for the SDKs' arguments (runtime._sdk), never shown
         "allow_plain_http": allow_plain_http,
     }
-
-
-# What Google accepts as a project ID and a location: also what keeps a variable's value
-# from changing the URL's host or path.
-_VERTEX_PROJECT = re.compile(
-    r"[a-z][a-z0-9-]{4,61}[a-z0-9]|[a-z0-9.-]+:[a-z][a-z0-9-]{4,61}[a-z0-9]"
-)
-_VERTEX_LOCATION = re.compile(r"[a-z]+(?:-[a-z0-9]+)*")
-
-
-def _vertex_base_url(model: Any, key: str | None, env: Mapping[str, str]) -> str:
-    """The base URL the Google Gen AI SDK uses for Vertex, as the runtime configures it: with
-    an API key (express mode) the global endpoint; otherwise the project's and location's,
-    from the variables the runtime reads."""
-    if key:
-        return "https://aiplatform.googleapis.com/v1"
-    project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or ""
-    location = env.get("GOOGLE_CLOUD_LOCATION") or ""
-    missing = [
-        name
-        for name, value in (
-            ("GOOGLE_CLOUD_PROJECT (or GCLOUD_PROJECT)", project),
-            ("GOOGLE_CLOUD_LOCATION", location),
-        )
-        if not value
-    ]
-    if missing:
-        raise _unsupported(
-            model,
-            f"Vertex AI needs a project and a location: set {' and '.join(missing)}, "
-            "or give the provider an API key",
-        )
-    if not _VERTEX_PROJECT.fullmatch(project) or not _VERTEX_LOCATION.fullmatch(location):
-        raise _unsupported(
-            model,
-            "GOOGLE_CLOUD_PROJECT or GOOGLE_CLOUD_LOCATION is not a Google Cloud project ID "
-            "or location name",
-        )
-    host = (
-        "aiplatform.googleapis.com"
-        if location == "global"
-        else f"{location}-aiplatform.googleapis.com"
-    )
-    return f"https://{host}/v1/projects/{project}/locations/{location}"
 
 
 def _split_query(url: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
@@ -230,18 +192,6 @@ def _split_query(url: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, 
         urllib.parse.urlunsplit(parts._replace(query="", fragment="")),
         [(k, v) for k, v in pairs if not secret(k, v)],
         [(k, v) for k, v in pairs if secret(k, v)],
-    )
-
-
-def _unsupported(model: Any, why: str) -> ClientError:
-    return ClientError(
-        [
-            Diagnostic.at(
-                "client-unsupported",
-                f"{model.spec}: no HTTP client for api `{model.api}`: {why}",
-                None,
-            )
-        ]
     )
 
 

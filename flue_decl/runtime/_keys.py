@@ -1,14 +1,16 @@
-"""Keys from the environment, as pi-ai's ``getEnvApiKey`` finds them, and the part of an
-environment a registry keeps for that lookup."""
+"""Keys from the environment, as pi-ai's ``getEnvApiKey`` finds them, the part of an
+environment a registry keeps for that lookup, and the key a request carries."""
 
 from __future__ import annotations
 
 import os
 import posixpath
 from collections.abc import Iterator, Mapping
+from typing import Any
 
-from .._catalog import AUTHENTICATED, Catalog
-from .._secrets import Secret
+from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING, Catalog
+from .._secrets import Secret, reveal
+from .._urls import is_blank_key
 
 # What pi-ai's key lookup reads: the catalog's key variables (every one ends in _API_KEY or
 # _TOKEN; a test checks the shipped catalog) and the SDK credentials of Bedrock and Vertex.
@@ -26,7 +28,10 @@ _SDK_ENV = frozenset(
         "GCLOUD_PROJECT",
         "GOOGLE_CLOUD_LOCATION",
         "HOME",
-        "AZURE_OPENAI_API_VERSION",  # for the Azure SDK's arguments (openai_kwargs)
+        # Azure's requests, read by pi-ai when it sends (clients and openai_kwargs)
+        "AZURE_OPENAI_API_VERSION",
+        "AZURE_OPENAI_BASE_URL",
+        "AZURE_OPENAI_RESOURCE_NAME",
     }
 )
 
@@ -118,3 +123,28 @@ def env_api_key(provider: str, env: Mapping[str, str], catalog: Catalog) -> str 
         return AUTHENTICATED
     return None
 
+
+
+def key_to_send(
+    provider: str,
+    settings: Mapping[str, Any] | None,
+    registration: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    catalog: Catalog,
+) -> str | None:
+    """The key a request carries, as Flue's agent and pi-ai choose it when they send: the
+    configured ``apiKey`` (null and empty included: Flue tests ``!== undefined``), else the
+    registered one (a Cloudflare binding has none); one that is absent, empty or
+    whitespace gives way to the environment's key for the provider. None: no key, and
+    pi-ai sends nothing (for a whitespace-only key and no environment key, pi-ai sends it
+    blank, which no server takes: None here too)."""
+    if settings is not None and "apiKey" in settings:
+        declared = settings["apiKey"]
+    elif registration is not None and registration.get("api") != CLOUDFLARE_AI_BINDING:
+        declared = registration.get("apiKey")
+    else:
+        declared = None
+    key = reveal(declared) if declared is not None else None
+    if is_blank_key(key):
+        key = env_api_key(provider, env, catalog) or key
+    return None if is_blank_key(key) else str(key)

@@ -22,7 +22,7 @@ from .._catalog import (
 from .._domain import Call, Op, Origin
 from .._errors import ClientError, Diagnostic, JsonPath, did_you_mean
 from .._secrets import Secret, is_credential_name, mask_payload, reveal
-from ._keys import KeyEnvironment, env_api_key
+from ._keys import KeyEnvironment, env_api_key, key_to_send
 from ._memo import Memo
 from ._model import (
     Model,
@@ -254,6 +254,21 @@ class Registry:
             return ("env", None)
         return ("none", None)
 
+    def key_to_send(self, spec: str) -> str | None:
+        """The key a request for ``spec`` carries (see :func:`key_to_send`): the environment
+        read now, from ``env`` or ``os.environ`` as it is at this call. None: there is no
+        key, and pi-ai sends nothing. :meth:`api_key` reports what resolution says (an
+        empty ``apiKey`` stays empty); this is what goes on the wire."""
+        model = self.resolve_model(spec)
+        provider_id = spec[: spec.find("/")]
+        return key_to_send(
+            model.provider,
+            self._settings.get(provider_id),
+            self._providers.get(provider_id),
+            self._environ(),
+            self.catalog,
+        )
+
     def declared_api_key(self, provider_id: str, op: str) -> str | None:
         """The ``apiKey`` as the registerProvider or configureProvider call holds it."""
         table = self._settings if op == Op.CONFIGURE_PROVIDER else self._providers
@@ -296,14 +311,15 @@ class Registry:
 
         model = self.resolve_model(spec)
         settings = self._client_settings(spec)
-        return openai_kwargs(model, self.api_key(spec), settings, self._environ())
+        return openai_kwargs(model, str(self.key_to_send(spec)), settings)
 
     def anthropic_kwargs(self, spec: str) -> dict[str, Any]:
         """Arguments for ``anthropic.Anthropic(**kw)`` (and ``AsyncAnthropic``)."""
         from ._sdk import anthropic_kwargs
 
         model = self.resolve_model(spec)
-        return anthropic_kwargs(model, self.api_key(spec), self._client_settings(spec))
+        settings = self._client_settings(spec)
+        return anthropic_kwargs(model, str(self.key_to_send(spec)), settings)
 
     def request_defaults(self, spec: str) -> dict[str, Any]:
         """Per-request arguments as the runtime sends them: the model's token limit and, for
@@ -318,10 +334,11 @@ class Registry:
         model = self.resolve_model(spec)
         return client_settings(
             model,
-            self.api_key(spec),
+            self.key_to_send(spec),
             self._apis.get(model.api),
             allow_plain_http=self.allows_plain_http(model.provider),
             env=self._environ(),
+            env_names=self.catalog.api_key_env(model.provider),
         )
 
     def allows_plain_http(self, provider_id: str) -> bool:

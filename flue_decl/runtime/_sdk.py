@@ -1,24 +1,29 @@
 """Constructor arguments for the OpenAI and Anthropic Python SDKs, as the runtime builds its
 own clients for a model (neither SDK is a dependency: these are plain dicts).
 
-The same rules as flue-decl's clients hold: no credential over plain http:// off loopback
-unless ``allowPlainHttp``; Bedrock, Vertex and bindings are not these SDKs' to call.
+Built from the same client settings as flue-decl's httpx clients (``_clients``): the same
+base URL (Codex's ``/codex``, Azure's ``/openai/v1``), the same key in the same headers,
+the same transport rule. Every header that carries the key is set explicitly, and where an
+SDK would add one of its own that pi-ai does not send (the Anthropic SDK's
+``Authorization: Bearer`` for an API key, the OpenAI SDK's for Cloudflare's AI Gateway),
+it is omitted with the SDK's own ``omit`` marker.
 """
 
 from __future__ import annotations
 
-import urllib.parse
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from .._catalog import AUTHENTICATED, RESPONSES_APIS
+from .._catalog import RESPONSES_APIS
 from .._errors import ClientError, Diagnostic
-from .._urls import is_blank_key
+from ._wire import ANTHROPIC_VERSION, AZURE_API
 
 OPENAI_APIS = frozenset({"openai-completions", "openai-responses", "openai-codex-responses"})
-AZURE_API = "azure-openai-responses"
 ANTHROPIC_API = "anthropic-messages"
-DEFAULT_AZURE_API_VERSION = "v1"  # pi-ai's, overridden by AZURE_OPENAI_API_VERSION
+CODEX_API = "openai-codex-responses"
+# The headers each SDK may add from its api_key by itself, as it spells them.
+_SDK_AUTH = {"openai": ("Authorization",), "anthropic": ("Authorization", "X-Api-Key")}
 
 
 def _refuse(model: Any, sdk: str) -> ClientError:
@@ -34,81 +39,103 @@ def _refuse(model: Any, sdk: str) -> ClientError:
     )
 
 
-def _key(model: Any, api_key: str | None) -> str:
-    """The key the SDK is given. pi-ai sends no request for a model without one ("No API
-    key for provider"), and an SDK given none reads its own environment variables
-    (ANTHROPIC_API_KEY for any anthropic-messages gateway): refused here instead."""
-    if api_key is None or api_key == AUTHENTICATED or is_blank_key(api_key):
+def openai_kwargs(model: Any, api_key: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``OpenAI(**kw)`` / ``AsyncOpenAI(**kw)``, or ``AzureOpenAI(**kw)`` for Azure's
+    responses API (with ``api_version``). ``api_key``: the key a request carries;
+    ``settings``: the model's checked client settings (``_clients.client_settings``)."""
+    if model.api not in OPENAI_APIS and model.api != AZURE_API:
+        raise _refuse(model, "OpenAI")
+    named = {name.lower() for name in model.headers or {}}
+    if "cf-aig-authorization" in {n.lower() for n in settings["key_headers"]} and (
+        "authorization" not in named
+    ):
         raise ClientError(
             [
                 Diagnostic.at(
                     "client-unsupported",
-                    f"{model.spec}: No API key for provider: {model.provider}",
+                    f"{model.spec}: the OpenAI SDK sends every request with an "
+                    "Authorization header, and Flue sends Cloudflare's AI Gateway the key "
+                    "as cf-aig-authorization alone",
                     None,
-                    hint="give the provider an apiKey (Flue's runtime refuses to call it "
-                    "without one)",
+                    hint="use registry.http_client(spec), or give the upstream key as "
+                    "headers.Authorization",
                 )
             ]
         )
-    return api_key
-
-
-def openai_kwargs(
-    model: Any, api_key: str | None, settings: Mapping[str, Any], env: Mapping[str, str]
-) -> dict[str, Any]:
-    """``OpenAI(**kw)`` / ``AsyncOpenAI(**kw)``, or ``AzureOpenAI(**kw)`` for Azure's
-    responses API (base URL normalised to ``/openai/v1`` on Azure hosts, ``api_version``
-    from ``AZURE_OPENAI_API_VERSION``, default ``v1``, as pi-ai does). ``settings`` are the
-    checked client settings (base URL, query, headers) of the model."""
-    if model.api not in OPENAI_APIS and model.api != AZURE_API:
-        raise _refuse(model, "OpenAI")
-    kwargs = _common(model, api_key, settings)
-    kwargs["api_key"] = _key(model, api_key)
+    kwargs = _common(model, settings, "openai", api_key)
     if model.api == AZURE_API:
-        kwargs["base_url"] = _azure_base_url(kwargs["base_url"])
-        kwargs["api_version"] = env.get("AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION
+        query = kwargs.pop("default_query", {})
+        kwargs["api_version"] = query.pop("api-version")
+        if query:
+            kwargs["default_query"] = query
     return kwargs
 
 
-def anthropic_kwargs(
-    model: Any, api_key: str | None, settings: Mapping[str, Any]
-) -> dict[str, Any]:
-    """``Anthropic(**kw)`` / ``AsyncAnthropic(**kw)``: an OAuth token (``sk-ant-oat...``)
-    goes as ``auth_token``, any other key as ``api_key``."""
+def anthropic_kwargs(model: Any, api_key: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``Anthropic(**kw)`` / ``AsyncAnthropic(**kw)``: the key in the header pi-ai uses
+    (``x-api-key``; a bearer token for OAuth tokens and GitHub Copilot;
+    ``cf-aig-authorization`` for Cloudflare's AI Gateway) and ``anthropic-version:
+    2023-06-01``, whatever the installed SDK would send by itself."""
     if model.api != ANTHROPIC_API:
         raise _refuse(model, "Anthropic")
-    kwargs = _common(model, api_key, settings)
-    key = _key(model, api_key)
-    if "sk-ant-oat" in key:
-        kwargs["auth_token"] = key
-    else:
-        kwargs["api_key"] = key
+    kwargs = _common(model, settings, "anthropic", api_key)
+    kwargs["default_headers"]["anthropic-version"] = ANTHROPIC_VERSION
     return kwargs
 
 
-def _common(model: Any, api_key: str | None, settings: Mapping[str, Any]) -> dict[str, Any]:
+def _common(
+    model: Any, settings: Mapping[str, Any], sdk: str, api_key: str
+) -> dict[str, Any]:
     headers = dict(model.headers or {})
+    headers.update(settings["key_headers"])
+    named = {name.lower() for name in headers}
+    omit = _omit_marker(sdk)
+    if omit is not None:
+        for name in _SDK_AUTH[sdk]:
+            if name.lower() not in named:
+                headers[name] = omit
     query = dict(settings["params"])
     query.update(settings["secret_params"])
-    kwargs: dict[str, Any] = {"base_url": settings["base_url"], "default_headers": headers}
+    # The key is given as api_key too, or the SDK would read its own environment variable.
+    kwargs: dict[str, Any] = {
+        "base_url": settings["base_url"],
+        "api_key": api_key,
+        "default_headers": _spelled(headers, sdk),
+    }
     if query:
         kwargs["default_query"] = query
     return kwargs
 
 
-def _azure_base_url(base_url: str) -> str:
-    parts = urllib.parse.urlsplit(base_url.strip().rstrip("/"))
-    host = parts.hostname or ""
-    azure = host.endswith((".openai.azure.com", ".cognitiveservices.azure.com"))
-    if azure and parts.path.rstrip("/") in ("", "/openai"):
-        parts = parts._replace(path="/openai/v1", query="")
-    return urllib.parse.urlunsplit(parts).rstrip("/")
+def _spelled(headers: Mapping[str, Any], sdk: str) -> dict[str, Any]:
+    """``headers`` with the SDK's own auth headers in its spelling: a dict holding both
+    ``x-api-key`` and ``X-Api-Key`` would send the header twice."""
+    spelling = {name.lower(): name for name in _SDK_AUTH[sdk]}
+    return {spelling.get(name.lower(), name): value for name, value in headers.items()}
+
+
+def _omit_marker(sdk: str) -> Any:
+    """The installed SDK's marker for "do not send this default header", or None (an SDK
+    too old to have one adds no header of its own beyond its documented one)."""
+    try:
+        module = importlib.import_module(sdk)
+    except ImportError:
+        return None
+    marker = getattr(module, "omit", None)
+    if marker is None and isinstance(getattr(module, "Omit", None), type):
+        marker = module.Omit()
+    return marker
 
 
 def request_defaults(model: Any, store_responses: bool) -> dict[str, Any]:
     """The per-request arguments the runtime sends for this model: its token limit (as
-    ``max_output_tokens`` for the responses APIs, ``max_tokens`` otherwise) and, for the
-    responses APIs, ``store`` (true only where ``storeResponses`` applies)."""
+    ``max_output_tokens`` for the responses APIs, ``max_tokens`` otherwise; none for
+    Codex, which takes none) and, for the responses APIs, ``store`` (true only where
+    ``storeResponses`` applies; always false for Codex, which refuses true). The runtime
+    streams every request: use these with the SDK's streaming call (``stream=True``); the
+    Anthropic SDK refuses a large ``max_tokens`` without it."""
+    if model.api == CODEX_API:
+        return {"store": False}
     out: dict[str, Any] = {}
     responses = model.api in RESPONSES_APIS
     if model.max_tokens:

@@ -63,16 +63,19 @@ OTHER_ROADS = {
         api: openai-completions
         baseUrl: "https://q.example/v1?api-version=2024&key={{ env.QUERY_VALUE }}"
         headers: {X-Custom: "{{ env.SESSION_TOKEN }}", X-Team: t}
+        apiKey: placeholder
         models: {m: {}}
         ---
         kind: Provider
         id: r
         api: openai-completions
         baseUrl: "https://r.example/{{ env.TENANT_SECRET }}/v1"
+        apiKey: placeholder
         ---
         kind: ProviderConfiguration
         id: openai
         baseUrl: "https://gw.example/v1?access_token={{ env.QUERY_VALUE }}"
+        apiKey: placeholder
     """,
 }
 # Each replace multiplies the key's dashes by ten: rendered, it is too long to use.

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 
 const { registerProvider, configureProvider, registerApiProvider } = await import('@flue/runtime');
 const { resolveModel } = await import('@flue/runtime/internal');
-const { getEnvApiKey } = await import('@earendil-works/pi-ai');
+const { getEnvApiKey, streamSimple } = await import('@earendil-works/pi-ai');
 
 const KEY_PATTERN = /(_API_KEY|_TOKEN|^AWS_|^GOOGLE_|^GCLOUD_)/;
 for (const key of Object.keys(process.env)) {
@@ -116,7 +116,33 @@ async function checkCase(input) {
   return { checked: module.checkAll(input.urls ?? [], input.names ?? []) };
 }
 
-const KINDS = { apply: applyCase, render: renderCase, check: checkCase };
+// {"kind": "send", "calls", "env", "spec"}: one request for the model as Flue's agent makes
+// it (the key from getProviderApiKey, then pi-ai's streamSimple, which falls back to the
+// environment's key), sent wherever the model's baseUrl points: {"sent"} with pi-ai's
+// error message, if any (a recording server answers every request with an error).
+async function sendCase(input) {
+  runCase({ ...input, resolve: [] });
+  const model = resolveModel(input.spec);
+  const providerId = input.spec.slice(0, input.spec.indexOf('/'));
+  const configured = (input.calls ?? []).filter((c) => c.op === 'configureProvider' && c.id === providerId);
+  const registered = (input.calls ?? []).filter((c) => c.op === 'registerProvider' && c.id === providerId);
+  const settings = configured.at(-1)?.settings;
+  const registration = registered.at(-1)?.registration;
+  let apiKey = settings?.apiKey;
+  if (apiKey === undefined && registration && registration.api !== 'cloudflare-ai-binding') {
+    apiKey = registration.apiKey;
+  }
+  const context = { messages: [{ role: 'user', content: 'hi', timestamp: 0 }] };
+  const options = apiKey ? { apiKey, maxRetries: 0 } : { maxRetries: 0 };
+  try {
+    const result = await streamSimple(model, context, options).result();
+    return { sent: true, error: result.errorMessage ?? null };
+  } catch (error) {
+    return { sent: false, error: String(error.message ?? error) };
+  }
+}
+
+const KINDS = { apply: applyCase, render: renderCase, check: checkCase, send: sendCase };
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {

@@ -10,16 +10,29 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flue_decl import ClientError, ConfigError, CrossOriginRequestError, Registry, load_registry
+from flue_decl import (
+    Call,
+    ClientError,
+    ConfigError,
+    CrossOriginRequestError,
+    Op,
+    Registry,
+    load_registry,
+)
 from flue_decl.runtime._clients import AUTH_HEADERS, USER_AGENT
 from tests.helpers import REPO
 from tests.loopback import Loopback, loopback_server
 
 KEY = "sk-test-0123456789abcdef"
+# Codex keys are ChatGPT tokens: pi-ai sends the account they name with them.
+CODEX_KEY = (
+    "e30.eyJodHRwczovL2FwaS5vcGVuYWkuY29tL2F1dGgiOnsiY2hhdGdwdF9hY2NvdW50X2lkIjoiYWNjdC0xIn19"
+    ".c2ln"
+)
 EXPECTED_AUTH = {
     "openai-completions": ("authorization", f"Bearer {KEY}"),
     "openai-responses": ("authorization", f"Bearer {KEY}"),
-    "openai-codex-responses": ("authorization", f"Bearer {KEY}"),
+    "openai-codex-responses": ("authorization", f"Bearer {CODEX_KEY}"),
     "mistral-conversations": ("authorization", f"Bearer {KEY}"),
     "azure-openai-responses": ("api-key", KEY),
     "anthropic-messages": ("x-api-key", KEY),
@@ -42,18 +55,25 @@ def test_each_wire_protocol_sends_its_key_in_its_header(server: Loopback, api: s
         {
             "api": api,
             "baseUrl": server.url + "/v1",
-            "apiKey": KEY,
+            "apiKey": CODEX_KEY if api == "openai-codex-responses" else KEY,
             "headers": {"X-Team": "search", "X-Both": "registered"},
         },
     )
     registry.configure_provider("p", {"headers": {"X-Gateway": "gw", "X-Both": "configured"}})
     with registry.http_client("p/m") as client:
-        assert KEY not in repr(client) + repr(client.headers) + repr(client.auth)
+        shown = repr(client) + repr(client.headers) + repr(client.auth)
+        assert KEY not in shown
+        assert CODEX_KEY not in shown
         assert client.get("models").status_code == 200
     (request,) = server.requests
     header, value = EXPECTED_AUTH[api]
-    assert request.path == "/v1/models"
+    assert request.path == {
+        "azure-openai-responses": "/v1/models?api-version=v1",  # as pi-ai's AzureOpenAI
+        "openai-codex-responses": "/v1/codex/models",  # as pi-ai's resolveCodexUrl
+    }.get(api, "/v1/models")
     assert request.headers[header] == value
+    if api == "openai-codex-responses":
+        assert request.headers["chatgpt-account-id"] == "acct-1"
     assert request.headers["x-team"] == "search"
     assert request.headers["x-gateway"] == "gw"
     assert request.headers["x-both"] == "configured"  # configureProvider's headers win
@@ -70,14 +90,46 @@ def test_built_in_provider_through_a_gateway_with_the_env_key(server: Loopback) 
     assert server.requests[0].headers["x-api-key"] == KEY
 
 
-def test_no_key_no_auth_header(server: Loopback) -> None:
+def test_no_key_is_refused_as_pi_ai_refuses_it_and_a_placeholder_is_sent(
+    server: Loopback,
+) -> None:
     registry = Registry(env={})
     registry.register_provider(
         "ollama", {"api": "openai-completions", "baseUrl": server.url, "apiKey": ""}
     )
+    with pytest.raises(ClientError) as info:
+        registry.http_client("ollama/llama3.1:8b")
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.message == "ollama/llama3.1:8b: No API key for provider: ollama"
+    assert "placeholder" in (diagnostic.hint or "")
+    assert server.requests == []
+    registry.configure_provider("ollama", {"apiKey": "ollama"})
     with registry.http_client("ollama/llama3.1:8b") as client:
         client.get("/models")
-    assert "authorization" not in server.requests[0].headers
+    assert server.requests[0].headers["authorization"] == "Bearer ollama"
+
+
+def test_a_blank_key_gives_way_to_the_environment_key_read_when_sending(
+    server: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flue's runtime: a blank apiKey falls back to getEnvApiKey, read at send time; the
+    reported key stays what resolution says."""
+    registry = Registry()  # env=None: os.environ, as it is when a request is made
+    registry.configure_provider("openai", {"baseUrl": server.url + "/v1", "apiKey": "  "})
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ClientError, match="set OPENAI_API_KEY"):
+        registry.http_client("openai/gpt-4o")
+    monkeypatch.setenv("OPENAI_API_KEY", "rotated-1")
+    with registry.http_client("openai/gpt-4o") as client:
+        client.get("models")
+    monkeypatch.setenv("OPENAI_API_KEY", "rotated-2")
+    with registry.http_client("openai/gpt-4o") as client:
+        client.get("models")
+    assert [r.headers["authorization"] for r in server.requests] == [
+        "Bearer rotated-1",
+        "Bearer rotated-2",
+    ]
+    assert registry.api_key("openai/gpt-4o") == "  "
 
 
 def test_redirects_stay_on_the_origin(server: Loopback) -> None:
@@ -96,7 +148,9 @@ def test_redirects_stay_on_the_origin(server: Loopback) -> None:
 
 def test_timeouts_apply(server: Loopback) -> None:
     registry = Registry(env={})
-    registry.register_provider("p", {"api": "openai-completions", "baseUrl": server.url})
+    registry.register_provider(
+        "p", {"api": "openai-completions", "baseUrl": server.url, "apiKey": KEY}
+    )
     with registry.http_client("p/m", timeout=0.3) as client, pytest.raises(httpx.ReadTimeout):
         client.get("/slow")
 
@@ -126,7 +180,9 @@ def test_key_never_goes_over_plain_http_off_loopback() -> None:
     keyless.register_provider(
         "lan", {"api": "openai-completions", "baseUrl": "http://gpu-box.lan/v1"}
     )
-    keyless.http_client("lan/m").close()  # without a key, plain http is the user's call
+    with pytest.raises(ClientError) as info:  # without a key, pi-ai sends nothing at all
+        keyless.http_client("lan/m")
+    assert "No API key" in str(info.value)
 
 
 def test_custom_protocol_decides_its_own_auth(
@@ -171,7 +227,8 @@ def test_plain_http_never_goes_through_a_proxy_off_this_machine(
 def test_a_loopback_proxy_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     registry = Registry(env={})
-    registry.register_provider("p", {"api": "openai-completions", "baseUrl": "http://10.9.8.7/v1"})
+    payload = {"api": "openai-completions", "baseUrl": "http://10.9.8.7/v1", "apiKey": "k"}
+    registry.apply(Call(Op.REGISTER_PROVIDER, "p", payload, {}, allow_plain_http=True))
     with registry.http_client("p/m") as client:
         routed = client._transport_for_url(httpx.URL("http://10.9.8.7/v1/models"))
         assert routed is not client._transport  # through the proxy mount; nothing is sent
@@ -249,6 +306,7 @@ ROADS = """
 kind: Provider
 id: gw
 api: openai-completions
+apiKey: ""  # the gateway takes the header; Flue's runtime still sends no request keyless
 baseUrl: "{{ env.BASE }}/v1?api-version=2024-10&key={{ env.QUERY_VALUE }}"
 headers:
   X-Custom: "{{ env.SESSION_TOKEN }}"
@@ -262,6 +320,7 @@ def test_credentials_by_other_roads_travel_through_the_auth_only(
 ) -> None:
     (tmp_path / "10-gw.yaml").write_text(ROADS)
     registry = load_registry([str(tmp_path)], env={**ROADS_ENV, "BASE": server.url})
+    registry.configure_provider("gw", {"apiKey": "placeholder"})
     with registry.http_client("gw/m") as client:
         shown = repr(client) + repr(client.headers) + str(client.base_url) + repr(client.auth)
         assert "CANARY" not in shown
@@ -285,6 +344,7 @@ def test_credentials_by_other_roads_never_go_over_plain_http(tmp_path: Path, bas
     # allowPlainHttp is the way out, as for the key.
     (tmp_path / "10-gw.yaml").write_text(ROADS + "allowPlainHttp: true\n")
     registry = load_registry([str(tmp_path)], env={**ROADS_ENV, "BASE": base})
+    registry.configure_provider("gw", {"apiKey": "placeholder"})
     registry.http_client("gw/m").close()
 
 
@@ -365,7 +425,12 @@ def test_credential_query_names_however_encoded_are_credentials(query: str) -> N
         registry.http_client("p/m")
     assert info.value.diagnostics[0].code == "insecure-key-transport"
     registry.register_provider(
-        "p", {"api": "openai-completions", "baseUrl": f"https://h.example/v1?{query}&x=1"}
+        "p",
+        {
+            "api": "openai-completions",
+            "baseUrl": f"https://h.example/v1?{query}&x=1",
+            "apiKey": "k",
+        },
     )
     with registry.http_client("p/m") as client:
         assert "S" not in str(client.params).replace("x=1", "")

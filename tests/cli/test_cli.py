@@ -103,7 +103,7 @@ def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
     ops = [(c["op"], c.get("id") or c.get("api")) for c in artifact["calls"]]
     assert ops[0] == ("registerApiProvider", "acme-rpc")
     ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
-    assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('') }}"
+    assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('ollama') }}"
     # sources: per call, [origin, line, column, *path]; origins: [file, layer, overlay]
     where, line, column = next(
         s[:3]

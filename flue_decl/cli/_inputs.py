@@ -29,6 +29,7 @@ def registry(
     *,
     strict: bool = False,
     review: bool = False,
+    import_handlers: bool = False,
 ) -> Registry:
     """The registry of the tree, rendered against this environment (TemplateError lists
     every missing variable). The command line reports on configuration: it does not run
@@ -36,14 +37,23 @@ def registry(
     calls are rendered: a command about one provider needs only that provider's variables
     (``strict``: a provider neither declared nor built in is an error). ``review``: a
     field whose variables or secret files are unset keeps its template text (a reviewer
-    holds no production secret); any other problem of rendering is still an error."""
+    holds no production secret); any other problem of rendering is still an error.
+    ``import_handlers``: import the ApiProvider handlers the settings' handler-modules (or
+    ``FLUE_DECL_HANDLER_MODULES``) allow, as a service would (``probe`` speaks through
+    them)."""
     calls = compiled(args).calls
     if providers is not None:
         calls = select_calls(calls, list(providers), builtin_catalog(), strict=strict)
     secrets = options(args).secrets_dir
     if review:
         return reviewed_registry(calls, os.environ, SecretFiles(secrets))
-    return build_registry(calls, env=os.environ, import_handlers=False, secrets_dir=secrets)
+    return build_registry(
+        calls,
+        env=os.environ,
+        import_handlers=import_handlers,
+        handler_modules=options(args).handler_modules,
+        secrets_dir=secrets,
+    )
 
 
 def named_providers(specs: Iterable[str]) -> set[str]:

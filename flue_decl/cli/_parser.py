@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=list(PROBE_FORMATS), default="text", help="output format")
     provider_option(p, "probe only these providers")
+    handler_modules(p)
 
     p = command(
         "check-handlers",

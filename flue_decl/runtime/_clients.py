@@ -129,7 +129,12 @@ def client_settings(
     if api in AUTH_HEADERS:
         auth_headers = key_headers(model, key) if key else {}
     elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):
-        auth_headers = dict(handler.auth_headers(key))
+        try:
+            auth_headers = dict(handler.auth_headers(key))
+        except Exception as exc:  # the handler's code: reported, its message unread (a key?)
+            raise unsupported(
+                model, f"its handler's auth_headers raised {type(exc).__name__}"
+            ) from None
     else:
         raise unsupported(
             model,

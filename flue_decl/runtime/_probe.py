@@ -95,11 +95,15 @@ async def _probe_one(registry: Registry, provider: str, spec: str, timeout: floa
     if path is None:
         path = str(getattr(handler, "probe_path", "") or "")
         if not path:
-            why = (
-                f"no cheap request to probe for api `{model.api}`"
-                if handler is None
-                else f"api `{model.api}`: its handler has no probe_path"
-            )
+            if handler is None:
+                why = f"no cheap request to probe for api `{model.api}`"
+            elif isinstance(handler, str):  # loaded without importing handlers
+                why = (
+                    f"api `{model.api}`: its handler `{handler}` is not imported (allow its "
+                    "module with --handler-modules or FLUE_DECL_HANDLER_MODULES)"
+                )
+            else:
+                why = f"api `{model.api}`: its handler has no probe_path"
             return _skipped(provider, why)
     parts = urllib.parse.urlsplit(path)
     if parts.scheme or parts.netloc or path.startswith(("/", "\\")):

@@ -164,7 +164,7 @@ def test_resolve_output_and_exit_codes() -> None:
     results = json.loads(result.stdout)["results"]
     assert [r["spec"] for r in results] == ["ollama/llama3.1:8b", "openai/gpt-4o"]
     assert results[0]["model"]["contextWindow"] == 131072
-    assert results[0]["apiKey"] == ""  # the empty default: nothing to hide
+    assert results[0]["apiKey"] == "***"  # the placeholder is a key as far as output goes
     assert results[1]["apiKey"] == "***"
     assert results[1]["storeResponses"] is True
     assert CANARY not in result.stdout

@@ -237,7 +237,8 @@ def random_cases(base: str, seed: int, count: int) -> list[dict[str, Any]]:
                 }
             )
         env = {"ANTHROPIC_API_KEY": "env-anthropic"} if rng.random() < 0.5 else {}
-        out.append({"name": f"random:{seed}:{n}", "calls": calls, "env": env, "spec": f"{provider}/m"})
+        spec = f"{provider}/m"
+        out.append({"name": f"random:{seed}:{n}", "calls": calls, "env": env, "spec": spec})
     return out
 
 

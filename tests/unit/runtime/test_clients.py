@@ -19,7 +19,8 @@ from flue_decl import (
     Registry,
     load_registry,
 )
-from flue_decl.runtime._clients import AUTH_HEADERS, USER_AGENT
+from flue_decl.runtime._clients import USER_AGENT
+from flue_decl.runtime._wire import AUTH_HEADERS
 from tests.helpers import REPO
 from tests.loopback import Loopback, loopback_server
 

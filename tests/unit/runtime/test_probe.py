@@ -141,3 +141,52 @@ def test_a_base_url_from_a_secret_is_never_printed(server: Loopback, tmp_path: P
         assert result.returncode == 0, result.stdout + result.stderr
         assert "TENANTVALUE444" not in result.stdout + result.stderr
     assert server.requests[0].path == "/keyed/TENANTVALUE444/v1/models"
+
+
+CUSTOM_PROTOCOL = '''
+class Rpc:
+    probe_path = "keyed/v1/models"
+
+    @staticmethod
+    def auth_headers(api_key):
+        return {"Authorization": f"Bearer {api_key}"}
+'''
+
+
+@pytest.mark.parametrize("how", ["option", "environment", "settings"])
+def test_probe_speaks_a_custom_protocol_through_its_allowed_handler(
+    server: Loopback, tmp_path: Path, how: str
+) -> None:
+    """A custom wire protocol is probed through its handler, imported as a service imports
+    it: from the modules --handler-modules, FLUE_DECL_HANDLER_MODULES or the settings
+    file allow; without any, it is skipped and the report says how to allow it."""
+    write_files(
+        tmp_path,
+        {
+            "lib/rpc_protocols.py": CUSTOM_PROTOCOL,
+            "providers.d/p.yaml": "kind: ApiProvider\napi: my-rpc\nhandler: rpc_protocols:Rpc\n"
+            + provider("rpc", "my-rpc", f"{server.url}"),
+        },
+    )
+    env = {"PROBE_KEY": KEY, "PYTHONPATH": str(tmp_path / "lib")}
+    skipped = run_cli("probe", "--format", "json", cwd=tmp_path, env=env)
+    assert skipped.returncode == 0, skipped.stderr
+    (report,) = json.loads(skipped.stdout)["providers"]
+    assert report["status"] == "skipped"
+    assert "--handler-modules" in report["detail"]
+    assert server.requests == []
+    args: tuple[str, ...] = ()
+    if how == "option":
+        args = ("--handler-modules", "rpc_protocols")
+    elif how == "environment":
+        env["FLUE_DECL_HANDLER_MODULES"] = "rpc_protocols"
+    else:
+        (tmp_path / "flue-decl.toml").write_text('handler-modules = ["rpc_protocols"]\n')
+    result = run_cli("probe", *args, "--format", "json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (report,) = json.loads(result.stdout)["providers"]
+    assert report["status"] == "ok"
+    keyed = [r for r in server.requests if "authorization" in r.headers]
+    assert [(r.path, r.headers["authorization"]) for r in keyed] == [
+        ("/keyed/v1/models", f"Bearer {KEY}")
+    ]

@@ -129,8 +129,8 @@ def _omit_marker(sdk: str) -> Any:
 
 def request_defaults(model: Any, store_responses: bool) -> dict[str, Any]:
     """The per-request arguments the runtime sends for this model: its token limit (as
-    ``max_output_tokens`` for the responses APIs, ``max_tokens`` otherwise; none for
-    Codex, which takes none) and, for the responses APIs, ``store`` (true only where
+    ``max_output_tokens`` for the responses APIs, ``max_tokens`` otherwise, always for
+    Anthropic, which requires it; none for Codex, which takes none) and, for the responses APIs, ``store`` (true only where
     ``storeResponses`` applies; always false for Codex, which refuses true). The runtime
     streams every request: use these with the SDK's streaming call (``stream=True``); the
     Anthropic SDK refuses a large ``max_tokens`` without it."""
@@ -138,7 +138,9 @@ def request_defaults(model: Any, store_responses: bool) -> dict[str, Any]:
         return {"store": False}
     out: dict[str, Any] = {}
     responses = model.api in RESPONSES_APIS
-    if model.max_tokens:
+    if model.api == ANTHROPIC_API:  # required by the API; pi-ai sends the model's, even 0
+        out["max_tokens"] = model.max_tokens
+    elif model.max_tokens:
         out["max_output_tokens" if responses else "max_tokens"] = model.max_tokens
     if responses:
         out["store"] = store_responses

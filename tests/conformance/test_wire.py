@@ -285,28 +285,34 @@ def flue_requests(
     attempt("http_client", sync)
     attempt("async_http_client", lambda: asyncio.run(_async()))
     message = [{"role": "user", "content": "hi"}]
+    # The per-request arguments too: a streaming call (as the runtime makes) must take them.
+    defaults = registry.request_defaults(spec)
     if model.api in ("openai-completions", "openai-responses", "openai-codex-responses"):
 
         def send_openai() -> None:
             client = openai.OpenAI(**registry.openai_kwargs(spec), max_retries=0)
             if model.api == "openai-completions":
-                client.chat.completions.create(model=model.id, messages=message)  # type: ignore[arg-type]
+                client.chat.completions.create(
+                    model=model.id, messages=message, stream=True, **defaults  # type: ignore[arg-type]
+                )
             else:
-                client.responses.create(model=model.id, input="hi")
+                client.responses.create(model=model.id, input="hi", stream=True, **defaults)
 
         attempt("openai", send_openai)
     if model.api == "azure-openai-responses":
 
         def send_azure() -> None:
             client = openai.AzureOpenAI(**registry.openai_kwargs(spec), max_retries=0)
-            client.responses.create(model=model.id, input="hi")
+            client.responses.create(model=model.id, input="hi", stream=True, **defaults)
 
         attempt("openai", send_azure)
     if model.api == "anthropic-messages":
 
         def send_anthropic() -> None:
             client = anthropic.Anthropic(**registry.anthropic_kwargs(spec), max_retries=0)
-            client.messages.create(model=model.id, max_tokens=16, messages=message)  # type: ignore[arg-type]
+            client.messages.create(
+                model=model.id, messages=message, stream=True, **defaults  # type: ignore[arg-type]
+            )
 
         attempt("anthropic", send_anthropic)
     return out

@@ -89,9 +89,11 @@ class Diagnostic:
     """One problem: its severity, a stable ``code`` (see ``flue_decl._codes``), a message,
     where it is (``file``, 1-based ``line`` and ``column``, the JSON ``path`` in the
     document), an optional fix ``hint``, and ``related`` places (the other definition of a
-    duplicate, say). Messages and hints are scrubbed of key-shaped text. ``suppressed``
-    says who silenced a warning or note: ``"inSource"`` (a ``# flue-decl: ignore[...]``
-    comment) or ``"external"`` (the settings file), as SARIF names them; None: reported."""
+    duplicate, say). Messages and hints are scrubbed of key-shaped text, except inside the
+    ``verbatim`` texts (what the caller asked for, such as a model specifier, which is no
+    secret). ``suppressed`` says who silenced a warning or note: ``"inSource"`` (a
+    ``# flue-decl: ignore[...]`` comment) or ``"external"`` (the settings file), as SARIF
+    names them; None: reported."""
 
     severity: Severity
     code: str
@@ -103,12 +105,13 @@ class Diagnostic:
     hint: str | None = None
     related: tuple[Place, ...] = ()
     suppressed: str | None = None
+    verbatim: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The one place every message passes: nothing key-shaped leaves in one.
-        object.__setattr__(self, "message", scrub(self.message))
+        object.__setattr__(self, "message", scrub(self.message, self.verbatim))
         if self.hint is not None:
-            object.__setattr__(self, "hint", scrub(self.hint))
+            object.__setattr__(self, "hint", scrub(self.hint, self.verbatim))
 
     @classmethod
     def at(
@@ -121,6 +124,7 @@ class Diagnostic:
         hint: str | None = None,
         severity: Severity = Severity.ERROR,
         related: Sequence[Place] = (),
+        verbatim: Sequence[str] = (),
     ) -> Diagnostic:
         return cls(
             severity=severity,
@@ -132,6 +136,7 @@ class Diagnostic:
             path=format_path(path) if path is not None else None,
             hint=hint,
             related=tuple(related),
+            verbatim=tuple(verbatim),
         )
 
     @property
@@ -167,6 +172,7 @@ class Diagnostic:
             "hint": self.hint,
             "related": [[p.file, p.line, p.column] for p in self.related],
             "suppressed": self.suppressed,
+            "verbatim": list(self.verbatim),
         }
 
     @classmethod
@@ -182,6 +188,7 @@ class Diagnostic:
             data["hint"],
             tuple(Place(str(f), int(line), int(col)) for f, line, col in data["related"]),
             data["suppressed"],
+            tuple(str(v) for v in data.get("verbatim", ())),
         )
 
 

@@ -133,12 +133,16 @@ _TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}")
 _HEX = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, verbatim: tuple[str, ...] = ()) -> str:
     """``text`` with every key-shaped token replaced by ``***``: a message that quotes a
-    value (a key pasted into the wrong field, say) never carries the key."""
+    value (a key pasted into the wrong field, say) never carries the key. Tokens inside a
+    ``verbatim`` text are kept: a model specifier the caller asked for is not a secret,
+    however random its model ID looks."""
 
     def mask(match: re.Match[str]) -> str:
         token = match.group(0)
+        if any(token in kept for kept in verbatim):
+            return token
         for pattern, _ in _KEY_SHAPES:
             if pattern.match(token):
                 return MASK

@@ -355,6 +355,7 @@ def _resolve_error(spec: str, message: str, hint: str | None = None) -> ResolveE
                 message,
                 None,
                 hint=hint if "/" in spec else "write provider-id/model-id",
+                verbatim=(spec,),  # asked for by the caller: shown as given
             )
         ]
     )

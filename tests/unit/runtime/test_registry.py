@@ -300,3 +300,20 @@ def test_a_registry_keeps_only_the_variables_the_key_lookup_reads() -> None:
     names = {n for entry in builtin_catalog().providers.values() for n in entry["apiKeyEnv"]}
     assert names
     assert all(needed_for_keys(n) for n in names)
+
+
+def test_a_long_specifier_is_shown_as_asked_not_scrubbed() -> None:
+    """A specifier is not a secret: a random-looking model ID stays in the message (and
+    through the encoded form the cache and reloads use), a key-shaped value elsewhere in a
+    message is still masked."""
+    from flue_decl import Diagnostic, ResolveError
+
+    spec = "openai/gpt-4o-AbCdEf1234567890XYZabcdefGHIJ1234"
+    with pytest.raises(ResolveError) as info:
+        Registry(env={}).resolve_model(spec)
+    (diagnostic,) = info.value.diagnostics
+    assert f'"{spec}"' in diagnostic.message
+    assert Diagnostic.decoded(diagnostic.encoded()) == diagnostic
+    leaked = Diagnostic.at("x", f"{spec} and sk-proj-{'A1b2' * 8}", None, verbatim=(spec,))
+    assert spec in leaked.message
+    assert "sk-proj" not in leaked.message

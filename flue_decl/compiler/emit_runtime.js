@@ -349,12 +349,30 @@ function $start(options) {
             if (!problems.length)
                 problems.push(...$transport(done, facts, places));
             const handlers = options.apiProviders ?? {};
+            const declared = new Set();
             done.forEach((call, i) => {
-                if (call.op === "registerApiProvider" && !$own(handlers, call.api)) {
+                if (call.op !== "registerApiProvider")
+                    return;
+                const name = call.api;
+                declared.add(name);
+                if (!$own(handlers, name)) {
                     const where = `(${places[i]}) needs an entry in options.apiProviders`;
-                    problems.push(`the ApiProvider \`${call.api}\` ${where}`);
+                    problems.push(`the ApiProvider \`${name}\` ${where}`);
+                    return;
+                }
+                // registerApiProvider files a handler under its own `api`, not under the key.
+                const own = handlers[name]?.api;
+                if (own !== name) {
+                    problems.push(`options.apiProviders["${name}"] is a handler for api \`${String(own)}\`, ` +
+                        `not \`${name}\` (${places[i]})`);
                 }
             });
+            for (const name of Object.keys(handlers)) {
+                if (!declared.has(name)) {
+                    problems.push(`options.apiProviders["${name}"] is not an ApiProvider of this tree ` +
+                        `(it declares: ${[...declared].sort().join(", ") || "none"})`);
+                }
+            }
             if (problems.length) {
                 throw new Error(`flue-decl: cannot apply providers:\n  ${problems.join("\n  ")}`);
             }

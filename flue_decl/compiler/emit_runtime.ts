@@ -369,12 +369,33 @@ function $start<C extends $Call>(options: $Options) {
     $finish(done: C[], places: string[], api: $Api, facts: $Facts[] = []): C[] {
       if (!problems.length) problems.push(...$transport(done, facts, places));
       const handlers = options.apiProviders ?? {};
+      const declared = new Set<string>();
       done.forEach((call, i) => {
-        if (call.op === "registerApiProvider" && !$own(handlers, call.api as string)) {
+        if (call.op !== "registerApiProvider") return;
+        const name = call.api as string;
+        declared.add(name);
+        if (!$own(handlers, name)) {
           const where = `(${places[i]}) needs an entry in options.apiProviders`;
-          problems.push(`the ApiProvider \`${call.api}\` ${where}`);
+          problems.push(`the ApiProvider \`${name}\` ${where}`);
+          return;
+        }
+        // registerApiProvider files a handler under its own `api`, not under the key.
+        const own = (handlers[name] as { api?: unknown } | null)?.api;
+        if (own !== name) {
+          problems.push(
+            `options.apiProviders["${name}"] is a handler for api \`${String(own)}\`, ` +
+              `not \`${name}\` (${places[i]})`,
+          );
         }
       });
+      for (const name of Object.keys(handlers)) {
+        if (!declared.has(name)) {
+          problems.push(
+            `options.apiProviders["${name}"] is not an ApiProvider of this tree ` +
+              `(it declares: ${[...declared].sort().join(", ") || "none"})`,
+          );
+        }
+      }
       if (problems.length) {
         throw new Error(`flue-decl: cannot apply providers:\n  ${problems.join("\n  ")}`);
       }

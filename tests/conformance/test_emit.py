@@ -326,3 +326,26 @@ def test_what_the_module_decides_at_run_time_python_decides_alike(
         assert len(problems) == 1, problems
         assert said in problems[0].message
         assert said in answer["error"], answer
+
+
+def test_apply_providers_says_when_the_handlers_given_are_not_the_trees(
+    oracle: ReplayServer, workdir: Path, tmp_path: Path
+) -> None:
+    """options.apiProviders must hold exactly the tree's ApiProviders, each a handler for
+    its own api: registerApiProvider files a handler under its `api`, so a handler given
+    under the wrong key, or a misspelt key, would leave the tree's protocol unhandled."""
+    (tmp_path / "10-rpc.yaml").write_text(
+        "kind: ApiProvider\napi: acme-rpc\nhandler: acme_llm.protocols:AcmeRpc\n"
+    )
+    compilation = compile_paths([str(tmp_path)])
+    module = workdir / f"h{next(_COUNTER)}.mjs"
+    module.write_text(module_text(compilation.calls, target="flue-js", files=compilation.hashes))
+    case = {"kind": "apply", "module": str(module), "env": {}, "resolve": []}
+    assert "error" not in oracle.run({**case, "apis": ["acme-rpc"]})
+    extra = oracle.run({**case, "apis": ["acme-rpc", "acme-rcp"]})["error"]
+    assert 'options.apiProviders["acme-rcp"] is not an ApiProvider of this tree' in extra
+    assert "(it declares: acme-rpc)" in extra
+    wrong = oracle.run({**case, "apis": ["acme-rpc"], "handlerApis": {"acme-rpc": "other"}})
+    assert 'options.apiProviders["acme-rpc"] is a handler for api `other`' in wrong["error"]
+    assert "10-rpc.yaml:1" in wrong["error"]
+    module.unlink()

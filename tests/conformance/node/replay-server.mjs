@@ -87,7 +87,11 @@ async function applyCase(input) {
   const module = await import(pathToFileURL(input.module).href);
   const fail = () => { throw new Error('replay: no transport'); };
   const apiProviders = Object.fromEntries(
-    (input.apis ?? []).map((api) => [api, { api, stream: fail, streamSimple: fail }]),
+    // `handlerApis` (optional): the `api` a handler says it is, where it differs from its key.
+    (input.apis ?? []).map((api) => [
+      api,
+      { api: input.handlerApis?.[api] ?? api, stream: fail, streamSimple: fail },
+    ]),
   );
   let calls;
   try {

@@ -35,6 +35,7 @@ from ._wire import (
     key_headers,
     missing_key,
     unsupported,
+    vertex_api_base,
     vertex_base_url,
 )
 
@@ -111,6 +112,8 @@ def client_settings(
     base_url = model.base_url
     if api == "google-vertex" and (not base_url.strip() or "{location}" in base_url):
         base_url = vertex_base_url(model, key, env or {})
+    elif api == "google-vertex":
+        base_url = vertex_api_base(base_url.strip())
     if api == "openai-codex-responses":
         base_url = codex_base_url(base_url)
     if api == AZURE_API:

@@ -139,6 +139,19 @@ def azure_base_url(base_url: str, env: Mapping[str, str]) -> str:
     return urllib.parse.urlunsplit(parts).rstrip("/")
 
 
+_API_VERSION_PART = re.compile(r"v\d+(?:beta\d*)?")
+
+
+def vertex_api_base(base_url: str) -> str:
+    """Where Vertex's ``publishers/...`` paths start under a configured base URL, as pi-ai
+    gives it to Google's SDK: the base URL itself when a path segment names an API version
+    (``v1``, ``v1beta1``), else with ``/v1`` after it."""
+    path = urllib.parse.urlsplit(base_url).path
+    if any(_API_VERSION_PART.fullmatch(part) for part in path.split("/")):
+        return base_url
+    return f"{base_url.rstrip('/')}/v1"
+
+
 def codex_base_url(base_url: str) -> str:
     """Where Codex's ``responses`` endpoint lives: pi-ai's ``resolveCodexUrl`` without its
     last step (``.../codex``; a base URL ending in /codex or /codex/responses is kept)."""

@@ -47,6 +47,9 @@ ENDPOINTS = {
     "anthropic-messages": "v1/messages",
     "google-generative-ai": "models/{model}:streamGenerateContent?alt=sse",
     "mistral-conversations": "v1/chat/completions",
+    # Vertex with an API key (express mode): plain HTTP; with Google credentials the token
+    # is the service's to add (docs/python.md), and pi-ai's comes from google-auth.
+    "google-vertex": "publishers/google/models/{model}:streamGenerateContent?alt=sse",
 }
 # Differences that remain, each with its reason in docs/clients.md ("On the wire"): the
 # client refuses where pi-ai would send.

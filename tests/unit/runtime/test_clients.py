@@ -436,3 +436,25 @@ def test_credential_query_names_however_encoded_are_credentials(query: str) -> N
     with registry.http_client("p/m") as client:
         assert "S" not in str(client.params).replace("x=1", "")
         assert client.auth is not None
+
+
+def test_a_loaded_registry_reads_the_runtimes_own_keys_when_it_sends(
+    server: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_registry renders templates once; a built-in provider's environment key is read
+    when a client is made (os.environ, live), so a rotated OPENAI_API_KEY reaches the next
+    request as it reaches Flue's."""
+    (tmp_path / "10-openai.yaml").write_text(
+        f"kind: ProviderConfiguration\nid: openai\nbaseUrl: {server.url}/v1\n"
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", "first")
+    registry = load_registry([str(tmp_path)])
+    for key in ("first", "second"):
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        with registry.http_client("openai/gpt-4o") as client:
+            client.get("models")
+        assert registry.openai_kwargs("openai/gpt-4o")["api_key"] == key
+    assert [r.headers["authorization"] for r in server.requests] == [
+        "Bearer first",
+        "Bearer second",
+    ]

@@ -8,11 +8,13 @@ Light on purpose: the parser reads the format names here before any command runs
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._inert import inert_json
 from .._jsjson import dumps
 from .._secrets import MASK, Secret
 from ._reporters import inert_line, visible
@@ -34,8 +36,9 @@ def inert(lines: Sequence[str]) -> str:
 
 
 def as_json(data: Any) -> str:
-    """JSON as Flue's runtime writes it (key order, number spelling); secrets as ``***``."""
-    return dumps(_shown(data))
+    """JSON as Flue's runtime writes it (key order, number spelling); secrets as ``***``;
+    nothing a CI runner or a terminal would obey (``flue_decl._inert``)."""
+    return inert_json(dumps(_shown(data)))
 
 
 def _shown(value: Any) -> Any:
@@ -109,7 +112,7 @@ def diff_markdown(diff: Diff) -> str:
         ("Models removed", list(diff.removed)),
     ):
         if items:
-            out.append(f"**{title}:** " + ", ".join(f"`{i}`" for i in items))
+            out.append(f"**{title}:** " + ", ".join(_code(i) for i in items))
             out.append("")
     rows = [
         (label, name, a, b) for label, fields in _groups(diff) for name, (a, b) in fields.items()
@@ -117,11 +120,25 @@ def diff_markdown(diff: Diff) -> str:
     if rows:
         out += ["| model | field | before | after |", "| --- | --- | --- | --- |"]
 
-        def cell(value: Any) -> str:
-            return f"`{_fmt(value)}`".replace("|", "\\|")
+        def cell(text: str) -> str:
+            # GFM reads `|` as a cell's end even inside a code span, unless escaped.
+            return _code(text).replace("|", "\\|")
 
-        out += [f"| `{label}` | {name} | {cell(a)} | {cell(b)} |" for label, name, a, b in rows]
+        out += [
+            f"| {cell(label)} | {cell(name)} | {cell(_fmt(a))} | {cell(_fmt(b))} |"
+            for label, name, a, b in rows
+        ]
     return inert(out)
+
+
+def _code(text: str) -> str:
+    """``text`` as one Markdown code span, whatever it holds: fenced by one backtick more
+    than its longest run of them (CommonMark), so no backtick, HTML or link in a value can
+    leave the span and become part of the page."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def diff_json(diff: Diff) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._errors import Diagnostic, InputError
+from .._inert import inert_json
 from ._args import Args
 from ._outcome import OK
 
@@ -83,7 +84,7 @@ def needs_json(shown: Needed) -> str:
         "secrets": [n.to_json() for n in shown.needs if n.kind == "secret"],
     }
     # The same JSON value, but no `##[` a CI runner would take for a command.
-    return json.dumps(data, indent=2, ensure_ascii=True).replace("##[", "##\\u005b")
+    return inert_json(json.dumps(data, indent=2, ensure_ascii=True))
 
 
 def needs_dotenv(shown: Needed) -> str:

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TextIO
 from .._codes import RULES
 from .._discover import read_capped
 from .._errors import Diagnostic, Severity
+from .._inert import inert_json
 from .._secrets import is_credential_name, mask_url, scrub
 from .._version import __version__
 
@@ -202,12 +203,14 @@ class JsonReporter(Reporter):
     def report(self, diagnostics: Sequence[Diagnostic], *, ok: bool, files: int | None) -> None:
         payload = {"ok": ok, "diagnostics": [diagnostic_json(d) for d in diagnostics]}
         # Suppressed ones are listed too ("suppressed": true), so an audit sees them.
-        self.emit(json.dumps(payload, indent=2, ensure_ascii=False))
+        self.emit(inert_json(json.dumps(payload, indent=2, ensure_ascii=False)))
 
 
 def _escape_data(text: str) -> str:
-    # @actions/core escapeData
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # @actions/core escapeData; and the legacy `##[` command, which the runner obeys
+    # anywhere in a line, shown as the human formats show it
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escaped.replace("##[", "##\\[")
 
 
 def _escape_property(text: str) -> str:
@@ -324,7 +327,7 @@ class SarifReporter(Reporter):
                 }
             ],
         }
-        self.emit(json.dumps(log, indent=2, ensure_ascii=False))
+        self.emit(inert_json(json.dumps(log, indent=2, ensure_ascii=False)))
 
 
 def diagnostic_json(diag: Diagnostic) -> dict[str, object]:

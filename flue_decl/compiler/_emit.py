@@ -19,6 +19,7 @@ from typing import Any
 
 from .._catalog import builtin_catalog
 from .._domain import ALLOW_PLAIN_HTTP, Call, Op, field_label
+from .._inert import inert_json
 from .._jsjson import dumps
 from .._secrets import (
     CREDENTIAL_WORDS,
@@ -199,7 +200,9 @@ def module_text(
         "}",
         "",
     ]
-    return "\n".join(lines)
+    # A file name in the header or a value in a string literal: nothing for a CI log that
+    # prints the module to obey (the same JavaScript, see flue_decl._inert).
+    return inert_json("\n".join(lines))
 
 
 def _runtime(typed: bool = False) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from .._discover import one_path
 from .._domain import ALLOW_PLAIN_HTTP, Call, Origin, OriginRow, origin_of
 from .._errors import Diagnostic, InputError, JsonPath, Severity
+from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
 from .._service import ServiceOptions
 from .._version import __version__
@@ -90,7 +91,7 @@ def artifact_text(
     text = text.replace(json.dumps(_ORIGINS), _block([list(o) for o in origin_ids]), 1)
     text = text.replace(json.dumps(_CALLS), _block(encoded), 1)
     text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
-    text = escape_lone_surrogates(text)
+    text = escape_lone_surrogates(inert_json(text))  # the same JSON: see flue_decl._inert
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     text = text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
     if sign_key is not None:

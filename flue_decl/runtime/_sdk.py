@@ -130,10 +130,11 @@ def _omit_marker(sdk: str) -> Any:
 def request_defaults(model: Any, store_responses: bool) -> dict[str, Any]:
     """The per-request arguments the runtime sends for this model: its token limit (as
     ``max_output_tokens`` for the responses APIs, ``max_tokens`` otherwise, always for
-    Anthropic, which requires it; none for Codex, which takes none) and, for the responses APIs, ``store`` (true only where
-    ``storeResponses`` applies; always false for Codex, which refuses true). The runtime
-    streams every request: use these with the SDK's streaming call (``stream=True``); the
-    Anthropic SDK refuses a large ``max_tokens`` without it."""
+    Anthropic, which requires it; none for Codex, which takes none) and, for the responses
+    APIs, ``store`` (true only where ``storeResponses`` applies; always false for Codex,
+    which refuses true). The runtime streams every request: use these with the SDK's
+    streaming call (``stream=True``); the Anthropic SDK refuses a large ``max_tokens``
+    without it."""
     if model.api == CODEX_API:
         return {"store": False}
     out: dict[str, Any] = {}

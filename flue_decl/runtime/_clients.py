@@ -11,6 +11,7 @@ origin: httpx strips ``Authorization`` on a cross-origin redirect but not ``x-ap
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -27,16 +28,21 @@ from .._version import __version__
 from ._wire import (
     AUTH_HEADERS,
     AZURE_API,
+    CLOUDFLARE_GATEWAY,
     EXTRA_HEADERS,
     NEEDS_KEY,
     azure_api_version,
     azure_base_url,
+    cloudflare_base_url,
     codex_base_url,
+    header_value,
     key_headers,
+    merged_headers,
     missing_key,
     unsupported,
     vertex_api_base,
     vertex_base_url,
+    vertex_key,
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=10.0)
@@ -51,15 +57,20 @@ UNSUPPORTED = {
 }
 
 
+_KEYED = ("x-api-key", "authorization")
+
+
 class _CredentialAuth(httpx.Auth):
     """Adds the credentials to each request: the key's header, credential headers, and
     credential query parameters, none of which is among the client's defaults."""
 
-    def __init__(self, headers: Mapping[str, str], params: Sequence[tuple[str, str]]) -> None:
-        self._headers = {name: Secret(value) for name, value in headers.items()}
+    def __init__(self, headers: Mapping[str, bytes], params: Sequence[tuple[str, str]]) -> None:
+        self._headers = {name: Secret(value.decode("latin-1")) for name, value in headers.items()}
         self._params = [(name, Secret(value)) for name, value in params]
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._headers:
+            request.headers.encoding = "latin-1"  # each character a byte, as fetch sends it
         for name, value in self._headers.items():
             request.headers[name] = value.reveal()
         if self._params:
@@ -108,12 +119,21 @@ def client_settings(
     api = model.api
     if api in UNSUPPORTED:
         raise unsupported(model, UNSUPPORTED[api])
-    key = None if api_key in (None, "", AUTHENTICATED) else api_key
-    base_url = model.base_url
-    if api == "google-vertex" and (not base_url.strip() or "{location}" in base_url):
-        base_url = vertex_base_url(model, key, env or {})
-    elif api == "google-vertex":
-        base_url = vertex_api_base(base_url.strip())
+    key = api_key or None
+    if api == "google-vertex":  # "<authenticated>" or a placeholder: Google's credentials
+        key = None if key == AUTHENTICATED else vertex_key(key)
+    base_url = cloudflare_base_url(model, model.base_url, env or {})
+    if api == "google-vertex":
+        # Without a key, Google's credentials: pi-ai needs the project and location then,
+        # whatever the base URL (vertex_base_url refuses without them).
+        default = vertex_base_url(model, key, env or {}) if key is None else None
+        if not base_url.strip() or "{location}" in base_url:
+            base_url = default or vertex_base_url(model, key, env or {})
+        else:
+            base_url = vertex_api_base(base_url.strip())
+    braced = re.search(r"\{([^{}]*)\}", base_url) if api == "mistral-conversations" else None
+    if braced is not None:  # Mistral's SDK reads {name} in a server URL as a parameter
+        raise unsupported(model, f"Parameter '{braced.group(1)}' is required (Mistral's SDK)")
     if api == "openai-codex-responses":
         base_url = codex_base_url(base_url)
     if api == AZURE_API:
@@ -130,10 +150,10 @@ def client_settings(
     # request goes where Flue's would, whatever reader httpx uses on its own.
     base_url = parsed.href
     if api in AUTH_HEADERS:
-        auth_headers = key_headers(model, key) if key else {}
+        keyed = key_headers(model, key) if key else {}
     elif isinstance(handler, WireProtocol) or callable(getattr(handler, "auth_headers", None)):
         try:
-            auth_headers = dict(handler.auth_headers(key))
+            keyed = dict(handler.auth_headers(key))
         except Exception as exc:  # the handler's code: reported, its message unread (a key?)
             raise unsupported(
                 model, f"its handler's auth_headers raised {type(exc).__name__}"
@@ -145,18 +165,31 @@ def client_settings(
             "an auth_headers(api_key) method (see WireProtocol)",
         )
     credentials = model.credential_paths()
-    headers = {"User-Agent": USER_AGENT, **EXTRA_HEADERS.get(api, {})}
-    carriers = {name.lower() for name in auth_headers}
-    for name, value in (model.headers or {}).items():
-        if ("headers", name) not in credentials:
-            headers[name] = value
-        elif name.lower() not in carriers:  # the key's own header wins
-            auth_headers[name] = value
+    defaults = {"User-Agent": USER_AGENT, **EXTRA_HEADERS.get(api, {})}
+    configured = dict(model.headers or {})
+    headers: dict[str, bytes] = {}
+    secret_headers: dict[str, bytes] = {}
+    sdk_headers: dict[str, str] = {}  # what an SDK is given (its own user agent stays)
+    for name, value, from_key in merged_headers(model, defaults, keyed, configured):
+        sent = header_value(model, name, value)
+        if from_key or ("headers", name) in credentials:
+            secret_headers[name] = sent
+        else:
+            headers[name] = sent
+        if value is not defaults.get(name):
+            sdk_headers[name] = sent.decode("latin-1")
+    sent_auth = [v for n, v in {**headers, **secret_headers}.items() if n.lower() in _KEYED]
+    gateway = model.provider == CLOUDFLARE_GATEWAY  # the key goes as cf-aig-authorization
+    if api == "anthropic-messages" and keyed and not gateway and not any(sent_auth):
+        # Anthropic's SDK (pi-ai's) sends nothing whose key is blank on the wire.
+        raise unsupported(
+            model, "Could not resolve authentication method: the key is blank (Anthropic's SDK)"
+        )
     base_url, params, secret_params = _split_query(base_url)
     if api == AZURE_API and not any(name == "api-version" for name, _ in params):
         params.append(("api-version", azure_api_version(env or {})))
     sends_credentials = bool(
-        any(auth_headers.values())
+        any(secret_headers.values())
         or secret_params
         or ("baseUrl",) in credentials
         or url_credentials(base_url)  # `;key=` in the path
@@ -181,8 +214,11 @@ def client_settings(
         "params": params,
         "secret_params": secret_params,
         "headers": headers,
-        "auth": _CredentialAuth(auth_headers, secret_params) if sends_credentials else None,
-        "key_headers": auth_headers,  # for the SDKs' arguments (runtime._sdk), never shown
+        # A blank key header still goes (pi-ai sends it), through the auth like any other.
+        "auth": _CredentialAuth(secret_headers, secret_params)
+        if secret_headers or secret_params
+        else None,
+        "sdk_headers": sdk_headers,  # for the SDKs' arguments (runtime._sdk), never shown
         "allow_plain_http": allow_plain_http,
     }
 

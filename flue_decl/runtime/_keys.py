@@ -38,7 +38,10 @@ _SDK_ENV = frozenset(
 
 def needed_for_keys(name: str) -> bool:
     """Whether the key lookup may read the environment variable ``name``."""
-    return name.endswith(("_API_KEY", "_TOKEN")) or name in _SDK_ENV
+    # CLOUDFLARE_*: the account and gateway pi-ai fills into Cloudflare base URLs.
+    return name.endswith(("_API_KEY", "_TOKEN")) or name in _SDK_ENV or name.startswith(
+        "CLOUDFLARE_"
+    )
 
 
 class KeyEnvironment(Mapping[str, str]):
@@ -135,9 +138,9 @@ def key_to_send(
     """The key a request carries, as Flue's agent and pi-ai choose it when they send: the
     configured ``apiKey`` (null and empty included: Flue tests ``!== undefined``), else the
     registered one (a Cloudflare binding has none); one that is absent, empty or
-    whitespace gives way to the environment's key for the provider. None: no key, and
-    pi-ai sends nothing (for a whitespace-only key and no environment key, pi-ai sends it
-    blank, which no server takes: None here too)."""
+    whitespace gives way to the environment's key for the provider (a whitespace-only one
+    with no environment key is still sent, blank, as pi-ai sends it). None: no key, and
+    pi-ai sends nothing."""
     if settings is not None and "apiKey" in settings:
         declared = settings["apiKey"]
     elif registration is not None and registration.get("api") != CLOUDFLARE_AI_BINDING:
@@ -147,4 +150,5 @@ def key_to_send(
     key = reveal(declared) if declared is not None else None
     if is_blank_key(key):
         key = env_api_key(provider, env, catalog) or key
-    return None if is_blank_key(key) else str(key)
+    # A whitespace-only key still goes (pi-ai tests it with `||`): as a blank header value.
+    return key if isinstance(key, str) and key else None

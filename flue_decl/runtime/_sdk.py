@@ -45,9 +45,8 @@ def openai_kwargs(model: Any, api_key: str, settings: Mapping[str, Any]) -> dict
     ``settings``: the model's checked client settings (``_clients.client_settings``)."""
     if model.api not in OPENAI_APIS and model.api != AZURE_API:
         raise _refuse(model, "OpenAI")
-    named = {name.lower() for name in model.headers or {}}
-    if "cf-aig-authorization" in {n.lower() for n in settings["key_headers"]} and (
-        "authorization" not in named
+    if "cf-aig-authorization" in {n.lower() for n in settings["sdk_headers"]} and (
+        "Authorization" not in settings["sdk_headers"]
     ):
         raise ClientError(
             [
@@ -79,15 +78,40 @@ def anthropic_kwargs(model: Any, api_key: str, settings: Mapping[str, Any]) -> d
     if model.api != ANTHROPIC_API:
         raise _refuse(model, "Anthropic")
     kwargs = _common(model, settings, "anthropic", api_key)
-    kwargs["default_headers"]["anthropic-version"] = ANTHROPIC_VERSION
+    headers = kwargs["default_headers"]
+    if "anthropic-version" not in {name.lower() for name in headers}:  # configured wins
+        headers["anthropic-version"] = ANTHROPIC_VERSION
     return kwargs
 
 
 def _common(
     model: Any, settings: Mapping[str, Any], sdk: str, api_key: str
 ) -> dict[str, Any]:
-    headers = dict(model.headers or {})
-    headers.update(settings["key_headers"])
+    if not api_key.strip(" \t\r\n"):
+        raise ClientError(
+            [
+                Diagnostic.at(
+                    "client-unsupported",
+                    f"{model.spec}: the key is blank: pi-ai sends it so, the {sdk} SDK takes "
+                    "it for none and reads its own environment variable instead",
+                    None,
+                    hint="give the provider a key, or use registry.http_client(spec)",
+                )
+            ]
+        )
+    headers: dict[str, Any] = dict(settings["sdk_headers"])
+    if not all(value.isascii() for value in headers.values()):
+        raise ClientError(
+            [
+                Diagnostic.at(
+                    "client-unsupported",
+                    f"{model.spec}: a header value holds a character the {sdk} SDK cannot "
+                    "send (pi-ai sends it as a Latin-1 byte)",
+                    None,
+                    hint="use registry.http_client(spec), which sends it as pi-ai does",
+                )
+            ]
+        )
     named = {name.lower() for name in headers}
     omit = _omit_marker(sdk)
     if omit is not None:
@@ -99,7 +123,9 @@ def _common(
     # The key is given as api_key too, or the SDK would read its own environment variable.
     kwargs: dict[str, Any] = {
         "base_url": settings["base_url"],
-        "api_key": api_key,
+        # Trimmed as fetch trims a header value: an SDK may put the key in a header of its
+        # own at send time (Azure's api-key), where httpx refuses surrounding whitespace.
+        "api_key": api_key.strip(" \t\r\n"),
         "default_headers": _spelled(headers, sdk),
     }
     if query:

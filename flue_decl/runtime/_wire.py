@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import platform
 import re
+import sys
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._errors import ClientError, Diagnostic
+from .._jsjson import number as js_number
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -53,8 +57,12 @@ def key_headers(model: Any, key: str) -> dict[str, str]:
     api, provider = model.api, model.provider
     if provider == CLOUDFLARE_GATEWAY and api in _GATEWAY_APIS:
         return {"cf-aig-authorization": f"Bearer {key}"}
-    if api == "anthropic-messages" and (provider == "github-copilot" or "sk-ant-oat" in key):
+    if api == "anthropic-messages" and provider == "github-copilot":
         return _bearer(key)
+    if api == "anthropic-messages" and "sk-ant-oat" in key:
+        # Anthropic takes an OAuth token only with these betas (pi-ai adds request
+        # features after them, and Claude Code's user agent: see docs/python.md).
+        return {**_bearer(key), "anthropic-beta": "claude-code-20250219,oauth-2025-04-20"}
     if api == "openai-codex-responses":
         return {**_bearer(key), "chatgpt-account-id": _codex_account(model, key)}
     return AUTH_HEADERS[api](key)
@@ -67,13 +75,36 @@ def _codex_account(model: Any, token: str) -> str:
     claims = _atob_json(parts[1]) if len(parts) == 3 else None
     auth = claims.get(_CODEX_CLAIM) if isinstance(claims, dict) else None
     account = auth.get("chatgpt_account_id") if isinstance(auth, dict) else None
-    if isinstance(account, bool) or not isinstance(account, str | int) or not account:
+    if not _js_truthy(account):
         raise unsupported(
             model,
             "Failed to extract accountId from token (pi-ai sends nothing without the "
             f"ChatGPT account of its `{_CODEX_CLAIM}` claim)",
         )
-    return str(account)
+    return _js_string(account)
+
+
+def _js_truthy(value: Any) -> bool:
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return value is not None and value is not False and value not in (0, "")
+
+
+def _js_string(value: Any) -> str:
+    """JavaScript's ``String(value)`` of a JSON value (a header value is set so)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, int | float):
+        return js_number(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else _js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
 
 
 _ATOB = re.compile(r"[A-Za-z0-9+/]*")
@@ -159,6 +190,105 @@ def codex_base_url(base_url: str) -> str:
     if normalized.endswith("/codex/responses"):
         return normalized[: -len("/responses")]
     return normalized if normalized.endswith("/codex") else f"{normalized}/codex"
+
+
+CODEX_API = "openai-codex-responses"
+CLOUDFLARE_PROVIDERS = frozenset({"cloudflare-workers-ai", CLOUDFLARE_GATEWAY})
+_OPENAI_ROUTES = frozenset({"openai-completions", "openai-responses"})
+_PLACEHOLDER = re.compile(r"\{([A-Z_][A-Z0-9_]*)\}")
+
+
+def cloudflare_base_url(model: Any, base_url: str, env: Mapping[str, str]) -> str:
+    """A Cloudflare provider's base URL with its ``{VARIABLE}`` placeholders (the account,
+    the gateway) filled from the environment, as pi-ai's ``resolveCloudflareBaseUrl`` does
+    for the routes it sends through; an unset one is refused with pi-ai's words."""
+    routed = model.api in _OPENAI_ROUTES or (
+        model.provider == CLOUDFLARE_GATEWAY and model.api == "anthropic-messages"
+    )
+    if model.provider not in CLOUDFLARE_PROVIDERS or not routed or "{" not in base_url:
+        return base_url
+
+    def filled(match: re.Match[str]) -> str:
+        value = env.get(match.group(1))
+        if not value:
+            raise unsupported(
+                model,
+                f"{match.group(1)} is required for provider {model.provider} but is not set.",
+            )
+        return value
+
+    return _PLACEHOLDER.sub(filled, base_url)
+
+
+def vertex_key(key: str | None) -> str | None:
+    """The key Vertex requests carry (pi-ai's ``resolveApiKey``): trimmed; none for an empty
+    one, the ``gcp-vertex-credentials`` marker or a ``<placeholder>``, which mean Google's
+    application default credentials."""
+    trimmed = key.strip() if key else ""
+    if not trimmed or trimmed == "gcp-vertex-credentials" or re.fullmatch(r"<[^>]+>", trimmed):
+        return None
+    return trimmed
+
+
+_HTTP_WHITESPACE = " \t\r\n"
+
+
+_NODE_ARCH = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i686": "ia32", "i386": "ia32"}
+
+
+def codex_headers() -> dict[str, str]:
+    """What pi-ai's Codex requests set after every configured header: its identity."""
+    uname = platform.uname()
+    machine = uname.machine.lower()
+    agent = f"pi ({sys.platform} {uname.release}; {_NODE_ARCH.get(machine, machine)})"
+    return {"User-Agent": agent, "originator": "pi", "OpenAI-Beta": "responses=experimental"}
+
+
+def merged_headers(
+    model: Any,
+    defaults: Mapping[str, str],
+    keyed: Mapping[str, str],
+    configured: Mapping[str, str],
+) -> list[tuple[str, str, bool]]:
+    """Every header a request carries, as pi-ai's SDKs merge them: by name whatever its
+    case, the later layer winning and naming it: flue-decl's defaults, the key's headers,
+    the configured ones; except that Codex and the AI Gateway's OpenAI routes set the key's
+    headers last (and there a configured ``authorization`` in any other spelling than
+    ``Authorization`` is dropped, as pi-ai's ``Authorization: headers.Authorization ??
+    null`` drops it). Each as (name, value, whether it came from the key)."""
+    gateway = model.provider == CLOUDFLARE_GATEWAY and model.api in _OPENAI_ROUTES
+    key_last = model.api == CODEX_API or gateway
+    chosen: dict[str, tuple[str, str, bool]] = {}
+    layers: list[tuple[Mapping[str, str], bool]] = [(defaults, False)]
+    layers += [(configured, False), (keyed, True)] if key_last else [
+        (keyed, True),
+        (configured, False),
+    ]
+    if model.api == CODEX_API:
+        layers.append((codex_headers(), False))
+    for layer, from_key in layers:
+        for name, value in layer.items():
+            dropped = name.lower() == "authorization" and name != "Authorization"
+            if gateway and not from_key and dropped:
+                continue
+            chosen[name.lower()] = (name, value, from_key)
+    return list(chosen.values())
+
+
+def header_value(model: Any, name: str, value: str) -> bytes:
+    """``value`` as fetch sends it: HTTP whitespace trimmed at both ends, each character a
+    byte (Latin-1). A line break or NUL inside, or a character past U+00FF, is refused as
+    fetch refuses it, naming the header, never its value."""
+    if not isinstance(value, str):  # a handler's auth_headers may return anything
+        raise unsupported(model, f"its header `{name}` is not a string")
+    trimmed = value.strip(_HTTP_WHITESPACE)
+    if any(c in trimmed for c in "\r\n\0"):
+        why = "holds a line break or NUL inside"
+    elif not all(ord(c) < 256 for c in trimmed):
+        why = "holds a character past U+00FF, which fetch cannot send"
+    else:
+        return trimmed.encode("latin-1")
+    raise unsupported(model, f"its header `{name}` {why}")
 
 
 EXTRA_HEADERS: dict[str, dict[str, str]] = {

@@ -217,7 +217,9 @@ def test_caller_credentials_follow_the_transport_rule(tmp_path: Path) -> None:
             "baseUrl: http://localhost:8080/v1\n"
         },
     )
-    registry = load_registry(str(tmp_path / "p"), env={})
+    # Google's credentials (no key): pi-ai needs the project and location then.
+    env = {"GOOGLE_CLOUD_PROJECT": "my-proj-1", "GOOGLE_CLOUD_LOCATION": "us-central1"}
+    registry = load_registry(str(tmp_path / "p"), env=env)
     auth = httpx.BasicAuth("u", "p")
     registry.http_client("corp-vertex/gemini", auth=auth).close()  # loopback: fine
     registry.configure_provider("corp-vertex", {"baseUrl": "http://vertex.corp.example/v1"})

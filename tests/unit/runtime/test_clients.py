@@ -78,7 +78,9 @@ def test_each_wire_protocol_sends_its_key_in_its_header(server: Loopback, api: s
     assert request.headers["x-team"] == "search"
     assert request.headers["x-gateway"] == "gw"
     assert request.headers["x-both"] == "configured"  # configureProvider's headers win
-    assert request.headers["user-agent"] == USER_AGENT
+    # Codex requests carry pi-ai's own identity, set after every other header.
+    agent = request.headers["user-agent"]
+    assert agent.startswith("pi (") if api == "openai-codex-responses" else agent == USER_AGENT
     if api == "anthropic-messages":
         assert request.headers["anthropic-version"] == "2023-06-01"
 
@@ -118,8 +120,10 @@ def test_a_blank_key_gives_way_to_the_environment_key_read_when_sending(
     registry = Registry()  # env=None: os.environ, as it is when a request is made
     registry.configure_provider("openai", {"baseUrl": server.url + "/v1", "apiKey": "  "})
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with pytest.raises(ClientError, match="set OPENAI_API_KEY"):
-        registry.http_client("openai/gpt-4o")
+    with registry.http_client("openai/gpt-4o") as client:  # sent blank, as pi-ai sends it
+        client.get("models")
+    with pytest.raises(ClientError, match="the key is blank"):  # an SDK would read its own
+        registry.openai_kwargs("openai/gpt-4o")
     monkeypatch.setenv("OPENAI_API_KEY", "rotated-1")
     with registry.http_client("openai/gpt-4o") as client:
         client.get("models")
@@ -127,6 +131,7 @@ def test_a_blank_key_gives_way_to_the_environment_key_read_when_sending(
     with registry.http_client("openai/gpt-4o") as client:
         client.get("models")
     assert [r.headers["authorization"] for r in server.requests] == [
+        "Bearer",
         "Bearer rotated-1",
         "Bearer rotated-2",
     ]

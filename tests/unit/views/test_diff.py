@@ -73,7 +73,7 @@ def test_markdown_for_a_pull_request(changed: Path) -> None:
     result = run_cli("diff", "providers.d", str(changed), "--format", "markdown")
     lines = result.stdout.splitlines()
     assert lines[0] == "### flue-decl: provider registry changes"
-    assert "| `ollama/llama3.1:8b` | contextWindow | `131072` | `65536` |" in lines
+    assert "| `ollama/llama3.1:8b` | `contextWindow` | `131072` | `65536` |" in lines
     assert "**Models added:** `ollama/mistral:7b`" in lines
 
 

@@ -130,6 +130,12 @@ RULES: dict[str, Rule] = {
             "A rendered value has a line break or control character, or is longer than 64 KiB.",
         ),
         Rule(
+            "invalid-header-value",
+            E,
+            "A header value holds a control character (C0 but TAB, or DEL): it would be sent "
+            "as is, or split the request.",
+        ),
+        Rule(
             "literal-secret",
             W,
             "A key or credential written literally in a file (an error "

@@ -7,6 +7,7 @@ built, so a templated ``baseUrl`` gets the same treatment as a literal one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -54,6 +55,7 @@ def check(
     registered = by_kind.get(KindName.PROVIDER, {})
     for entity in entities:
         out.extend(_templates(entity))
+        out.extend(_header_values(entity))
         providing = entity.kind in (KindName.PROVIDER, KindName.PROVIDER_CONFIGURATION)
         if providing and entity.key in RESERVED_IDS:
             out.append(
@@ -138,6 +140,26 @@ def _templates(entity: Entity) -> Iterator[Diagnostic]:
                 path,
                 hint="templates are allowed in baseUrl, apiKey, header values and gateway "
                 "strings; keys, kind, id, api and model IDs are literal",
+            )
+
+
+_HEADER_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # \0 \n \r: the schema says
+
+
+def _header_values(entity: Entity) -> Iterator[Diagnostic]:
+    """A header value (or its template's text) with a control character but TAB: sent as
+    is it would drive whatever logs it, and a line break would split the request."""
+    for path, value in string_fields(entity.kind, entity.data):
+        if len(path) >= 2 and path[-2] == "headers" and _HEADER_CONTROL.search(value):
+            found = _HEADER_CONTROL.search(value)
+            assert found is not None
+            yield Diagnostic.at(
+                "invalid-header-value",
+                f"header `{path[-1]}` holds the control character "
+                f"U+{ord(found.group()):04X}",
+                entity.place(path),
+                path,
+                hint="remove it (a value from a file with a trailing newline? use | trim)",
             )
 
 

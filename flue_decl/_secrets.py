@@ -176,7 +176,8 @@ def _singular(word: str) -> str:
 
 # Up to the last `@` of the authority, as the WHATWG parser reads it: in
 # `https://bob:pa@ss@h/` the password is `pa@ss`.
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+USERINFO = r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@"
+_USERINFO = re.compile(USERINFO)
 
 
 def _query(url: str) -> tuple[str, str, str]:

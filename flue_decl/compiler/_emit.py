@@ -24,7 +24,9 @@ from .._jsjson import dumps
 from .._secrets import (
     CREDENTIAL_WORDS,
     DESCRIBING_WORDS,
+    MASK,
     PATH_PARAMETER,
+    USERINFO,
     QUANTITY_WORDS,
     WORD_BOUNDARY,
 )
@@ -232,6 +234,8 @@ CONSTANTS: dict[str, tuple[str, Any]] = {
     "QUANTITY_WORDS": ("string[]", sorted(QUANTITY_WORDS)),
     "WORD_BOUNDARY": ("string", WORD_BOUNDARY),
     "PATH_PARAMETER": ("string", PATH_PARAMETER),
+    "USERINFO": ("string", USERINFO),
+    "MASK": ("string", MASK),
     "URL_REFUSED_CHARS": ("string", URL_REFUSED_CHARS),
     "URL_AUTHORITY": ("string", URL_AUTHORITY),
     "LOOPBACK_HOST": ("string", LOOPBACK_HOST),

@@ -12,6 +12,8 @@ declare const DESCRIBING_WORDS: string[];
 declare const QUANTITY_WORDS: string[];
 declare const WORD_BOUNDARY: string;
 declare const PATH_PARAMETER: string;
+declare const USERINFO: string;
+declare const MASK: string;
 declare const URL_REFUSED_CHARS: string;
 declare const URL_AUTHORITY: string;
 declare const LOOPBACK_HOST: string;
@@ -247,6 +249,48 @@ function $urlCredentials(value: string): boolean {
     return $credentialParameter(name, value.join("="));
   });
 }
+// flue_decl/_secrets.py mask_url
+function $maskUrl(url: string): string {
+  const at = url.indexOf("?");
+  let head = at === -1 ? url : url.slice(0, at);
+  const rest = at === -1 ? "" : url.slice(at + 1);
+  const hash = rest.indexOf("#");
+  const query = hash === -1 ? rest : rest.slice(0, hash);
+  const tail = hash === -1 ? "" : rest.slice(hash);
+  head = head.replace(new RegExp(USERINFO), (_match, scheme: string) => `${scheme}${MASK}@`);
+  head = head.replace($PATH_PARAMETER, (match: string, name: string, value: string) =>
+    $credentialParameter(name, value) ? `;${name}=${MASK}` : match,
+  );
+  if (!query) return head + (at === -1 ? "" : "?") + tail;
+  const shown = query.split("&").map((part) => {
+    const [name, ...value] = part.split("=");
+    return $credentialParameter(name, value.join("=")) ? `${name}=${MASK}` : part;
+  });
+  return `${head}?${shown.join("&")}${tail}`;
+}
+// flue_decl/_secrets.py mask_payload: what applyProviders returns, for logging
+function $masked(call: $Call, facts: $Facts | undefined): $Call {
+  const field =
+    call.op === "registerProvider" ? "registration" : call.op === "configureProvider" ? "settings" : "";
+  if (!field) return call;
+  const out = JSON.parse(JSON.stringify(call[field])) as Record<string, unknown>;
+  if (out.apiKey) out.apiKey = MASK;
+  const headers = out.headers;
+  if (headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
+    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+      if ($isCredentialName(name) && value) (headers as Record<string, unknown>)[name] = MASK;
+    }
+  }
+  if (typeof out.baseUrl === "string") out.baseUrl = $maskUrl(out.baseUrl);
+  for (const path of facts?.credentials ?? []) {
+    const parent = $get(out, path.slice(0, -1));
+    const last = path[path.length - 1];
+    if (parent !== null && typeof parent === "object" && !Array.isArray(parent)) {
+      if ((parent as Record<string, unknown>)[last]) (parent as Record<string, unknown>)[last] = MASK;
+    }
+  }
+  return { ...call, [field]: out };
+}
 // flue_decl/_urls.py insecure_transport
 function $inClear(value: string): boolean {
   const url = $readUrl(value);
@@ -414,7 +458,8 @@ function $start<C extends $Call>(options: $Options) {
           api.configureProvider(call.id as string, call.settings as never);
         }
       }
-      return done;
+      // The runtime alone has the values: what is returned (for logging) shows none.
+      return done.map((call, i) => $masked(call, facts[i]) as C);
     },
   };
 }

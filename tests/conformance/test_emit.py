@@ -37,6 +37,17 @@ def _missing_in(error: str) -> set[str]:
     return set(re.findall(r"environment variable (\S+) is not set", error))
 
 
+def _returned(registry: Any, spec: str) -> dict[str, Any]:
+    """flue-decl's answer for ``spec`` as the harness reads it back: the model from the
+    runtime, the key from the calls applyProviders returned, where a key the tree set is
+    masked (one the runtime finds in the environment is not in the calls)."""
+    result = resolve_result(registry, spec, show_secrets=True)
+    source = registry.api_key_source(spec)[0] if result["ok"] else None
+    if source in ("configureProvider", "registerProvider") and result["apiKey"]:
+        result["apiKey"] = "***"
+    return result
+
+
 def check_emitted(tree: Tree, oracle: ReplayServer, workdir: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_tree(tree, Path(tmp))
@@ -48,7 +59,7 @@ def check_emitted(tree: Tree, oracle: ReplayServer, workdir: Path) -> None:
         )
         rendered, _ = render_calls(compilation.calls, tree.env)
         registry = registry_of(paths, tree.env)
-        mine = [resolve_result(registry, spec, show_secrets=True) for spec in tree.specs]
+        mine = [_returned(registry, spec) for spec in tree.specs]
         _, problems = render_calls(compilation.calls, {})
     apis = [c.target for c in compilation.calls if c.op == "registerApiProvider"]
     names = [c.payload.get("binding") for c in compilation.calls if "binding" in c.payload]
@@ -61,8 +72,9 @@ def check_emitted(tree: Tree, oracle: ReplayServer, workdir: Path) -> None:
     }
     answer = oracle.run({**case, "resolve": tree.specs})
     assert "error" not in answer, answer["error"]
-    # (a) the calls it applied are flue-decl's calls for this environment
-    assert answer["calls"] == [c.to_replay(show_secrets=True) for c in rendered]
+    # (a) the calls it applied are flue-decl's calls for this environment, returned with
+    # every credential masked as flue-decl masks them (what applyProviders is for: logs)
+    assert answer["calls"] == [c.to_replay(show_secrets=False) for c in rendered]
     # (b) every specifier resolves alike: model, key, storeResponses, errors
     for got, want in zip(answer["results"], mine, strict=True):
         assert got == want, f"{want['spec']}: the emitted module and flue-decl disagree"
@@ -348,4 +360,34 @@ def test_apply_providers_says_when_the_handlers_given_are_not_the_trees(
     wrong = oracle.run({**case, "apis": ["acme-rpc"], "handlerApis": {"acme-rpc": "other"}})
     assert 'options.apiProviders["acme-rpc"] is a handler for api `other`' in wrong["error"]
     assert "10-rpc.yaml:1" in wrong["error"]
+    module.unlink()
+
+
+def test_apply_providers_returns_no_credential_and_the_runtime_gets_them_all(
+    oracle: ReplayServer, workdir: Path, tmp_path: Path
+) -> None:
+    """What applyProviders returns is for logs: every credential as ***, the same masking
+    flue-decl's Python applies; Flue's runtime was given the values."""
+    (tmp_path / "10-p.yaml").write_text(
+        "kind: Provider\nid: p\napi: openai-completions\n"
+        "baseUrl: \"https://p.example/v1?api_key={{ env.Q }}&x=1\"\n"
+        'apiKey: "{{ env.K }}"\n'
+        'headers: {X-Api-Token: "{{ env.T }}", X-Team: search}\n'
+        "models: {m: {}}\n"
+    )
+    compilation = compile_paths([str(tmp_path)])
+    module = workdir / f"s{next(_COUNTER)}.mjs"
+    module.write_text(module_text(compilation.calls, target="flue-js", files=compilation.hashes))
+    env = {"K": "key-CANARY", "T": "token-CANARY", "Q": "query-CANARY"}
+    answer = oracle.run(
+        {"kind": "apply", "module": str(module), "env": env, "resolve": ["p/m"]}
+    )
+    (call,) = answer["calls"]
+    assert "CANARY" not in json.dumps(call)
+    assert call["registration"]["apiKey"] == "***"
+    assert call["registration"]["headers"] == {"X-Api-Token": "***", "X-Team": "search"}
+    assert call["registration"]["baseUrl"] == "https://p.example/v1?api_key=***&x=1"
+    model = answer["results"][0]["model"]
+    assert model["headers"]["X-Api-Token"] == "token-CANARY"  # the runtime has the value
+    assert model["baseUrl"].endswith("api_key=query-CANARY&x=1")
     module.unlink()

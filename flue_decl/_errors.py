@@ -29,9 +29,10 @@ diagnostics.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from ._secrets import scrub
 
@@ -202,6 +203,39 @@ class FlueDeclError(Exception):
         head = str(shown[0]) if shown else "configuration error"
         more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
         super().__init__(head + more)
+
+
+    def without_frames(self) -> FlueDeclError:
+        """This error with no traceback and no chained exception: what leaves flue-decl's
+        public functions (see :func:`frames_dropped`)."""
+        self.__traceback__ = None
+        self.__cause__ = None
+        self.__context__ = None
+        self.__suppress_context__ = True
+        return self
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def frames_dropped(function: Callable[P, R]) -> Callable[P, R]:
+    """A public function whose refusals leave without flue-decl's frames: those hold the
+    environment, rendered values and keys, and an error reporter that captures locals
+    (Sentry, ``TracebackException(capture_locals=True)``) would send them. The error keeps
+    its diagnostics; this frame lets go of the caller's arguments (``env=`` among them)
+    before it raises."""
+
+    @functools.wraps(function)
+    def public(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except FlueDeclError as exc:
+            error = exc
+        del args, kwargs
+        raise error.without_frames()
+
+    return public
 
 
 class ConfigError(FlueDeclError):

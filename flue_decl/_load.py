@@ -16,7 +16,7 @@ from typing import Any
 
 from ._discover import as_layers, discover, read_capped
 from ._domain import Call
-from ._errors import ConfigError, Diagnostic, Place, Severity
+from ._errors import ConfigError, Diagnostic, Place, Severity, frames_dropped
 from ._isolated import Compiled, compile_in_child
 from ._service import ServiceOptions
 from ._settingkeys import Settings
@@ -32,6 +32,7 @@ PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 SettingsArg = str | os.PathLike[str] | Settings | None
 
 
+@frames_dropped
 def load_registry(
     paths: PathArg | None = None,
     *,
@@ -242,6 +243,7 @@ class Tree:
         return self._loaded
 
 
+@frames_dropped
 def watch(
     paths: PathArg | None = None,
     *,

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._discover import one_path
 from .._domain import ALLOW_PLAIN_HTTP, Call, Origin, OriginRow, origin_of
-from .._errors import Diagnostic, InputError, JsonPath, Severity
+from .._errors import Diagnostic, InputError, JsonPath, Severity, frames_dropped
 from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
 from .._service import ServiceOptions
@@ -247,6 +247,7 @@ def _header(
     }
 
 
+@frames_dropped
 def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[Call, ...]:
     """The calls of a compiled artifact (templates unrendered), with their origins. With
     ``verify_key``, an artifact not signed with that key is refused."""
@@ -321,6 +322,7 @@ def decode_artifact(
     return tuple(calls)
 
 
+@frames_dropped
 def load_artifact(
     path: str | os.PathLike[str],
     *,

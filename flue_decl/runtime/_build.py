@@ -14,7 +14,15 @@ from typing import Any
 
 from .._catalog import Catalog, builtin_catalog
 from .._domain import Call, Op, field_label, place_of, string_fields
-from .._errors import Diagnostic, JsonPath, Place, TemplateError, ValidationError, did_you_mean
+from .._errors import (
+    Diagnostic,
+    JsonPath,
+    Place,
+    TemplateError,
+    ValidationError,
+    did_you_mean,
+    frames_dropped,
+)
 from .._service import ServiceOptions
 from .._urls import (
     credential_routes,
@@ -43,6 +51,7 @@ from ._registry import Registry
 from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
 
 
+@frames_dropped
 def build_registry(
     calls: Sequence[Call],
     *,

@@ -9,8 +9,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .._catalog import AUTHENTICATED, CLOUDFLARE_AI_BINDING, Catalog
-from .._secrets import Secret, reveal
+from .._errors import JsonPath
+from .._secrets import Secret, is_credential_name, reveal
 from .._urls import is_blank_key
+from ._model import json_copy
 
 # What pi-ai's key lookup reads: the catalog's key variables (every one ends in _API_KEY or
 # _TOKEN; a test checks the shipped catalog) and the SDK credentials of Bedrock and Vertex.
@@ -152,3 +154,38 @@ def key_to_send(
         key = env_api_key(provider, env, catalog) or key
     # A whitespace-only key still goes (pi-ai tests it with `||`): as a blank header value.
     return key if isinstance(key, str) and key else None
+
+
+def protect(
+    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
+) -> dict[str, Any]:
+    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
+    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
+    else holds (decoded from an artifact just now): only what changes is copied."""
+    out: dict[str, Any] = json_copy(payload) if copy else dict(payload)
+    if isinstance(out.get("apiKey"), str):
+        out["apiKey"] = Secret(out["apiKey"])
+    headers = out.get("headers")
+    if isinstance(headers, dict):
+        out["headers"] = {
+            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
+            for k, v in headers.items()
+        }
+    for path in credentials:
+        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
+            out = _wrapped(out, path)
+    return out
+
+
+def _wrapped(data: Any, path: JsonPath) -> Any:
+    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
+    along the path are new."""
+    if not isinstance(data, Mapping) or path[0] not in data:
+        return data
+    value = data[path[0]]
+    out = dict(data)
+    if len(path) > 1:
+        out[path[0]] = _wrapped(value, path[1:])
+    elif isinstance(value, str):
+        out[path[0]] = Secret(value)
+    return out

@@ -20,14 +20,13 @@ from .._catalog import (
     builtin_catalog,
 )
 from .._domain import Call, Op, Origin
-from .._errors import ClientError, Diagnostic, JsonPath, did_you_mean
-from .._secrets import Secret, is_credential_name, mask_payload, reveal
-from ._keys import KeyEnvironment, env_api_key, key_to_send
+from .._errors import ClientError, Diagnostic, JsonPath, did_you_mean, frames_dropped
+from .._secrets import mask_payload, reveal
+from ._keys import KeyEnvironment, env_api_key, key_to_send, protect
 from ._memo import Memo
 from ._model import (
     Model,
     Sources,
-    json_copy,
     present,
     resolve,
 )
@@ -176,6 +175,7 @@ class Registry:
         settings = self._settings.get(provider_id)
         return None if settings is None else mask_payload(settings)
 
+    @frames_dropped
     def binding(self, spec: str) -> Any:
         """The host object for a Cloudflare binding provider's model, as passed in
         ``bindings``. Raises ``ClientError`` for a model that is not a binding's, or whose
@@ -192,7 +192,8 @@ class Registry:
             )
         return self._bindings[name]
 
-    def resolve_model(self, spec: str) -> Model:
+    def resolve_model(self, spec: str) -> Model:  # the hot path: no wrapper (its frames
+        # hold payloads whose secrets are Secrets, and no environment)
         """Resolve ``provider-id/model-id`` exactly as Flue's ``resolveModel`` does; raises
         :class:`ResolveError` with the runtime's message when it does not resolve."""
         model = self._memo.get(spec)
@@ -203,6 +204,7 @@ class Registry:
         self._memo.put(spec, model, version)
         return model
 
+    @frames_dropped
     def sources(self, spec: str) -> Sources:
         """What set each field of ``spec``'s model, as resolution records it (see
         :data:`Source`): a label and the call and path where the value was written. Not
@@ -221,6 +223,7 @@ class Registry:
             sources=sources,
         )
 
+    @frames_dropped
     def api_key(self, spec: str) -> str | None:
         """The key a request for ``spec`` would carry: configured, registered, then env."""
         model = self.resolve_model(spec)
@@ -232,6 +235,7 @@ class Registry:
             return str(reveal(self._providers[provider_id]["apiKey"]))
         return env_api_key(model.provider, self._environ(), self.catalog)
 
+    @frames_dropped
     def api_key_source(self, spec: str) -> tuple[str, str | None]:
         """Which step supplies the key: (``configureProvider`` | ``registerProvider`` | ``env``
         | ``none``, the environment variable or ``None``)."""
@@ -254,6 +258,7 @@ class Registry:
             return ("env", None)
         return ("none", None)
 
+    @frames_dropped
     def key_to_send(self, spec: str) -> str | None:
         """The key a request for ``spec`` carries (see :func:`key_to_send`): the environment
         read now, from ``env`` or ``os.environ`` as it is at this call. None: there is no
@@ -285,6 +290,7 @@ class Registry:
             and settings.get("storeResponses") is True
         )
 
+    @frames_dropped
     def http_client(self, spec: str, *, timeout: Any = None, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` for ``spec``: its base URL, headers (configureProvider's merged
         in) and API key in the header its wire protocol uses; redirects stay on its origin.
@@ -295,6 +301,7 @@ class Registry:
 
         return make_client(self._client_settings(spec), timeout=timeout, **kwargs)
 
+    @frames_dropped
     def async_http_client(
         self, spec: str, *, timeout: Any = None, **kwargs: Any
     ) -> httpx.AsyncClient:
@@ -303,6 +310,7 @@ class Registry:
 
         return make_async_client(self._client_settings(spec), timeout=timeout, **kwargs)
 
+    @frames_dropped
     def openai_kwargs(self, spec: str) -> dict[str, Any]:
         """Arguments for ``openai.OpenAI(**kw)`` (and ``AsyncOpenAI``; ``AzureOpenAI`` for
         Azure's responses API, with ``api_version``): base URL, key, merged headers. The
@@ -313,6 +321,7 @@ class Registry:
         settings = self._client_settings(spec)
         return openai_kwargs(model, str(self.key_to_send(spec)), settings)
 
+    @frames_dropped
     def anthropic_kwargs(self, spec: str) -> dict[str, Any]:
         """Arguments for ``anthropic.Anthropic(**kw)`` (and ``AsyncAnthropic``)."""
         from ._sdk import anthropic_kwargs
@@ -321,6 +330,7 @@ class Registry:
         settings = self._client_settings(spec)
         return anthropic_kwargs(model, str(self.key_to_send(spec)), settings)
 
+    @frames_dropped
     def request_defaults(self, spec: str) -> dict[str, Any]:
         """Per-request arguments as the runtime sends them: the model's token limit and, for
         the responses APIs, ``store``."""
@@ -358,41 +368,6 @@ class Registry:
 
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
-
-
-def protect(
-    payload: Mapping[str, Any], credentials: frozenset[JsonPath], *, copy: bool = True
-) -> dict[str, Any]:
-    """Copy a registration or settings dict, wrapping its secrets: the key, credential-named
-    headers and every field at a ``credentials`` path. ``copy=False`` is for data nobody
-    else holds (decoded from an artifact just now): only what changes is copied."""
-    out: dict[str, Any] = json_copy(payload) if copy else dict(payload)
-    if isinstance(out.get("apiKey"), str):
-        out["apiKey"] = Secret(out["apiKey"])
-    headers = out.get("headers")
-    if isinstance(headers, dict):
-        out["headers"] = {
-            k: Secret(v) if isinstance(v, str) and is_credential_name(k) else v
-            for k, v in headers.items()
-        }
-    for path in credentials:
-        if len(path) > 1 or path == ("baseUrl",):  # apiKey is done
-            out = _wrapped(out, path)
-    return out
-
-
-def _wrapped(data: Any, path: JsonPath) -> Any:
-    """``data`` with the string at ``path`` (if there is one) as a Secret; the containers
-    along the path are new."""
-    if not isinstance(data, Mapping) or path[0] not in data:
-        return data
-    value = data[path[0]]
-    out = dict(data)
-    if len(path) > 1:
-        out[path[0]] = _wrapped(value, path[1:])
-    elif isinstance(value, str):
-        out[path[0]] = Secret(value)
-    return out
 
 
 def _client_error(message: str, hint: str | None = None) -> ClientError:

@@ -278,6 +278,7 @@ class Watch:
         current: tuple[Hashable, ConfigError | None] | None = None,
     ) -> None:
         old = self._state
+        error.without_frames()  # last_error holds diagnostics, not the reload's frames
         self._publish(
             Snapshot(old.registry, old.generation, False, old.last_success_time, error, old.calls),
             token,
@@ -286,6 +287,8 @@ class Watch:
 
     def _settle(self, error: ConfigError | None, token: object | None) -> None:
         old = self._state
+        if error is not None:
+            error.without_frames()
         self._publish(
             Snapshot(
                 old.registry, old.generation, error is None, old.last_success_time, error, old.calls

@@ -18,7 +18,7 @@ import pytest
 from tests.helpers import run_cli, write_files
 
 BIDI_MODEL = "b\u202eidi"
-HOSTILE = "##[error]forged \u009b31m \u202e bidi \u2066 iso \x7f del"
+HOSTILE = "##[error]forged \u009b31m \u202e bidi \u2066 iso"  # DEL: refused in headers
 TREE = {
     "providers.d/10-##[warning]file.yaml": f"""
 kind: Provider
@@ -38,7 +38,7 @@ models:
 # validate quotes a file's text in its messages: a model ID and a key it does not know.
 TREE["bad/10-##[warning]file.yaml"] = (
     "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
-    f"models:\n  {json.dumps('m##[error]forged' + HOSTILE)}: {{name: x}}\n"
+    f"models:\n  {json.dumps('m##[error]forged' + HOSTILE + chr(0x7F))}: {{name: x}}\n"
     f"{json.dumps('::error::forged')}: 1\n"
 )
 SPECS = ["p/m##[group]x", "p/::warning::m", "p/b\u202eidi"]

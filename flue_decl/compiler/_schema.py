@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._domain import KINDS, KindName
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
+from ..templates import is_credential
 from ._fastcheck import compile_checks
 from ._schemafiles import known_keys, load_schemas, schema_file
 
@@ -231,13 +232,24 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
         elif validator == "type":
             yield _type_error(error, path, doc)
         else:
+            shown = "(not shown: a credential)" if _secret(path, error.instance) else _short(
+                error.instance
+            )
             yield Diagnostic.at(
                 "invalid-value",
-                f"invalid value {_short(error.instance)}: {_message(error, custom)}",
+                f"invalid value {shown}: {_message(error, custom)}",
                 doc.place(path),
                 path,
                 hint=_value_hint(error),
             )
+
+
+def _secret(path: JsonPath, value: Any) -> bool:
+    """Whether a refused value sits where a credential does (the key, a credential header
+    or parameter, a templated secret): its message must not quote it."""
+    if not isinstance(value, str) or not path or path == ("headers",):
+        return False
+    return is_credential(path, value)
 
 
 def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
@@ -259,6 +271,8 @@ def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
     want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
     typed = doc.typed_scalars.get(path)
     got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
+    if _secret(path, error.instance):
+        got = "a value (not shown: a credential)"
     hint = None
     instance = error.instance
     if "string" in names and typed is not None:

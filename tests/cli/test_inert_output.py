@@ -160,3 +160,26 @@ def test_a_markdown_diff_keeps_every_value_in_its_cell(tmp_path: Path) -> None:
         bare = _outside_code_spans(line)
         assert "<" not in bare, line
         assert "](" not in bare, line
+
+
+def test_a_refused_credential_is_never_quoted(tmp_path: Path) -> None:
+    """A schema refusal of a credential's value (a key of the wrong type, a credential header
+    with a line break) says what is wrong without quoting the value, in every format."""
+    write_files(
+        tmp_path,
+        {
+            "providers.d/a.yaml": "kind: Provider\nid: p\napi: openai-completions\n"
+            "baseUrl: https://p.example/v1\n"
+            "headers:\n  X-Api-Token: |\n    tok-Zx8Kq2Lw9Vb4Nm7Tr1Yp5Hd3\n"
+            "  X-Team: \"a\\nb\"\n"
+            "apiKey: {nested: sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123}\n"
+        },
+    )
+    for fmt in ("text", "json", "github", "sarif"):
+        result = run_cli("validate", "--format", fmt, cwd=tmp_path)
+        assert result.returncode == 1
+        out = result.stdout + result.stderr
+        assert "Zx8Kq2" not in out
+        assert "AbCdEf" not in out
+        assert "not shown: a credential" in out
+        assert "a\\\\nb" in out or "a\\nb" in out  # a plain header's value is still shown

@@ -71,11 +71,13 @@ class KeyRules:
     key_places: list[tuple[JsonPath, Spot]]
     broken: set[JsonPath]
     stack: list[_Frame]
+    anchors: dict[str, _Anchor]
 
     place: Callable[[Event], Spot]
     error: Callable[..., None]  # (code, message, place, path, hint=None)
     tag_of: Callable[[ScalarEvent], str]
     lookup: Callable[[AliasEvent, Spot, JsonPath], _Anchor]
+    spend: Callable[[int, Spot, JsonPath], None]  # the alias budget
     open: Callable[..., None]  # (event, path, place, *, discard, merge_seq=False)
 
     def map_key(self, frame: _Frame, event: Event) -> None:
@@ -99,6 +101,9 @@ class KeyRules:
             key = event.value
             child = (*frame.path, key)
             frame.key = key
+            if event.anchor is not None:  # `&a name: ...`: *a is the string `name` (spec 6.23)
+                self.spend(1, place, frame.path)
+                self.anchors[str(event.anchor)] = _Anchor(key, 1, [], [], [])
             first = frame.seen.get(key)
             if first is not None:
                 where = f" (first at line {first[1]})"

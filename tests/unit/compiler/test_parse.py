@@ -142,3 +142,11 @@ def test_numbers_json_cannot_hold_or_that_read_otherwise_are_refused(raw: str) -
     parsed = parse_text(f"cacheTtl: {raw}\n", SourceFile("f.yaml", 0))
     (diag,) = parsed.diagnostics
     assert (diag.code, diag.line, diag.column) == ("invalid-value", 1, 11)
+
+
+def test_an_anchor_on_a_mapping_key_names_that_key() -> None:
+    """YAML 1.2 example 6.23 (yaml-test-suite HMQ5, E76Z): `&a key: value`, then `*a` is
+    the string `key`; before, the alias was refused as undefined."""
+    roots, problems = parse('&a1 "foo": bar\n&a2 baz: *a1\n')
+    assert problems == []
+    assert roots == [{"foo": "bar", "baz": "foo"}]

@@ -38,13 +38,26 @@ from ._scalars import COLLECTION_TAGS, NULL_TAG, SCALAR_TAGS, STR_TAG, number_pr
 
 MAX_NODES_PER_FILE = 200_000
 MAX_DEPTH = 64
+# What aliases may add across one tree, all files together: a legitimate tree repeats a
+# few small blocks; many files each just under MAX_NODES_PER_FILE would not stop otherwise.
+MAX_ALIAS_NODES_PER_TREE = 200_000
+
+
+class AliasBudget:
+    """The nodes aliases may still add in one tree (one compile shares one budget)."""
+
+    __slots__ = ("remaining",)
+
+    def __init__(self, nodes: int = MAX_ALIAS_NODES_PER_TREE) -> None:
+        self.remaining = nodes
 
 
 class _DocumentBuilder(KeyRules):
-    def __init__(self, file: str, layer: int) -> None:
+    def __init__(self, file: str, layer: int, aliases: AliasBudget | None = None) -> None:
         self.file = file
         self.layer = layer
         self.budget = MAX_NODES_PER_FILE
+        self.aliases = AliasBudget() if aliases is None else aliases
         self.diagnostics: list[Diagnostic] = []
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
@@ -103,6 +116,17 @@ class _DocumentBuilder(KeyRules):
         anchor = self.anchors.get(str(event.anchor))
         if anchor is not None:
             self.spend(anchor.size, place, path)  # charged before anything is expanded
+            self.aliases.remaining -= anchor.size
+            if self.aliases.remaining < 0:
+                self.error(
+                    "yaml-too-large",
+                    f"aliases expand to more than {MAX_ALIAS_NODES_PER_TREE} nodes in this "
+                    "tree (all files together)",
+                    place,
+                    path,
+                    "aliases (*name) repeat whole subtrees; write the values out or use fewer",
+                )
+                raise _AbortFile
             return anchor
         if any(f.anchor == event.anchor for f in self.stack):
             self.error(

@@ -8,8 +8,9 @@ key rules in ``_frames``, scalars in ``_scalars``) straight from libyaml's *even
 in one iterative pass:
 
 - the nesting depth is checked as each collection opens, before anything is built;
-- an alias costs the size of its anchor, charged against a per-file node budget
-  *before* it is expanded, so a few hundred bytes cannot become millions of nodes;
+- an alias costs the size of its anchor, charged against a per-file node budget and the
+  tree's alias budget *before* it is expanded, so a few hundred bytes (or many files of
+  them) cannot become millions of nodes;
 - an alias to an anchor that is still open (a cycle) or undefined is refused;
 - every value and key gets its file:line:col, keys are checked as they are met, and
   only the plain YAML tags are accepted: a ``!!python/...`` tag is refused, nothing runs.
@@ -28,7 +29,7 @@ from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, Place, Severity
 from . import _suppress
 from ._document import Document, ParsedFile
-from ._events import MAX_DEPTH, _DocumentBuilder
+from ._events import MAX_DEPTH, AliasBudget, _DocumentBuilder
 from ._frames import _AbortFile
 
 __all__ = [
@@ -95,8 +96,11 @@ def read_source(
     return raw, None
 
 
-def parse_text(text: str, source: SourceFile, sha256: str | None = None) -> ParsedFile:
-    builder = _DocumentBuilder(source.path, source.layer)
+def parse_text(
+    text: str, source: SourceFile, sha256: str | None = None, aliases: AliasBudget | None = None
+) -> ParsedFile:
+    """``aliases``: the tree's alias budget, shared by every file of one compile."""
+    builder = _DocumentBuilder(source.path, source.layer, aliases)
     index = 0
     try:
         events = iter(yaml.parse(text, Loader=_Loader))
@@ -168,7 +172,9 @@ def _syntax_hint(problem: str) -> str | None:
     return None
 
 
-def parse_file(source: SourceFile, max_bytes: int = MAX_FILE_BYTES) -> ParsedFile:
+def parse_file(
+    source: SourceFile, max_bytes: int = MAX_FILE_BYTES, aliases: AliasBudget | None = None
+) -> ParsedFile:
     raw, problem = read_source(source, max_bytes)
     if raw is None:
         assert problem is not None
@@ -178,4 +184,4 @@ def parse_file(source: SourceFile, max_bytes: int = MAX_FILE_BYTES) -> ParsedFil
     if text is None:
         assert problem is not None
         return ParsedFile(source, (), (problem,), digest)
-    return parse_text(text, source, digest)
+    return parse_text(text, source, digest, aliases)

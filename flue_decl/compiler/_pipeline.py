@@ -21,6 +21,7 @@ from .._settingkeys import Settings
 from .._settings import settings_for
 from . import _checks, _lints, _schema, _suppress
 from ._calls import compile_entities
+from ._events import AliasBudget
 from ._layer import Entity, layer
 from ._parse import Document, parse_file
 from ._schema import Located
@@ -120,8 +121,9 @@ def compile_paths(
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}
+    aliases = AliasBudget()  # one for the whole tree
     for source in found.files:
-        parsed = parse_file(source, options.max_file_bytes)
+        parsed = parse_file(source, options.max_file_bytes, aliases)
         diagnostics.extend(parsed.diagnostics)
         documents.extend(parsed.documents)
         if parsed.suppressions:

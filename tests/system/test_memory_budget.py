@@ -1,0 +1,55 @@
+"""validate's peak memory stays bounded whatever the files do with aliases.
+
+Each file may expand aliases to just under the per-file node budget; before the alias
+budget was the tree's, 32 such files took validate to ~600 MB (and past 1.5 GB with
+bigger bombs). Peak RSS of the child process: at most 20x the input plus 100 MiB.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import REPO
+
+BOMB = ["x0: &a0 [v, v, v, v, v, v, v, v, v, v]"] + [
+    f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 5)
+]
+HEAD = "kind: Provider\nid: p{n}\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
+
+
+def peak_rss_bytes(*args: str, cwd: Path) -> tuple[int, str]:
+    """Run ``python -m flue_decl ARGS`` in a child of a fresh process: its ru_maxrss is that
+    child's alone (RUSAGE_CHILDREN of this test process would include earlier children)."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run([sys.executable, '-m', 'flue_decl', *sys.argv[1:]],"
+        " capture_output=True, text=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(done.stdout[-2000:])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    ).stdout
+    first, _, rest = out.partition("\n")
+    return int(first) * 1024, rest  # Linux reports kilobytes
+
+
+def test_many_alias_bombs_cannot_take_validate_past_its_memory_bound(tmp_path: Path) -> None:
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    size = 0
+    for n in range(32):
+        text = HEAD.format(n=n) + "models:\n" + "".join(f"  {line}\n" for line in BOMB)
+        (tree / f"{n:02d}.yaml").write_text(text)
+        size += len(text.encode())
+    peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
+    assert "yaml-too-large" in report  # refused, not expanded
+    assert "all files together" in report
+    assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"

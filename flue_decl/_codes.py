@@ -69,7 +69,12 @@ RULES: dict[str, Rule] = {
         Rule("yaml-syntax", E, "The file is not valid YAML."),
         Rule("yaml-tag", E, "A YAML tag other than the plain types (e.g. !!python/...)."),
         Rule("yaml-alias-cycle", E, "A YAML alias refers to a node that contains it."),
-        Rule("yaml-too-large", E, "Aliases expand a document past the node budget."),
+        Rule(
+            "yaml-too-large",
+            E,
+            "Aliases expand a document past the node budget (200,000 nodes per file; "
+            "200,000 added by aliases across the whole tree).",
+        ),
         Rule("yaml-too-deep", E, "Nesting deeper than the depth cap."),
         Rule("yaml-merge", E, "A `<<` merge key that does not merge mappings."),
         Rule("duplicate-key", E, "The same key twice in one mapping."),

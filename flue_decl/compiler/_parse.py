@@ -19,6 +19,7 @@ in one iterative pass:
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import yaml
@@ -27,6 +28,7 @@ from yaml.events import DocumentStartEvent
 
 from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, Place, Severity
+from .._secrets import is_credential_name
 from . import _suppress
 from ._document import Document, ParsedFile
 from ._events import MAX_DEPTH, AliasBudget, _DocumentBuilder
@@ -120,6 +122,11 @@ def parse_text(
         context = exc.context_mark
         if exc.problem and exc.context and context is not None and context is not mark:
             message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+            if "scalar" in exc.context and _credential_value(text, context.line, context.column):
+                # Inside a credential's scalar: shown at its start (the key's line, which an
+                # echo masks), never at a continuation line that holds part of the value.
+                message += f" (the problem is at line {place.line})"
+                place = Place(source.path, context.line + 1, context.column + 1)
         if "maximum nesting depth" in problem:  # libyaml's own limit, met while scanning ahead
             builder.diagnostics.append(
                 Diagnostic.at(
@@ -138,10 +145,15 @@ def parse_text(
         line = text.count("\n", 0, position) + 1
         column = position - (text.rfind("\n", 0, position) + 1) + 1
         character = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        message = f"control character U+{character:04X} is not allowed in YAML"
+        owner = _owning_credential(text, line - 1)
+        if owner is not None:  # a continuation line of a credential: shown at its key
+            message += f" (at line {line}, in a credential's value)"
+            line, column = owner + 1, 1
         builder.diagnostics.append(
             Diagnostic.at(
                 "yaml-syntax",
-                f"control character U+{character:04X} is not allowed in YAML",
+                message,
                 Place(source.path, line, column),
                 hint="remove it, or write it as an escape inside double quotes",
             )
@@ -158,6 +170,45 @@ def parse_text(
         sha256,
         suppressions,
     )
+
+
+_KEY_BEFORE = re.compile(r"""([^\s"'{},\[\]]+)["']?\s*:\s*(?:[|>][-+0-9]*\s*)?$""")
+_KEY_LINE = re.compile(r"""^(\s*)(?:-\s+)?["']?([^\s"':{},\[\]]+)["']?\s*:(?:\s|$)""")
+
+
+def _credential_name(name: str) -> bool:
+    return name == "apiKey" or is_credential_name(name)
+
+
+def _credential_value(text: str, line: int, column: int) -> bool:
+    """Whether the scalar starting at (0-based) ``line``, ``column`` is the value of a key
+    that holds a credential (``apiKey``, ``X-Api-Token:``...)."""
+    lines = text.split("\n")
+    if not 0 <= line < len(lines):
+        return False
+    found = _KEY_BEFORE.search(lines[line][:column])
+    return found is not None and _credential_name(found.group(1))
+
+
+def _owning_credential(text: str, line: int) -> int | None:
+    """The (0-based) line of the credential key whose multi-line value (0-based) ``line``
+    continues, if any: the nearest line above it indented less, when it names one."""
+    lines = text.split("\n")
+    if not 0 < line < len(lines):
+        return None
+    own = _KEY_LINE.match(lines[line])
+    indent = len(lines[line]) - len(lines[line].lstrip(" "))
+    if own is not None and _credential_name(own.group(2)):
+        return line  # the key's own line: its echo is masked
+    for above in range(line - 1, -1, -1):
+        text_above = lines[above]
+        if not text_above.strip():
+            continue
+        depth = len(text_above) - len(text_above.lstrip(" "))
+        if depth < indent or _KEY_LINE.match(text_above):
+            key = _KEY_LINE.match(text_above)
+            return above if key is not None and _credential_name(key.group(2)) else None
+    return None
 
 
 def _syntax_hint(problem: str) -> str | None:

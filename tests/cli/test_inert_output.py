@@ -183,3 +183,30 @@ def test_a_refused_credential_is_never_quoted(tmp_path: Path) -> None:
         assert "AbCdEf" not in out
         assert "not shown: a credential" in out
         assert "a\\\\nb" in out or "a\\nb" in out  # a plain header's value is still shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a scanner error on the continuation line of a quoted key
+        'apiKey: "sk-proj-AbCdEfGh\n  IjKlMn\\qOpQrStUvWx0123"\n',
+        # a control character on the continuation line of a folded credential header
+        "headers:\n  X-Api-Token: >-\n    tok-AbCdEf\n    Gh\x01IjKlMnOp\n",
+        # a plain multi-line key cut by a syntax error after it
+        "apiKey: sk-proj-AbCdEfGh\n  IjKlMnOpQrStUvWx0123\n  bad: [\n",
+    ],
+)
+def test_an_echoed_line_never_shows_part_of_a_credential(tmp_path: Path, text: str) -> None:
+    write_files(
+        tmp_path,
+        {
+            "providers.d/a.yaml": "kind: Provider\nid: p\napi: openai-completions\n"
+            "baseUrl: https://p.example/v1\n" + text
+        },
+    )
+    for fmt in ("text", "json", "github", "sarif"):
+        result = run_cli("validate", "--format", fmt, cwd=tmp_path)
+        assert result.returncode == 1, result.stdout + result.stderr
+        out = result.stdout + result.stderr
+        for part in ("AbCdEf", "IjKlMn", "OpQrSt"):
+            assert part not in out, (fmt, out)

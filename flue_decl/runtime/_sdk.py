@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._catalog import RESPONSES_APIS
-from .._errors import ClientError, Diagnostic
-from ._wire import ANTHROPIC_VERSION, AZURE_API
+from .._errors import ClientError
+from ._wire import ANTHROPIC_VERSION, AZURE_API, refused
 
 OPENAI_APIS = frozenset({"openai-completions", "openai-responses", "openai-codex-responses"})
 ANTHROPIC_API = "anthropic-messages"
@@ -27,15 +27,10 @@ _SDK_AUTH = {"openai": ("Authorization",), "anthropic": ("Authorization", "X-Api
 
 
 def _refuse(model: Any, sdk: str) -> ClientError:
-    return ClientError(
-        [
-            Diagnostic.at(
-                "client-unsupported",
-                f"{model.spec}: api `{model.api}` is not spoken by the {sdk} SDK",
-                None,
-                hint="use registry.http_client(spec), or the SDK of that API",
-            )
-        ]
+    return refused(
+        model,
+        f"api `{model.api}` is not spoken by the {sdk} SDK",
+        hint="use registry.http_client(spec), or the SDK of that API",
     )
 
 
@@ -48,18 +43,13 @@ def openai_kwargs(model: Any, api_key: str, settings: Mapping[str, Any]) -> dict
     if "cf-aig-authorization" in {n.lower() for n in settings["sdk_headers"]} and (
         "Authorization" not in settings["sdk_headers"]
     ):
-        raise ClientError(
-            [
-                Diagnostic.at(
-                    "client-unsupported",
-                    f"{model.spec}: the OpenAI SDK sends every request with an "
-                    "Authorization header, and Flue sends Cloudflare's AI Gateway the key "
-                    "as cf-aig-authorization alone",
-                    None,
-                    hint="use registry.http_client(spec), or give the upstream key as "
-                    "headers.Authorization",
-                )
-            ]
+        raise refused(
+            model,
+            "the OpenAI SDK sends every request with an "
+            "Authorization header, and Flue sends Cloudflare's AI Gateway the key "
+            "as cf-aig-authorization alone",
+            hint="use registry.http_client(spec), or give the upstream key as "
+            "headers.Authorization",
         )
     kwargs = _common(model, settings, "openai", api_key)
     if model.api == AZURE_API:
@@ -88,29 +78,19 @@ def _common(
     model: Any, settings: Mapping[str, Any], sdk: str, api_key: str
 ) -> dict[str, Any]:
     if not api_key.strip(" \t\r\n"):
-        raise ClientError(
-            [
-                Diagnostic.at(
-                    "client-unsupported",
-                    f"{model.spec}: the key is blank: pi-ai sends it so, the {sdk} SDK takes "
-                    "it for none and reads its own environment variable instead",
-                    None,
-                    hint="give the provider a key, or use registry.http_client(spec)",
-                )
-            ]
+        raise refused(
+            model,
+            f"the key is blank: pi-ai sends it so, the {sdk} SDK takes "
+            "it for none and reads its own environment variable instead",
+            hint="give the provider a key, or use registry.http_client(spec)",
         )
     headers: dict[str, Any] = dict(settings["sdk_headers"])
     if not all(value.isascii() for value in headers.values()):
-        raise ClientError(
-            [
-                Diagnostic.at(
-                    "client-unsupported",
-                    f"{model.spec}: a header value holds a character the {sdk} SDK cannot "
-                    "send (pi-ai sends it as a Latin-1 byte)",
-                    None,
-                    hint="use registry.http_client(spec), which sends it as pi-ai does",
-                )
-            ]
+        raise refused(
+            model,
+            f"a header value holds a character the {sdk} SDK cannot "
+            "send (pi-ai sends it as a Latin-1 byte)",
+            hint="use registry.http_client(spec), which sends it as pi-ai does",
         )
     named = {name.lower() for name in headers}
     omit = _omit_marker(sdk)

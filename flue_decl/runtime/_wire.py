@@ -338,13 +338,12 @@ def vertex_base_url(model: Any, key: str | None, env: Mapping[str, str]) -> str:
     return f"https://{host}/v1/projects/{project}/locations/{location}"
 
 
-def unsupported(model: Any, why: str) -> ClientError:
+def refused(model: Any, message: str, hint: str | None = None) -> ClientError:
+    """A ``client-unsupported`` refusal for ``model``: ``spec: message``."""
     return ClientError(
-        [
-            Diagnostic.at(
-                "client-unsupported",
-                f"{model.spec}: no HTTP client for api `{model.api}`: {why}",
-                None,
-            )
-        ]
+        [Diagnostic.at("client-unsupported", f"{model.spec}: {message}", None, hint=hint)]
     )
+
+
+def unsupported(model: Any, why: str) -> ClientError:
+    return refused(model, f"no HTTP client for api `{model.api}`: {why}")

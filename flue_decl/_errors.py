@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -224,16 +225,24 @@ def frames_dropped(function: Callable[P, R]) -> Callable[P, R]:
     environment, rendered values and keys, and an error reporter that captures locals
     (Sentry, ``TracebackException(capture_locals=True)``) would send them. The error keeps
     its diagnostics; this frame lets go of the caller's arguments (``env=`` among them)
-    before it raises."""
+    before it raises. Any other exception (a misuse, a bug) keeps its traceback for where
+    it happened, every frame's variables cleared."""
 
     @functools.wraps(function)
     def public(*args: P.args, **kwargs: P.kwargs) -> R:
+        error: BaseException
         try:
             return function(*args, **kwargs)
         except FlueDeclError as exc:
+            error = exc.without_frames()
+        except Exception as exc:  # a misuse (TypeError...) or a bug: where stays, what goes
+            cause: BaseException | None = exc
+            while cause is not None:
+                traceback.clear_frames(cause.__traceback__)
+                cause = cause.__cause__ or cause.__context__
             error = exc
         del args, kwargs
-        raise error.without_frames()
+        raise error
 
     return public
 

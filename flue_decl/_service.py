@@ -108,7 +108,7 @@ class ServiceOptions:
     def __repr__(self) -> str:
         shown = []
         for name in _FIELDS:
-            value = getattr(self, name)
+            value = getattr(self, name, None)  # a half-built one (its __init__ refused)
             if value is None or (name == "import_handlers" and value is True):
                 continue
             if name == "env":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
+from .._inert import inert_json
 from .._secrets import scrub
 from .._settingkeys import KEYS, Settings
 from .._settings import find_settings, settings_for, untrusted
@@ -65,12 +66,12 @@ def show_settings(args: Args) -> int:
     # setting is not repeated.
     if args.format == "json":
         data = {"settings": values, "sources": dict(chosen.sources)}
-        print(scrub(json.dumps(data, indent=2)))
+        print(inert_json(scrub(json.dumps(data, indent=2))))
         return OK
     print(inert_line(f"settings file: {visible(scrub(chosen.file or '(none)'))}"))
     shown = {key: scrub(json.dumps(values[key])) for key in KEYS}  # ASCII: no control
     width, value_width = max(map(len, KEYS)), max(map(len, shown.values()))
     for key in KEYS:
         source = visible(scrub(chosen.sources[key]))
-        print(f"{key:<{width}}  {shown[key]:<{value_width}}  {source}")
+        print(inert_line(f"{key:<{width}}  {shown[key]:<{value_width}}  {source}"))
     return OK

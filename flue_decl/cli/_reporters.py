@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TextIO
@@ -21,8 +20,8 @@ from .._codes import RULES
 from .._discover import read_capped
 from .._errors import Diagnostic, Severity
 from .._inert import inert_json
-from .._secrets import is_credential_name, mask_url, scrub
 from .._version import __version__
+from ._redact import at_credential, redact_line
 
 INFORMATION_URI = "https://pypi.org/project/flue-decl/"
 
@@ -51,33 +50,6 @@ def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
 
 
 # -- source excerpts ------------------------------------------------------------------
-
-# `name: value` in a YAML line (block or flow style, quoted or not), `name = value` in a
-# TOML one (the settings file's lines are echoed too).
-_NAMED_VALUE = re.compile(
-    r"""(?x)
-    ( (?:^|[\s{,]) ["']? ([\w.-]+) ["']? \s*[:=]\s* )
-    ( "(?:[^"\\]|\\.)*" | '[^']*' | \[[^\]]*\]? | [^,}\s#{\[][^,}#]* )
-    """
-)
-# A URL anywhere in the line: its userinfo and credential parameters are masked whatever
-# key holds it (a baseUrl is not a credential name, its `?api_key=` is).
-_URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://[^\s"'`<>]+""")
-
-
-def redact_line(line: str) -> str:
-    """The line with the value of every credential-named key replaced, unless it is a
-    template (the names are the ones whose values flue-decl holds as secrets), and every
-    URL's userinfo and credential parameters masked."""
-
-    def mask(match: re.Match[str]) -> str:
-        value = match.group(3)
-        if not is_credential_name(match.group(2)) or "{{" in value or not value.strip("\"' "):
-            return match.group(0)
-        return match.group(1) + "***" + value[len(value.rstrip()) :]  # keep the spacing
-
-    return scrub(_URL.sub(lambda url: mask_url(url.group()), _NAMED_VALUE.sub(mask, line)))
-
 
 class _SourceLines:
     def __init__(self) -> None:
@@ -179,6 +151,10 @@ class TextReporter(Reporter):
             )
             self.emit(head)
             line = sources.redacted(diag.file, diag.line) if diag.file and diag.line else None
+            if line is not None and diag.column is not None and at_credential(diag):
+                # The value may stand on a line of its own (`apiKey:` above it, a `? key`,
+                # a flow mapping): nothing from its column on is shown.
+                line = line[: diag.column - 1] + "***"
             if line is not None and diag.column is not None:
                 text, caret = excerpt(line.replace("\t", " "), diag.column)
                 text = text.translate(_CONTROL_AS_ONE)  # one column each: the caret stays put
@@ -214,8 +190,9 @@ def _escape_data(text: str) -> str:
 
 
 def _escape_property(text: str) -> str:
-    # @actions/core escapeProperty
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    # @actions/core escapeProperty, of the text as the human formats show it (a file name
+    # may hold ESC, C1 or bidi controls)
+    return _escape_data(visible(text)).replace(":", "%3A").replace(",", "%2C")
 
 
 class GitHubReporter(Reporter):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._domain import KINDS, KindName
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
+from .._secrets import is_credential_name
 from ..templates import is_credential
 from ._fastcheck import compile_checks
 from ._schemafiles import known_keys, load_schemas, schema_file
@@ -247,9 +248,11 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
 def _secret(path: JsonPath, value: Any) -> bool:
     """Whether a refused value sits where a credential does (the key, a credential header
     or parameter, a templated secret): its message must not quote it."""
-    if not isinstance(value, str) or not path or path == ("headers",):
-        return False
-    return is_credential(path, value)
+    if path == ("apiKey",):
+        return True  # whatever its type
+    if path and path[0] == "headers":  # the mapping itself, or one of its values
+        return len(path) == 2 and is_credential_name(str(path[-1]))
+    return bool(path) and isinstance(value, str) and is_credential(path, value)
 
 
 def _missing_hint(kind: str, missing: str, data: Any) -> str | None:
@@ -271,11 +274,14 @@ def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
     want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
     typed = doc.typed_scalars.get(path)
     got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
-    if _secret(path, error.instance):
-        got = "a value (not shown: a credential)"
+    secret = _secret(path, error.instance)
+    if secret:
+        got = f"{typed[0] if typed else 'a value'} (not shown: a credential)"
     hint = None
     instance = error.instance
-    if "string" in names and typed is not None:
+    if "string" in names and typed is not None and secret:
+        hint = "quote it to keep it a string"
+    elif "string" in names and typed is not None:
         hint = f'quote it to keep it a string: "{typed[1]}"'
     elif {"integer", "number"} & set(names) and isinstance(instance, str):
         hint = (

@@ -14,7 +14,8 @@ import pytest
 
 from flue_decl._codes import RULES
 from flue_decl._errors import Diagnostic, Place, Severity
-from flue_decl.cli._reporters import GitHubReporter, redact_line, resolve_format, use_color
+from flue_decl.cli._redact import redact_line
+from flue_decl.cli._reporters import GitHubReporter, resolve_format, use_color
 from tests.helpers import REPO, run_cli
 
 TREE = REPO / "tests" / "fixtures" / "golden"

@@ -102,3 +102,33 @@ def test_a_watchs_last_error_holds_diagnostics_only(tmp_path: Path) -> None:
     assert error is not None
     assert error.__traceback__ is None
     assert PLANTED not in formatted(error) + json.dumps([str(d) for d in error.diagnostics])
+
+
+def test_a_misuse_keeps_where_it_happened_and_loses_what_the_frames_held() -> None:
+    """A TypeError from a client helper (an argument flue-decl sets itself) keeps its
+    traceback's lines, with no frame's variables: the key was in one."""
+    registry = Registry(env={})
+    registry.register_provider(
+        "p", {"api": "openai-completions", "baseUrl": "https://p.example", "apiKey": PLANTED}
+    )
+    with pytest.raises(TypeError) as info:
+        registry.http_client("p/m", headers={})
+    text = formatted(info.value)
+    assert PLANTED not in text
+    assert "_clients.py" in text  # where it happened is still there
+
+
+def test_validate_output_never_shows_a_key_written_on_its_own_line(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    tree(
+        tmp_path,
+        "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example\n"
+        f"models: {{m: {{}}}}\napiKey:\n  {PLANTED}\n"
+        f"headers:\n  Authorization:\n    Bearer {PLANTED}\n"
+        f"---\nkind: Provider\nid: q\napi: openai-completions\nbaseUrl: https://q.example\n"
+        "apiKey: 123456789012345\n",
+    )
+    result = run_cli("validate", cwd=tmp_path)
+    assert PLANTED not in result.stdout + result.stderr
+    assert "123456789012345" not in result.stdout + result.stderr

@@ -41,6 +41,7 @@ MAX_DEPTH = 64
 # What aliases may add across one tree, all files together: a legitimate tree repeats a
 # few small blocks; many files each just under MAX_NODES_PER_FILE would not stop otherwise.
 MAX_ALIAS_NODES_PER_TREE = 200_000
+MAX_PLACED_ALIAS = 64  # nodes: an alias of a bigger anchor is placed as one node
 
 
 class AliasBudget:
@@ -215,9 +216,13 @@ class _DocumentBuilder(KeyRules):
             anchor = self.lookup(event, place, path)
             if keep:
                 self.places.append((path, place))
-                self.places.extend(((*path, *rel), pl) for rel, pl in anchor.places if rel)
-                self.key_places.extend(((*path, *rel), pl) for rel, pl in anchor.key_places)
-                self.typed.extend(((*path, *rel), t) for rel, t in anchor.typed)
+                # Each node of a small anchor keeps its own place at every alias; a big one
+                # is placed at the alias (what is inside it reports there): an expansion
+                # costs no memory per node, so the budget bounds the value, not the places.
+                if anchor.size <= MAX_PLACED_ALIAS:
+                    self.places.extend(((*path, *rel), pl) for rel, pl in anchor.places if rel)
+                    self.key_places.extend(((*path, *rel), pl) for rel, pl in anchor.key_places)
+                    self.typed.extend(((*path, *rel), t) for rel, t in anchor.typed)
             self.finish(anchor.value, path, place, anchor.size, anchor=None, start=start)
         elif isinstance(event, ScalarEvent):
             tag = self.tag_of(event)

@@ -53,3 +53,17 @@ def test_many_alias_bombs_cannot_take_validate_past_its_memory_bound(tmp_path: P
     assert "yaml-too-large" in report  # refused, not expanded
     assert "all files together" in report
     assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+def test_one_file_at_the_node_budget_costs_little_more_than_its_value(tmp_path: Path) -> None:
+    """An alias bomb just under the per-file budget: its expansion shares the anchor's
+    value, and an anchor past 64 nodes is placed at its alias, not node by node."""
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    bomb = [*BOMB, f"x5: [{', '.join(['*a3'] * 6)}]"]  # about 170,000 nodes
+    text = HEAD.format(n=0) + "models:\n" + "".join(f"  {line}\n" for line in bomb)
+    (tree / "a.yaml").write_text(text)
+    peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
+    assert "yaml-too-large" not in report  # within the budget: read whole, then checked
+    assert "wrong-type" in report
+    assert peak <= 20 * len(text) + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"

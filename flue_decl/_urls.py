@@ -31,6 +31,10 @@ T = TypeVar("T")
 URL_REFUSED_CHARS = (
     r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 )
+# What no rendered value but a baseUrl (its own rule above) may hold: a line break would
+# start a header of its own, a control drive whatever logs it. The Python loader and the
+# emitted module both read this one pattern.
+RENDERED_CONTROL = r"[\x00-\x1f\x7f]"
 _SPACE_OR_CONTROL = re.compile(URL_REFUSED_CHARS)
 # `scheme://` then the host: WHATWG also reads `https:host` and `https:///host` as
 # https://host/, which no one means to write; refused on purpose.

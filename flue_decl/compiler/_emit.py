@@ -30,7 +30,13 @@ from .._secrets import (
     USERINFO,
     WORD_BOUNDARY,
 )
-from .._urls import CLEAR_PROTOCOLS, LOOPBACK_HOST, URL_AUTHORITY, URL_REFUSED_CHARS
+from .._urls import (
+    CLEAR_PROTOCOLS,
+    LOOPBACK_HOST,
+    RENDERED_CONTROL,
+    URL_AUTHORITY,
+    URL_REFUSED_CHARS,
+)
 from .._version import __version__
 from ..templates import MAX_OUTPUT_CHARS, SECRET, credential_paths, is_template
 from ..templates._core import MAX_MISSING, TemplateProblem
@@ -237,6 +243,7 @@ CONSTANTS: dict[str, tuple[str, Any]] = {
     "USERINFO": ("string", USERINFO),
     "MASK": ("string", MASK),
     "URL_REFUSED_CHARS": ("string", URL_REFUSED_CHARS),
+    "RENDERED_CONTROL": ("string", RENDERED_CONTROL),
     "URL_AUTHORITY": ("string", URL_AUTHORITY),
     "LOOPBACK_HOST": ("string", LOOPBACK_HOST),
     "CLEAR_PROTOCOLS": ("string[]", list(CLEAR_PROTOCOLS)),

@@ -154,7 +154,7 @@ function $shown(name) {
         : `environment variable ${name}`;
 }
 // -- the checks flue-decl makes on rendered values (flue_decl/_urls.py, runtime/_build.py) --
-const $CONTROL = /[\x00-\x1f\x7f]/;
+const $CONTROL = new RegExp(RENDERED_CONTROL);
 const $WORD_BOUNDARY = new RegExp(WORD_BOUNDARY);
 const $PATH_PARAMETER = new RegExp(PATH_PARAMETER, "g");
 const $URL_REFUSED = new RegExp(URL_REFUSED_CHARS);

@@ -13,6 +13,7 @@ declare const QUANTITY_WORDS: string[];
 declare const WORD_BOUNDARY: string;
 declare const PATH_PARAMETER: string;
 declare const USERINFO: string;
+declare const RENDERED_CONTROL: string;
 declare const MASK: string;
 declare const URL_REFUSED_CHARS: string;
 declare const URL_AUTHORITY: string;
@@ -178,7 +179,7 @@ function $shown(name: string): string {
 }
 // -- the checks flue-decl makes on rendered values (flue_decl/_urls.py, runtime/_build.py) --
 
-const $CONTROL = /[\x00-\x1f\x7f]/;
+const $CONTROL = new RegExp(RENDERED_CONTROL);
 const $WORD_BOUNDARY = new RegExp(WORD_BOUNDARY);
 const $PATH_PARAMETER = new RegExp(PATH_PARAMETER, "g");
 const $URL_REFUSED = new RegExp(URL_REFUSED_CHARS);

@@ -25,6 +25,7 @@ from .._errors import (
 )
 from .._service import ServiceOptions
 from .._urls import (
+    RENDERED_CONTROL,
     credential_routes,
     sent_in_clear,
     transport_diagnostic,
@@ -171,7 +172,7 @@ def render_or_raise(
     return rendered
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(RENDERED_CONTROL)
 
 
 def render_calls(

@@ -14,7 +14,7 @@ from ..runtime._secretfiles import SecretFiles
 from ..templates import Namespace
 from ..views import explain, listing, model_rows, resolve_result, unrendered_registry
 from ._args import Args
-from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json
+from ._formats import EXPLAIN_FORMATS, LIST_FORMATS, MODEL_FORMATS, as_json, inert
 from ._inputs import compiled, named_providers, registry
 from ._options import options
 from ._outcome import OK, PROBLEMS
@@ -34,7 +34,7 @@ def resolve(args: Args) -> int:
     for spec, result in zip(args.specs, results, strict=True):
         hint = None if result["ok"] else _hint(reg, spec)
         if hint:
-            print(f"flue-decl: {spec}: {hint}", file=sys.stderr)
+            print(inert([f"flue-decl: {spec}: {hint}"]), file=sys.stderr)
     return OK if all(r["ok"] for r in results) else PROBLEMS
 
 
@@ -52,9 +52,10 @@ def explain_model(args: Args) -> int:
         seen = Namespace(os.environ, SecretFiles(options(args).secrets_dir))
         rows = explain(reg, args.spec, show_secrets=args.show_secrets, environment=seen)
     except ResolveError as exc:
-        print(f"flue-decl: {exc.diagnostics[0].message}", file=sys.stderr)
+        # The caller's specifier and did-you-mean names from files: shown inert.
+        print(inert([f"flue-decl: {exc.diagnostics[0].message}"]), file=sys.stderr)
         if exc.diagnostics[0].hint:
-            print(f"    hint: {exc.diagnostics[0].hint}", file=sys.stderr)
+            print(inert([f"    hint: {exc.diagnostics[0].hint}"]), file=sys.stderr)
         return PROBLEMS
     print(EXPLAIN_FORMATS[args.format or "text"]((args.spec, rows)))
     return OK

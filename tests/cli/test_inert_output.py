@@ -210,3 +210,16 @@ def test_an_echoed_line_never_shows_part_of_a_credential(tmp_path: Path, text: s
         out = result.stdout + result.stderr
         for part in ("AbCdEf", "IjKlMn", "OpQrSt"):
             assert part not in out, (fmt, out)
+
+
+def test_hints_that_name_models_from_files_obey_nothing(tree: Path) -> None:
+    """Resolution errors and their hints on stderr repeat the caller's specifier and name
+    providers and models from files."""
+    for command in (
+        ["resolve", "q##[error]/m##[group]"],
+        ["explain", "q##[error]/m", "-c", "providers.d"],
+    ):
+        result = run_cli(*command, cwd=tree)
+        assert result.returncode == 1, result.stderr
+        assert "q##" in result.stdout + result.stderr  # shown, inert
+        assert "##[" not in result.stdout + result.stderr

@@ -236,10 +236,15 @@ def frames_dropped(function: Callable[P, R]) -> Callable[P, R]:
         except FlueDeclError as exc:
             error = exc.without_frames()
         except Exception as exc:  # a misuse (TypeError...) or a bug: where stays, what goes
-            cause: BaseException | None = exc
-            while cause is not None:
+            seen: set[int] = set()
+            chain: list[BaseException | None] = [exc]
+            while chain:  # the whole chain, once each (a chain can loop)
+                cause = chain.pop()
+                if cause is None or id(cause) in seen:
+                    continue
+                seen.add(id(cause))
                 traceback.clear_frames(cause.__traceback__)
-                cause = cause.__cause__ or cause.__context__
+                chain += [cause.__cause__, cause.__context__]
             error = exc
         del args, kwargs
         raise error

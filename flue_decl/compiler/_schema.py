@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._domain import KINDS, KindName
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
-from .._secrets import is_credential_name
 from ..templates import is_credential
 from ._fastcheck import compile_checks
 from ._schemafiles import known_keys, load_schemas, schema_file
@@ -248,11 +247,7 @@ def _diagnose(kind: str, top: SchemaError, doc: Located) -> Iterator[Diagnostic]
 def _secret(path: JsonPath, value: Any) -> bool:
     """Whether a refused value sits where a credential does (the key, a credential header
     or parameter, a templated secret): its message must not quote it."""
-    if path == ("apiKey",):
-        return True  # whatever its type
-    if path and path[0] == "headers":  # the mapping itself, or one of its values
-        return len(path) == 2 and is_credential_name(str(path[-1]))
-    return bool(path) and isinstance(value, str) and is_credential(path, value)
+    return is_credential(path, value)
 
 
 def _missing_hint(kind: str, missing: str, data: Any) -> str | None:

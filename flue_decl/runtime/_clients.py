@@ -123,14 +123,12 @@ def client_settings(
     if api == "google-vertex":  # "<authenticated>" or a placeholder: Google's credentials
         key = None if key == AUTHENTICATED else vertex_key(key)
     base_url = cloudflare_base_url(model, model.base_url, env or {})
-    if api == "google-vertex":
-        # Without a key, Google's credentials: pi-ai needs the project and location then,
-        # whatever the base URL (vertex_base_url refuses without them).
-        default = vertex_base_url(model, key, env or {}) if key is None else None
-        if not base_url.strip() or "{location}" in base_url:
-            base_url = default or vertex_base_url(model, key, env or {})
-        else:
-            base_url = vertex_api_base(base_url.strip())
+    if api == "google-vertex" and (not base_url.strip() or "{location}" in base_url):
+        base_url = vertex_base_url(model, key, env or {})
+    elif api == "google-vertex":
+        if key is None:  # Google's credentials: pi-ai needs the project and location then
+            vertex_base_url(model, key, env or {})  # refuses without them
+        base_url = vertex_api_base(base_url.strip())
     braced = re.search(r"\{([^{}]*)\}", base_url) if api == "mistral-conversations" else None
     if braced is not None:  # Mistral's SDK reads {name} in a server URL as a parameter
         raise unsupported(model, f"Parameter '{braced.group(1)}' is required (Mistral's SDK)")

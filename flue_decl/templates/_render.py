@@ -95,13 +95,14 @@ def credential_paths(kind: str, data: Mapping[str, Any]) -> list[JsonPath]:
     return [path for path, value in string_fields(kind, data) if is_credential(path, value)]
 
 
-def is_credential(path: JsonPath, value: str) -> bool:
-    """Whether the string field at ``path`` holding ``value`` is a credential (see
-    :func:`credential_paths`)."""
+def is_credential(path: JsonPath, value: Any) -> bool:
+    """Whether the field at ``path`` holding ``value`` is a credential (see
+    :func:`credential_paths`): the key and credential-named headers whatever the value's
+    type, any other string that is a template reading a secret."""
     return (
         path == ("apiKey",)
-        or (path[0] == "headers" and is_credential_name(str(path[1])))
-        or (is_template(value) and _reads_a_secret(value))
+        or (len(path) == 2 and path[0] == "headers" and is_credential_name(str(path[1])))
+        or (isinstance(value, str) and is_template(value) and _reads_a_secret(value))
     )
 
 

@@ -132,3 +132,17 @@ def test_validate_output_never_shows_a_key_written_on_its_own_line(tmp_path: Pat
     result = run_cli("validate", cwd=tmp_path)
     assert PLANTED not in result.stdout + result.stderr
     assert "123456789012345" not in result.stdout + result.stderr
+
+
+def test_a_looping_exception_chain_is_cleared_once_and_raised() -> None:
+    from flue_decl._errors import frames_dropped
+
+    @frames_dropped
+    def fails() -> None:
+        first, second = ValueError(PLANTED), KeyError("b")
+        first.__context__, second.__context__ = second, first  # a chain that loops
+        raise first
+
+    with pytest.raises(ValueError) as info:
+        fails()
+    assert "fails" in formatted(info.value)  # where stays

@@ -143,6 +143,6 @@ def test_a_looping_exception_chain_is_cleared_once_and_raised() -> None:
         first.__context__, second.__context__ = second, first  # a chain that loops
         raise first
 
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="planted") as info:
         fails()
     assert "fails" in formatted(info.value)  # where stays

@@ -42,6 +42,7 @@ from ._errors import (
     ValidationError,
 )
 from ._settingkeys import Settings
+from .runtime._decode import Reuse, decode_artifact
 
 _ERRORS: dict[str, type[ConfigError]] = {
     kind.__name__: kind for kind in (ConfigError, InputError, SettingsError, ValidationError)
@@ -75,9 +76,13 @@ class Compiled:
     hashes: tuple[tuple[str, str], ...]  # (path, sha256) of every input file read
 
 
-def compile_in_child(options: Settings, *, allow_empty: bool) -> Compiled:
+def compile_in_child(
+    options: Settings, *, allow_empty: bool, reuse: Reuse | None = None
+) -> Compiled:
     """Compile the tree of ``options`` in a child process; raises the ConfigError the
-    compile gave, or one (``io-error``) saying why the child gave nothing."""
+    compile gave, or one (``io-error``) saying why the child gave nothing. ``reuse``: the
+    calls of the last answer, handed over where their lines did not change (see
+    ``runtime._decode``)."""
     command = [
         sys.executable,
         "-s",  # no user site; the environment is ours (see child_environment)
@@ -101,15 +106,13 @@ def compile_in_child(options: Settings, *, allow_empty: bool) -> Compiled:
         raise _failed(f"the compiler process took longer than {TIMEOUT:.0f} s") from None
     except OSError as exc:
         raise _failed(f"cannot start the compiler process ({type(exc).__name__})") from None
-    return _received(done.stdout, done.returncode)
+    return _received(done.stdout, done.returncode, reuse)
 
 
-def _received(stdout: bytes, status: int) -> Compiled:
+def _received(stdout: bytes, status: int, reuse: Reuse | None = None) -> Compiled:
     """The child's answer, after the last marker (whatever a site hook printed before).
     Anything short of a whole answer from a child that exited 0 is a ReloadError: a
     child killed half-way says nothing about the tree."""
-    from .runtime._artifact import decode_artifact
-
     at = stdout.rfind(MARKER)
     found = stdout[at + len(MARKER) :] if at != -1 else b""
     head, _, artifact = found.partition(b"\n")
@@ -139,7 +142,7 @@ def _received(stdout: bytes, status: int) -> Compiled:
             files = tuple((int(layer), str(path)) for layer, path in header["files"])
             hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
             del header, head
-            calls = decode_artifact(artifact, "<reload>")
+            calls = decode_artifact(artifact, "<reload>", reuse=reuse)
     except (KeyError, TypeError, ValueError, InputError) as exc:
         why = type(exc).__name__
         raise _failed(f"the compiler process's answer is incomplete ({why})") from None

@@ -22,6 +22,7 @@ from ._service import ServiceOptions
 from ._settingkeys import Settings
 from ._settings import settings_for
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
+from .runtime._decode import Reuse
 from .runtime._secretfiles import MAX_SECRET_BYTES, referenced_secrets
 from .runtime._secretfiles import secrets_dir as secrets_dir_of
 
@@ -133,8 +134,11 @@ class Tree:
     ) -> None:
         self.options = options
         self.isolated = isolated
-        # Calls decoded from the child's answer are this load's alone (see runtime._watch).
+        # Calls decoded from the child's answer are this load's, or the last load's handed
+        # over unchanged, which only the last registry holds and never changes (see
+        # runtime._watch).
         self.owns_calls = isolated
+        self._reuse = Reuse()
         self.paths = list(options.layers())
         self.max_file_bytes = options.max_file_bytes
         self.allow_empty = allow_empty
@@ -211,7 +215,9 @@ class Tree:
         """Compile the tree: in a child process when ``isolated`` (see ``_isolated``),
         else in this one."""
         if self.isolated:
-            compiled = compile_in_child(self.options, allow_empty=self.allow_empty)
+            compiled = compile_in_child(
+                self.options, allow_empty=self.allow_empty, reuse=self._reuse
+            )
         else:
             from .compiler import compile_paths
 

@@ -8,27 +8,30 @@ YAML or schema machinery: validation happened when the artifact was compiled.
 
 from __future__ import annotations
 
-import _thread  # a lock without importing threading at a service start
 import hashlib
-import hmac
 import json
 import os
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._discover import one_path
-from .._domain import ALLOW_PLAIN_HTTP, Call, Origin, OriginRow, origin_of
-from .._errors import Diagnostic, InputError, JsonPath, Severity, frames_dropped
+from .._domain import ALLOW_PLAIN_HTTP, Call
+from .._errors import Diagnostic, InputError, Severity, frames_dropped
 from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
 from .._service import ServiceOptions
 from .._version import __version__
 from ._build import build_registry
+from ._decode import (
+    FORMAT,
+    VERSION,
+    ZEROED,
+    ZEROED_SIGNATURE,
+    decode_artifact,
+    key_bytes,
+    signature,
+)
 from ._registry import Registry
-
-FORMAT = "flue-decl-artifact"
-VERSION = 2  # 2: compact sources against an origins table, one call per line
 
 
 def _sources(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[list[Any]]:
@@ -39,23 +42,7 @@ def _sources(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[l
     return out
 
 
-# The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
-# it is one hash over the file, not a re-encoding of every call.
-_ZEROED = "sha256:" + "0" * 64
-_INTEGRITY = re.compile(rb'"integrity": "sha256:([0-9a-f]{64})"')
-_ZEROED_FIELD = f'"integrity": "{_ZEROED}"'.encode()
-# A signed artifact has an HMAC-SHA256 of that checksum on the next line, zeroed as well
-# when the checksum is computed: the key authenticates every byte through it.
-_ZEROED_SIGNATURE = "hmac-sha256:" + "0" * 64
-_SIGNED = re.compile(
-    rb'"integrity": "sha256:[0-9a-f]{64}",\n  "signature": "hmac-sha256:([0-9a-f]{64})"'
-)
-_ZEROED_SIGNED = f'"integrity": "{_ZEROED}",\n  "signature": "{_ZEROED_SIGNATURE}"'.encode()
 ARTIFACT_KEY_ENV = "FLUE_DECL_ARTIFACT_KEY"
-# The last member, on a line of its own: a service start decodes everything before it and
-# leaves the sources (most of the file, read only to explain a field or report an error)
-# for the first time an origin is asked for.
-_SOURCES = b'\n  "sources": '
 
 
 def artifact_text(
@@ -83,7 +70,7 @@ def artifact_text(
     if sign_key is not None:  # right after the checksum: see _SIGNED
         at = list(head).index("integrity") + 1
         items = list(head.items())
-        head = dict([*items[:at], ("signature", _ZEROED_SIGNATURE), *items[at:]])
+        head = dict([*items[:at], ("signature", ZEROED_SIGNATURE), *items[at:]])
     head["origins"] = _ORIGINS
     head["calls"] = _CALLS
     head["sources"] = _SOURCES_SLOT
@@ -93,31 +80,13 @@ def artifact_text(
     text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
     text = escape_lone_surrogates(inert_json(text))  # the same JSON: see flue_decl._inert
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    text = text.replace(f'"integrity": "{_ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+    text = text.replace(f'"integrity": "{ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
     if sign_key is not None:
-        signature = _signature(_key_bytes(sign_key), digest)
+        signed = signature(key_bytes(sign_key), digest)
         text = text.replace(
-            f'"signature": "{_ZEROED_SIGNATURE}"', f'"signature": "hmac-sha256:{signature}"', 1
+            f'"signature": "{ZEROED_SIGNATURE}"', f'"signature": "hmac-sha256:{signed}"', 1
         )
     return text
-
-
-def _key_bytes(key: str | bytes) -> bytes:
-    """A signing key's bytes: a string's UTF-8 (an environment value's own bytes, even
-    those that are not UTF-8). Raises TypeError for anything else, ValueError if empty."""
-    if isinstance(key, str):
-        data = key.encode("utf-8", "surrogateescape")
-    elif isinstance(key, bytes | bytearray):
-        data = bytes(key)
-    else:
-        raise TypeError(f"a signing key is a str or bytes, not {type(key).__name__}")
-    if not data:
-        raise ValueError("an empty key signs nothing")
-    return data
-
-
-def _signature(key: bytes, digest: str) -> str:
-    return hmac.new(key, b"flue-decl-artifact\0" + digest.encode("ascii"), "sha256").hexdigest()
 
 
 def _encoded(call: Call) -> dict[str, Any]:
@@ -140,94 +109,6 @@ _CALLS = "\u0000calls\u0000"
 _SOURCES_SLOT = "\u0000sources\u0000"
 
 
-def _verify(raw: bytes) -> tuple[str, str | None] | None:
-    """``(checksum, signature or None)`` if the bytes match their checksum, else None."""
-    match = _INTEGRITY.search(raw)  # the first occurrence: it is written before the calls
-    if match is None:
-        return None
-    signed = _SIGNED.match(raw, match.start())
-    digest = hashlib.sha256(raw[: match.start()])
-    digest.update(_ZEROED_SIGNED if signed else _ZEROED_FIELD)
-    digest.update(memoryview(raw)[(signed or match).end() :])
-    checksum = match.group(1).decode("ascii")
-    if digest.hexdigest() != checksum:
-        return None
-    return checksum, signed.group(1).decode("ascii") if signed else None
-
-
-class _LazySources:
-    """The artifact's ``sources`` member, decoded once, on first use."""
-
-    def __init__(self, artifact: str, text: memoryview, count: int) -> None:
-        self.artifact, self._text, self._count = artifact, text, count
-        self._decoded: list[Any] | None = None
-        self._lock = _thread.allocate_lock()  # threads of a service may ask at once
-
-    def bad(self, why: str) -> InputError:
-        message = f"malformed sources in the artifact ({why}); compile it again"
-        return InputError(
-            [Diagnostic(Severity.ERROR, "artifact-invalid", message, file=self.artifact)]
-        )
-
-    def of(self, index: int) -> list[Any]:
-        if self._decoded is None:
-            with self._lock:
-                if self._decoded is None:
-                    self._decoded = self._decode()
-                    self._text = memoryview(b"")  # the file's bytes can go now
-        entries: list[Any] = self._decoded[index]
-        return entries
-
-    def _decode(self) -> list[Any]:
-        try:
-            text = bytes(self._text).decode("utf-8")
-            decoded, end = json.JSONDecoder().raw_decode(text)
-        except ValueError as exc:
-            raise self.bad(str(exc)) from None
-        if text[end:].strip() != "}":
-            raise self.bad("the sources are not the last member")
-        if not isinstance(decoded, list) or len(decoded) != self._count:
-            raise self.bad("one list of fields per call expected")
-        return decoded
-
-
-class _Origins(Mapping[JsonPath, Origin]):
-    """A call's origins, built on first use: a service never reads them unless it explains
-    a field or reports an error, and an artifact holds one per field."""
-
-    def __init__(
-        self, sources: _LazySources, index: int, origins: list[Any], layers: list[str]
-    ) -> None:
-        self._sources, self._index, self._origins, self._layers = sources, index, origins, layers
-        self._built: dict[JsonPath, OriginRow] | None = None
-
-    def _table(self) -> dict[JsonPath, OriginRow]:
-        if self._built is None:
-            layers = self._layers
-            built = {}
-            try:
-                table = [
-                    (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
-                    for file, layer, overlay in self._origins
-                ]
-                for where, line, column, *path in self._sources.of(self._index):
-                    file, layer, root, overlay = table[where]
-                    built[tuple(path)] = (file, line, column, layer, root, overlay)
-            except (ValueError, TypeError, IndexError) as exc:
-                raise self._sources.bad(str(exc)) from None
-            self._built = built
-        return self._built
-
-    def __getitem__(self, path: JsonPath) -> Origin:
-        return origin_of(self._table()[path])
-
-    def __iter__(self) -> Iterator[JsonPath]:
-        return iter(self._table())
-
-    def __len__(self) -> int:
-        return len(self._table())
-
-
 def _header(
     layers: Sequence[str], files: Sequence[tuple[str, str]], generator: str
 ) -> dict[str, Any]:
@@ -237,7 +118,7 @@ def _header(
     return {
         "format": FORMAT,
         "version": VERSION,
-        "integrity": _ZEROED,  # before the calls, so the checksum is the first match
+        "integrity": ZEROED,  # before the calls, so the checksum is the first match
         "generator": generator,
         "inputs": {
             "layers": list(layers),
@@ -255,71 +136,17 @@ def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        raise _bad(path, f"cannot read the artifact: {exc}") from None
+        raise InputError(
+            [
+                Diagnostic(
+                    Severity.ERROR,
+                    "artifact-invalid",
+                    f"cannot read the artifact: {exc}",
+                    file=path,
+                )
+            ]
+        ) from None
     return decode_artifact(raw, path, verify_key=verify_key)
-
-
-def _bad(path: str, message: str) -> InputError:
-    return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
-
-
-def decode_artifact(
-    raw: bytes, path: str, *, verify_key: str | bytes | None = None
-) -> tuple[Call, ...]:
-    """:func:`read_artifact` of an artifact's bytes; ``path`` names it in errors."""
-
-    def bad(message: str) -> InputError:
-        return _bad(path, message)
-
-    # Everything but the trailing sources member is decoded now; the checksum (verified
-    # before anything is used) guarantees the layout this split relies on.
-    split = raw.rfind(_SOURCES)
-    comma = raw.rfind(b",", 0, split) if split != -1 else -1  # the one ending `calls`
-    try:
-        data = json.loads(raw[:comma] + b"\n}" if comma != -1 else raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
-        raise bad(f"cannot read the artifact: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
-    if data.get("version") != VERSION:
-        raise bad(
-            f"artifact version {data.get('version')!r} is not supported (expected {VERSION}); "
-            "compile it again with this flue-decl"
-        )
-    verified = _verify(raw)
-    if verified is None:
-        raise bad(
-            "integrity check failed: the file does not match its checksum "
-            "(truncated or edited by hand?); compile it again"
-        )
-    if verify_key is not None:
-        try:
-            key = _key_bytes(verify_key)
-        except ValueError:
-            raise bad("the verification key is empty: it verifies nothing") from None
-        checksum, signature = verified
-        if signature is None:
-            raise bad("the artifact is not signed; compile it with --sign-key-env")
-        if not hmac.compare_digest(signature, _signature(key, checksum)):
-            raise bad(
-                "the signature does not match: signed with another key, or edited and "
-                "checksummed again after signing"
-            )
-    if comma == -1:
-        raise bad("malformed artifact (no `sources` member at the end)")
-    layers = data.get("inputs", {}).get("layers", [])
-    # Rows as plain tuples, which the cyclic collector stops tracking: lists it never does.
-    origins = [tuple(row) if isinstance(row, list) else row for row in data.get("origins", [])]
-    calls = []
-    try:
-        raw_calls = data["calls"]
-        sources = _LazySources(path, memoryview(raw)[split + len(_SOURCES) :], len(raw_calls))
-        for index, raw_call in enumerate(raw_calls):
-            origins_of = _Origins(sources, index, origins, layers)
-            calls.append(Call.from_replay(raw_call, origins_of))
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
-        raise bad(f"malformed call in the artifact ({exc})") from None
-    return tuple(calls)
 
 
 @frames_dropped

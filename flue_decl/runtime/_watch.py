@@ -38,9 +38,10 @@ from ._registry import Registry
 class Source(Protocol):
     """What a :class:`Watch` reloads from.
 
-    Optional attribute ``owns_calls``: true when every :meth:`calls` returns new calls
-    that nothing else keeps; the registry then takes their payloads over instead of
-    copying them (a reload builds one registry's worth of objects, not two)."""
+    Optional attribute ``owns_calls``: true when every :meth:`calls` returns calls that
+    nothing else keeps but earlier registries of this source (which never change them);
+    the registry then takes their payloads over instead of copying them (a reload builds
+    only the objects it needs, not a second copy of the tree)."""
 
     def fingerprint(self) -> Hashable | ConfigError:
         """A value that changes whenever the calls would (content hashes), or the

@@ -306,11 +306,11 @@ def test_a_forged_artifact_is_refused(
     elif forgery == "other-key":
         import re
 
-        from flue_decl.runtime._artifact import _signature
+        from flue_decl.runtime._decode import signature
 
         digest = re.findall(r'"integrity": "sha256:([0-9a-f]{64})"', text)[0]
         mine = re.findall(r'"signature": "(hmac-sha256:[0-9a-f]{64})"', text)[0]
-        forged.write_text(text.replace(mine, "hmac-sha256:" + _signature(b"guessed", digest)))
+        forged.write_text(text.replace(mine, "hmac-sha256:" + signature(b"guessed", digest)))
     elif forgery == "edited":  # a handler that runs a program, with a fresh checksum
         forged.write_text(_recheck(text.replace("acme_llm.protocols:AcmeRpc", "os:system")))
     else:  # ... and the signature line taken out

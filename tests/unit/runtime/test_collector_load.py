@@ -92,7 +92,7 @@ def test_an_artifacts_origins_are_untracked_once_read(tmp_path: Path) -> None:
     origin = calls[0].origins[("models", "m0")]
     assert (origin.place.line, origin.place.column) == (9, 5)
     gc.collect()
-    rows = calls[0].origins._table()  # type: ignore[attr-defined]
+    rows = calls[0].origins._rows()  # type: ignore[attr-defined]
     assert not any(gc.is_tracked(row) for row in rows.values())
     assert load_registry(str(source), env={}).resolve_model("p0/m0").id == "m0"
     assert json.loads(artifact.read_text())["format"] == "flue-decl-artifact"

@@ -1,0 +1,236 @@
+"""Reading a compiled artifact back: its layout, checksum and signature, and its calls.
+
+The layout (written by ``_artifact.artifact_text``): a JSON object whose last two members
+are ``calls`` and ``sources``, each a list written one item per line; the n-th line of
+``sources`` holds the n-th call's fields. Decoding works line by line: a call's sources
+stay that line's bytes until its origins are asked for (a service rarely does: only to
+explain a field or report an error), and a :class:`Reuse` hands over the calls of the
+last decode whose two lines did not change, so a reload that changed one file decodes that
+file's calls alone (new objects are what stalls request threads in the cyclic collector,
+and a long ``json.loads`` holds the GIL for all of its run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .._domain import Call, Origin, OriginRow, origin_of
+from .._errors import Diagnostic, InputError, JsonPath, Severity
+
+FORMAT = "flue-decl-artifact"
+VERSION = 2  # 2: compact sources against an origins table, one call per line
+
+# The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
+# it is one hash over the file, not a re-encoding of every call.
+ZEROED = "sha256:" + "0" * 64
+_INTEGRITY = re.compile(rb'"integrity": "sha256:([0-9a-f]{64})"')
+_ZEROED_FIELD = f'"integrity": "{ZEROED}"'.encode()
+# A signed artifact has an HMAC-SHA256 of that checksum on the next line, zeroed as well
+# when the checksum is computed: the key authenticates every byte through it.
+ZEROED_SIGNATURE = "hmac-sha256:" + "0" * 64
+_SIGNED = re.compile(
+    rb'"integrity": "sha256:[0-9a-f]{64}",\n  "signature": "hmac-sha256:([0-9a-f]{64})"'
+)
+_ZEROED_SIGNED = f'"integrity": "{ZEROED}",\n  "signature": "{ZEROED_SIGNATURE}"'.encode()
+# The last two members, each on a line of its own.
+_CALLS = b'\n  "calls": '
+_SOURCES = b'\n  "sources": '
+CHUNK = 256  # calls decoded per json.loads: other threads get the GIL in between
+
+
+def key_bytes(key: str | bytes) -> bytes:
+    """A signing key's bytes: a string's UTF-8 (an environment value's own bytes, even
+    those that are not UTF-8). Raises TypeError for anything else, ValueError if empty."""
+    if isinstance(key, str):
+        data = key.encode("utf-8", "surrogateescape")
+    elif isinstance(key, bytes | bytearray):
+        data = bytes(key)
+    else:
+        raise TypeError(f"a signing key is a str or bytes, not {type(key).__name__}")
+    if not data:
+        raise ValueError("an empty key signs nothing")
+    return data
+
+
+def signature(key: bytes, digest: str) -> str:
+    return hmac.new(key, b"flue-decl-artifact\0" + digest.encode("ascii"), "sha256").hexdigest()
+
+
+def _verify(raw: bytes) -> tuple[str, str | None] | None:
+    """``(checksum, signature or None)`` if the bytes match their checksum, else None."""
+    match = _INTEGRITY.search(raw)  # the first occurrence: it is written before the calls
+    if match is None:
+        return None
+    signed = _SIGNED.match(raw, match.start())
+    digest = hashlib.sha256(raw[: match.start()])
+    digest.update(_ZEROED_SIGNED if signed else _ZEROED_FIELD)
+    digest.update(memoryview(raw)[(signed or match).end() :])
+    checksum = match.group(1).decode("ascii")
+    if digest.hexdigest() != checksum:
+        return None
+    return checksum, signed.group(1).decode("ascii") if signed else None
+
+
+def _bad(path: str, message: str) -> InputError:
+    return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
+
+
+def _items(block: bytes) -> list[bytes] | None:
+    """The items of a list written one per line (``[\\n    a,\\n    b\\n  ]``), each as
+    its line's bytes; None for any other layout."""
+    if block == b"[]":
+        return []
+    if not (block.startswith(b"[\n") and block.endswith(b"\n  ]")):
+        return None
+    return [line.removesuffix(b",") for line in block[2:-4].split(b"\n")]
+
+
+class _Origins(Mapping[JsonPath, Origin]):
+    """A call's origins, decoded from its line of ``sources`` on first use."""
+
+    __slots__ = ("_artifact", "_built", "_line", "_table")
+
+    def __init__(self, artifact: str, line: bytes, table: tuple[Any, ...]) -> None:
+        self._artifact, self._line, self._table = artifact, line, table
+        self._built: dict[JsonPath, OriginRow] | None = None
+
+    def _rows(self) -> dict[JsonPath, OriginRow]:
+        built = self._built
+        if built is None:  # threads racing here each build the same table: either is kept
+            built = {}
+            try:
+                for where, line, column, *path in json.loads(self._line):
+                    file, layer, root, overlay = self._table[where]
+                    built[tuple(path)] = (file, line, column, layer, root, overlay)
+            except (ValueError, TypeError, IndexError) as exc:
+                message = f"malformed sources in the artifact ({exc}); compile it again"
+                raise _bad(self._artifact, message) from None
+            self._built = built
+        return built
+
+    def __getitem__(self, path: JsonPath) -> Origin:
+        return origin_of(self._rows()[path])
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._rows())
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+
+class Reuse:
+    """The calls of the last :func:`decode_artifact` given this object, by their two lines
+    (call, sources), for the next decode to hand over unchanged. Valid while the origins
+    table and layers are the same (a file added renumbers them: everything is decoded
+    again). Not thread-safe: one decoder at a time (a watch decodes under its poll lock).
+    Calls are immutable, so two registries sharing one is safe."""
+
+    __slots__ = ("_calls", "_context")
+
+    def __init__(self) -> None:
+        self._context: object = None
+        self._calls: dict[tuple[bytes, bytes], Call] = {}
+
+
+def decode_artifact(
+    raw: bytes,
+    path: str,
+    *,
+    verify_key: str | bytes | None = None,
+    reuse: Reuse | None = None,
+) -> tuple[Call, ...]:
+    """The calls of an artifact's bytes (``read_artifact``); ``path`` names it in errors.
+    With ``reuse``, calls whose lines did not change since the last decode given it are
+    taken from it instead of decoded again, and it then holds this decode's calls."""
+
+    def bad(message: str) -> InputError:
+        return _bad(path, message)
+
+    # The checksum (verified before anything is used) guarantees the layout split here.
+    split = raw.rfind(_SOURCES)
+    at = raw.rfind(_CALLS, 0, split) if split != -1 else -1
+    head_end = raw.rfind(b",", 0, at) if at != -1 else -1
+    try:
+        data = json.loads(raw[:head_end] + b"\n}" if head_end != -1 else raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        raise bad(f"cannot read the artifact: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
+    if data.get("version") != VERSION:
+        raise bad(
+            f"artifact version {data.get('version')!r} is not supported (expected {VERSION}); "
+            "compile it again with this flue-decl"
+        )
+    verified = _verify(raw)
+    if verified is None:
+        raise bad(
+            "integrity check failed: the file does not match its checksum "
+            "(truncated or edited by hand?); compile it again"
+        )
+    if verify_key is not None:
+        _check_signature(verified, verify_key, bad)
+    if head_end == -1:
+        raise bad("malformed artifact (no `calls` and `sources` members at the end)")
+    calls_block = raw[at + len(_CALLS) : raw.rfind(b",", 0, split)]
+    call_lines = _items(calls_block.rstrip())
+    sources_block = raw[split + len(_SOURCES) :].rstrip()
+    source_lines = _items(sources_block.removesuffix(b"}").rstrip())
+    if call_lines is None or source_lines is None or not sources_block.endswith(b"}"):
+        raise bad("malformed artifact (the calls and sources are not one per line)")
+    if len(call_lines) != len(source_lines):
+        raise bad("malformed sources in the artifact (one line of fields per call expected)")
+    try:
+        layers = data.get("inputs", {}).get("layers", [])
+        table = tuple(
+            (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
+            for file, layer, overlay in data.get("origins", [])
+        )
+        return _calls(path, list(zip(call_lines, source_lines, strict=True)), table, reuse)
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise bad(f"malformed call in the artifact ({exc})") from None
+
+
+def _check_signature(
+    verified: tuple[str, str | None], verify_key: str | bytes, bad: Any
+) -> None:
+    try:
+        key = key_bytes(verify_key)
+    except ValueError:
+        raise bad("the verification key is empty: it verifies nothing") from None
+    checksum, signed = verified
+    if signed is None:
+        raise bad("the artifact is not signed; compile it with --sign-key-env")
+    if not hmac.compare_digest(signed, signature(key, checksum)):
+        raise bad(
+            "the signature does not match: signed with another key, or edited and "
+            "checksummed again after signing"
+        )
+
+
+def _calls(
+    path: str,
+    lines: list[tuple[bytes, bytes]],
+    table: tuple[Any, ...],
+    reuse: Reuse | None,
+) -> tuple[Call, ...]:
+    known: dict[tuple[bytes, bytes], Call] = {}
+    if reuse is not None and reuse._context == (path, table):
+        known = reuse._calls
+    missing = [pair for pair in lines if pair not in known]
+    made: dict[tuple[bytes, bytes], Call] = {}
+    for start in range(0, len(missing), CHUNK):
+        chunk = missing[start : start + CHUNK]
+        decoded = json.loads(b"[" + b",".join(call for call, _ in chunk) + b"]")
+        if not isinstance(decoded, list) or len(decoded) != len(chunk):
+            raise ValueError("one call per line expected")
+        for pair, raw_call in zip(chunk, decoded, strict=True):
+            made[pair] = Call.from_replay(raw_call, _Origins(path, pair[1], table))
+    calls = tuple(known[pair] if pair in known else made[pair] for pair in lines)
+    if reuse is not None:
+        reuse._context, reuse._calls = (path, table), dict(zip(lines, calls, strict=True))
+    return calls

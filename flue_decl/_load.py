@@ -10,7 +10,10 @@ A service that starts from an artifact (``load_artifact``) never imports this mo
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import pickle
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +21,8 @@ from ._discover import as_layers, discover, read_capped
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity, frames_dropped
 from ._isolated import Compiled, compile_in_child
+from ._poller import MARKER as POLLER_MARKER
+from ._poller import Poller
 from ._service import ServiceOptions
 from ._settingkeys import Settings
 from ._settings import settings_for
@@ -143,12 +148,34 @@ class Tree:
         self.max_file_bytes = options.max_file_bytes
         self.allow_empty = allow_empty
         self.secrets_dir = secrets_dir_of(options.secrets_dir)  # hashed afresh at every poll
-        self._secret_names: tuple[str, ...] = ()  # what the last calls read
+        self.secret_names: tuple[str, ...] = ()  # what the last calls read
+        self._poller = Poller(options)
         self._hashes: dict[str, tuple[tuple[int, ...], str]] = {}  # path -> (stat, digest)
         self._polls = 0
         self._loaded: Fingerprint = ()
 
-    def fingerprint(self) -> Fingerprint | ConfigError:
+    def fingerprint(self) -> str | ConfigError:
+        """The digest of what the tree holds now (see :meth:`scan`), or the error that
+        stops reading it. Isolated, every poll after the first is made by a child process
+        (``_poller``): this process waits once, not once per file."""
+        if self.isolated and self._polls > 0:
+            answer = self._poller.digest(self.secret_names)
+            if answer is not None:
+                return answer
+        seen = self.scan()
+        return seen if isinstance(seen, ConfigError) else self.digest_of(seen)
+
+    @staticmethod
+    def digest_of(seen: Fingerprint) -> str:
+        return hashlib.sha256(json.dumps(seen).encode()).hexdigest()
+
+    def close(self) -> None:
+        """End the polling child, if any (a later poll starts another)."""
+        self._poller.close()
+
+    def scan(self) -> Fingerprint | ConfigError:
+        """Every input file's (layer, path, sha256), skipped entries and secret files
+        included, or the error that stops reading the tree now."""
         self._polls += 1
         full = self._polls % FULL_CHECK_EVERY == 0
         found = discover(self.paths)
@@ -181,7 +208,7 @@ class Tree:
                 )
             out.append((source.layer, source.path, digest))
         # A rotated secret file is a change too (a Kubernetes ..data swap included).
-        for name in self._secret_names:
+        for name in self.secret_names:
             out.append((-1, name, self._digest(self._secret(name), MAX_SECRET_BYTES, full, hashes)))
         self._hashes = hashes  # only what is still there
         return tuple(out)
@@ -229,14 +256,14 @@ class Tree:
                 compilation.hashes,
             )
         calls = compiled.calls
-        self._secret_names = referenced_secrets(calls)
+        self.secret_names = referenced_secrets(calls)
         read = dict(compiled.hashes)
         files = [(layer, path, read.get(path, "unreadable")) for layer, path in compiled.files]
         # Secret files as they are now, before the registry reads them: a rotation in
         # between shows as a change at the next poll (one more reload, never a stale key).
         secrets = [
             (-1, name, self._digest(self._secret(name), MAX_SECRET_BYTES, True, {}))
-            for name in self._secret_names
+            for name in self.secret_names
         ]
         self._loaded = (*files, *secrets)
         return calls
@@ -244,9 +271,9 @@ class Tree:
     def _secret(self, name: str) -> str:
         return os.path.join(self.secrets_dir, name)
 
-    def loaded(self) -> Fingerprint:
+    def loaded(self) -> str:
         """The fingerprint of what the last :meth:`calls` read."""
-        return self._loaded
+        return self.digest_of(self._loaded)
 
 
 @frames_dropped
@@ -298,3 +325,26 @@ def watch(
         allow_empty=allow_empty,
         on_reload=on_reload,
     )
+
+
+def poll_in_child() -> None:
+    """The polling child's side (see ``_poller``): read the settings, then answer every
+    poll with the digest of :meth:`Tree.scan`, or the error that stops reading."""
+    stdin, out = sys.stdin.buffer, sys.stdout.buffer
+    tree = Tree(pickle.load(stdin), isolated=False)
+    out.write(POLLER_MARKER)
+    out.flush()
+    for line in stdin:
+        tree.secret_names = tuple(json.loads(line))
+        answer: dict[str, Any]
+        try:
+            seen = tree.scan()
+            if isinstance(seen, ConfigError):
+                answer = {"diagnostics": [d.encoded() for d in seen.diagnostics]}
+            else:
+                answer = {"digest": Tree.digest_of(seen)}
+        except Exception as exc:  # the parent polls by itself; it sees only the type
+            answer = {"crash": type(exc).__name__}
+        out.write(json.dumps(answer).encode() + b"\n")
+        out.flush()
+    os._exit(0)

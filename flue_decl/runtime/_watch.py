@@ -41,7 +41,10 @@ class Source(Protocol):
     Optional attribute ``owns_calls``: true when every :meth:`calls` returns calls that
     nothing else keeps but earlier registries of this source (which never change them);
     the registry then takes their payloads over instead of copying them (a reload builds
-    only the objects it needs, not a second copy of the tree)."""
+    only the objects it needs, not a second copy of the tree).
+
+    Optional method ``close()``: called by :meth:`Watch.stop` to let go of what polling
+    holds (a ``Tree``'s polling process); the source may be polled again after it."""
 
     def fingerprint(self) -> Hashable | ConfigError:
         """A value that changes whenever the calls would (content hashes), or the
@@ -183,6 +186,9 @@ class Watch:
             if self._thread is not threading.current_thread():  # stop() from on_reload
                 self._thread.join(timeout=min(self._interval, 60.0) + 1.0)
             self._thread = None
+        close = getattr(self._source, "close", None)  # optional: see Source
+        if close is not None:
+            close()
 
     def __enter__(self) -> Watch:
         return self.start()

@@ -20,7 +20,8 @@ from tests.helpers import REPO
 PACKAGE = REPO / "flue_decl"
 
 # Which parts a part may import. "shared" is the top-level private modules (errors,
-# domain, URLs, secrets, catalog ...); "load" is flue_decl._load, where the two sides meet.
+# domain, URLs, secrets, catalog ...); "load" is flue_decl._load, where the two sides meet,
+# and the child processes it starts (_isolated compiles, _poller polls).
 ALLOWED = {
     "shared": {"shared"},
     "templates": {"shared", "templates"},
@@ -56,7 +57,8 @@ def part(module: str) -> str:
         return "package"
     if names[1] in ("compiler", "runtime", "templates", "views", "cli"):
         return names[1]
-    return {"_load": "load", "_isolated": "load", "__main__": "main"}.get(names[1], "shared")
+    loading = {"_load": "load", "_isolated": "load", "_poller": "load", "__main__": "main"}
+    return loading.get(names[1], "shared")
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}

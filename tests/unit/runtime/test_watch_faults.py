@@ -112,8 +112,9 @@ def test_a_tree_reading_a_secret_file_does_not_reload_for_nothing(tmp_path: Path
 def test_an_unchanged_poll_reads_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # In this process (an isolated watch's polls run this very code in its polling child).
     tree = two_providers(tmp_path)
-    live = watch(str(tree), env={})
+    live = watch(str(tree), env={}, isolated_reloads=False)
     reads: list[str] = []
     real = flue_decl._discover.read_capped
 
@@ -260,3 +261,60 @@ def test_a_registry_copies_the_calls_of_a_source_unless_it_owns_them(
     models["m"]["maxTokens"] = 99  # the source changes what it kept
     assert live.registry.resolve_model("p/m").max_tokens == (99 if owns else 1)
     assert flue_decl._load.Tree(settings_for(None, paths=(str(tmp_path),))).owns_calls
+
+
+def test_an_isolated_watch_polls_in_its_child_and_ends_it_at_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first poll this process neither lists nor stats the tree: each stat would
+    give the GIL up and wait up to 5 ms for it in a busy service (issue 22)."""
+    tree = two_providers(tmp_path)
+    live = watch(str(tree), env={}, interval=0.05)
+    source = live._source
+    assert isinstance(source, flue_decl._load.Tree)
+    here: list[str] = []
+    real_scan = flue_decl._load.Tree.scan
+
+    def scan(self: flue_decl._load.Tree) -> object:
+        here.append("scan")
+        return real_scan(self)
+
+    monkeypatch.setattr(flue_decl._load.Tree, "scan", scan)
+    with live:
+        settle(live, 3)
+        # An edit in place that keeps size and times is seen by the child's full check.
+        before = os.stat(tree / "a.yaml")
+        (tree / "a.yaml").write_text(provider(2, "a").replace("1002", "1003"))
+        os.utime(tree / "a.yaml", ns=(before.st_atime_ns, before.st_mtime_ns))
+        deadline = time.monotonic() + 20
+        while live.generation == 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.registry.resolve_model("a/m").max_tokens == 2
+        child = source._poller._process
+        assert child is not None
+        assert child.poll() is None
+    assert here == []  # every poll was the child's
+    assert child.poll() is not None  # stop() ended it
+    # Polled again after stop(): a new child, the same answer as a scan here.
+    assert source.fingerprint() == source.digest_of(real_scan(source))  # type: ignore[arg-type]
+
+
+def test_a_polling_child_that_dies_is_replaced_and_no_poll_is_lost(tmp_path: Path) -> None:
+    tree = two_providers(tmp_path)
+    live = watch(str(tree), env={}, interval=3600)
+    source = live._source
+    assert isinstance(source, flue_decl._load.Tree)
+    assert not live.poll_once()
+    first = source._poller._process
+    assert first is not None
+    first.kill()
+    first.wait()
+    (tree / "b.yaml").write_text(provider(2, "b"))
+    settle(live)  # the poll that found it dead was made here; the next child answers
+    assert live.registry.resolve_model("b/m").max_tokens == 2
+    second = source._poller._process
+    assert second is not None
+    assert second is not first
+    assert second.poll() is None
+    live.stop()
+    assert second.poll() is not None

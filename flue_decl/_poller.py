@@ -1,0 +1,152 @@
+"""A tree's polls in a child process: what an isolated :class:`~flue_decl._load.Tree` asks
+at every poll after the first.
+
+Why: a poll is a ``stat`` of every file, and each ``stat`` gives the GIL up. In a service
+whose threads keep the interpreter busy, taking it back waits for the switch interval
+(5 ms), so one poll of 1,000 files took 5 s of wall time and a reload 15-20 s (issue 22).
+The child (``_load.poll_in_child``) stats and hashes the files (``Tree.scan``, the same
+code a non-isolated tree runs) and answers with one line: the digest of what it saw, or
+the error that stops reading the tree. The service waits for that line once per poll.
+
+Protocol: the parent writes the pickled settings, then one JSON line per poll (the secret
+files the last load read); the child writes a marker line once started, then one JSON
+line per poll: ``{"digest": ...}`` or ``{"diagnostics": [...]}``. The child ends when its
+stdin closes (the parent stopped the watch, let the tree go, or died). Whenever the child
+cannot be started or its answer is not whole, that poll is made in this process and the
+child started again at the next; after ``MAX_FAILURES`` in a row, every poll is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Sequence
+from typing import IO, Any
+
+from ._errors import ConfigError, Diagnostic
+from ._isolated import child_environment, child_path
+from ._settingkeys import Settings
+
+MARKER = b"\0flue-decl-poller\0\n"
+MAX_FAILURES = 3
+_BOOT = (
+    "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+    "from flue_decl._load import poll_in_child; poll_in_child()"
+)
+
+
+def _shutdown(process: subprocess.Popen[bytes]) -> None:
+    """End the child: its stdin closed, it exits; one that does not within 0.3 s is
+    killed. Always reaped. Its stdout is closed last: a thread still reading it (a poll
+    that stop() does not wait for) holds the reader's lock until the child's end gives
+    it end-of-file."""
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+    except OSError:
+        pass
+    try:
+        process.wait(timeout=0.3)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    try:
+        if process.stdout is not None:
+            process.stdout.close()
+    except OSError:
+        pass
+
+
+class Poller:
+    """Polls of the tree of ``options`` answered by a child process (see the module
+    docstring). :meth:`digest` returns None when this poll must be made here."""
+
+    def __init__(self, options: Settings) -> None:
+        self._options = options
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pid = 0  # the process that started it: a fork must not share its pipes
+        self._failures = 0
+        self._end: weakref.finalize[Any, Any] | None = None  # a tree let go ends its child
+
+    def digest(self, secrets: Sequence[str]) -> str | ConfigError | None:
+        if self._failures >= MAX_FAILURES:
+            return None
+        with self._lock:
+            process = self._process if self._pid == os.getpid() else None
+            if process is None:
+                process = self._start()
+            if process is None:
+                self._failures += 1
+                return None
+            assert process.stdin is not None
+            assert process.stdout is not None
+            try:
+                process.stdin.write(json.dumps(list(secrets)).encode() + b"\n")
+                process.stdin.flush()
+                answer = json.loads(process.stdout.readline())
+                if "digest" in answer:
+                    self._failures = 0
+                    return str(answer["digest"])
+                return ConfigError([Diagnostic.decoded(d) for d in answer["diagnostics"]])
+            except (OSError, ValueError, KeyError, TypeError):  # a crash answer too
+                self._failures += 1
+                self.close()
+                return None
+
+    def _start(self) -> subprocess.Popen[bytes] | None:
+        command = [
+            sys.executable,
+            "-s",
+            "-X",
+            f"utf8={sys.flags.utf8_mode}",  # file names decoded as here
+            "-c",
+            _BOOT,
+            json.dumps(child_path()),
+        ]
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=child_environment(os.environ),
+            )
+        except OSError:
+            return None
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            process.stdin.write(pickle.dumps(self._options))
+            process.stdin.flush()
+            if not _started(process.stdout):
+                raise OSError("no marker")
+        except OSError:
+            _shutdown(process)
+            return None
+        self._process, self._pid = process, os.getpid()
+        self._end = weakref.finalize(self, _shutdown, process)
+        return process
+
+    def close(self) -> None:
+        """End the child (a later poll starts another). Does not wait for a poll in
+        progress: that poll gets no answer and is made in this process."""
+        end, self._end, self._process = self._end, None, None
+        if end is not None and self._pid == os.getpid():
+            end()  # once: a finalizer runs its function at most once
+
+
+def _started(stdout: IO[bytes]) -> bool:
+    """Read up to the child's marker line (a site hook may print before it)."""
+    for _ in range(1000):
+        line = stdout.readline()
+        if not line:
+            return False
+        if line.endswith(MARKER):
+            return True
+    return False

@@ -24,6 +24,7 @@ Nothing the child prints is shown beyond that: an exception's type, never its te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -48,6 +49,7 @@ _ERRORS: dict[str, type[ConfigError]] = {
     kind.__name__: kind for kind in (ConfigError, InputError, SettingsError, ValidationError)
 }
 TIMEOUT = 600.0  # seconds: a compile that takes longer is stuck, and is killed
+CHILD_NICENESS = 10  # added to a child's niceness: see background()
 MARKER = b"\0flue-decl-reload\0"
 # The child reads no environment variable: it gets only what starting Python and decoding
 # file names need, so no secret of the service's environment is in another process's.
@@ -163,6 +165,13 @@ def _encoding() -> str:
     return f"{sys.getfilesystemencoding()}/{sys.getfilesystemencodeerrors()}"
 
 
+def background() -> None:
+    """Lower this (child) process's CPU priority: a reload's work waits for the service's
+    request threads, not the other way round (where the system allows it)."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice() (Windows), or refused
+        os.nice(CHILD_NICENESS)
+
+
 def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """What the child's environment holds of ``environ``: see ``_PASSED``."""
     return {name: environ[name] for name in _PASSED if name in environ}
@@ -185,6 +194,7 @@ def _failed(message: str) -> ReloadError:
 
 def child() -> None:
     """The child's side: read the settings, compile, write the result (see above)."""
+    background()
     out = sys.stdout.buffer
     out.write(MARKER)
     try:

@@ -20,7 +20,7 @@ from typing import Any
 from ._discover import as_layers, discover, read_capped
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity, frames_dropped
-from ._isolated import Compiled, compile_in_child
+from ._isolated import Compiled, background, compile_in_child
 from ._poller import MARKER as POLLER_MARKER
 from ._poller import Poller
 from ._service import ServiceOptions
@@ -330,6 +330,7 @@ def watch(
 def poll_in_child() -> None:
     """The polling child's side (see ``_poller``): read the settings, then answer every
     poll with the digest of :meth:`Tree.scan`, or the error that stops reading."""
+    background()
     stdin, out = sys.stdin.buffer, sys.stdout.buffer
     tree = Tree(pickle.load(stdin), isolated=False)
     out.write(POLLER_MARKER)

@@ -17,7 +17,7 @@ import ada_url
 
 from ._domain import field_label, get_path
 from ._errors import Diagnostic, JsonPath, Place
-from ._memo import memo
+from ._memo import TREE_SIZED, memo
 from ._secrets import url_credentials
 
 T = TypeVar("T")
@@ -77,7 +77,7 @@ def read_url(value: str) -> Url | None:
 # A service checks the same few URLs again and again. The cache holds plain tuples of
 # strings, which CPython's cyclic collector stops tracking: a registry's worth of them
 # adds nothing to a full collection's pause.
-@memo(4096)
+@memo(TREE_SIZED)
 def _read(value: str) -> tuple[str, str, str, str, str] | None:
     try:
         url = ada_url.URL(value)

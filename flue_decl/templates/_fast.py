@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .._memo import memo
+from .._memo import TREE_SIZED, memo
 from ._core import MAX_MISSING, MAX_OUTPUT_CHARS, TOO_LONG, Rendered
 
 Parts = tuple[tuple[str, str | None, bool], ...]
@@ -24,7 +24,7 @@ _EXPRESSION = re.compile(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@memo(4096)
+@memo(TREE_SIZED)
 def simple_parts(source: str) -> Parts | None:
     """``source`` as (text | name, default, is_variable) parts, or None if not that simple."""
     if "{%" in source or "{#" in source or _CONTROL.search(source):

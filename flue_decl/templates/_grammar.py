@@ -25,13 +25,13 @@ same tree (a property test checks the two agree), and Jinja2 is not imported for
 
 from __future__ import annotations
 
-from .._memo import memo
+from .._memo import TREE_SIZED, memo
 from ._core import TemplateProblem
 from ._fast import Parts, simple_parts
 from ._syntax import DEFAULT, FILTERED, REF, TEXT, Node, Template, TemplateRefused
 
 
-@memo(4096)
+@memo(TREE_SIZED)
 def parse(source: str) -> Template | TemplateProblem:
     """The parsed template, or why it is not one this language accepts."""
     parts = simple_parts(source)

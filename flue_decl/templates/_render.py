@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from .._domain import string_fields
 from .._errors import JsonPath
-from .._memo import memo
+from .._memo import TREE_SIZED, memo
 from .._secrets import is_credential_name, secret_kind, url_credentials
 from ._core import (
     MAX_TEMPLATE_CHARS,
@@ -48,7 +48,7 @@ def references(source: str) -> tuple[Reference, ...]:
 
 # A tree repeats its templates and a service re-renders them. Cached as plain tuples of
 # strings, which CPython's cyclic collector stops tracking (see templates._syntax).
-@memo(4096)
+@memo(TREE_SIZED)
 def _references(source: str) -> tuple[tuple[str, str], ...]:
     parsed = parse(source) if is_template(source) else None
     if parsed is None or isinstance(parsed, TemplateProblem):
@@ -106,7 +106,7 @@ def is_credential(path: JsonPath, value: Any) -> bool:
     )
 
 
-@memo(4096)  # a tree repeats its templates; a service re-renders them
+@memo(TREE_SIZED)  # a tree repeats its templates; a service re-renders them
 def _reads_a_secret(source: str) -> bool:
     return bool(secret_names(source)) or any(map(is_credential_name, env_names(source)))
 

@@ -29,7 +29,7 @@ from yaml.events import DocumentStartEvent
 from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, Place, Severity
 from .._secrets import is_credential_name
-from . import _suppress
+from . import _portable, _suppress
 from ._document import Document, ParsedFile
 from ._events import MAX_DEPTH, AliasBudget, _DocumentBuilder
 from ._frames import _AbortFile
@@ -102,6 +102,10 @@ def parse_text(
     text: str, source: SourceFile, sha256: str | None = None, aliases: AliasBudget | None = None
 ) -> ParsedFile:
     """``aliases``: the tree's alias budget, shared by every file of one compile."""
+    unportable = _portable.problem(text, source.path, _Loader)
+    if unportable is not None:  # read differently with and without libyaml: refused
+        suppressions, problems = _suppress.find(text, source.path)
+        return ParsedFile(source, (), (unportable, *problems), sha256, suppressions)
     builder = _DocumentBuilder(source.path, source.layer, aliases)
     index = 0
     try:

@@ -98,31 +98,16 @@ class KeyRules:
                 )
                 frame.key, frame.skip_value = event.value, True
                 return
-            key = event.value
-            child = (*frame.path, key)
-            frame.key = key
             if event.anchor is not None:  # `&a name: ...`: *a is the string `name` (spec 6.23)
                 self.spend(1, place, frame.path)
-                self.anchors[str(event.anchor)] = _Anchor(key, 1, [], [], [])
-            first = frame.seen.get(key)
-            if first is not None:
-                where = f" (first at line {first[1]})"
-                self.diagnostics.append(
-                    Diagnostic.at(
-                        "duplicate-key",
-                        f"key `{key}` appears twice in one mapping{where}",
-                        Place(*place),
-                        child,
-                        hint="YAML keeps only one of them; remove or rename the other",
-                        related=[Place(*first)],
-                    )
-                )
-                frame.skip_value = True
-                return
-            frame.seen[key] = place
-            if not (frame.discard or frame.skip_value):
-                self.key_places.append((child, place))
+                self.anchors[str(event.anchor)] = _Anchor(event.value, 1, [], [], [])
+            self.string_key(frame, event.value, place)
             return
+        if isinstance(event, AliasEvent):
+            anchor = self.lookup(event, place, frame.path)
+            if isinstance(anchor.value, str):  # `*b : ...` where &b is a string (E76Z)
+                self.string_key(frame, anchor.value, place)
+                return
         if (
             isinstance(event, MappingStartEvent)
             and frame.flow
@@ -142,7 +127,7 @@ class KeyRules:
         elif not frame.unquoted_template:
             self.error(
                 "non-string-key",
-                "keys must be plain strings, not aliases or collections",
+                "keys must be strings, not collections or aliases of anything but a string",
                 place,
                 frame.path,
             )
@@ -150,6 +135,28 @@ class KeyRules:
             self.open(event, frame.path, place, discard=True)  # closes into skip_value below
         else:
             frame.key, frame.skip_value = None, True
+
+    def string_key(self, frame: _Frame, key: str, place: Spot) -> None:
+        child = (*frame.path, key)
+        frame.key = key
+        first = frame.seen.get(key)
+        if first is not None:
+            where = f" (first at line {first[1]})"
+            self.diagnostics.append(
+                Diagnostic.at(
+                    "duplicate-key",
+                    f"key `{key}` appears twice in one mapping{where}",
+                    Place(*place),
+                    child,
+                    hint="YAML keeps only one of them; remove or rename the other",
+                    related=[Place(*first)],
+                )
+            )
+            frame.skip_value = True
+            return
+        frame.seen[key] = place
+        if not (frame.discard or frame.skip_value):
+            self.key_places.append((child, place))
 
     # -- merge keys (<<) ------------------------------------------------------------
 

@@ -150,3 +150,15 @@ def test_an_anchor_on_a_mapping_key_names_that_key() -> None:
     roots, problems = parse('&a1 "foo": bar\n&a2 baz: *a1\n')
     assert problems == []
     assert roots == [{"foo": "bar", "baz": "foo"}]
+
+
+def test_an_alias_to_a_string_may_be_a_key_and_nothing_else_may() -> None:
+    """yaml-test-suite E76Z: `*b : *a` where both anchor strings; an alias to a number or a
+    mapping is still not a key, and a key met twice through an alias is a duplicate."""
+    roots, problems = parse("&a a: &b b\n*b : *a\n")
+    assert problems == []
+    assert roots == [{"a": "b", "b": "a"}]
+    _, problems = parse("x: &n 1\n*n : v\n")
+    assert [code for code, *_ in problems] == ["non-string-key"]
+    _, problems = parse("&k a: 1\n*k : 2\n")
+    assert [code for code, *_ in problems] == ["duplicate-key"]

@@ -44,7 +44,13 @@ lint: $(STAMP)
 
 ## test: lint, types, the whole suite including conformance against the reference runtime
 test: $(STAMP) $(NODE_STAMP) $(SARIF_STAMP) lint
-	FLUE_DECL_REQUIRE_NODE=1 $(PY) -m pytest -W error -n auto
+	FLUE_DECL_REQUIRE_NODE=1 FLUE_DECL_TEST_PROFILE=ci $(PY) -m pytest -W error -n auto
+
+## test-long: the suite with 4x the property examples (profile "long") and every command
+## in a subprocess of its own, as before commands ran in process: for nightly runs
+test-long: $(STAMP) $(NODE_STAMP) $(SARIF_STAMP) lint
+	FLUE_DECL_REQUIRE_NODE=1 FLUE_DECL_TEST_PROFILE=long FLUE_DECL_TEST_SUBPROCESS=1 \
+		$(PY) -m pytest -W error -n auto
 
 ## fuzz: coverage-guided fuzzing of the whole pipeline (atheris), FUZZ_SECONDS long
 FUZZ_SECONDS ?= 600

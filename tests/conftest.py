@@ -5,6 +5,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from tests.helpers import PROFILE, examples
+
+# Property tests without counts of their own draw hypothesis's 100 examples, scaled.
+settings.register_profile(PROFILE, max_examples=examples(100))
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture(autouse=True, scope="session")

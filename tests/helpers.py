@@ -1,16 +1,41 @@
-"""Shared test helpers: real files on disk, the real command line in a subprocess."""
+"""Shared test helpers: real files on disk, the real command line (in this process, or in a
+subprocess where a test needs a process of its own)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# FLUE_DECL_TEST_SUBPROCESS=1 runs every run_cli in a subprocess, as before the suite ran
+# commands in process: the two must agree (make test-subprocess).
+_SUBPROCESS = os.environ.get("FLUE_DECL_TEST_SUBPROCESS") == "1"
+# Modules imported from here stay imported between commands; any other (a handler module a
+# test wrote in a temporary directory) is forgotten after the command that imported it.
+_STABLE = tuple(
+    os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, str(REPO / "flue_decl")}
+)
+
+
+# How many examples property tests draw: FLUE_DECL_TEST_PROFILE scales the counts written in
+# the tests (the "dev" figures). make test runs "ci", bounded; make test-long runs "long".
+PROFILES = {"ci": 0.4, "dev": 1.0, "long": 4.0}
+PROFILE = os.environ.get("FLUE_DECL_TEST_PROFILE", "dev")
+if PROFILE not in PROFILES:
+    raise SystemExit(f"FLUE_DECL_TEST_PROFILE={PROFILE!r}: one of {', '.join(PROFILES)}")
+
+
+def examples(dev: int) -> int:
+    """``dev`` examples scaled by the profile (at least 10)."""
+    return max(10, round(dev * PROFILES[PROFILE]))
 
 
 def write_files(root: Path, files: Mapping[str, str | bytes]) -> Path:
@@ -29,12 +54,19 @@ def run_cli(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 60,
+    subprocess_: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m flue_decl ARGS`` in a subprocess, as a user runs it."""
+    """``flue-decl ARGS`` as a user runs it: its environment (this one without API keys and
+    colour settings, plus ``env``), its working directory, its exit code, its standard
+    output and error as text. Run in this process through ``main`` (standard output and
+    error are real files, so the command writes them as it would to a pipe); with
+    ``subprocess_`` (or FLUE_DECL_TEST_SUBPROCESS=1) as ``python -m flue_decl``."""
     full_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
     for name in ("NO_COLOR", "GITHUB_ACTIONS", "FORCE_COLOR"):
         full_env.pop(name, None)
     full_env.update(env or {})
+    if not (subprocess_ or _SUBPROCESS):
+        return _in_process(list(args), cwd or REPO, full_env)
     return subprocess.run(
         [sys.executable, "-m", "flue_decl", *args],
         cwd=cwd or REPO,
@@ -44,6 +76,67 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def _in_process(
+    args: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    from flue_decl.cli import main
+
+    with _as_a_process(cwd, env) as (out, err):
+        try:
+            code = main(args)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return subprocess.CompletedProcess(
+        ["flue-decl", *args], code, _text(out), _text(err)
+    )
+
+
+def _text(stream: io.BufferedRandom) -> str:
+    stream.seek(0)
+    data = stream.read().decode("utf-8", "surrogateescape")
+    stream.close()
+    return data.replace("\r\n", "\n")
+
+
+@contextlib.contextmanager
+def _as_a_process(
+    cwd: Path, env: dict[str, str]
+) -> Iterator[tuple[io.BufferedRandom, io.BufferedRandom]]:
+    """For the time of one command: ``env`` as the environment, ``cwd`` as the working
+    directory, standard output and error as fresh files; all restored after."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams, saved_path, saved_modules = (sys.stdout, sys.stderr), list(sys.path), set(
+        sys.modules
+    )
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _text
+    err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _text
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    # What a new interpreter would add to its path from the environment it is given.
+    sys.path[0:0] = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace")
+    try:
+        yield out, err
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(ValueError, OSError):
+                stream.flush()
+            stream.detach()
+        sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+        for name in set(sys.modules) - saved_modules:
+            file = getattr(sys.modules.get(name), "__file__", None)
+            if file and not os.path.realpath(file).startswith(_STABLE):
+                del sys.modules[name]
 
 
 GIT_ENV = {

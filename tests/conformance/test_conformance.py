@@ -20,11 +20,12 @@ from flue_decl import Registry, compile_paths, load_registry
 from flue_decl._jsjson import dumps
 from flue_decl.runtime import build_registry, render_calls
 from flue_decl.views import resolve_result
+from tests.helpers import examples
 
 from .generate import Tree, trees
 from .oracle import ReplayServer, replay_once
 
-EXAMPLES = int(os.environ.get("FLUE_DECL_CONFORMANCE_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("FLUE_DECL_CONFORMANCE_EXAMPLES", examples(1000)))
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -22,13 +22,14 @@ from flue_decl.compiler._emit import _runtime, _template
 from flue_decl.runtime import render_calls
 from flue_decl.templates import render
 from flue_decl.views import resolve_result
+from tests.helpers import examples
 from tests.unit.templates.test_grammar import ENVS, templates
 
 from .generate import Tree, trees
 from .oracle import NODE_DIR, ReplayServer
 from .test_conformance import registry_of, write_tree
 
-EXAMPLES = int(os.environ.get("FLUE_DECL_EMIT_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("FLUE_DECL_EMIT_EXAMPLES", examples(200)))
 REPO = Path(__file__).resolve().parents[2]
 _COUNTER = itertools.count()
 
@@ -108,7 +109,7 @@ def test_emitted_modules_give_flue_decls_answers(oracle: ReplayServer, workdir: 
 
 
 @settings(
-    max_examples=int(os.environ.get("FLUE_DECL_EMIT_TEMPLATE_BATCHES", "40")),
+    max_examples=int(os.environ.get("FLUE_DECL_EMIT_TEMPLATE_BATCHES", examples(40))),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fuzz.pipeline import run_pipeline
+from tests.helpers import examples
 
 FRAGMENTS = [
     "kind: Provider\n",
@@ -139,7 +140,7 @@ structures = st.recursive(
     max_leaves=25,
 )
 FUZZ = settings(
-    max_examples=int(os.environ.get("FLUE_DECL_FUZZ_EXAMPLES", "250")),
+    max_examples=int(os.environ.get("FLUE_DECL_FUZZ_EXAMPLES", examples(250))),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from flue_decl._domain import KINDS
 from flue_decl.compiler import _schema, _schemafiles
 from flue_decl.compiler._fastcheck import compile_checks, equal
-from tests.helpers import REPO
+from tests.helpers import REPO, examples
 
 ROOT = REPO
 FILES = {f"{name}.schema.json": s for name, s in _schemafiles.load_schemas().items()}
@@ -147,7 +147,7 @@ def test_the_bundled_schemas_compile() -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_documents_get_the_same_answer(kind: str, data: st.DataObject) -> None:
     doc = data.draw(instances({"$ref": ROOTS[kind]}, ROOTS[kind]))
@@ -160,7 +160,7 @@ def test_the_generator_reaches_valid_documents(kind: str) -> None:
     found = find(
         instances({"$ref": ROOTS[kind]}, ROOTS[kind]),
         lambda d: VALIDATORS[kind].is_valid(d) and isinstance(d, dict) and len(d) >= 3,
-        settings=settings(max_examples=5000, database=None, phases=[Phase.generate]),
+        settings=settings(max_examples=examples(5000), database=None, phases=[Phase.generate]),
     )
     agree(kind, found)
 

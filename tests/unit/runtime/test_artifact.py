@@ -25,7 +25,7 @@ from flue_decl.runtime import artifact_text
 from flue_decl.views import resolve_result
 from tests.conformance.generate import Tree, trees
 from tests.conformance.test_conformance import write_tree
-from tests.helpers import REPO, run_cli
+from tests.helpers import REPO, examples, run_cli
 
 ENV = {"ANTHROPIC_API_KEY": "a-key", "OPENROUTER_API_KEY": "o-key", "ACME_API_KEY": "k-key"}
 SPECS = [
@@ -86,7 +86,7 @@ def test_artifact_round_trip_gives_the_same_registry(
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     database=None,
     suppress_health_check=[

@@ -15,8 +15,9 @@ import pytest
 from flue_decl import Call, ConfigError, Snapshot, Watch, watch
 from flue_decl._load import Tree
 from flue_decl._settings import settings_for
+from tests.helpers import examples
 
-SOAK_SWAPS = int(os.environ.get("FLUE_DECL_SOAK_SWAPS", "1000"))
+SOAK_SWAPS = int(os.environ.get("FLUE_DECL_SOAK_SWAPS", examples(1000)))
 
 
 def provider(version: int, provider_id: str = "p") -> str:

@@ -16,6 +16,7 @@ from flue_decl.templates._core import MAX_MISSING
 from flue_decl.templates._evaluate import evaluate
 from flue_decl.templates._fast import simple_parts
 from flue_decl.templates._grammar import from_simple, parse
+from tests.helpers import examples
 from tests.unit.templates import jinja_oracle
 
 # -- generated templates of the language ---------------------------------------------------
@@ -97,7 +98,10 @@ ENVS = st.dictionaries(st.sampled_from(NAMES), ENV_VALUES, max_size=5)
 
 
 @settings(
-    max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(1500),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(templates(), ENVS)
 def test_every_template_of_the_language_renders_as_jinja2_renders_it(
@@ -109,7 +113,7 @@ def test_every_template_of_the_language_renders_as_jinja2_renders_it(
     assert (ours.value, ours.missing) == jinja_oracle.render(source, env), source
 
 
-@settings(max_examples=600, deadline=None, database=None)
+@settings(max_examples=examples(600), deadline=None, database=None)
 @given(templates(), ENVS)
 def test_the_shortcut_for_plain_lookups_agrees_with_jinja2s_parse(
     source: str, env: dict[str, str]
@@ -181,7 +185,7 @@ SOUP = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=3000, deadline=None, database=None)
+@settings(max_examples=examples(3000), deadline=None, database=None)
 @given(st.one_of(SOUP, templates()), ENVS)
 def test_what_validate_accepts_fails_to_render_only_for_a_missing_or_unusable_value(
     source: str, env: dict[str, str]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from flue_decl import Call, Registry, ResolveError, load_registry
 from flue_decl.views import explain
 from tests.conformance.generate import World, specs, worlds
-from tests.helpers import write_files
+from tests.helpers import examples, write_files
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_catalog_model_and_an_unknown_one() -> None:
     assert found["apiKey"].to_json()["file"] is None
 
 
-@settings(max_examples=150, deadline=None, database=None,
+@settings(max_examples=examples(150), deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(worlds().flatmap(lambda world: st.tuples(st.just(world), specs(world))))
 def test_what_explain_says_set_a_field_is_where_resolution_took_it(

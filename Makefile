@@ -63,6 +63,7 @@ fuzz: $(STAMP)
 BENCH_ARGS ?=
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
+	cd bench/node && npm ci --no-audit --no-fund --silent
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## schemas: regenerate schemas/partial.schema.json from the kind schemas

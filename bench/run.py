@@ -6,8 +6,10 @@
 Fresh processes for everything a user starts cold (validate, compile, load_artifact,
 import); medians over ``--repeat`` runs; peak memory from the child's own rusage.
 Baselines: check-jsonschema on the same documents (one per file: it reads single-document
-YAML only), the bare floor (PyYAML's C loader + jsonschema, bench/floor.py), and the
-reference runtime's resolveModel per call in node on the same registry calls.
+YAML only), ajv-cli 5 on those files (node: compiled Ajv validators and js-yaml;
+bench/node), the bare floor (PyYAML's C loader + jsonschema, bench/floor.py), the bare
+libyaml event parse of the tree (bench/events.py), and the reference runtime's
+resolveModel per call in node on the same registry calls.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import generate, split  # noqa: E402
 
 NODE_DIR = ROOT / "tests" / "conformance" / "node"
+AJV = ROOT / "bench" / "node" / "node_modules" / "ajv-cli" / "dist" / "index.js"
 CHUNK = 5000  # check-jsonschema files per command line
 PY = sys.executable
 PEAK = (
@@ -133,6 +136,17 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
         repeat,
     )
     row["floor"], _ = timed([PY, str(ROOT / "bench" / "floor.py"), str(tree)], repeat)
+    row["events"], _ = timed([PY, str(ROOT / "bench" / "events.py"), str(tree)], repeat)
+    if shutil.which("node") and AJV.exists():
+        # One glob of the split files: ajv-cli reads them itself (no command-line limit).
+        row["ajv"], _ = timed(
+            [
+                "node", str(AJV), "validate", "--spec=draft2020", "--strict=false",
+                "-c", "ajv-formats", "-s", str(schema), "-d", f"{single[0].parent}/*.yaml",
+            ],
+            repeat,
+            cwd=AJV.parent.parent.parent.parent,  # bench/node: where ajv-formats resolves
+        )
     checker = shutil.which("check-jsonschema") or str(Path(PY).parent / "check-jsonschema")
     if Path(checker).exists():
         # Chunks keep the command line under the OS limit; their times add up.
@@ -214,11 +228,12 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
         f"{machine()}. Medians of {repeat} runs, fresh processes, seconds unless marked.",
         "",
         "| files | size | validate | warm validate | compile | load_artifact | floor "
-        "| check-jsonschema | validate / check-jsonschema | validate / floor | warm / cold "
+        "| check-jsonschema | ajv-cli | event parse | validate / check-jsonschema "
+        "| validate / ajv-cli | validate / floor | validate / event parse | warm / cold "
         "| load_artifact / compile | resolve (ns) | reference resolve (ns) "
         "| resolve / reference | validate peak RSS (MB) | load_artifact peak RSS (MB) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         cj, ref = r.get("check_jsonschema"), r.get("resolve_ref_ns")
@@ -231,8 +246,12 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
             f"{r['load_artifact']:.3f}",
             f"{r['floor']:.3f}",
             f"{cj:.3f}" if cj is not None else "n/a",
+            f"{r['ajv']:.3f}" if r.get("ajv") is not None else "n/a",
+            f"{r['events']:.3f}" if r.get("events") is not None else "n/a",
             ratio(r["validate"], cj),
+            ratio(r["validate"], r.get("ajv")),
             ratio(r["validate"], r["floor"]),
+            ratio(r["validate"], r.get("events")),
             ratio(r["warm_validate"], r["validate"]),
             ratio(r["load_artifact"], r["compile"]),
             f"{r['resolve_ns']:.0f}",
@@ -253,7 +272,10 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
         "Baselines: *floor* is PyYAML's C loader plus jsonschema on the same documents in one "
         "process (`bench/floor.py`); *check-jsonschema* validates the same documents against "
         "the bundled schema, split one per file because it reads single-document YAML only "
-        "(in runs of at most 5,000 files, whose times are added up); "
+        "(in runs of at most 5,000 files, whose times are added up); *ajv-cli* is ajv-cli 5 "
+        "(node, compiled Ajv validators, js-yaml) on those same files (`bench/node`); *event "
+        "parse* is PyYAML's C parser run over the tree's files, events dropped "
+        "(`bench/events.py`), the limit of any reader built on libyaml's events; "
         "*reference resolve* is `resolveModel` of @flue/runtime 0.11.1 in node on the same "
         "registry calls.",
         "",
@@ -304,9 +326,11 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
             _over(row["validate"], row.get("check_jsonschema")),
             0.25,
         ),
+        ("cold validate / ajv-cli", _over(row["validate"], row.get("ajv")), 0.8),
         ("cold validate / floor", _over(row["validate"], row["floor"]), 1.5),
-        ("warm validate / cold validate", _over(row["warm_validate"], row["validate"]), 0.1),
-        ("load_artifact / cold compile", _over(row["load_artifact"], row["compile"]), 0.1),
+        ("cold validate / bare event parse", _over(row["validate"], row.get("events")), 3.0),
+        ("warm validate / cold validate", _over(row["warm_validate"], row["validate"]), 0.08),
+        ("load_artifact / cold compile", _over(row["load_artifact"], row["compile"]), 0.08),
         ("resolve_model / reference", _over(row["resolve_ns"], row.get("resolve_ref_ns")), 0.5),
     ]
     if "reload" in row:  # not a ratio: the issue's bound on one pause, in ms

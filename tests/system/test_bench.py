@@ -21,7 +21,8 @@ def test_benchmark_smoke_run_writes_its_report(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("# flue-decl benchmarks")
     row = next(line for line in text.splitlines() if line.startswith("| 10 |"))
-    assert row.count("|") == 18  # 17 columns
+    assert row.count("|") == 22  # 21 columns: ajv-cli and the event parse among them
+    assert "| validate / ajv-cli |" in text
     assert "Start-up, fresh processes" in text
     assert "`import flue_decl`" in text
     # Request threads with and without reloads, side by side.
@@ -49,7 +50,12 @@ def test_the_report_checks_each_target_against_the_1000_file_row() -> None:
     big = {**row, "files": 10000, "validate": 10.0, "compile": 12.0}
     lines = targets([row, big])
     assert "- cold validate / check-jsonschema: 0.20x (target ≤ 0.25x): met" in lines
-    assert "- warm validate / cold validate: 0.20x (target ≤ 0.1x): NOT met" in lines
+    assert "- warm validate / cold validate: 0.20x (target ≤ 0.08x): NOT met" in lines
+    assert "- cold validate / ajv-cli: n/a (target ≤ 0.8x): n/a" in lines
+    assert "- cold validate / bare event parse: n/a (target ≤ 3.0x): n/a" in lines
+    timed = targets([{**row, "ajv": 2.0, "events": 0.25}])
+    assert "- cold validate / ajv-cli: 0.50x (target ≤ 0.8x): met" in timed
+    assert "- cold validate / bare event parse: 4.00x (target ≤ 3.0x): NOT met" in timed
     assert lines[-1] == (
         "- growth from 1,000 to 10,000 files (linear is 10x): validate 10.0x, compile 12.0x"
     )

@@ -80,14 +80,30 @@ def _bad(path: str, message: str) -> InputError:
     return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
 
 
-def _items(block: bytes) -> list[bytes] | None:
-    """The items of a list written one per line (``[\\n    a,\\n    b\\n  ]``), each as
-    its line's bytes; None for any other layout."""
-    if block == b"[]":
+_SPACE = b" \t\r\n"
+
+
+def _items(raw: bytes, start: int, stop: int) -> list[bytes] | None:
+    """The items of the list ``raw[start:stop]`` (whitespace around it aside), written one
+    per line (``[\n    a,\n    b\n  ]``), each as its line's bytes (the block itself is
+    never copied: an artifact's lists are most of its size); None for any other layout."""
+    while start < stop and raw[start] in _SPACE:
+        start += 1
+    while stop > start and raw[stop - 1] in _SPACE:
+        stop -= 1
+    if stop - start == 2 and raw.startswith(b"[]", start):
         return []
-    if not (block.startswith(b"[\n") and block.endswith(b"\n  ]")):
+    if not (raw.startswith(b"[\n", start) and raw.endswith(b"\n  ]", start, stop)):
         return None
-    return [line.removesuffix(b",") for line in block[2:-4].split(b"\n")]
+    lines, at, end = [], start + 2, stop - 4
+    while at <= end:
+        newline = raw.find(b"\n", at, end)
+        if newline == -1:
+            newline = end
+        cut = newline - 1 if newline > at and raw[newline - 1] == 0x2C else newline  # ","
+        lines.append(raw[at:cut])
+        at = newline + 1
+    return lines
 
 
 class _Origins(Mapping[JsonPath, Origin]):
@@ -176,11 +192,10 @@ def decode_artifact(
         _check_signature(verified, verify_key, bad)
     if head_end == -1:
         raise bad("malformed artifact (no `calls` and `sources` members at the end)")
-    calls_block = raw[at + len(_CALLS) : raw.rfind(b",", 0, split)]
-    call_lines = _items(calls_block.rstrip())
-    sources_block = raw[split + len(_SOURCES) :].rstrip()
-    source_lines = _items(sources_block.removesuffix(b"}").rstrip())
-    if call_lines is None or source_lines is None or not sources_block.endswith(b"}"):
+    call_lines = _items(raw, at + len(_CALLS), raw.rfind(b",", 0, split))
+    close = raw.rfind(b"}")  # the object's: only whitespace may follow it
+    source_lines = _items(raw, split + len(_SOURCES), close)
+    if call_lines is None or source_lines is None or raw[close + 1 :].strip(_SPACE):
         raise bad("malformed artifact (the calls and sources are not one per line)")
     if len(call_lines) != len(source_lines):
         raise bad("malformed sources in the artifact (one line of fields per call expected)")

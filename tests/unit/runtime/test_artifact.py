@@ -354,3 +354,31 @@ def test_a_key_that_is_not_utf8_signs_and_verifies(tmp_path: Path) -> None:
     result = run_cli("compile", "-o", str(out), "--sign-key-env", "SK", env={"SK": key})
     assert result.returncode == 0, result.stderr
     load_artifact(out, env=ENV, import_handlers=False, verify_key=b"k\xffey-0123")
+
+
+@pytest.mark.parametrize(
+    "reshape",
+    ["calls on one line", "a call over two lines", "trailing text", "no newline before ]"],
+)
+def test_an_artifact_not_one_item_per_line_is_refused_cleanly(
+    artifact: Path, reshape: str
+) -> None:
+    # Re-checksummed as a careful editor would: the layout the reader splits on is checked.
+    text = artifact.read_text()
+    head, _, rest = text.partition('\n  "calls": [\n')
+    calls, _, tail = rest.partition("\n  ],\n")
+    items = [line.strip().removesuffix(",") for line in calls.split("\n")]
+    if reshape == "calls on one line":
+        calls_text = "[" + ",".join(items) + "]"
+    elif reshape == "a call over two lines":
+        first = json.dumps(json.loads(items[0]), indent=1)
+        calls_text = "[\n    " + ",\n    ".join([first, *items[1:]]) + "\n  ]"
+    elif reshape == "no newline before ]":
+        calls_text = "[\n    " + ",\n    ".join(items) + "]"
+    else:
+        calls_text = "[\n    " + ",\n    ".join(items) + "\n  ]"
+        tail += "garbage\n"
+    artifact.write_text(_resign(head + '\n  "calls": ' + calls_text + ",\n" + tail))
+    with pytest.raises(InputError) as info:
+        load_artifact(artifact, env=ENV, import_handlers=False)
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]

@@ -149,7 +149,7 @@ class Tree:
         self.allow_empty = allow_empty
         self.secrets_dir = secrets_dir_of(options.secrets_dir)  # hashed afresh at every poll
         self.secret_names: tuple[str, ...] = ()  # what the last calls read
-        self._poller = Poller(options)
+        self._poller = Poller(options, self.secrets_dir)
         self._hashes: dict[str, tuple[tuple[int, ...], str]] = {}  # path -> (stat, digest)
         self._polls = 0
         self._loaded: Fingerprint = ()
@@ -332,7 +332,9 @@ def poll_in_child() -> None:
     poll with the digest of :meth:`Tree.scan`, or the error that stops reading."""
     background()
     stdin, out = sys.stdin.buffer, sys.stdout.buffer
-    tree = Tree(pickle.load(stdin), isolated=False)
+    options, secrets_dir = pickle.load(stdin)
+    tree = Tree(options, isolated=False)
+    tree.secrets_dir = secrets_dir  # as the service found it: this environment is bare
     out.write(POLLER_MARKER)
     out.flush()
     for line in stdin:

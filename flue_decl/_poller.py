@@ -12,8 +12,9 @@ Protocol: the parent writes the pickled settings, then one JSON line per poll (t
 files the last load read); the child writes a marker line once started, then one JSON
 line per poll: ``{"digest": ...}`` or ``{"diagnostics": [...]}``. The child ends when its
 stdin closes (the parent stopped the watch, let the tree go, or died). Whenever the child
-cannot be started or its answer is not whole, that poll is made in this process and the
-child started again at the next; after ``MAX_FAILURES`` in a row, every poll is.
+cannot be started, or gives no whole answer within ``POLL_TIMEOUT`` (a hung child is
+killed), that poll is made in this process and the child started again at the next; after
+``MAX_FAILURES`` in a row, every poll is.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import select
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import Any
 
 from ._errors import ConfigError, Diagnostic
 from ._isolated import child_environment, child_path
@@ -34,6 +37,8 @@ from ._settingkeys import Settings
 
 MARKER = b"\0flue-decl-poller\0\n"
 MAX_FAILURES = 3
+START_TIMEOUT = 60.0  # seconds for a child to start; it is killed after
+POLL_TIMEOUT = 120.0  # seconds for one poll's answer (a hung child is killed)
 _BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
     "from flue_decl._load import poll_in_child; poll_in_child()"
@@ -62,16 +67,42 @@ def _shutdown(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+class _NoAnswer(Exception):
+    """The child gave no whole line in time, or ended."""
+
+
+def _read_line(fd: int, pending: bytearray, deadline: float) -> bytes:
+    """The next line from ``fd`` (``pending``: what was read past the last line), waiting
+    no later than ``deadline`` (``time.monotonic()``)."""
+    while True:
+        end = pending.find(b"\n")
+        if end != -1:
+            line = bytes(pending[: end + 1])
+            del pending[: end + 1]
+            return line
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise _NoAnswer("no answer in time")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise _NoAnswer("the child ended")
+        pending += chunk
+
+
 class Poller:
     """Polls of the tree of ``options`` answered by a child process (see the module
-    docstring). :meth:`digest` returns None when this poll must be made here."""
+    docstring). :meth:`digest` returns None when this poll must be made here.
+    ``secrets_dir``: where the tree's ``secret.NAME`` files are, as this process found it
+    (the child's environment does not say)."""
 
-    def __init__(self, options: Settings) -> None:
-        self._options = options
+    def __init__(self, options: Settings, secrets_dir: str) -> None:
+        self._options, self._secrets_dir = options, secrets_dir
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._pending = bytearray()
         self._pid = 0  # the process that started it: a fork must not share its pipes
         self._failures = 0
+        self._closes = 0  # close() calls: a child started across one is ended at once
         self._end: weakref.finalize[Any, Any] | None = None  # a tree let go ends its child
 
     def digest(self, secrets: Sequence[str]) -> str | ConfigError | None:
@@ -89,15 +120,21 @@ class Poller:
             try:
                 process.stdin.write(json.dumps(list(secrets)).encode() + b"\n")
                 process.stdin.flush()
-                answer = json.loads(process.stdout.readline())
+                line = _read_line(
+                    process.stdout.fileno(), self._pending, time.monotonic() + POLL_TIMEOUT
+                )
+                answer = json.loads(line)
                 if "digest" in answer:
                     self._failures = 0
                     return str(answer["digest"])
                 return ConfigError([Diagnostic.decoded(d) for d in answer["diagnostics"]])
-            except (OSError, ValueError, KeyError, TypeError):  # a crash answer too
+            except (_NoAnswer, OSError, ValueError, KeyError, TypeError):  # "crash" too
                 self._failures += 1
-                self.close()
+                self.close()  # a hung child is killed; the next poll starts another
                 return None
+            except BaseException:  # interrupted between question and answer
+                self.close()  # its answer would be taken for the next poll's
+                raise
 
     def _start(self) -> subprocess.Popen[bytes] | None:
         command = [
@@ -109,6 +146,7 @@ class Poller:
             _BOOT,
             json.dumps(child_path()),
         ]
+        closes = self._closes
         try:
             process = subprocess.Popen(
                 command,
@@ -121,32 +159,32 @@ class Poller:
             return None
         assert process.stdin is not None
         assert process.stdout is not None
+        pending = bytearray()
         try:
-            process.stdin.write(pickle.dumps(self._options))
+            process.stdin.write(pickle.dumps((self._options, self._secrets_dir)))
             process.stdin.flush()
-            if not _started(process.stdout):
-                raise OSError("no marker")
-        except OSError:
+            deadline = time.monotonic() + START_TIMEOUT
+            # Up to the marker line (a site hook may print before it).
+            while not _read_line(process.stdout.fileno(), pending, deadline).endswith(MARKER):
+                pass
+        except (_NoAnswer, OSError):
             _shutdown(process)
             return None
-        self._process, self._pid = process, os.getpid()
+        except BaseException:
+            _shutdown(process)
+            raise
+        if closes != self._closes:  # close() ran meanwhile (a stop()): this child too
+            _shutdown(process)
+            return None
+        self._process, self._pid, self._pending = process, os.getpid(), pending
         self._end = weakref.finalize(self, _shutdown, process)
         return process
 
     def close(self) -> None:
         """End the child (a later poll starts another). Does not wait for a poll in
-        progress: that poll gets no answer and is made in this process."""
+        progress: that poll gets no answer and is made in this process; a child being
+        started is ended as soon as it is."""
+        self._closes += 1
         end, self._end, self._process = self._end, None, None
         if end is not None and self._pid == os.getpid():
             end()  # once: a finalizer runs its function at most once
-
-
-def _started(stdout: IO[bytes]) -> bool:
-    """Read up to the child's marker line (a site hook may print before it)."""
-    for _ in range(1000):
-        line = stdout.readline()
-        if not line:
-            return False
-        if line.endswith(MARKER):
-            return True
-    return False

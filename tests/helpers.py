@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,7 +67,7 @@ def run_cli(
         full_env.pop(name, None)
     full_env.update(env or {})
     if not (subprocess_ or _SUBPROCESS):
-        return _in_process(list(args), cwd or REPO, full_env)
+        return _in_process(list(args), cwd or REPO, full_env, timeout)
     return subprocess.run(
         [sys.executable, "-m", "flue_decl", *args],
         cwd=cwd or REPO,
@@ -78,18 +79,36 @@ def run_cli(
     )
 
 
+class _TimedOut(BaseException):
+    """Raised by the timer into a command that ran out of time (past every handler of
+    Exception; the command's own KeyboardInterrupt handling does not see it either)."""
+
+
+def _out_of_time(signum: int, frame: object) -> None:
+    raise _TimedOut
+
+
 def _in_process(
-    args: list[str], cwd: Path, env: dict[str, str]
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float
 ) -> subprocess.CompletedProcess[str]:
     from flue_decl.cli import main
 
-    with _as_a_process(cwd, env) as (out, err):
-        try:
-            code = main(args)
-        except SystemExit as exc:  # argparse's usage errors
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
+    previous = signal.signal(signal.SIGALRM, _out_of_time)
+    try:
+        with _as_a_process(cwd, env) as (out, err):
+            signal.setitimer(signal.ITIMER_REAL, timeout)  # a hang fails, as a subprocess's
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+            except _TimedOut:
+                raise subprocess.TimeoutExpired(["flue-decl", *args], timeout) from None
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout.flush()
+            sys.stderr.flush()
+    finally:
+        signal.signal(signal.SIGALRM, previous)
     return subprocess.CompletedProcess(
         ["flue-decl", *args], code, _text(out), _text(err)
     )

@@ -166,6 +166,14 @@ def parse_text(
         builder.diagnostics.append(
             Diagnostic.at("yaml-syntax", f"invalid YAML: {exc}", Place(source.path, 1, 1))
         )
+    except (ValueError, OverflowError) as exc:  # PyYAML's own scanner: chr() of an escape
+        builder.diagnostics.append(
+            Diagnostic.at(
+                "yaml-syntax",
+                f"invalid YAML: {type(exc).__name__} while scanning",
+                Place(source.path, 1, 1),
+            )
+        )
     suppressions, problems = _suppress.find(text, source.path)
     return ParsedFile(
         source,

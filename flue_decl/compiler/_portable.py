@@ -34,7 +34,15 @@ from yaml.tokens import (
 from .._errors import Diagnostic, Place
 
 _MAYBE = re.compile(
-    r"\t|^%|![^\s\[\]{},]*,|(?:^|[\s\[{,])!(?=[\s,\]}]|$)|[|>][-+0-9]*#|:[,\]}]", re.M
+    r"\t|^%|![^\s]*[\[\]{},]|(?:^|[\s\[{,])!(?=[\s,\]}:#]|$)|[|>][-+0-9]*#|:[,\]}]"
+    r"|\\[uU]|.\ufeff",
+    re.M | re.S,
+)
+# An escape of a UTF-16 surrogate or past U+10FFFF: libyaml refuses it, PyYAML's scanner
+# makes a lone surrogate of the first and fails inside chr() on the second.
+_BAD_ESCAPE = re.compile(
+    r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\U(?!0010|000)[0-9a-fA-F]{8}"
+    r"|\\U0000[dD][89a-fA-F][0-9a-fA-F]{2}"
 )
 _HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
 
@@ -44,9 +52,21 @@ def problem(text: str, file: str, loader: type[Any]) -> Diagnostic | None:
     differently, or None."""
     if _MAYBE.search(text) is None and not ("?" in text and ("[" in text or "{" in text)):
         return None
+    bom = text.find("\ufeff", 1)
+    if bom != -1:  # libyaml reads one between documents, PyYAML's scanner as text
+        return _at(file, text, bom, "a byte order mark inside the file", "remove it")
+    escape = _BAD_ESCAPE.search(text)
+    if escape is not None:
+        return _at(
+            file,
+            text,
+            escape.start(),
+            f"the escape {escape.group()} is not a character",
+            "write the character itself, or one below U+10FFFF that is not a surrogate",
+        )
     try:
         tokens = list(yaml.scan(text, Loader=loader))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):
         return None  # the parser reports it
     return _first(text, file, tokens)
 
@@ -60,6 +80,7 @@ def _at(file: str, text: str, index: int, message: str, hint: str) -> Diagnostic
 def _first(text: str, file: str, tokens: list[Token]) -> Diagnostic | None:
     flow = 0
     end = 0  # where the previous token ended: the text between two tokens is a gap
+    previous: Token | None = None
     for token in tokens:
         start = token.start_mark.index
         tab = _gap_tab(text, end, start)
@@ -83,7 +104,13 @@ def _first(text: str, file: str, tokens: list[Token]) -> Diagnostic | None:
             found = _tag(file, text, token)
             if found is not None:
                 return found
-        elif isinstance(token, ValueToken) and flow and _next(text, token) in (",", "]", "}"):
+        elif (
+            isinstance(token, ValueToken)
+            and flow
+            and _next(text, token) in (",", "]", "}")
+            and isinstance(previous, ScalarToken)
+            and previous.plain
+        ):
             return _at(
                 file,
                 text,
@@ -96,6 +123,7 @@ def _first(text: str, file: str, tokens: list[Token]) -> Diagnostic | None:
             if found is not None:
                 return found
         end = max(end, token.end_mark.index)
+        previous = token
     return None
 
 
@@ -151,16 +179,16 @@ def _tab(file: str, text: str, index: int) -> Diagnostic:
 
 def _tag(file: str, text: str, token: TagToken) -> Diagnostic | None:
     handle, suffix = token.value
-    if suffix.endswith(",") or _next(text, token) == ",":
+    spelled = (handle or "") + suffix
+    if any(c in spelled for c in "[]{},") or _next(text, token) == ",":
         return _at(
-            file, text, token.start_mark.index, "a tag directly followed by a comma",
-            "put a space after the tag, or remove the tag",
+            file, text, token.start_mark.index, "a tag holding or directly followed by a "
+            "bracket or comma", "put a space after the tag, or remove the tag",
         )
-    rest = text[token.end_mark.index :].lstrip(" ")
-    if handle is None and suffix == "!" and rest[:1] in ("", "\n", "\r"):
+    if handle is None and suffix == "!":  # one reads an empty value as "", one as null
         return _at(
-            file, text, token.start_mark.index, "the non-specific tag `!` with no value",
-            "remove the `!`",
+            file, text, token.start_mark.index, "the non-specific tag `!`",
+            "remove the `!` (quote the value to make it a string)",
         )
     return None
 
@@ -173,7 +201,10 @@ def _scalar(file: str, text: str, token: ScalarToken, in_flow: bool) -> Diagnost
                 file, text, start, "a comment right after a block scalar's header",
                 "put a space before the `#`",
             )
-        tab = _indentation_tab(text, start, stop)
+        line_end = text.find("\n", start, stop)
+        header = text[start : line_end if line_end != -1 else stop]
+        explicit = any(c.isdigit() for c in header)  # an indentation indicator: no doubt
+        tab = None if explicit else _indentation_tab(text, start, stop)
         if tab is not None:
             return _tab(file, text, tab)
     elif token.plain:

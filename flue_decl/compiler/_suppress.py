@@ -133,7 +133,7 @@ def _value_spans(text: str) -> tuple[list[tuple[int, int]], int]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return spans, mark.index if mark is not None else 0
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):  # the pure scanner's chr() too
         return spans, 0
     return spans, len(text)
 

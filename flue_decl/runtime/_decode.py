@@ -41,6 +41,9 @@ _ZEROED_SIGNED = f'"integrity": "{ZEROED}",\n  "signature": "{ZEROED_SIGNATURE}"
 _CALLS = b'\n  "calls": '
 _SOURCES = b'\n  "sources": '
 CHUNK = 256  # calls decoded per json.loads: other threads get the GIL in between
+# What data of another shape raises on its way through the decoder (a re-checksummed
+# artifact written by hand: a null where a mapping is, lists nested past the stack...).
+_MALFORMED = (KeyError, TypeError, IndexError, ValueError, AttributeError, RecursionError)
 
 
 def key_bytes(key: str | bytes) -> bytes:
@@ -123,7 +126,7 @@ class _Origins(Mapping[JsonPath, Origin]):
                 for where, line, column, *path in json.loads(self._line):
                     file, layer, root, overlay = self._table[where]
                     built[tuple(path)] = (file, line, column, layer, root, overlay)
-            except (ValueError, TypeError, IndexError) as exc:
+            except _MALFORMED as exc:
                 message = f"malformed sources in the artifact ({exc}); compile it again"
                 raise _bad(self._artifact, message) from None
             self._built = built
@@ -173,7 +176,7 @@ def decode_artifact(
     head_end = raw.rfind(b",", 0, at) if at != -1 else -1
     try:
         data = json.loads(raw[:head_end] + b"\n}" if head_end != -1 else raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
         raise bad(f"cannot read the artifact: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise bad("not a flue-decl artifact (no `format: flue-decl-artifact`)")
@@ -206,7 +209,7 @@ def decode_artifact(
             for file, layer, overlay in data.get("origins", [])
         )
         return _calls(path, list(zip(call_lines, source_lines, strict=True)), table, reuse)
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
+    except _MALFORMED as exc:
         raise bad(f"malformed call in the artifact ({exc})") from None
 
 

@@ -215,6 +215,8 @@ class Watch:
     def _poll(self, token: object | None) -> bool:
         """A poll by the thread holding ``token`` (None: by hand)."""
         with self._poll_lock:
+            if self._stale(token):  # stop() has returned: nothing more, polls included
+                return False
             seen = self._source.fingerprint()
             if isinstance(seen, ConfigError):
                 self._pending = None
@@ -235,6 +237,8 @@ class Watch:
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # SystemExit from a handler too
+                if self._stale(token):
+                    return False
                 if self._source.fingerprint() != seen:
                     # Changed while loading (a secret rewritten mid-read): try again.
                     self._pending = None
@@ -247,6 +251,8 @@ class Watch:
                 self._pending = None
                 # Not the same bad bytes again every poll: they are what is current now.
                 self._fail(error, token, current=(seen, error))
+                return False
+            if self._stale(token):
                 return False
             if _loaded(self._source) != seen:  # changed while loading: next round
                 self._pending = None
@@ -272,6 +278,10 @@ class Watch:
                 token,
                 current=(seen, None),
             )
+
+    def _stale(self, token: object | None) -> bool:
+        """Whether ``token``'s thread was stopped (None: a poll by hand, never stale)."""
+        return token is not None and token is not self._running
 
     def _load(self) -> tuple[Registry, int]:
         calls = self._source.calls()

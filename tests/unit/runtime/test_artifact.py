@@ -382,3 +382,23 @@ def test_an_artifact_not_one_item_per_line_is_refused_cleanly(
     with pytest.raises(InputError) as info:
         load_artifact(artifact, env=ENV, import_handlers=False)
     assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+
+
+@pytest.mark.parametrize("forgery", ["inputs null", "a call nested past the stack"])
+def test_odd_shapes_in_a_re_checksummed_artifact_are_artifact_invalid(
+    artifact: Path, forgery: str
+) -> None:
+    text = artifact.read_text()
+    if forgery == "inputs null":
+        start = text.index('"inputs": {')
+        end = text.index('\n  "origins"')
+        text = text[:start] + '"inputs": null,' + text[end:]
+    else:
+        head, _, rest = text.partition('\n  "calls": [\n    ')
+        text = head + '\n  "calls": [\n    ' + "[" * 100_000 + "]" * 100_000 + ",\n    " + rest
+        head, _, rest = text.partition('\n  "sources": [\n    ')
+        text = head + '\n  "sources": [\n    [],\n    ' + rest
+    artifact.write_text(_resign(text))
+    with pytest.raises(InputError) as info:
+        load_artifact(artifact, env=ENV, import_handlers=False)
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]

@@ -16,7 +16,7 @@ import pytest
 
 import flue_decl._load
 import flue_decl._poller
-from flue_decl import watch
+from flue_decl import Watch, watch
 from tests.unit.runtime.test_watch import provider, settle
 from tests.unit.runtime.test_watch_faults import two_providers
 
@@ -30,6 +30,13 @@ def _tree(live: Any) -> flue_decl._load.Tree:
     source = live._source
     assert isinstance(source, flue_decl._load.Tree)
     return source
+
+
+def _watched(tmp_path: Path) -> tuple[Path, Watch, flue_decl._load.Tree]:
+    """Two providers under a watch polled by hand: the tree, the watch, its source."""
+    tree = two_providers(tmp_path)
+    live = watch(str(tree), env={}, interval=3600)
+    return tree, live, _tree(live)
 
 
 def test_a_secrets_directory_named_by_the_environment_is_the_childs_too(
@@ -57,10 +64,9 @@ def test_a_hung_child_is_killed_and_the_poll_made_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(flue_decl._poller, "POLL_TIMEOUT", 1.0)
-    tree = two_providers(tmp_path)
-    live = watch(str(tree), env={}, interval=3600)
+    tree, live, source = _watched(tmp_path)
     assert not live.poll_once()
-    child = _tree(live)._poller._process
+    child = source._poller._process
     assert child is not None
     os.kill(child.pid, signal.SIGSTOP)  # an NFS stat that never returns, say
     (tree / "b.yaml").write_text(provider(2, "b"))
@@ -76,9 +82,7 @@ def test_a_hung_child_is_killed_and_the_poll_made_here(
 def test_a_poll_interrupted_between_question_and_answer_leaves_no_answer_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tree = two_providers(tmp_path)
-    live = watch(str(tree), env={}, interval=3600)
-    source = _tree(live)
+    tree, live, source = _watched(tmp_path)
     assert not live.poll_once()
     real = flue_decl._poller._read_line
 
@@ -98,9 +102,7 @@ def test_a_poll_interrupted_between_question_and_answer_leaves_no_answer_behind(
 def test_stop_while_the_child_starts_leaves_no_child(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tree = two_providers(tmp_path)
-    live = watch(str(tree), env={}, interval=3600)
-    source = _tree(live)
+    _, live, source = _watched(tmp_path)
     started: list[subprocess.Popen[bytes]] = []
     real_popen = subprocess.Popen
 

@@ -19,6 +19,7 @@ killed), that poll is made in this process and the child started again at the ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -45,26 +46,21 @@ _BOOT = (
 )
 
 
-def _shutdown(process: subprocess.Popen[bytes]) -> None:
+def _shutdown(process: subprocess.Popen[bytes], *, close_stdout: bool = True) -> None:
     """End the child: its stdin closed, it exits; one that does not within 0.3 s is
-    killed. Always reaped. Its stdout is closed last: a thread still reading it (a poll
-    that stop() does not wait for) holds the reader's lock until the child's end gives
-    it end-of-file."""
-    try:
+    killed. Always reaped. ``close_stdout=False`` while a poll may still read it: that poll
+    closes it (a descriptor closed under a reader could be reused by another file)."""
+    with contextlib.suppress(OSError):
         if process.stdin is not None:
             process.stdin.close()
-    except OSError:
-        pass
     try:
         process.wait(timeout=0.3)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    try:
-        if process.stdout is not None:
+    if close_stdout and process.stdout is not None:
+        with contextlib.suppress(OSError):
             process.stdout.close()
-    except OSError:
-        pass
 
 
 class _NoAnswer(Exception):
@@ -135,6 +131,10 @@ class Poller:
             except BaseException:  # interrupted between question and answer
                 self.close()  # its answer would be taken for the next poll's
                 raise
+            finally:
+                if self._process is not process and process.stdout is not None:
+                    with contextlib.suppress(OSError):  # closed meanwhile: see _shutdown
+                        process.stdout.close()
 
     def _start(self) -> subprocess.Popen[bytes] | None:
         command = [
@@ -185,6 +185,9 @@ class Poller:
         progress: that poll gets no answer and is made in this process; a child being
         started is ended as soon as it is."""
         self._closes += 1
-        end, self._end, self._process = self._end, None, None
-        if end is not None and self._pid == os.getpid():
-            end()  # once: a finalizer runs its function at most once
+        end, process, self._end, self._process = self._end, self._process, None, None
+        if end is None or process is None or self._pid != os.getpid():
+            return
+        end.detach()  # ended here, once
+        # A poll holding the lock reads the child's output: it closes it when done.
+        _shutdown(process, close_stdout=not self._lock.locked())

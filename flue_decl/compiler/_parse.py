@@ -104,6 +104,7 @@ def parse_text(
     """``aliases``: the tree's alias budget, shared by every file of one compile."""
     unportable = _portable.problem(text, source.path, _Loader)
     if unportable is not None:  # read differently with and without libyaml: refused
+        unportable = _at_credential_key(unportable, text)
         suppressions, problems = _suppress.find(text, source.path)
         return ParsedFile(source, (), (unportable, *problems), sha256, suppressions)
     builder = _DocumentBuilder(source.path, source.layer, aliases)
@@ -221,6 +222,21 @@ def _owning_credential(text: str, line: int) -> int | None:
             key = _KEY_LINE.match(text_above)
             return above if key is not None and _credential_name(key.group(2)) else None
     return None
+
+
+def _at_credential_key(found: Diagnostic, text: str) -> Diagnostic:
+    """``found`` moved to the key's line when it is on a continuation line of a credential's
+    value (whose echo would show part of the value), else as it is."""
+    line = (found.line or 1) - 1
+    owner = _owning_credential(text, line)
+    if owner is None or owner == line:
+        return found
+    return Diagnostic.at(
+        found.code,
+        f"{found.message} (at line {line + 1}, in a credential's value)",
+        Place(found.file or "", owner + 1, 1),
+        hint=found.hint,
+    )
 
 
 def _syntax_hint(problem: str) -> str | None:

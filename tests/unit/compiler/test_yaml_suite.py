@@ -15,7 +15,7 @@ import pytest
 
 from flue_decl._discover import SourceFile
 from flue_decl.compiler._parse import parse_text
-from tests.helpers import REPO
+from tests.helpers import REPO, run_cli, write_files
 
 CASES = REPO / "tests" / "fixtures" / "yaml-test-suite" / "cases.json"
 
@@ -145,3 +145,27 @@ def test_what_both_scanners_read_alike_is_still_read(text: str, tmp_path: Path) 
     parsed = parse_text(text, SourceFile("p.yaml", 0))
     assert [d for d in parsed.diagnostics if d.severity.value == "error"] == []
     assert len(parsed.documents) == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["sk-live-CANARY1\n  \tCANARY2", '"sk-live-CANARY1\n  CANARY2\\ud800"'],
+    ids=["tab", "escape"],
+)
+def test_a_refusal_inside_a_credentials_value_echoes_none_of_it(
+    tmp_path: Path, value: str
+) -> None:
+    write_files(
+        tmp_path,
+        {
+            "providers.d/a.yaml": "kind: Provider\nid: x\napi: openai-completions\n"
+            f"baseUrl: https://x.example/v1\napiKey: {value}\n"
+        },
+    )
+    for form in ("text", "json", "github", "sarif"):
+        done = run_cli("validate", "--format", form, "providers.d", cwd=tmp_path)
+        assert done.returncode == 1
+        assert "CANARY" not in done.stdout + done.stderr, form
+    text = run_cli("validate", "providers.d", cwd=tmp_path)
+    assert "a.yaml:5:1: error[yaml-syntax]" in text.stdout + text.stderr
+    assert "(at line 6, in a credential's value)" in text.stdout + text.stderr

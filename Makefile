@@ -10,7 +10,7 @@ SARIF_DIR   := tests/sarif
 SARIF_STAMP := $(SARIF_DIR)/node_modules/.installed-stamp
 PATHS ?= providers.d
 
-.PHONY: run test validate lint catalog schemas docs emit-runtime fuzz bench clean
+.PHONY: run test test-long validate lint catalog schemas docs emit-runtime fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "flue-decl needs Python >= 3.11")'
@@ -83,4 +83,4 @@ catalog: $(STAMP) $(NODE_STAMP)
 	$(PY) scripts/update_catalog.py
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules $(SARIF_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(SARIF_DIR)/node_modules bench/node/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import generate, split  # noqa: E402
 
 NODE_DIR = ROOT / "tests" / "conformance" / "node"
-AJV = ROOT / "bench" / "node" / "node_modules" / "ajv-cli" / "dist" / "index.js"
+BENCH_NODE = ROOT / "bench" / "node"  # ajv-cli and ajv-formats, pinned (npm ci)
+AJV = BENCH_NODE / "node_modules" / "ajv-cli" / "dist" / "index.js"
 CHUNK = 5000  # check-jsonschema files per command line
 PY = sys.executable
 PEAK = (
@@ -145,7 +146,7 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
                 "-c", "ajv-formats", "-s", str(schema), "-d", f"{single[0].parent}/*.yaml",
             ],
             repeat,
-            cwd=AJV.parent.parent.parent.parent,  # bench/node: where ajv-formats resolves
+            cwd=BENCH_NODE,  # where ajv-formats resolves
         )
     checker = shutil.which("check-jsonschema") or str(Path(PY).parent / "check-jsonschema")
     if Path(checker).exists():

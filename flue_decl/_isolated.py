@@ -85,18 +85,9 @@ def compile_in_child(
     compile gave, or one (``io-error``) saying why the child gave nothing. ``reuse``: the
     calls of the last answer, handed over where their lines did not change (see
     ``runtime._decode``)."""
-    command = [
-        sys.executable,
-        "-s",  # no user site; the environment is ours (see child_environment)
-        "-X",
-        f"utf8={sys.flags.utf8_mode}",  # file names decoded as here
-        "-c",
-        _BOOT,
-        json.dumps(child_path()),
-    ]
     try:
         done = subprocess.run(
-            command,
+            child_command(_BOOT),
             input=pickle.dumps((options, allow_empty)),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -151,6 +142,21 @@ def _received(stdout: bytes, status: int, reuse: Reuse | None = None) -> Compile
     if error is not None:  # the tree's own errors, as the compile reported them
         raise error
     return Compiled(calls, files, hashes)
+
+
+def child_command(boot: str) -> list[str]:
+    """The command line of a child that runs ``boot`` (Python source) with this
+    flue_decl: no user site (the environment is ours, see child_environment), file names
+    decoded as here, ``sys.path`` as :func:`child_path` (``boot`` reads it from argv[1])."""
+    return [
+        sys.executable,
+        "-s",
+        "-X",
+        f"utf8={sys.flags.utf8_mode}",
+        "-c",
+        boot,
+        json.dumps(child_path()),
+    ]
 
 
 def child_path() -> list[str]:

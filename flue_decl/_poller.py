@@ -8,13 +8,13 @@ The child (``_load.poll_in_child``) stats and hashes the files (``Tree.scan``, t
 code a non-isolated tree runs) and answers with one line: the digest of what it saw, or
 the error that stops reading the tree. The service waits for that line once per poll.
 
-Protocol: the parent writes the pickled settings, then one JSON line per poll (the secret
-files the last load read); the child writes a marker line once started, then one JSON
-line per poll: ``{"digest": ...}`` or ``{"diagnostics": [...]}``. The child ends when its
-stdin closes (the parent stopped the watch, let the tree go, or died). Whenever the child
-cannot be started, or gives no whole answer within ``POLL_TIMEOUT`` (a hung child is
-killed), that poll is made in this process and the child started again at the next; after
-``MAX_FAILURES`` in a row, every poll is.
+Protocol: the parent writes the pickled settings and secrets directory, then one JSON line
+per poll (the secret files the last load read); the child writes a marker line once
+started, then one JSON line per poll: ``{"digest": ...}`` or ``{"diagnostics": [...]}``.
+The child ends when its stdin closes (the parent stopped the watch, let the tree go, or
+died). Whenever the child cannot be started, or gives no whole answer within
+``POLL_TIMEOUT`` (a hung child is killed), that poll is made in this process and the child
+started again at the next; after ``MAX_FAILURES`` in a row, every poll is.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import os
 import pickle
 import select
 import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -33,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._errors import ConfigError, Diagnostic
-from ._isolated import child_environment, child_path
+from ._isolated import child_command, child_environment
 from ._settingkeys import Settings
 
 MARKER = b"\0flue-decl-poller\0\n"
@@ -137,19 +136,10 @@ class Poller:
                         process.stdout.close()
 
     def _start(self) -> subprocess.Popen[bytes] | None:
-        command = [
-            sys.executable,
-            "-s",
-            "-X",
-            f"utf8={sys.flags.utf8_mode}",  # file names decoded as here
-            "-c",
-            _BOOT,
-            json.dumps(child_path()),
-        ]
         closes = self._closes
         try:
             process = subprocess.Popen(
-                command,
+                child_command(_BOOT),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -173,11 +163,13 @@ class Poller:
         except BaseException:
             _shutdown(process)
             raise
-        if closes != self._closes:  # close() ran meanwhile (a stop()): this child too
-            _shutdown(process)
-            return None
         self._process, self._pid, self._pending = process, os.getpid(), pending
         self._end = weakref.finalize(self, _shutdown, process)
+        if closes != self._closes:  # close() ran meanwhile (a stop()): this child too
+            self.close()  # (set first, so a close() now or before either way ends it)
+            with contextlib.suppress(OSError):  # the reader (this poll) closes its output
+                process.stdout.close()
+            return None
         return process
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._domain import Call, Origin, OriginRow, origin_of
@@ -214,7 +214,9 @@ def decode_artifact(
 
 
 def _check_signature(
-    verified: tuple[str, str | None], verify_key: str | bytes, bad: Any
+    verified: tuple[str, str | None],
+    verify_key: str | bytes,
+    bad: Callable[[str], InputError],
 ) -> None:
     try:
         key = key_bytes(verify_key)

@@ -126,6 +126,10 @@ class Origins(Mapping[JsonPath, Origin]):
     def __init__(self, rows: Mapping[JsonPath, OriginRow]) -> None:
         self._rows = rows
 
+    def rows(self) -> dict[JsonPath, OriginRow]:
+        """The rows, as a dict the collector stops tracking (of tuples of plain values)."""
+        return dict(self._rows)
+
     def __getitem__(self, path: JsonPath) -> Origin:
         return origin_of(self._rows[path])
 

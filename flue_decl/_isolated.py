@@ -30,7 +30,7 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._domain import Call
@@ -43,7 +43,7 @@ from ._errors import (
     ValidationError,
 )
 from ._settingkeys import Settings
-from .runtime._decode import Reuse, decode_artifact
+from .runtime._decode import decode_artifact
 
 _ERRORS: dict[str, type[ConfigError]] = {
     kind.__name__: kind for kind in (ConfigError, InputError, SettingsError, ValidationError)
@@ -73,18 +73,14 @@ _BOOT = (
 class Compiled:
     """What a compile in the child read and gave."""
 
-    calls: tuple[Call, ...]
+    calls: Sequence[Call]  # an artifact's Calls: decoded when read
     files: tuple[tuple[int, str], ...]  # (layer, path) of every input file found
     hashes: tuple[tuple[str, str], ...]  # (path, sha256) of every input file read
 
 
-def compile_in_child(
-    options: Settings, *, allow_empty: bool, reuse: Reuse | None = None
-) -> Compiled:
+def compile_in_child(options: Settings, *, allow_empty: bool) -> Compiled:
     """Compile the tree of ``options`` in a child process; raises the ConfigError the
-    compile gave, or one (``io-error``) saying why the child gave nothing. ``reuse``: the
-    calls of the last answer, handed over where their lines did not change (see
-    ``runtime._decode``)."""
+    compile gave, or one (``io-error``) saying why the child gave nothing."""
     try:
         done = subprocess.run(
             child_command(_BOOT),
@@ -99,10 +95,10 @@ def compile_in_child(
         raise _failed(f"the compiler process took longer than {TIMEOUT:.0f} s") from None
     except OSError as exc:
         raise _failed(f"cannot start the compiler process ({type(exc).__name__})") from None
-    return _received(done.stdout, done.returncode, reuse)
+    return _received(done.stdout, done.returncode)
 
 
-def _received(stdout: bytes, status: int, reuse: Reuse | None = None) -> Compiled:
+def _received(stdout: bytes, status: int) -> Compiled:
     """The child's answer, after the last marker (whatever a site hook printed before).
     Anything short of a whole answer from a child that exited 0 is a ReloadError: a
     child killed half-way says nothing about the tree."""
@@ -135,7 +131,7 @@ def _received(stdout: bytes, status: int, reuse: Reuse | None = None) -> Compile
             files = tuple((int(layer), str(path)) for layer, path in header["files"])
             hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
             del header, head
-            calls = decode_artifact(artifact, "<reload>", reuse=reuse)
+            calls = decode_artifact(artifact, "<reload>")
     except (KeyError, TypeError, ValueError, InputError) as exc:
         why = type(exc).__name__
         raise _failed(f"the compiler process's answer is incomplete ({why})") from None

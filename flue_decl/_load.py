@@ -27,7 +27,6 @@ from ._service import ServiceOptions
 from ._settingkeys import Settings
 from ._settings import settings_for
 from .runtime import Registry, Snapshot, Watch, build_registry, read_artifact
-from .runtime._decode import Reuse
 from .runtime._secretfiles import MAX_SECRET_BYTES, referenced_secrets
 from .runtime._secretfiles import secrets_dir as secrets_dir_of
 
@@ -83,7 +82,9 @@ def load_registry(
         secrets_dir=secrets_dir,
     )
     effective = _settings(paths, settings, service)
-    return build_registry(load_calls(settings=effective), options=_with(service, effective))
+    # The compile's calls are this registry's alone: their payloads are handed over.
+    calls = load_calls(settings=effective)
+    return build_registry(calls, options=_with(service, effective), owned=True)
 
 
 def _settings(
@@ -139,11 +140,8 @@ class Tree:
     ) -> None:
         self.options = options
         self.isolated = isolated
-        # Calls decoded from the child's answer are this load's, or the last load's handed
-        # over unchanged, which only the last registry holds and never changes (see
-        # runtime._watch).
+        # Calls decoded from the child's answer are decoded afresh for each reader.
         self.owns_calls = isolated
-        self._reuse = Reuse()
         self.paths = list(options.layers())
         self.max_file_bytes = options.max_file_bytes
         self.allow_empty = allow_empty
@@ -238,13 +236,11 @@ class Tree:
         seen[path] = (stamp, digest)
         return digest
 
-    def calls(self) -> tuple[Call, ...]:
+    def calls(self) -> Sequence[Call]:
         """Compile the tree: in a child process when ``isolated`` (see ``_isolated``),
         else in this one."""
         if self.isolated:
-            compiled = compile_in_child(
-                self.options, allow_empty=self.allow_empty, reuse=self._reuse
-            )
+            compiled = compile_in_child(self.options, allow_empty=self.allow_empty)
         else:
             from .compiler import compile_paths
 

@@ -8,10 +8,11 @@ artifact loads no YAML, schema or lint code, and a test walks the imports to kee
 """
 
 from ._artifact import artifact_text, load_artifact, read_artifact
-from ._build import build_registry, render_calls, render_or_raise, select_calls
+from ._build import build_registry, select_calls
 from ._handlers import handler_allow_list, handler_import_error, not_allowed
 from ._model import Model
 from ._registry import Registry
+from ._render import render_calls, render_or_raise
 from ._watch import Snapshot, Source, Watch
 
 __all__ = [

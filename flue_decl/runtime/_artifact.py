@@ -27,6 +27,7 @@ from ._decode import (
     VERSION,
     ZEROED,
     ZEROED_SIGNATURE,
+    Calls,
     decode_artifact,
     key_bytes,
     signature,
@@ -132,6 +133,11 @@ def _header(
 def read_artifact(path: str, *, verify_key: str | bytes | None = None) -> tuple[Call, ...]:
     """The calls of a compiled artifact (templates unrendered), with their origins. With
     ``verify_key``, an artifact not signed with that key is refused."""
+    return tuple(_read_calls(path, verify_key))
+
+
+def _read_calls(path: str, verify_key: str | bytes | None) -> Calls:
+    """The calls of the artifact at ``path``, decoded when read (see :class:`Calls`)."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -200,6 +206,5 @@ def load_artifact(
                     )
                 ]
             )
-    # The calls were decoded for this registry alone: their payloads are handed over.
-    calls = read_artifact(os.fspath(path), verify_key=verify_key)
-    return build_registry(calls, options=service, owned=True)
+    # Decoded for this registry alone, in its one pass over them.
+    return build_registry(_read_calls(os.fspath(path), verify_key), options=service)

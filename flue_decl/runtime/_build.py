@@ -1,55 +1,38 @@
-"""From compiled calls to a Registry: render every template, import handlers (``_handlers``), apply.
+"""From compiled calls to a Registry: render every template (``_render``), import handlers
+(``_handlers``), apply.
 
 :func:`build_registry` is the one way a registry is made from calls, whether they come
-from a providers.d tree or an artifact. Its first step is :func:`render_or_raise`;
-:func:`render_calls` is the same without raising, for ``check-env``.
+from a providers.d tree or an artifact: in one pass over them, each call rendered and
+applied in turn (an artifact's decoded as it is read, its payloads kept packed: see
+``_decode`` and ``_stored``).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._catalog import Catalog, builtin_catalog
-from .._domain import Call, Op, field_label, place_of, string_fields
+from .._domain import Call, Op
 from .._errors import (
     Diagnostic,
-    JsonPath,
-    Place,
     TemplateError,
     ValidationError,
     did_you_mean,
     frames_dropped,
 )
 from .._service import ServiceOptions
-from .._urls import (
-    RENDERED_CONTROL,
-    credential_routes,
-    sent_in_clear,
-    transport_diagnostic,
-    url_problem,
-)
-from ..templates import (
-    SECRET,
-    Namespace,
-    Rendered,
-    env_names,
-    is_credential,
-    is_template,
-    render,
-    secret_names,
-)
+from ._decode import Calls
 from ._handlers import (
-    custom_api_providers,
     handler_allow_list,
     import_handlers_of,
     not_allowed,
     schemes_not_declared,
 )
 from ._registry import Registry
-from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
+from ._render import Rendering
+from ._secretfiles import SecretFiles
 
 
 @frames_dropped
@@ -100,30 +83,45 @@ def _build(
 ) -> Registry:
     providers, import_handlers = service.providers, service.import_handlers
     env, bindings, secrets_dir = service.env, service.bindings, service.secrets_dir
-    handlers: dict[str, Any] = {}
+    # An artifact's calls are decoded afresh for each reader: their payloads are this
+    # registry's, kept packed (``_stored``).
+    owned = owned or isinstance(calls, Calls)
     if providers is not None:
         calls = select_calls(calls, providers, catalog or builtin_catalog())
+    environ = dict(os.environ) if env is None else dict(env)
+    registry = Registry(env=env, catalog=catalog, bindings=bindings, providers=providers)
+    # One pass: each call is rendered and applied, and nothing of it is kept but what the
+    # checks across calls need (a slim view for the transport rule, the few calls of custom
+    # protocols): a reload of 10,000 calls leaves no objects for the cyclic collector.
+    rendering = Rendering(calls, environ, SecretFiles(secrets_dir))
+    api_calls: list[Call] = []
+    custom_calls: list[Call] = []
+    for call in rendering:
+        if call.op == Op.REGISTER_API_PROVIDER:
+            api_calls.append(call)
+        else:
+            if call.target in rendering.custom:
+                custom_calls.append(call)
+            if not rendering.diagnostics:  # a registry that will be thrown away: not built
+                registry.apply(call, copy=not owned)
     if import_handlers:
         allowed = handler_allow_list(service.handler_modules)
-        refused = [not_allowed(c, allowed) for c in calls if c.op == Op.REGISTER_API_PROVIDER]
+        refused = [not_allowed(c, allowed) for c in api_calls]
         if any(refused):
             raise ValidationError([d for d in refused if d is not None])
-    environ = dict(os.environ) if env is None else dict(env)
-    rendered = render_or_raise(calls, environ, SecretFiles(secrets_dir))
+    problems = rendering.finish()
+    if problems:
+        raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
     if import_handlers:
-        handlers = import_handlers_of(rendered)
-        undeclared = schemes_not_declared(rendered, handlers)
+        handlers = import_handlers_of(api_calls)
+        undeclared = schemes_not_declared([*api_calls, *custom_calls], handlers)
         if undeclared:
             raise ValidationError(undeclared)
-    # Templates are rendered now, from this copy; the keys the runtime reads by itself are
-    # read when a request is made (os.environ as it is then, as Flue's runtime does),
-    # or from the mapping the caller gave.
-    registry = Registry(env=env, catalog=catalog, bindings=bindings, providers=providers)
-    for call in rendered:
-        if call.op == Op.REGISTER_API_PROVIDER and import_handlers:
+        for call in api_calls:
             registry.register_api_provider(call.target, handlers[call.target], origins=call.origins)
-        else:
-            registry.apply(call, copy=not owned)
+    else:
+        for call in api_calls:
+            registry.apply(call)
     return registry
 
 
@@ -135,7 +133,13 @@ def select_calls(
     neither declared in ``calls`` nor built in is an error (``unknown-provider``, with a
     did-you-mean), not an empty selection."""
     wanted = set(providers)
-    declared = {c.target for c in calls if c.op != Op.REGISTER_API_PROVIDER}
+    declared: set[str] = set()
+    candidates = []  # in order: every ApiProvider, and the wanted providers' calls
+    for call in calls:  # once: an artifact's calls are decoded at each pass
+        if call.op != Op.REGISTER_API_PROVIDER:
+            declared.add(call.target)
+        if call.op == Op.REGISTER_API_PROVIDER or call.target in wanted:
+            candidates.append(call)
     known = declared | set(catalog.providers)
     unknown = [p for p in dict.fromkeys(providers) if p not in known]
     if strict and unknown:
@@ -152,188 +156,7 @@ def select_calls(
                 for nearest in [did_you_mean(p, known)]
             ]
         )
-    kept = [c for c in calls if c.op != Op.REGISTER_API_PROVIDER and c.target in wanted]
-    apis = {c.payload.get("api") for c in kept if c.op == Op.REGISTER_PROVIDER}
+    apis = {c.payload.get("api") for c in candidates if c.op == Op.REGISTER_PROVIDER}
     return tuple(
-        c
-        for c in calls
-        if (c.target in apis if c.op == Op.REGISTER_API_PROVIDER else c.target in wanted)
+        c for c in candidates if c.op != Op.REGISTER_API_PROVIDER or c.target in apis
     )
-
-
-def render_or_raise(
-    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles | None = None
-) -> tuple[Call, ...]:
-    """``calls`` with every template rendered against ``env`` (and ``secrets``); raises
-    :class:`TemplateError` with every problem of every call."""
-    rendered, problems = render_calls(calls, env, secrets)
-    if problems:
-        raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
-    return rendered
-
-
-_CONTROL = re.compile(RENDERED_CONTROL)
-
-
-def render_calls(
-    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles | None = None
-) -> tuple[tuple[Call, ...], tuple[Diagnostic, ...]]:
-    """Every template of every call rendered against ``env`` and the secret files
-    (``secrets``, default: the secrets directory's), and every problem found (all missing
-    variables and secrets, unusable rendered values, keys that would travel in clear)."""
-    secrets = SecretFiles() if secrets is None else secrets
-    names = Namespace(env, secrets)
-    rendered: list[Call] = []
-    diagnostics: list[Diagnostic] = []
-    results: dict[str, Rendered] = {}  # one environment: the same template, the same result
-    custom = custom_api_providers(calls)
-    for call in calls:
-        payload = call.payload  # copied along the path of each rendered value only
-        credentials = []
-        for path, source in string_fields(call.kind.name, call.payload):
-            # One pass: whether the field is a credential is decided from its source.
-            if is_credential(path, source):
-                credentials.append(path)
-            if not is_template(source):
-                if path == ("baseUrl",):  # literal: held to today's rule too (see above)
-                    diagnostics.extend(
-                        _check_rendered(path, source, source, call, call.target in custom)
-                    )
-                continue
-            result = results.get(source)
-            if result is None:
-                result = results[source] = render(source, names)
-            if result.missing:
-                place = place_of(call, path)
-                diagnostics.extend(_missing(name, place, path, secrets) for name in result.missing)
-                continue
-            if result.problem is not None:
-                diagnostics.append(
-                    Diagnostic.at(
-                        result.problem.code,
-                        result.problem.message,
-                        place_of(call, path),
-                        path,
-                        hint=result.problem.hint,
-                    )
-                )
-                continue
-            assert result.value is not None
-            payload = _with_value(payload, path, result.value)
-            diagnostics.extend(
-                _check_rendered(path, source, result.value, call, call.target in custom)
-            )
-        rendered.append(
-            Call(
-                call.op,
-                call.target,
-                payload,
-                call.origins,
-                call.allow_plain_http,
-                frozenset(credentials),
-            )
-        )
-    diagnostics.extend(_rendered_transport(rendered))
-    return tuple(rendered), tuple(diagnostics)
-
-
-def _missing(name: str, place: Place | None, path: JsonPath, secrets: SecretFiles) -> Diagnostic:
-    if name.startswith(SECRET):
-        file = name[len(SECRET) :]
-        return Diagnostic.at(
-            "missing-env",
-            f"secret `{file}` cannot be read: {secrets.why(file)}",
-            place,
-            path,
-            hint=f"mount it in {secrets.directory} (or set {SECRETS_DIR_ENV}), or give a "
-            f"default: {{{{ secret['{file}'] | default('...') }}}}",
-        )
-    return Diagnostic.at(
-        "missing-env",
-        f"environment variable `{name}` is not set",
-        place,
-        path,
-        hint=f"set {name}, or give a default: {{{{ {_spelled(name)} | default('...') }}}}",
-    )
-
-
-def _spelled(name: str) -> str:
-    """How a template reads the variable ``name``: env.NAME where the grammar allows it."""
-    return f"env.{name}" if name.isidentifier() and not name.startswith("_") else f"env['{name}']"
-
-
-def _check_rendered(
-    path: JsonPath, source: str, value: str, call: Call, custom_api: bool
-) -> list[Diagnostic]:
-    def names() -> str:
-        named = [*env_names(source), *(f"secret.{n}" for n in secret_names(source))]
-        return ", ".join(f"`{n}`" for n in named) or "its template"
-
-    if path == ("baseUrl",):
-        problem = url_problem(value, any_scheme=custom_api)
-        if problem is not None:
-            what = f"baseUrl rendered from {names()}" if is_template(source) else "baseUrl"
-            return [
-                Diagnostic.at(
-                    "invalid-url",
-                    f"{what} is invalid: {problem}",
-                    place_of(call, path),
-                    path,
-                )
-            ]
-    elif _CONTROL.search(value) is not None:
-        return [
-            Diagnostic.at(
-                "invalid-rendered-value",
-                f"{field_label(path)} rendered from {names()} contains a line break or "
-                "control character",
-                place_of(call, path),
-                path,
-                hint="check the variable's value (a trailing newline from a file?)",
-            )
-        ]
-    return []
-
-
-def _rendered_transport(calls: Sequence[Call]) -> list[Diagnostic]:
-    # Every pair again, literal ones too: an artifact compiled by an older flue-decl, or
-    # calls applied without a compile, are held to today's rule.
-    registered = {c.target: c for c in calls if c.op == Op.REGISTER_PROVIDER}
-    configured = {c.target: c for c in calls if c.op == Op.CONFIGURE_PROVIDER}
-    allowed = {c.target for c in calls if c.allow_plain_http}
-    out = []
-    routes = credential_routes(
-        registered, configured, _payload, _credentials, builtin_catalog().runtime_credential
-    )
-    for route in routes:
-        if route.provider in allowed:
-            continue
-        base_url = route.url.payload.get("baseUrl")
-        if isinstance(base_url, str) and sent_in_clear(base_url):
-            out.append(
-                transport_diagnostic(
-                    place_of(route.url, ("baseUrl",)),
-                    [(place_of(call, path), path) for call, path in route.sent],
-                    route.provider,
-                    ("baseUrl",),
-                    route.runtime_key,
-                )
-            )
-    return out
-
-
-def _payload(call: Call) -> Mapping[str, Any]:
-    return call.payload
-
-
-def _credentials(call: Call) -> frozenset[JsonPath]:
-    return call.credentials
-
-
-def _with_value(data: Any, path: JsonPath, value: str) -> Any:
-    """``data`` with ``value`` at ``path``: the containers along the path are new, the rest
-    is shared (calls are never mutated, and rendering touches a few fields of each)."""
-    head = path[0]
-    out: Any = dict(data) if isinstance(data, Mapping) else list(data)
-    out[head] = value if len(path) == 1 else _with_value(data[head], path[1:], value)
-    return out

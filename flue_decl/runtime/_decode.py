@@ -2,12 +2,13 @@
 
 The layout (written by ``_artifact.artifact_text``): a JSON object whose last two members
 are ``calls`` and ``sources``, each a list written one item per line; the n-th line of
-``sources`` holds the n-th call's fields. Decoding works line by line: a call's sources
-stay that line's bytes until its origins are asked for (a service rarely does: only to
-explain a field or report an error), and a :class:`Reuse` hands over the calls of the
-last decode whose two lines did not change, so a reload that changed one file decodes that
-file's calls alone (new objects are what stalls request threads in the cyclic collector,
-and a long ``json.loads`` holds the GIL for all of its run).
+``sources`` holds the n-th call's fields. Decoding works line by line (:class:`Calls`):
+a call is decoded from its line whenever it is read, and its sources stay that line's
+bytes until its origins are asked for (a service rarely does: only to explain a field or
+report an error). Nothing of the decoded calls outlives the pass that reads them: a
+registry keeps its payloads packed (``_stored``), so a reload leaves no new objects for
+the cyclic collector to traverse in every full collection that stalls request threads,
+and a long ``json.loads`` never holds the GIL for more than :data:`CHUNK` calls.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import Any, overload
 
 from .._domain import Call, Origin, OriginRow, origin_of
 from .._errors import Diagnostic, InputError, JsonPath, Severity
@@ -109,7 +110,12 @@ def _items(raw: bytes, start: int, stop: int) -> list[bytes] | None:
     return lines
 
 
-class _Origins(Mapping[JsonPath, Origin]):
+# An artifact's origins for one call, as a registry keeps them: a tuple of strings and bytes,
+# which the cyclic collector does not track (see ``_stored``).
+PackedOrigins = tuple[str, bytes, tuple[Any, ...]]
+
+
+class LazyOrigins(Mapping[JsonPath, Origin]):
     """A call's origins, decoded from its line of ``sources`` on first use."""
 
     __slots__ = ("_artifact", "_built", "_line", "_table")
@@ -132,6 +138,9 @@ class _Origins(Mapping[JsonPath, Origin]):
             self._built = built
         return built
 
+    def packed(self) -> PackedOrigins:
+        return (self._artifact, self._line, self._table)
+
     def __getitem__(self, path: JsonPath) -> Origin:
         return origin_of(self._rows()[path])
 
@@ -142,30 +151,14 @@ class _Origins(Mapping[JsonPath, Origin]):
         return len(self._rows())
 
 
-class Reuse:
-    """The calls of the last :func:`decode_artifact` given this object, by their two lines
-    (call, sources), for the next decode to hand over unchanged. Valid while the origins
-    table and layers are the same (a file added renumbers them: everything is decoded
-    again). Not thread-safe: one decoder at a time (a watch decodes under its poll lock).
-    Calls are immutable, so two registries sharing one is safe."""
-
-    __slots__ = ("_calls", "_context")
-
-    def __init__(self) -> None:
-        self._context: object = None
-        self._calls: dict[tuple[bytes, bytes], Call] = {}
-
-
 def decode_artifact(
     raw: bytes,
     path: str,
     *,
     verify_key: str | bytes | None = None,
-    reuse: Reuse | None = None,
-) -> tuple[Call, ...]:
-    """The calls of an artifact's bytes (``read_artifact``); ``path`` names it in errors.
-    With ``reuse``, calls whose lines did not change since the last decode given it are
-    taken from it instead of decoded again, and it then holds this decode's calls."""
+) -> Calls:
+    """The calls of an artifact's bytes (``read_artifact``), decoded as they are read (see
+    :class:`Calls`); ``path`` names it in errors."""
 
     def bad(message: str) -> InputError:
         return _bad(path, message)
@@ -208,9 +201,9 @@ def decode_artifact(
             (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
             for file, layer, overlay in data.get("origins", [])
         )
-        return _calls(path, list(zip(call_lines, source_lines, strict=True)), table, reuse)
     except _MALFORMED as exc:
         raise bad(f"malformed call in the artifact ({exc})") from None
+    return Calls(path, list(zip(call_lines, source_lines, strict=True)), table)
 
 
 def _check_signature(
@@ -232,25 +225,56 @@ def _check_signature(
         )
 
 
-def _calls(
-    path: str,
-    lines: list[tuple[bytes, bytes]],
-    table: tuple[Any, ...],
-    reuse: Reuse | None,
-) -> tuple[Call, ...]:
-    known: dict[tuple[bytes, bytes], Call] = {}
-    if reuse is not None and reuse._context == (path, table):
-        known = reuse._calls
-    missing = [pair for pair in lines if pair not in known]
-    made: dict[tuple[bytes, bytes], Call] = {}
-    for start in range(0, len(missing), CHUNK):
-        chunk = missing[start : start + CHUNK]
-        decoded = json.loads(b"[" + b",".join(call for call, _ in chunk) + b"]")
-        if not isinstance(decoded, list) or len(decoded) != len(chunk):
-            raise ValueError("one call per line expected")
-        for pair, raw_call in zip(chunk, decoded, strict=True):
-            made[pair] = Call.from_replay(raw_call, _Origins(path, pair[1], table))
-    calls = tuple(known[pair] if pair in known else made[pair] for pair in lines)
-    if reuse is not None:
-        reuse._context, reuse._calls = (path, table), dict(zip(lines, calls, strict=True))
-    return calls
+class Calls(Sequence[Call]):
+    """An artifact's calls, each decoded from its line whenever it is read: nothing of a
+    call is kept but its two lines' bytes, which the cyclic collector does not track (a
+    registry is built in one pass over them, its payloads packed: see ``_stored``). A line
+    that does not decode raises :class:`InputError` (``artifact-invalid``) where it is
+    read; only an artifact re-checksummed by hand has one."""
+
+    __slots__ = ("_lines", "_path", "_table")
+
+    def __init__(self, path: str, lines: list[tuple[bytes, bytes]], table: tuple[Any, ...]):
+        self._path, self._lines, self._table = path, lines, table
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> Call: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Call, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Call | tuple[Call, ...]:
+        if isinstance(index, slice):
+            return tuple(self._decoded(self._lines[index]))
+        return next(self._decoded([self._lines[index]]))
+
+    def __iter__(self) -> Iterator[Call]:
+        return self._decoded(self._lines)
+
+    def containing(self, needles: Collection[bytes]) -> Iterator[Call]:
+        """The calls whose line holds one of ``needles`` (JSON text), and only those are
+        decoded: a superset of those with such a value, found at the cost of a search."""
+        return self._decoded([pair for pair in self._lines if any(n in pair[0] for n in needles)])
+
+    def __repr__(self) -> str:
+        return f"Calls({len(self._lines)} from {self._path})"
+
+    def _decoded(self, lines: list[tuple[bytes, bytes]]) -> Iterator[Call]:
+        path, table = self._path, self._table
+        for start in range(0, len(lines), CHUNK):
+            chunk = lines[start : start + CHUNK]
+            try:
+                decoded = json.loads(b"[" + b",".join(call for call, _ in chunk) + b"]")
+                if not isinstance(decoded, list) or len(decoded) != len(chunk):
+                    raise ValueError("one call per line expected")
+                calls = [
+                    Call.from_replay(raw, LazyOrigins(path, sources, table))
+                    for raw, (_, sources) in zip(decoded, chunk, strict=True)
+                ]
+            except _MALFORMED as exc:
+                raise _bad(path, f"malformed call in the artifact ({exc})") from None
+            del decoded
+            yield from calls

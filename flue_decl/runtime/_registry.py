@@ -19,10 +19,11 @@ from .._catalog import (
     Catalog,
     builtin_catalog,
 )
-from .._domain import Call, Op, Origin
+from .._domain import Call, Op, Origin, OriginRow, Origins
 from .._errors import ClientError, Diagnostic, JsonPath, did_you_mean, frames_dropped
 from .._secrets import mask_payload, reveal
-from ._keys import KeyEnvironment, env_api_key, key_to_send, protect
+from ._decode import LazyOrigins, PackedOrigins
+from ._keys import KeyEnvironment, env_api_key, key_to_send
 from ._memo import Memo
 from ._model import (
     Model,
@@ -30,6 +31,7 @@ from ._model import (
     present,
     resolve,
 )
+from ._stored import Payloads
 
 if TYPE_CHECKING:
     import httpx
@@ -64,10 +66,12 @@ class Registry:
         self._only = None if providers is None else frozenset(providers)
         self._catalog: Catalog | None = catalog  # the built-in one: loaded on first use
         self._bindings = dict(bindings or {})
-        self._providers: dict[str, dict[str, Any]] = {}
-        self._settings: dict[str, dict[str, Any]] = {}
+        self._providers = Payloads()
+        self._settings = Payloads()
         self._apis: dict[str, Any] = {}
-        self._origins: dict[tuple[str, str], Mapping[JsonPath, Origin]] = {}  # (op, target)
+        # (op, target) -> origins, as plain values the collector stops tracking (see
+        # ``_stored``): an artifact's packed, others as their rows.
+        self._origins: dict[tuple[str, str], dict[JsonPath, OriginRow] | PackedOrigins] = {}
         self._plain_http: dict[tuple[str, str], bool] = {}  # (op, target) -> allowPlainHttp
         self._memo: Memo[Model] = Memo()
 
@@ -77,8 +81,8 @@ class Registry:
         handlers are the host's objects, shared as they were given)."""
         twin = Registry(catalog=self._catalog, bindings=self._bindings, providers=self._only)
         twin._env = self._env  # immutable: shared
-        twin._providers = dict(self._providers)
-        twin._settings = dict(self._settings)
+        twin._providers = self._providers.copy()
+        twin._settings = self._settings.copy()
         twin._apis = dict(self._apis)
         twin._origins = dict(self._origins)
         twin._plain_http = dict(self._plain_http)
@@ -126,23 +130,24 @@ class Registry:
     ) -> None:
         """``registerApiProvider``: last write wins."""
         self._apis[api] = handler
-        self._origins[(Op.REGISTER_API_PROVIDER.value, api)] = origins or {}
+        self._origins[(Op.REGISTER_API_PROVIDER.value, api)] = _stored_origins(origins)
 
     def apply(self, call: Call, *, copy: bool = True) -> None:
         """Apply one call with rendered values. An ApiProvider call registers its handler
         as the payload names it (an import path): loading code imports handlers first.
         ``copy=False`` takes the payload over instead of copying it, for a payload nothing
-        else holds or will change (decoded for this registry alone)."""
+        else holds or will change (JSON decoded for this registry alone, which is then kept
+        as its JSON text: see ``_stored``)."""
         if call.op == Op.REGISTER_API_PROVIDER:
             self.register_api_provider(
                 call.target, call.payload.get("handler"), origins=call.origins
             )
             return
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
-        table[call.target] = protect(call.payload, call.credentials, copy=copy)
+        table.put(call.target, call.payload, call.credentials, copy=copy)
         # Keyed by the op's plain string: a tuple holding an enum member stays tracked by
         # the cyclic collector, one of plain strings does not (see ``_errors.Spot``).
-        self._origins[(call.op.value, call.target)] = call.origins
+        self._origins[(call.op.value, call.target)] = _stored_origins(call.origins)
         self._plain_http[(call.op.value, call.target)] = call.allow_plain_http
         # After the new state is in place: a model resolved from the old one is never
         # remembered once this returns (resolution depends on every call so far).
@@ -362,12 +367,27 @@ class Registry:
     def origins(self, op: str, target: str) -> Mapping[JsonPath, Origin]:
         """Where each field of the last ``op`` call for ``target`` came from (empty for
         calls made in code without origins)."""
-        return MappingProxyType(dict(self._origins.get((op, target), {})))
+        stored = self._origins.get((op, target), {})
+        origins = LazyOrigins(*stored) if isinstance(stored, tuple) else Origins(stored)
+        return MappingProxyType(dict(origins))
 
     # -- internals ----------------------------------------------------------------
 
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
+
+
+def _stored_origins(
+    origins: Mapping[JsonPath, Origin] | None,
+) -> dict[JsonPath, OriginRow] | PackedOrigins:
+    if isinstance(origins, LazyOrigins):
+        return origins.packed()  # decoded only if asked for
+    if isinstance(origins, Origins):
+        return origins.rows()
+    return {
+        path: (o.place.file, o.place.line, o.place.column, o.layer, o.layer_root, o.overlay)
+        for path, o in (origins or {}).items()
+    }
 
 
 def _client_error(message: str, hint: str | None = None) -> ClientError:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from .._discover import read_capped
 from .._domain import Call
 from ..templates import MAX_OUTPUT_CHARS, SECRET_NAME, secret_names, templated_fields
+from ._decode import Calls
 
 SECRETS_DIR_ENV = "FLUE_DECL_SECRETS_DIR"
 DEFAULT_SECRETS_DIR = "/run/secrets"
@@ -104,12 +105,14 @@ def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def referenced_secrets(calls: Sequence[Call]) -> tuple[str, ...]:
-    """The secret files the templates of ``calls`` read, sorted."""
+    """The secret files the templates of ``calls`` read, sorted (of an artifact's, only
+    the lines that may name one are decoded: ``\\u``, a name spelled with escapes)."""
+    read = calls.containing((b"secret", b"\\u")) if isinstance(calls, Calls) else calls
     return tuple(
         sorted(
             {
                 name
-                for call in calls
+                for call in read
                 for _, source in templated_fields(call.kind.name, call.payload)
                 for name in secret_names(source)
             }

@@ -51,7 +51,7 @@ class Source(Protocol):
         ConfigError that stops reading it now."""
         ...
 
-    def calls(self) -> tuple[Call, ...]:
+    def calls(self) -> Sequence[Call]:
         """The compiled calls, templates unrendered; raises ConfigError."""
         ...
 

@@ -17,7 +17,7 @@ from .._domain import Call, Op
 from .._errors import Diagnostic, TemplateError
 from .._secrets import Secret, is_credential_name, url_credentials
 from ..runtime import Registry
-from ..runtime._build import render_calls
+from ..runtime._render import render_calls
 from ..runtime._secretfiles import SecretFiles
 from ..templates import is_template
 

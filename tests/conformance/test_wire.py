@@ -189,7 +189,7 @@ def catalog_cases(base: str) -> list[dict[str, Any]]:
 def example_cases(base: str) -> list[dict[str, Any]]:
     """The bundled providers.d, rendered, every baseUrl pointed at the recorder (its path
     kept); one case per provider, for its first model."""
-    from flue_decl.runtime._build import render_or_raise
+    from flue_decl.runtime._render import render_or_raise
 
     compilation = flue_decl.compile_paths([str(ROOT / "providers.d")])
     env = {"OPENROUTER_API_KEY": "or-key", "ANTHROPIC_API_KEY": "an-key", "ACME_API_KEY": "ac"}

@@ -21,11 +21,11 @@ from flue_decl import (
     load_registry,
 )
 from flue_decl.compiler import literal_secrets
-from flue_decl.runtime import artifact_text
+from flue_decl.runtime import artifact_text, build_registry
 from flue_decl.views import resolve_result
 from tests.conformance.generate import Tree, trees
 from tests.conformance.test_conformance import write_tree
-from tests.helpers import REPO, examples, run_cli
+from tests.helpers import REPO, examples, run_cli, write_files
 
 ENV = {"ANTHROPIC_API_KEY": "a-key", "OPENROUTER_API_KEY": "o-key", "ACME_API_KEY": "k-key"}
 SPECS = [
@@ -109,10 +109,45 @@ def test_round_trip_on_generated_trees(tree: Tree) -> None:
         )
         from_artifact = load_artifact(out, env=tree.env, import_handlers=False)
         from_yaml = load_registry(paths, env=tree.env, import_handlers=False)
+        # Payloads kept as given (copied, not packed as JSON text: ``runtime._stored``).
+        from_code = build_registry(compilation.calls, env=tree.env, import_handlers=False)
         for spec in tree.specs:
-            assert resolve_result(from_artifact, spec, show_secrets=True) == resolve_result(
-                from_yaml, spec, show_secrets=True
-            )
+            expected = resolve_result(from_code, spec, show_secrets=True)
+            assert resolve_result(from_artifact, spec, show_secrets=True) == expected
+            assert resolve_result(from_yaml, spec, show_secrets=True) == expected
+        for provider in from_code.registered_providers():
+            assert from_artifact.registration(provider) == from_code.registration(provider)
+        for provider in from_code.configured_providers():
+            assert from_artifact.settings(provider) == from_code.settings(provider)
+
+
+CUSTOM_SCHEME = {
+    "10-api.yaml": "kind: ApiProvider\napi: ws-rpc\nhandler: json:dumps\n",
+    "20-live.yaml": (
+        "kind: Provider\nid: live\napi: ws-rpc\nbaseUrl: wss://live.example/v1\n"
+        "models:\n  m: {}\n"
+    ),
+}
+
+
+def test_an_api_provider_spelled_with_escapes_is_still_one(tmp_path: Path) -> None:
+    """Which providers speak a custom protocol (and may use its URL schemes) is found by
+    searching the artifact's lines before decoding them: a call whose op or api is spelled
+    with JSON escapes (a re-checksummed artifact) is found all the same."""
+    write_files(tmp_path / "tree", CUSTOM_SCHEME)
+    out = tmp_path / "a.json"
+    assert run_cli("compile", str(tmp_path / "tree"), "-o", str(out)).returncode == 0
+    text = out.read_text()
+    escaped = text.replace('"registerApiProvider"', '"\\u0072egisterApiProvider"')
+    escaped = escaped.replace('"ws-rpc"', '"\\u0077s-rpc"')
+    assert escaped.count("\\u0077s-rpc") == 2
+    assert "\\u0072egisterApiProvider" in escaped
+    forged = tmp_path / "forged.json"
+    forged.write_text(_recheck(escaped))
+    for path in (out, forged):
+        registry = load_artifact(path, env={}, import_handlers=False)
+        assert registry.resolve_model("live/m").base_url == "wss://live.example/v1"
+        assert registry.api_providers() == {"ws-rpc": "json:dumps"}
 
 
 @pytest.mark.parametrize("damage", ["edit", "version", "truncate", "format", "not-json"])

@@ -11,7 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from flue_decl import load_registry
+from flue_decl.cli import main
 from flue_decl.compiler import compile_paths
 from flue_decl.runtime import read_artifact
 
@@ -56,37 +59,60 @@ def test_places_and_origins_are_untracked_tuples(tmp_path: Path) -> None:
     assert document.key_place(("models", "m1")).line == 11
 
 
-def test_a_loaded_tree_keeps_few_tracked_objects_per_call(tmp_path: Path) -> None:
+LOADS = {
+    "load_registry": "kept = flue_decl.load_registry(BIG, env={})",
+    "load_artifact": "kept = flue_decl.load_artifact(ARTIFACT, env={})",
+    # A watch after two reloads of an edited file: the last registry and nothing of the
+    # ones before (nor of the decoded calls the reloads built them from).
+    "watch": """live = flue_decl.watch(BIG, env={}, interval=3600)
+for k in range(2):
+    edited = pathlib.Path(BIG, '0000.yaml')
+    edited.write_text(edited.read_text() + f'# {k}\\n')
+    generation = live.snapshot().generation
+    while live.snapshot().generation == generation:
+        live.poll_once()
+    assert live.snapshot().last_reload_ok""",
+}
+
+
+@pytest.mark.parametrize("load", sorted(LOADS))
+def test_a_loaded_tree_keeps_no_tracked_objects_per_call(tmp_path: Path, load: str) -> None:
+    """A full collection traverses every object the collector tracks, stalling every
+    request thread: a registry keeps its payloads packed (``runtime._stored``) and its
+    origins as tuples of strings, and a reload keeps nothing of the calls it decoded."""
+    big = tree(tmp_path / "big", 220)
+    artifact = tmp_path / "big.json"
+    assert main(["compile", "--isolated", str(big), "-o", str(artifact)]) == 0
     # In a fresh process, so that no other test's objects or caches count.
     code = textwrap.dedent(
         f"""\
-        import gc, json, sys
+        import gc, json, pathlib, sys
         import flue_decl
-        def tracked():  # as in a service after a few full collections: each untracks more
-            for _ in range(3):
+        BIG, ARTIFACT = {str(big)!r}, {str(artifact)!r}
+        def tracked():  # as in a service after a few full collections: each untracks a
+            # level more of nested tuples (a template's parse is six deep)
+            for _ in range(8):
                 gc.collect()
             return len(gc.get_objects())
+        # Everything imported and every cache warmed once, on a tree of 20 files.
         flue_decl.load_registry({str(tree(tmp_path / "small", 20))!r}, env={{}})
+        flue_decl.watch({str(tmp_path / "small")!r}, env={{}}, interval=3600).stop()
         before = tracked()
-        live = flue_decl.load_registry({str(tree(tmp_path / "big", 220))!r}, env={{}})
-        print(json.dumps((tracked() - before) / 200))
         """
-    )
+    ) + LOADS[load] + "\nprint(json.dumps((tracked() - before) / 220))\n"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
-    per_file = json.loads(done.stdout)
+    per_call = json.loads(done.stdout)
     # One call per file. Kept as objects, its 60 places and origins alone were 120 tracked
-    # objects, and the template and URL caches 11 more; what remains is the key, the
-    # origins table and the payload's mappings until a full collection untracks them.
-    assert per_file < 10, per_file
+    # objects, and a payload's mappings, its Secret and its origins 5 more (9 in a watch,
+    # which kept the decoded calls).
+    assert per_call < 0.5, per_call  # a watch: its thread, its polling child...
 
 
 def test_an_artifacts_origins_are_untracked_once_read(tmp_path: Path) -> None:
     artifact = tmp_path / "a.json"
     source = tree(tmp_path / "providers.d", 2)
-    from flue_decl.cli import main
-
     assert main(["compile", "--isolated", str(source), "-o", str(artifact)]) == 0
     calls = read_artifact(str(artifact))
     origin = calls[0].origins[("models", "m0")]

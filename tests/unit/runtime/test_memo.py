@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from flue_decl import Registry, ResolveError
+from flue_decl._domain import Call, Op
 from flue_decl.runtime._memo import Memo
 
 
@@ -54,24 +57,37 @@ def test_a_model_from_before_a_change_is_never_stored_after_it() -> None:
     assert memo.get("p/m") is None
 
 
-def test_a_replaced_registration_is_never_served_after_the_call_returns() -> None:
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_replaced_registration_is_never_served_after_the_call_returns(packed: bool) -> None:
+    """Given in code (copied) or decoded from an artifact (packed as JSON text, decoded on
+    a read and the decode remembered: ``runtime._stored``), and read by ``resolve_model``
+    and by what reads the payload itself (``api_key``)."""
     registry = Registry(env={})
     stop = threading.Event()
+
+    def register(n: int) -> None:
+        payload = {"api": "openai-completions", "baseUrl": f"https://x/{n}", "apiKey": f"k{n}"}
+        if packed:
+            registry.apply(Call(Op.REGISTER_PROVIDER, "p", payload, {}), copy=False)
+        else:
+            registry.register_provider("p", payload)
 
     def readers() -> None:
         while not stop.is_set():
             registry.resolve_model("p/m")
+            registry.api_key("p/m")
 
-    registry.register_provider("p", {"api": "openai-completions", "baseUrl": "https://x/0"})
+    register(0)
     threads = [threading.Thread(target=readers) for _ in range(4)]
     for t in threads:
         t.start()
     try:
         for n in range(1, 300):
-            registry.register_provider(
-                "p", {"api": "openai-completions", "baseUrl": f"https://x/{n}"}
-            )
+            register(n)
             assert registry.resolve_model("p/m").base_url == f"https://x/{n}"
+            assert registry.api_key("p/m") == f"k{n}"
+            shown = registry.registration("p") or {}
+            assert (shown["baseUrl"], shown["apiKey"]) == (f"https://x/{n}", "***")
     finally:
         stop.set()
         for t in threads:

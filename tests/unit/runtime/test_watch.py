@@ -7,7 +7,7 @@ import random
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -239,7 +239,7 @@ class _Exploding(Tree):
 
     planted: BaseException | None = None
 
-    def calls(self) -> tuple[Call, ...]:
+    def calls(self) -> Sequence[Call]:
         planted, self.planted = self.planted, None
         if planted is not None:
             raise planted

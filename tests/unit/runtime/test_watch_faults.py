@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,7 @@ class _SlowTree(flue_decl._load.Tree):
     slow = False
     delay = 3.0
 
-    def calls(self) -> tuple[flue_decl.Call, ...]:
+    def calls(self) -> Sequence[flue_decl.Call]:
         if self.slow:
             time.sleep(self.delay)
         return super().calls()
@@ -218,7 +219,7 @@ def test_a_source_without_loaded_still_works(tmp_path: Path) -> None:
         def fingerprint(self) -> object:
             return self.tree.fingerprint()
 
-        def calls(self) -> tuple[flue_decl.Call, ...]:
+        def calls(self) -> Sequence[flue_decl.Call]:
             return self.tree.calls()
 
     (tmp_path / "a.yaml").write_text(provider(1))
@@ -230,12 +231,11 @@ def test_a_source_without_loaded_still_works(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("owns", [False, True])
-def test_a_registry_copies_the_calls_of_a_source_unless_it_owns_them(
-    tmp_path: Path, owns: bool
-) -> None:
+def test_a_registry_never_shares_the_calls_of_a_source(tmp_path: Path, owns: bool) -> None:
     """A source that keeps its calls (and might change them) gets a registry of copies; one
-    that hands each load's calls over (``owns_calls``, as the isolated Tree does) does not
-    pay for a second copy of every payload."""
+    that hands each load's calls over (``owns_calls``, as the isolated Tree does) gets its
+    payloads packed as JSON text (``runtime._stored``): nothing the collector tracks, and
+    no more shared with the source than a copy."""
     kept: list[flue_decl.Call] = []
 
     class Keeper:
@@ -248,7 +248,7 @@ def test_a_registry_copies_the_calls_of_a_source_unless_it_owns_them(
             return self.tree.fingerprint()
 
         def calls(self) -> tuple[flue_decl.Call, ...]:
-            calls = self.tree.calls()
+            calls = tuple(self.tree.calls())  # decoded once: kept and given are the same
             kept.extend(calls)
             return calls
 
@@ -259,7 +259,9 @@ def test_a_registry_copies_the_calls_of_a_source_unless_it_owns_them(
     live = Watch(Keeper(), interval=3600, env={})  # type: ignore[arg-type]
     models = next(c.payload["models"] for c in kept if c.target == "p")
     models["m"]["maxTokens"] = 99  # the source changes what it kept
-    assert live.registry.resolve_model("p/m").max_tokens == (99 if owns else 1)
+    assert live.registry.resolve_model("p/m").max_tokens == 1
+    stored = live.registry._providers._entries["p"]
+    assert isinstance(stored, tuple if owns else dict)
     assert flue_decl._load.Tree(settings_for(None, paths=(str(tmp_path),))).owns_calls
 
 

@@ -1,0 +1,275 @@
+"""Templates rendered, call by call: :func:`render_or_raise` for a registry,
+:func:`render_calls` for ``check-env`` and ``diff``, :class:`Rendering` for a registry built
+in one pass (``_build``). The transport rule across calls (keys in clear) is checked on
+what each rendered call sends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from .._catalog import builtin_catalog
+from .._domain import Call, Op, field_label, place_of, string_fields
+from .._errors import Diagnostic, JsonPath, Place, TemplateError
+from .._urls import (
+    RENDERED_CONTROL,
+    credential_routes,
+    sent_in_clear,
+    transport_diagnostic,
+    url_problem,
+)
+from ..templates import (
+    SECRET,
+    Namespace,
+    env_names,
+    is_credential,
+    is_template,
+    render,
+    secret_names,
+)
+from ._decode import Calls, LazyOrigins
+from ._handlers import custom_api_providers
+from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
+
+
+def render_or_raise(
+    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles | None = None
+) -> tuple[Call, ...]:
+    """``calls`` with every template rendered against ``env`` (and ``secrets``); raises
+    :class:`TemplateError` with every problem of every call."""
+    rendered, problems = render_calls(calls, env, secrets)
+    if problems:
+        raise TemplateError(sorted(problems, key=Diagnostic.sort_key))
+    return rendered
+
+
+_CONTROL = re.compile(RENDERED_CONTROL)
+
+
+def render_calls(
+    calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles | None = None
+) -> tuple[tuple[Call, ...], tuple[Diagnostic, ...]]:
+    """Every template of every call rendered against ``env`` and the secret files
+    (``secrets``, default: the secrets directory's), and every problem found (all missing
+    variables and secrets, unusable rendered values, keys that would travel in clear)."""
+    rendering = Rendering(calls, env, SecretFiles() if secrets is None else secrets)
+    rendered = tuple(rendering)
+    return rendered, rendering.finish()
+
+
+class Rendering:
+    """The calls rendered one by one as they are iterated over (once); :meth:`finish`
+    then gives every problem, the transport rule's across calls included."""
+
+    def __init__(self, calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles):
+        self.calls, self.secrets = calls, secrets
+        self.names = Namespace(env, secrets)
+        self.diagnostics: list[Diagnostic] = []
+        # One environment: the same template, the same result. Plain tuples, which the
+        # collector stops tracking (a NamedTuple it never does).
+        self.results: dict[str, tuple[str | None, tuple[str, ...], Any]] = {}
+        self.custom = _custom_api_providers(calls)
+        # (op, target) -> what the transport rule reads of the last such call.
+        self.slims: dict[tuple[str, str], Slim] = {}
+        self.allowed: set[str] = set()  # allowPlainHttp in any call
+
+    def __iter__(self) -> Iterator[Call]:
+        for call in self.calls:
+            rendered = self._render(call)
+            if call.op != Op.REGISTER_API_PROVIDER:
+                self.slims[(call.op.value, call.target)] = slim(rendered)
+                if call.allow_plain_http:
+                    self.allowed.add(call.target)
+            yield rendered
+
+    def finish(self) -> tuple[Diagnostic, ...]:
+        self.diagnostics.extend(_rendered_transport(self.slims, self.allowed))
+        return tuple(self.diagnostics)
+
+    def _render(self, call: Call) -> Call:
+        payload = call.payload  # copied along the path of each rendered value only
+        credentials = []
+        custom = call.target in self.custom
+        diagnostics = self.diagnostics
+        for path, source in string_fields(call.kind.name, call.payload):
+            # One pass: whether the field is a credential is decided from its source.
+            if is_credential(path, source):
+                credentials.append(path)
+            if not is_template(source):
+                if path == ("baseUrl",):  # literal: held to today's rule too (see above)
+                    diagnostics.extend(_check_rendered(path, source, source, call, custom))
+                continue
+            result = self.results.get(source)
+            if result is None:
+                done = render(source, self.names)
+                result = self.results[source] = (done.value, done.missing, done.problem)
+            value, missing, problem = result
+            if missing:
+                place = place_of(call, path)
+                diagnostics.extend(_missing(name, place, path, self.secrets) for name in missing)
+                continue
+            if problem is not None:
+                diagnostics.append(
+                    Diagnostic.at(
+                        problem.code, problem.message, place_of(call, path), path, hint=problem.hint
+                    )
+                )
+                continue
+            assert value is not None
+            payload = _with_value(payload, path, value)
+            diagnostics.extend(_check_rendered(path, source, value, call, custom))
+        return Call(
+            call.op,
+            call.target,
+            payload,
+            call.origins,
+            call.allow_plain_http,
+            frozenset(credentials),
+        )
+
+
+def _custom_api_providers(calls: Sequence[Call]) -> dict[str, str]:
+    """``custom_api_providers`` of ``calls``; of an artifact's, decoding only the lines
+    that may hold an ApiProvider call or name its api (``\\u``: a name spelled with
+    escapes)."""
+    if not isinstance(calls, Calls):
+        return custom_api_providers(calls)
+    apis = [
+        c
+        for c in calls.containing((b'"registerApiProvider"', b"\\u"))
+        if c.op == Op.REGISTER_API_PROVIDER
+    ]
+    if not apis:
+        return {}
+    needles = {b"\\u"} | {json.dumps(c.target, ensure_ascii=False).encode() for c in apis}
+    return custom_api_providers([*apis, *calls.containing(needles)])
+
+
+def _missing(name: str, place: Place | None, path: JsonPath, secrets: SecretFiles) -> Diagnostic:
+    if name.startswith(SECRET):
+        file = name[len(SECRET) :]
+        return Diagnostic.at(
+            "missing-env",
+            f"secret `{file}` cannot be read: {secrets.why(file)}",
+            place,
+            path,
+            hint=f"mount it in {secrets.directory} (or set {SECRETS_DIR_ENV}), or give a "
+            f"default: {{{{ secret['{file}'] | default('...') }}}}",
+        )
+    return Diagnostic.at(
+        "missing-env",
+        f"environment variable `{name}` is not set",
+        place,
+        path,
+        hint=f"set {name}, or give a default: {{{{ {_spelled(name)} | default('...') }}}}",
+    )
+
+
+def _spelled(name: str) -> str:
+    """How a template reads the variable ``name``: env.NAME where the grammar allows it."""
+    return f"env.{name}" if name.isidentifier() and not name.startswith("_") else f"env['{name}']"
+
+
+def _check_rendered(
+    path: JsonPath, source: str, value: str, call: Call, custom_api: bool
+) -> list[Diagnostic]:
+    def names() -> str:
+        named = [*env_names(source), *(f"secret.{n}" for n in secret_names(source))]
+        return ", ".join(f"`{n}`" for n in named) or "its template"
+
+    if path == ("baseUrl",):
+        problem = url_problem(value, any_scheme=custom_api)
+        if problem is not None:
+            what = f"baseUrl rendered from {names()}" if is_template(source) else "baseUrl"
+            return [
+                Diagnostic.at(
+                    "invalid-url",
+                    f"{what} is invalid: {problem}",
+                    place_of(call, path),
+                    path,
+                )
+            ]
+    elif _CONTROL.search(value) is not None:
+        return [
+            Diagnostic.at(
+                "invalid-rendered-value",
+                f"{field_label(path)} rendered from {names()} contains a line break or "
+                "control character",
+                place_of(call, path),
+                path,
+                hint="check the variable's value (a trailing newline from a file?)",
+            )
+        ]
+    return []
+
+
+# What the transport rule reads of a rendered registration or configuration: op, target,
+# the fields it reads (baseUrl, apiKey, api, the credentials' top keys) as pairs, the
+# credential paths, the origins (an artifact's packed) and allowPlainHttp. A tuple of plain
+# values, which the collector stops tracking (one holding a dict it never does).
+Slim = tuple[str, str, tuple[tuple[str, Any], ...], tuple[JsonPath, ...], Any, bool]
+_READ = ("baseUrl", "apiKey", "api")
+
+
+def slim(call: Call) -> Slim:
+    payload = call.payload
+    keys = [*_READ, *(str(path[0]) for path in call.credentials if path[0] not in _READ)]
+    fields = tuple((key, payload[key]) for key in keys if key in payload)
+    origins = call.origins
+    packed = origins.packed() if isinstance(origins, LazyOrigins) else origins
+    allow = call.allow_plain_http
+    return (call.op.value, call.target, fields, tuple(call.credentials), packed, allow)
+
+
+def _slim_place(view: Slim, path: JsonPath) -> Place | None:
+    origins = view[4]
+    origin = (LazyOrigins(*origins) if isinstance(origins, tuple) else origins).get(path)
+    return origin.place if origin else None
+
+
+def _rendered_transport(
+    slims: Mapping[tuple[str, str], Slim], allowed: set[str]
+) -> list[Diagnostic]:
+    # Every pair again, literal ones too: an artifact compiled by an older flue-decl, or
+    # calls applied without a compile, are held to today's rule.
+    registered = {t: v for (op, t), v in slims.items() if op == Op.REGISTER_PROVIDER}
+    configured = {t: v for (op, t), v in slims.items() if op == Op.CONFIGURE_PROVIDER}
+    out = []
+    routes = credential_routes(
+        registered, configured, _fields, _credentials, builtin_catalog().runtime_credential
+    )
+    for route in routes:
+        if route.provider in allowed:
+            continue
+        base_url = _fields(route.url).get("baseUrl")
+        if isinstance(base_url, str) and sent_in_clear(base_url):
+            out.append(
+                transport_diagnostic(
+                    _slim_place(route.url, ("baseUrl",)),
+                    [(_slim_place(view, path), path) for view, path in route.sent],
+                    route.provider,
+                    ("baseUrl",),
+                    route.runtime_key,
+                )
+            )
+    return out
+
+
+def _fields(view: Slim) -> Mapping[str, Any]:
+    return dict(view[2])
+
+
+def _credentials(view: Slim) -> tuple[JsonPath, ...]:
+    return view[3]
+
+
+def _with_value(data: Any, path: JsonPath, value: str) -> Any:
+    """``data`` with ``value`` at ``path``: the containers along the path are new, the rest
+    is shared (calls are never mutated, and rendering touches a few fields of each)."""
+    head = path[0]
+    out: Any = dict(data) if isinstance(data, Mapping) else list(data)
+    out[head] = value if len(path) == 1 else _with_value(data[head], path[1:], value)
+    return out

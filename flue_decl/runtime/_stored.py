@@ -1,0 +1,91 @@
+"""Registrations and settings as a registry keeps them, by provider ID.
+
+A payload decoded from an artifact is kept as its JSON text and credential paths, one
+tuple of strings: the cyclic collector does not track such a tuple, so a registry of
+10,000 calls adds nothing to the full collections that stall request threads while a
+reload builds the next one (a dict per payload, its nested dicts and a ``Secret`` per key
+would be traversed by every one). It is decoded, its secrets wrapped, when read, and the
+last :data:`DECODED` reads are remembered. A payload given in code is kept as given
+(copied, secrets wrapped): it may hold what JSON cannot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .._errors import JsonPath
+from ._keys import protect
+from ._memo import Memo
+
+DECODED = 256  # payloads kept decoded: a service's hot providers, a few KB each
+
+# JSON text and the credential paths, sorted (a frozenset would be tracked).
+Packed = tuple[str, tuple[JsonPath, ...]]
+
+
+class Payloads(Mapping[str, Mapping[str, Any]]):
+    """Provider ID -> payload (secrets as ``Secret``). Reads take no lock; writes are made
+    by the owning registry under its rules (see ``Registry``): a payload replaced by
+    :meth:`put` is never read from here once it has returned."""
+
+    __slots__ = ("_decoded", "_entries")
+
+    def __init__(self, entries: Mapping[str, dict[str, Any] | Packed] | None = None) -> None:
+        self._entries: dict[str, dict[str, Any] | Packed] = dict(entries or {})
+        self._decoded: Memo[dict[str, Any]] = Memo(DECODED)
+
+    def put(
+        self,
+        provider_id: str,
+        payload: Mapping[str, Any],
+        credentials: frozenset[JsonPath],
+        *,
+        copy: bool = True,
+    ) -> None:
+        """Keep ``payload`` for ``provider_id``. ``copy=False``: JSON data that nothing
+        else holds (decoded from an artifact), kept packed."""
+        entry: dict[str, Any] | Packed
+        if copy:
+            entry = protect(payload, credentials, copy=True)
+        else:
+            try:
+                text = json.dumps(payload, separators=(",", ":"))
+            except (TypeError, ValueError):  # not JSON after all: kept as given
+                entry = protect(payload, credentials, copy=False)
+            else:
+                entry = (text, tuple(sorted(credentials)))
+        self._entries[provider_id] = entry
+        # After the new entry is in place: a decode of the old one is not remembered.
+        self._decoded.invalidate()
+
+    def copy(self) -> Payloads:
+        return Payloads(self._entries)
+
+    def __getitem__(self, provider_id: str) -> Mapping[str, Any]:
+        entry = self._entries[provider_id]
+        if isinstance(entry, dict):
+            return entry
+        decoded = self._decoded.get(provider_id)
+        if decoded is None:
+            version = self._decoded.version  # before the entry is read (see Memo)
+            entry = self._entries[provider_id]
+            if isinstance(entry, dict):
+                return entry
+            text, credentials = entry
+            decoded = protect(json.loads(text), frozenset(credentials), copy=False)
+            self._decoded.put(provider_id, decoded, version)
+        return decoded
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, provider_id: object) -> bool:
+        return provider_id in self._entries
+
+    def __repr__(self) -> str:
+        return f"Payloads({len(self._entries)} providers)"

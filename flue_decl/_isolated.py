@@ -15,7 +15,7 @@ names as the parent does, with an environment of the locale and PATH only. It re
 effective settings from its stdin (pickled: both ends are this module) and writes a
 marker, one JSON line, then, if the tree compiled, the artifact:
 
-    {"encoding": ..., "files": [[layer, path], ...], "hashes": [[path, sha]]}\\n<artifact>
+    {"encoding": ..., "files": [layer, path, ...], "hashes": [path, sha, ...]}\\n<artifact>
     {"encoding": ..., "error": "ValidationError", "diagnostics": [...]}\\n
     {"crash": "MemoryError"}\\n
 
@@ -128,11 +128,14 @@ def _received(stdout: bytes, status: int) -> Compiled:
         else:
             # Tuples first, and the decoded header let go: nothing of it is alive (and
             # tracked by the collector) while the calls are decoded.
-            files = tuple((int(layer), str(path)) for layer, path in header["files"])
-            hashes = tuple((str(path), str(sha)) for path, sha in header["hashes"])
+            # Flat lists: one list each, not one per file (10,000 lists alive across the
+            # collections of a reload promote themselves and trigger a full collection).
+            flat, pairs = header["files"], header["hashes"]
+            files = tuple((int(flat[i]), str(flat[i + 1])) for i in range(0, len(flat), 2))
+            hashes = tuple((str(pairs[i]), str(pairs[i + 1])) for i in range(0, len(pairs), 2))
             del header, head
             calls = decode_artifact(artifact, "<reload>")
-    except (KeyError, TypeError, ValueError, InputError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, InputError) as exc:
         why = type(exc).__name__
         raise _failed(f"the compiler process's answer is incomplete ({why})") from None
     if error is not None:  # the tree's own errors, as the compile reported them
@@ -224,8 +227,8 @@ def _result(options: Settings, allow_empty: bool) -> bytes:
         return json.dumps(header).encode() + b"\n"
     header_files = {
         "encoding": _encoding(),
-        "files": [[s.layer, s.path] for s in compilation.discovery.files],
-        "hashes": [list(pair) for pair in compilation.hashes],
+        "files": [part for s in compilation.discovery.files for part in (s.layer, s.path)],
+        "hashes": [part for pair in compilation.hashes for part in pair],
     }
     text = artifact_text(
         compilation.calls, layers=compilation.layer_roots, files=compilation.hashes

@@ -41,7 +41,10 @@ _ZEROED_SIGNED = f'"integrity": "{ZEROED}",\n  "signature": "{ZEROED_SIGNATURE}"
 # The last two members, each on a line of its own.
 _CALLS = b'\n  "calls": '
 _SOURCES = b'\n  "sources": '
-CHUNK = 256  # calls decoded per json.loads: other threads get the GIL in between
+# Calls decoded per json.loads: other threads get the GIL in between, and a chunk's
+# objects are few enough to be gone before a collection of the middle generation promotes
+# them to the oldest (where they would count towards triggering a full collection).
+CHUNK = 64
 # What data of another shape raises on its way through the decoder (a re-checksummed
 # artifact written by hand: a null where a mapping is, lists nested past the stack...).
 _MALFORMED = (KeyError, TypeError, IndexError, ValueError, AttributeError, RecursionError)
@@ -270,11 +273,13 @@ class Calls(Sequence[Call]):
                 decoded = json.loads(b"[" + b",".join(call for call, _ in chunk) + b"]")
                 if not isinstance(decoded, list) or len(decoded) != len(chunk):
                     raise ValueError("one call per line expected")
-                calls = [
-                    Call.from_replay(raw, LazyOrigins(path, sources, table))
-                    for raw, (_, sources) in zip(decoded, chunk, strict=True)
-                ]
             except _MALFORMED as exc:
                 raise _bad(path, f"malformed call in the artifact ({exc})") from None
-            del decoded
-            yield from calls
+            decoded.reverse()  # popped in order: each call's data let go once it is read
+            for _, sources in chunk:
+                try:
+                    call = Call.from_replay(decoded.pop(), LazyOrigins(path, sources, table))
+                except _MALFORMED as exc:
+                    raise _bad(path, f"malformed call in the artifact ({exc})") from None
+                yield call
+                del call  # nothing of a call outlives its reader's use of it

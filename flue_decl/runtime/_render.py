@@ -74,20 +74,52 @@ class Rendering:
         self.custom = _custom_api_providers(calls)
         # (op, target) -> what the transport rule reads of the last such call.
         self.slims: dict[tuple[str, str], Slim] = {}
+        self.origins: dict[tuple[str, str], Any] = {}  # an artifact's packed
         self.allowed: set[str] = set()  # allowPlainHttp in any call
 
     def __iter__(self) -> Iterator[Call]:
         for call in self.calls:
             rendered = self._render(call)
             if call.op != Op.REGISTER_API_PROVIDER:
-                self.slims[(call.op.value, call.target)] = slim(rendered)
+                key = (call.op.value, call.target)
+                self.slims[key] = slim(rendered)
+                origins = call.origins
+                self.origins[key] = (
+                    origins.packed() if isinstance(origins, LazyOrigins) else origins
+                )
                 if call.allow_plain_http:
                     self.allowed.add(call.target)
             yield rendered
 
     def finish(self) -> tuple[Diagnostic, ...]:
-        self.diagnostics.extend(_rendered_transport(self.slims, self.allowed))
+        views = {op: _Views(op, self.slims) for op in (Op.REGISTER_PROVIDER, Op.CONFIGURE_PROVIDER)}
+        for route in credential_routes(
+            views[Op.REGISTER_PROVIDER],
+            views[Op.CONFIGURE_PROVIDER],
+            _fields,
+            _credentials,
+            builtin_catalog().runtime_credential,
+        ):
+            if route.provider in self.allowed:
+                continue
+            base_url = _fields(route.url).get("baseUrl")
+            if isinstance(base_url, str) and sent_in_clear(base_url):
+                self.diagnostics.append(
+                    transport_diagnostic(
+                        self._place(route.url, ("baseUrl",)),
+                        [(self._place(view, path), path) for view, path in route.sent],
+                        route.provider,
+                        ("baseUrl",),
+                        route.runtime_key,
+                    )
+                )
         return tuple(self.diagnostics)
+
+    def _place(self, view: View, path: JsonPath) -> Place | None:
+        stored = self.origins[(view[0], view[1])]
+        origins = LazyOrigins(*stored) if isinstance(stored, tuple) else stored
+        origin = origins.get(path)
+        return origin.place if origin else None
 
     def _render(self, call: Call) -> Call:
         payload = call.payload  # copied along the path of each rendered value only
@@ -206,63 +238,54 @@ def _check_rendered(
     return []
 
 
-# What the transport rule reads of a rendered registration or configuration: op, target,
-# the fields it reads (baseUrl, apiKey, api, the credentials' top keys) as pairs, the
-# credential paths, the origins (an artifact's packed) and allowPlainHttp. A tuple of plain
-# values, which the collector stops tracking (one holding a dict it never does).
-Slim = tuple[str, str, tuple[tuple[str, Any], ...], tuple[JsonPath, ...], Any, bool]
+# What the transport rule reads of a rendered registration or configuration: the fields
+# it reads (baseUrl, apiKey, api, the credentials' top keys) and the credential paths, as
+# JSON text ``[fields, paths]``: a string, which the collector never tracks (a tuple of
+# tuples it does until a collection has looked at it, and a reload that promoted 10,000
+# of them to the oldest generation would trigger full collections). Fields that are not
+# JSON (calls made in code) are kept as they are.
+Slim = str | tuple[dict[str, Any], tuple[JsonPath, ...]]
+# A slim decoded for the rule: op, target, fields, credential paths.
+View = tuple[str, str, Mapping[str, Any], tuple[JsonPath, ...]]
 _READ = ("baseUrl", "apiKey", "api")
 
 
 def slim(call: Call) -> Slim:
     payload = call.payload
     keys = [*_READ, *(str(path[0]) for path in call.credentials if path[0] not in _READ)]
-    fields = tuple((key, payload[key]) for key in keys if key in payload)
-    origins = call.origins
-    packed = origins.packed() if isinstance(origins, LazyOrigins) else origins
-    allow = call.allow_plain_http
-    return (call.op.value, call.target, fields, tuple(call.credentials), packed, allow)
+    fields = {key: payload[key] for key in keys if key in payload}
+    try:
+        return json.dumps([fields, sorted(call.credentials, key=repr)], separators=(",", ":"))
+    except (TypeError, ValueError):
+        return (fields, tuple(call.credentials))
 
 
-def _slim_place(view: Slim, path: JsonPath) -> Place | None:
-    origins = view[4]
-    origin = (LazyOrigins(*origins) if isinstance(origins, tuple) else origins).get(path)
-    return origin.place if origin else None
+class _Views(Mapping[str, View]):
+    """The slims of one op by target, each decoded when read."""
+
+    def __init__(self, op: str, slims: Mapping[tuple[str, str], Slim]) -> None:
+        self._op, self._slims = op, slims
+        self._targets = [target for kind, target in slims if kind == op]
+
+    def __getitem__(self, target: str) -> View:
+        stored = self._slims[(self._op, target)]
+        if isinstance(stored, str):
+            fields, paths = json.loads(stored)
+            return (self._op, target, fields, tuple(tuple(path) for path in paths))
+        return (self._op, target, *stored)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
 
 
-def _rendered_transport(
-    slims: Mapping[tuple[str, str], Slim], allowed: set[str]
-) -> list[Diagnostic]:
-    # Every pair again, literal ones too: an artifact compiled by an older flue-decl, or
-    # calls applied without a compile, are held to today's rule.
-    registered = {t: v for (op, t), v in slims.items() if op == Op.REGISTER_PROVIDER}
-    configured = {t: v for (op, t), v in slims.items() if op == Op.CONFIGURE_PROVIDER}
-    out = []
-    routes = credential_routes(
-        registered, configured, _fields, _credentials, builtin_catalog().runtime_credential
-    )
-    for route in routes:
-        if route.provider in allowed:
-            continue
-        base_url = _fields(route.url).get("baseUrl")
-        if isinstance(base_url, str) and sent_in_clear(base_url):
-            out.append(
-                transport_diagnostic(
-                    _slim_place(route.url, ("baseUrl",)),
-                    [(_slim_place(view, path), path) for view, path in route.sent],
-                    route.provider,
-                    ("baseUrl",),
-                    route.runtime_key,
-                )
-            )
-    return out
+def _fields(view: View) -> Mapping[str, Any]:
+    return view[2]
 
 
-def _fields(view: Slim) -> Mapping[str, Any]:
-    return dict(view[2])
-
-
-def _credentials(view: Slim) -> tuple[JsonPath, ...]:
+def _credentials(view: View) -> tuple[JsonPath, ...]:
     return view[3]
 
 

@@ -1,11 +1,13 @@
 """Registrations and settings as a registry keeps them, by provider ID.
 
-A payload decoded from an artifact is kept as its JSON text and credential paths, one
-tuple of strings: the cyclic collector does not track such a tuple, so a registry of
-10,000 calls adds nothing to the full collections that stall request threads while a
-reload builds the next one (a dict per payload, its nested dicts and a ``Secret`` per key
-would be traversed by every one). It is decoded, its secrets wrapped, when read, and the
-last :data:`DECODED` reads are remembered. A payload given in code is kept as given
+A payload decoded from an artifact is kept as one JSON text, its credential paths and
+itself: the cyclic collector does not track a string, so a registry of 10,000 calls adds
+nothing to the full collections that stall request threads while a reload builds the next
+one (a dict per payload, its nested dicts and a ``Secret`` per key would be traversed by
+every one; even a tuple of paths is, until a collection has looked at it, and a reload
+that promotes thousands of them to the oldest generation triggers full collections). It
+is decoded, its secrets wrapped, when read, and the last :data:`DECODED` reads are
+remembered. A payload given in code is kept as given
 (copied, secrets wrapped): it may hold what JSON cannot.
 """
 
@@ -21,8 +23,8 @@ from ._memo import Memo
 
 DECODED = 256  # payloads kept decoded: a service's hot providers, a few KB each
 
-# JSON text and the credential paths, sorted (a frozenset would be tracked).
-Packed = tuple[str, tuple[JsonPath, ...]]
+# ``[credential paths, payload]`` as JSON text.
+Packed = str
 
 
 class Payloads(Mapping[str, Mapping[str, Any]]):
@@ -51,11 +53,12 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
             entry = protect(payload, credentials, copy=True)
         else:
             try:
-                text = json.dumps(payload, separators=(",", ":"))
+                paths = sorted(credentials, key=repr)  # str and int parts: no < between
+                text = json.dumps([paths, payload], separators=(",", ":"))
             except (TypeError, ValueError):  # not JSON after all: kept as given
                 entry = protect(payload, credentials, copy=False)
             else:
-                entry = (text, tuple(sorted(credentials)))
+                entry = text
         self._entries[provider_id] = entry
         # After the new entry is in place: a decode of the old one is not remembered.
         self._decoded.invalidate()
@@ -73,8 +76,9 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
             entry = self._entries[provider_id]
             if isinstance(entry, dict):
                 return entry
-            text, credentials = entry
-            decoded = protect(json.loads(text), frozenset(credentials), copy=False)
+            paths, payload = json.loads(entry)
+            credentials = frozenset(tuple(path) for path in paths)
+            decoded = protect(payload, credentials, copy=False)
             self._decoded.put(provider_id, decoded, version)
         return decoded
 

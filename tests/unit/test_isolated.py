@@ -234,10 +234,11 @@ def test_a_child_killed_while_writing_is_one_failed_reload_tried_again(
     [
         b'{"encoding": "ENC", "files": [], "hashes": []}\n{"format": "flue-decl-art',
         b'{"encoding": "ENC", "files": [[0]], "hashes": []}\n',
+        b'{"encoding": "ENC", "files": [0], "hashes": []}\n',
         b'{"encoding": "ENC", "error": "ValidationError", "diagnostics": [{"code": 1}]}\n',
         b'{"encoding": "other/strict", "files": [], "hashes": []}\n',
     ],
-    ids=["cut artifact", "bad files", "bad diagnostics", "other encoding"],
+    ids=["cut artifact", "bad files", "odd files", "bad diagnostics", "other encoding"],
 )
 def test_a_garbled_answer_is_a_reload_error_never_the_trees(answer: bytes) -> None:
     encoding = f"{sys.getfilesystemencoding()}/{sys.getfilesystemencodeerrors()}"

@@ -261,7 +261,7 @@ def test_a_registry_never_shares_the_calls_of_a_source(tmp_path: Path, owns: boo
     models["m"]["maxTokens"] = 99  # the source changes what it kept
     assert live.registry.resolve_model("p/m").max_tokens == 1
     stored = live.registry._providers._entries["p"]
-    assert isinstance(stored, tuple if owns else dict)
+    assert isinstance(stored, str if owns else dict)
     assert flue_decl._load.Tree(settings_for(None, paths=(str(tmp_path),))).owns_calls
 
 

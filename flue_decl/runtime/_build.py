@@ -102,7 +102,11 @@ def _build(
         else:
             if call.target in rendering.custom:
                 custom_calls.append(call)
-            if not rendering.diagnostics:  # a registry that will be thrown away: not built
+            if rendering.diagnostics:  # a registry that will be thrown away: not built
+                continue
+            if rendering.line is not None:  # kept as the artifact wrote it (``_stored``)
+                registry._apply_line(call, rendering.line, rendering.values)
+            else:
                 registry.apply(call, copy=not owned)
     if import_handlers:
         allowed = handler_allow_list(service.handler_modules)

@@ -251,21 +251,26 @@ class Calls(Sequence[Call]):
 
     def __getitem__(self, index: int | slice) -> Call | tuple[Call, ...]:
         if isinstance(index, slice):
-            return tuple(self._decoded(self._lines[index]))
-        return next(self._decoded([self._lines[index]]))
+            return tuple(call for call, _ in self._decoded(self._lines[index]))
+        return next(self._decoded([self._lines[index]]))[0]
 
     def __iter__(self) -> Iterator[Call]:
+        return (call for call, _ in self._decoded(self._lines))
+
+    def with_lines(self) -> Iterator[tuple[Call, bytes]]:
+        """Each call with its line (the call as JSON text), for a registry to keep."""
         return self._decoded(self._lines)
 
     def containing(self, needles: Collection[bytes]) -> Iterator[Call]:
         """The calls whose line holds one of ``needles`` (JSON text), and only those are
         decoded: a superset of those with such a value, found at the cost of a search."""
-        return self._decoded([pair for pair in self._lines if any(n in pair[0] for n in needles)])
+        wanted = [pair for pair in self._lines if any(n in pair[0] for n in needles)]
+        return (call for call, _ in self._decoded(wanted))
 
     def __repr__(self) -> str:
         return f"Calls({len(self._lines)} from {self._path})"
 
-    def _decoded(self, lines: list[tuple[bytes, bytes]]) -> Iterator[Call]:
+    def _decoded(self, lines: list[tuple[bytes, bytes]]) -> Iterator[tuple[Call, bytes]]:
         path, table = self._path, self._table
         for start in range(0, len(lines), CHUNK):
             chunk = lines[start : start + CHUNK]
@@ -276,10 +281,10 @@ class Calls(Sequence[Call]):
             except _MALFORMED as exc:
                 raise _bad(path, f"malformed call in the artifact ({exc})") from None
             decoded.reverse()  # popped in order: each call's data let go once it is read
-            for _, sources in chunk:
+            for line, sources in chunk:
                 try:
                     call = Call.from_replay(decoded.pop(), LazyOrigins(path, sources, table))
                 except _MALFORMED as exc:
                     raise _bad(path, f"malformed call in the artifact ({exc})") from None
-                yield call
+                yield call, line
                 del call  # nothing of a call outlives its reader's use of it

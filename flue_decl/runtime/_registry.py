@@ -31,7 +31,7 @@ from ._model import (
     present,
     resolve,
 )
-from ._stored import Payloads
+from ._stored import Payloads, stored_origins
 
 if TYPE_CHECKING:
     import httpx
@@ -130,7 +130,7 @@ class Registry:
     ) -> None:
         """``registerApiProvider``: last write wins."""
         self._apis[api] = handler
-        self._origins[(Op.REGISTER_API_PROVIDER.value, api)] = _stored_origins(origins)
+        self._origins[(Op.REGISTER_API_PROVIDER.value, api)] = stored_origins(origins)
 
     def apply(self, call: Call, *, copy: bool = True) -> None:
         """Apply one call with rendered values. An ApiProvider call registers its handler
@@ -145,9 +145,24 @@ class Registry:
             return
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
         table.put(call.target, call.payload, call.credentials, copy=copy)
+        self._applied(call)
+
+    def _apply_line(self, call: Call, line: bytes, values: list[tuple[JsonPath, str]]) -> None:
+        """:meth:`apply` of a call decoded from ``line`` of an artifact, with the rendered
+        ``values`` at their paths: the payload is kept as the line (see ``_stored``)."""
+        if call.op == Op.REGISTER_API_PROVIDER:
+            self.apply(call)
+            return
+        table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
+        member = call.kind.payload_key
+        assert member is not None  # an ApiProvider call is the only one without
+        table.put_line(call.target, line, member, call.credentials, values)
+        self._applied(call)
+
+    def _applied(self, call: Call) -> None:
         # Keyed by the op's plain string: a tuple holding an enum member stays tracked by
         # the cyclic collector, one of plain strings does not (see ``_errors.Spot``).
-        self._origins[(call.op.value, call.target)] = _stored_origins(call.origins)
+        self._origins[(call.op.value, call.target)] = stored_origins(call.origins)
         self._plain_http[(call.op.value, call.target)] = call.allow_plain_http
         # After the new state is in place: a model resolved from the old one is never
         # remembered once this returns (resolution depends on every call so far).
@@ -375,19 +390,6 @@ class Registry:
 
     def _environ(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
-
-
-def _stored_origins(
-    origins: Mapping[JsonPath, Origin] | None,
-) -> dict[JsonPath, OriginRow] | PackedOrigins:
-    if isinstance(origins, LazyOrigins):
-        return origins.packed()  # decoded only if asked for
-    if isinstance(origins, Origins):
-        return origins.rows()
-    return {
-        path: (o.place.file, o.place.line, o.place.column, o.layer, o.layer_root, o.overlay)
-        for path, o in (origins or {}).items()
-    }
 
 
 def _client_error(message: str, hint: str | None = None) -> ClientError:

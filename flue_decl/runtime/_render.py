@@ -62,7 +62,9 @@ def render_calls(
 
 class Rendering:
     """The calls rendered one by one as they are iterated over (once); :meth:`finish`
-    then gives every problem, the transport rule's across calls included."""
+    then gives every problem, the transport rule's across calls included. While a call is
+    being read, :attr:`line` is its artifact line (None for calls not from an artifact)
+    and :attr:`values` the rendered values at their paths."""
 
     def __init__(self, calls: Sequence[Call], env: Mapping[str, str], secrets: SecretFiles):
         self.calls, self.secrets = calls, secrets
@@ -76,9 +78,14 @@ class Rendering:
         self.slims: dict[tuple[str, str], Slim] = {}
         self.origins: dict[tuple[str, str], Any] = {}  # an artifact's packed
         self.allowed: set[str] = set()  # allowPlainHttp in any call
+        self.line: bytes | None = None
+        self.values: list[tuple[JsonPath, str]] = []
 
     def __iter__(self) -> Iterator[Call]:
-        for call in self.calls:
+        calls = self.calls
+        lines = calls.with_lines() if isinstance(calls, Calls) else ((c, None) for c in calls)
+        for call, self.line in lines:
+            self.values = []
             rendered = self._render(call)
             if call.op != Op.REGISTER_API_PROVIDER:
                 key = (call.op.value, call.target)
@@ -152,6 +159,7 @@ class Rendering:
                 continue
             assert value is not None
             payload = _with_value(payload, path, value)
+            self.values.append((path, value))
             diagnostics.extend(_check_rendered(path, source, value, call, custom))
         return Call(
             call.op,
@@ -238,26 +246,31 @@ def _check_rendered(
     return []
 
 
-# What the transport rule reads of a rendered registration or configuration: the fields
-# it reads (baseUrl, apiKey, api, the credentials' top keys) and the credential paths, as
-# JSON text ``[fields, paths]``: a string, which the collector never tracks (a tuple of
-# tuples it does until a collection has looked at it, and a reload that promoted 10,000
-# of them to the oldest generation would trigger full collections). Fields that are not
-# JSON (calls made in code) are kept as they are.
-Slim = str | tuple[dict[str, Any], tuple[JsonPath, ...]]
+# What the transport rule reads of a rendered registration or configuration: its baseUrl,
+# apiKey and api (``...`` where absent), whether the first two are credentials, and any
+# other credential with its top field as JSON text ``[fields, paths]``. A flat tuple of
+# plain values: the collector stops tracking it the first time it looks (a tuple of tuples
+# or of a dict it tracks longer, and 10,000 of them promoted to the oldest generation in a
+# reload would trigger full collections).
+Slim = tuple[Any, Any, Any, bool, bool, Any]
 # A slim decoded for the rule: op, target, fields, credential paths.
 View = tuple[str, str, Mapping[str, Any], tuple[JsonPath, ...]]
 _READ = ("baseUrl", "apiKey", "api")
+_KEY, _URL = ("apiKey",), ("baseUrl",)
 
 
 def slim(call: Call) -> Slim:
     payload = call.payload
-    keys = [*_READ, *(str(path[0]) for path in call.credentials if path[0] not in _READ)]
-    fields = {key: payload[key] for key in keys if key in payload}
-    try:
-        return json.dumps([fields, sorted(call.credentials, key=repr)], separators=(",", ":"))
-    except (TypeError, ValueError):
-        return (fields, tuple(call.credentials))
+    others = sorted((p for p in call.credentials if p not in (_KEY, _URL)), key=repr)
+    extra: Any = None
+    if others:
+        fields = {str(p[0]): payload[str(p[0])] for p in others if str(p[0]) in payload}
+        try:
+            extra = json.dumps([fields, others], separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON (a call made in code): kept as it is
+            extra = (fields, others)
+    base_url, api_key, api = (payload.get(key, ...) for key in _READ)
+    return (base_url, api_key, api, _KEY in call.credentials, _URL in call.credentials, extra)
 
 
 class _Views(Mapping[str, View]):
@@ -268,11 +281,19 @@ class _Views(Mapping[str, View]):
         self._targets = [target for kind, target in slims if kind == op]
 
     def __getitem__(self, target: str) -> View:
-        stored = self._slims[(self._op, target)]
-        if isinstance(stored, str):
-            fields, paths = json.loads(stored)
-            return (self._op, target, fields, tuple(tuple(path) for path in paths))
-        return (self._op, target, *stored)
+        base_url, api_key, api, key_sent, url_sent, extra = self._slims[(self._op, target)]
+        fields: dict[str, Any] = {}
+        paths: list[JsonPath] = [_KEY] if key_sent else []
+        if url_sent:
+            paths.append(_URL)
+        if extra is not None:
+            more, other_paths = json.loads(extra) if isinstance(extra, str) else extra
+            fields.update(more)
+            paths.extend(tuple(path) for path in other_paths)
+        for key, value in zip(_READ, (base_url, api_key, api), strict=True):
+            if value is not ...:
+                fields[key] = value
+        return (self._op, target, fields, tuple(paths))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._targets)

@@ -17,14 +17,18 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._domain import Origin, OriginRow, Origins
 from .._errors import JsonPath
+from ._decode import LazyOrigins, PackedOrigins
 from ._keys import protect
 from ._memo import Memo
 
 DECODED = 256  # payloads kept decoded: a service's hot providers, a few KB each
 
-# ``[credential paths, payload]`` as JSON text.
-Packed = str
+# ``[credential paths, payload]`` as JSON text; or an artifact's call line (the call as
+# JSON text), the member holding the payload, and ``[credential paths, [[path, rendered
+# value], ...]]`` as JSON text: the line is kept, not written again.
+Packed = str | tuple[bytes, str, str]
 
 
 class Payloads(Mapping[str, Mapping[str, Any]]):
@@ -63,6 +67,20 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
         # After the new entry is in place: a decode of the old one is not remembered.
         self._decoded.invalidate()
 
+    def put_line(
+        self,
+        provider_id: str,
+        line: bytes,
+        member: str,
+        credentials: frozenset[JsonPath],
+        rendered: list[tuple[JsonPath, str]],
+    ) -> None:
+        """Keep the payload at ``member`` of the call ``line`` holds (JSON text), with the
+        ``rendered`` values at their paths."""
+        paths = sorted(credentials, key=repr)
+        self._entries[provider_id] = (line, member, json.dumps([paths, rendered]))
+        self._decoded.invalidate()
+
     def copy(self) -> Payloads:
         return Payloads(self._entries)
 
@@ -76,7 +94,17 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
             entry = self._entries[provider_id]
             if isinstance(entry, dict):
                 return entry
-            paths, payload = json.loads(entry)
+            if isinstance(entry, tuple):
+                line, member, extra = entry
+                payload = json.loads(line)[member]
+                paths, rendered = json.loads(extra)
+                for path, value in rendered:  # the decode is this read's: set in place
+                    node = payload
+                    for part in path[:-1]:
+                        node = node[part]
+                    node[path[-1]] = value
+            else:
+                paths, payload = json.loads(entry)
             credentials = frozenset(tuple(path) for path in paths)
             decoded = protect(payload, credentials, copy=False)
             self._decoded.put(provider_id, decoded, version)
@@ -93,3 +121,18 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
 
     def __repr__(self) -> str:
         return f"Payloads({len(self._entries)} providers)"
+
+
+def stored_origins(
+    origins: Mapping[JsonPath, Origin] | None,
+) -> dict[JsonPath, OriginRow] | PackedOrigins:
+    """A call's origins as a registry keeps them: an artifact's packed (decoded only if
+    asked for), others as their rows (tuples of plain values)."""
+    if isinstance(origins, LazyOrigins):
+        return origins.packed()  # decoded only if asked for
+    if isinstance(origins, Origins):
+        return origins.rows()
+    return {
+        path: (o.place.file, o.place.line, o.place.column, o.layer, o.layer_root, o.overlay)
+        for path, o in (origins or {}).items()
+    }

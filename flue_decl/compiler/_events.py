@@ -63,13 +63,16 @@ class _DocumentBuilder(KeyRules):
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
         self.documents: list[Document] = []
+        self._line, self._line_number = -1, 0
 
     # -- helpers ------------------------------------------------------------------
 
     def place(self, event: Event) -> Spot:
         mark = event.start_mark
         assert mark is not None
-        return (self.file, mark.line + 1, mark.column + 1)
+        if mark.line != self._line:  # one int object for the places of a line (key, value)
+            self._line, self._line_number = mark.line, mark.line + 1
+        return (self.file, self._line_number, mark.column + 1)
 
     def error(
         self, code: str, message: str, place: Spot, path: JsonPath, hint: str | None = None
@@ -205,8 +208,11 @@ class _DocumentBuilder(KeyRules):
             path: JsonPath = ()
         elif not frame.is_map:
             path = (*frame.path, len(frame.value))
-        else:  # a refused key (an alias or a collection) leaves None: stay at the mapping
-            path = frame.path if frame.key is None else (*frame.path, frame.key)
+        elif frame.key is None:  # a refused key (an alias or a collection): the mapping's
+            path = frame.path
+        else:  # one tuple for a key's place and its value's: a node each in a dense file
+            shared = frame.key_path
+            path = shared if shared and shared[-1] == frame.key else (*frame.path, frame.key)
         keep = frame is None or not (frame.skip_value or frame.discard)
         if isinstance(event, CollectionStartEvent):
             self.open(event, path, place, discard=not keep)

@@ -49,6 +49,7 @@ class _Frame:
     discard: bool = False  # consume the events, keep nothing (refused key or value)
     bad_tag: bool = False  # refused tag: the value becomes None
     key: Any = _NO_KEY
+    key_path: JsonPath | None = None  # the last string key's path, shared with its value's
     skip_value: bool = False  # the pending key was refused: drop its value
     merging: bool = False  # the pending key is `<<`
     merge_seq: bool = False  # a `<<: [*a, *b]` list
@@ -138,7 +139,7 @@ class KeyRules:
 
     def string_key(self, frame: _Frame, key: str, place: Spot) -> None:
         child = (*frame.path, key)
-        frame.key = key
+        frame.key, frame.key_path = key, child
         first = frame.seen.get(key)
         if first is not None:
             where = f" (first at line {first[1]})"

@@ -53,6 +53,11 @@ def test_places_and_origins_are_untracked_tuples(tmp_path: Path) -> None:
     for spot in [*document.places.values(), *document.key_places.values(), *rows.values()]:
         assert type(spot) is tuple
         assert not gc.is_tracked(spot)
+    # A key's place and its value's share one path tuple (a node each in a dense file).
+    keys = {path: path for path in document.key_places}
+    for path in document.places:
+        if path in keys:
+            assert keys[path] is path
     # Shown as the public types all the same.
     origin = call.origins[("models", "m1", "maxTokens")]
     assert str(origin.place).endswith("0000.yaml:13:16")

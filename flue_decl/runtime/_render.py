@@ -99,6 +99,8 @@ class Rendering:
             yield rendered
 
     def finish(self) -> tuple[Diagnostic, ...]:
+        # Every pair again, literal ones too: an artifact compiled by an older flue-decl,
+        # or calls applied without a compile, are held to today's rule.
         views = {op: _Views(op, self.slims) for op in (Op.REGISTER_PROVIDER, Op.CONFIGURE_PROVIDER)}
         for route in credential_routes(
             views[Op.REGISTER_PROVIDER],
@@ -138,7 +140,7 @@ class Rendering:
             if is_credential(path, source):
                 credentials.append(path)
             if not is_template(source):
-                if path == ("baseUrl",):  # literal: held to today's rule too (see above)
+                if path == ("baseUrl",):  # literal: held to today's rule too (see finish)
                     diagnostics.extend(_check_rendered(path, source, source, call, custom))
                 continue
             result = self.results.get(source)

@@ -8,7 +8,7 @@ bytes until its origins are asked for (a service rarely does: only to explain a 
 report an error). Nothing of the decoded calls outlives the pass that reads them: a
 registry keeps its payloads packed (``_stored``), so a reload leaves no new objects for
 the cyclic collector to traverse in every full collection that stalls request threads,
-and a long ``json.loads`` never holds the GIL for more than :data:`CHUNK` calls.
+and ``json.loads`` never holds the GIL for more than one call.
 """
 
 from __future__ import annotations
@@ -41,10 +41,6 @@ _ZEROED_SIGNED = f'"integrity": "{ZEROED}",\n  "signature": "{ZEROED_SIGNATURE}"
 # The last two members, each on a line of its own.
 _CALLS = b'\n  "calls": '
 _SOURCES = b'\n  "sources": '
-# Calls decoded per json.loads: other threads get the GIL in between, and a chunk's
-# objects are few enough to be gone before a collection of the middle generation promotes
-# them to the oldest (where they would count towards triggering a full collection).
-CHUNK = 64
 # What data of another shape raises on its way through the decoder (a re-checksummed
 # artifact written by hand: a null where a mapping is, lists nested past the stack...).
 _MALFORMED = (KeyError, TypeError, IndexError, ValueError, AttributeError, RecursionError)
@@ -228,6 +224,9 @@ def _check_signature(
         )
 
 
+ESCAPED = b"\\"  # any JSON escape: a name may be spelled with \u0061 or \/ as well
+
+
 class Calls(Sequence[Call]):
     """An artifact's calls, each decoded from its line whenever it is read: nothing of a
     call is kept but its two lines' bytes, which the cyclic collector does not track (a
@@ -263,7 +262,8 @@ class Calls(Sequence[Call]):
 
     def containing(self, needles: Collection[bytes]) -> Iterator[Call]:
         """The calls whose line holds one of ``needles`` (JSON text), and only those are
-        decoded: a superset of those with such a value, found at the cost of a search."""
+        decoded: a superset of those with such a value, found at the cost of a search, as
+        long as the needles include ``ESCAPED`` (a value may be spelled with escapes)."""
         wanted = [pair for pair in self._lines if any(n in pair[0] for n in needles)]
         return (call for call, _ in self._decoded(wanted))
 
@@ -271,20 +271,14 @@ class Calls(Sequence[Call]):
         return f"Calls({len(self._lines)} from {self._path})"
 
     def _decoded(self, lines: list[tuple[bytes, bytes]]) -> Iterator[tuple[Call, bytes]]:
+        # Line by line, never a chunk of lines joined: a registry keeps a call's line and
+        # decodes it alone when read, so a line must be one call by itself (a forged
+        # artifact could split calls across lines that decode only when joined).
         path, table = self._path, self._table
-        for start in range(0, len(lines), CHUNK):
-            chunk = lines[start : start + CHUNK]
+        for line, sources in lines:
             try:
-                decoded = json.loads(b"[" + b",".join(call for call, _ in chunk) + b"]")
-                if not isinstance(decoded, list) or len(decoded) != len(chunk):
-                    raise ValueError("one call per line expected")
+                call = Call.from_replay(json.loads(line), LazyOrigins(path, sources, table))
             except _MALFORMED as exc:
                 raise _bad(path, f"malformed call in the artifact ({exc})") from None
-            decoded.reverse()  # popped in order: each call's data let go once it is read
-            for line, sources in chunk:
-                try:
-                    call = Call.from_replay(decoded.pop(), LazyOrigins(path, sources, table))
-                except _MALFORMED as exc:
-                    raise _bad(path, f"malformed call in the artifact ({exc})") from None
-                yield call, line
-                del call  # nothing of a call outlives its reader's use of it
+            yield call, line
+            del call  # nothing of a call outlives its reader's use of it

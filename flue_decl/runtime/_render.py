@@ -30,7 +30,7 @@ from ..templates import (
     render,
     secret_names,
 )
-from ._decode import Calls, LazyOrigins
+from ._decode import ESCAPED, Calls, LazyOrigins
 from ._handlers import custom_api_providers
 from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
 
@@ -175,18 +175,18 @@ class Rendering:
 
 def _custom_api_providers(calls: Sequence[Call]) -> dict[str, str]:
     """``custom_api_providers`` of ``calls``; of an artifact's, decoding only the lines
-    that may hold an ApiProvider call or name its api (``\\u``: a name spelled with
+    that may hold an ApiProvider call or name its api (``ESCAPED``: a name spelled with
     escapes)."""
     if not isinstance(calls, Calls):
         return custom_api_providers(calls)
     apis = [
         c
-        for c in calls.containing((b'"registerApiProvider"', b"\\u"))
+        for c in calls.containing((b'"registerApiProvider"', ESCAPED))
         if c.op == Op.REGISTER_API_PROVIDER
     ]
     if not apis:
         return {}
-    needles = {b"\\u"} | {json.dumps(c.target, ensure_ascii=False).encode() for c in apis}
+    needles = {ESCAPED} | {json.dumps(c.target, ensure_ascii=False).encode() for c in apis}
     return custom_api_providers([*apis, *calls.containing(needles)])
 
 

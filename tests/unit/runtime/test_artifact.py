@@ -20,6 +20,7 @@ from flue_decl import (
     load_artifact,
     load_registry,
 )
+from flue_decl._domain import Call, Op
 from flue_decl.compiler import literal_secrets
 from flue_decl.runtime import artifact_text, build_registry
 from flue_decl.views import resolve_result
@@ -130,7 +131,12 @@ CUSTOM_SCHEME = {
 }
 
 
-def test_an_api_provider_spelled_with_escapes_is_still_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("spelled", "api"), [("\\u0077s-rpc", "ws-rpc"), ("ws\\/rpc", "ws/rpc")]
+)
+def test_an_api_provider_spelled_with_escapes_is_still_one(
+    tmp_path: Path, spelled: str, api: str
+) -> None:
     """Which providers speak a custom protocol (and may use its URL schemes) is found by
     searching the artifact's lines before decoding them: a call whose op or api is spelled
     with JSON escapes (a re-checksummed artifact) is found all the same."""
@@ -139,15 +145,60 @@ def test_an_api_provider_spelled_with_escapes_is_still_one(tmp_path: Path) -> No
     assert run_cli("compile", str(tmp_path / "tree"), "-o", str(out)).returncode == 0
     text = out.read_text()
     escaped = text.replace('"registerApiProvider"', '"\\u0072egisterApiProvider"')
-    escaped = escaped.replace('"ws-rpc"', '"\\u0077s-rpc"')
-    assert escaped.count("\\u0077s-rpc") == 2
+    escaped = escaped.replace('"ws-rpc"', f'"{spelled}"')
+    assert escaped.count(spelled) == 2
     assert "\\u0072egisterApiProvider" in escaped
     forged = tmp_path / "forged.json"
     forged.write_text(_recheck(escaped))
-    for path in (out, forged):
+    for path, name in ((out, "ws-rpc"), (forged, api)):
         registry = load_artifact(path, env={}, import_handlers=False)
         assert registry.resolve_model("live/m").base_url == "wss://live.example/v1"
-        assert registry.api_providers() == {"ws-rpc": "json:dumps"}
+        assert registry.api_providers() == {name: "json:dumps"}
+
+
+def test_calls_split_across_lines_are_refused_at_load(tmp_path: Path) -> None:
+    """A registry keeps each call's line and decodes it alone when read: lines that decode
+    only when joined (a call moved half onto the line before, re-checksummed) are refused
+    when loading, not found broken at the first request."""
+    provider = "kind: Provider\nid: {0}\napi: openai-completions\nbaseUrl: https://{0}.example\n"
+    write_files(tmp_path / "tree", {f"{p}.yaml": provider.format(p) for p in "ab"})
+    out = tmp_path / "a.json"
+    assert run_cli("compile", str(tmp_path / "tree"), "-o", str(out)).returncode == 0
+    text = out.read_text()
+    second = text.index('\n    {"op"', text.index('\n    {"op"') + 1)
+    # The second call's line, cut after a member's comma: line one holds the first call
+    # and the second's start, line two its rest; joined with a comma they are both calls.
+    cut = text.index('"api":"openai-completions",', second)
+    cut += len('"api":"openai-completions",')
+    forged = text[:second] + " " + text[second + 1 : cut] + "\n    " + text[cut:]
+    block = forged[forged.index('"calls": [') + len('"calls": [') : forged.index('"sources"')]
+    lines = [line.strip().removesuffix(",") for line in block.strip().splitlines()[:-1]]
+    assert len(lines) == 2
+    assert len(json.loads("[" + ",".join(lines) + "]")) == 2
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(lines[0])
+    (tmp_path / "forged.json").write_text(_recheck(forged))
+    with pytest.raises(InputError) as info:
+        load_artifact(tmp_path / "forged.json", env={}, import_handlers=False)
+    assert info.value.diagnostics[0].code == "artifact-invalid"
+
+
+def test_allow_plain_http_on_an_api_provider_exempts_no_provider() -> None:
+    """``allowPlainHttp`` counts on a provider's registration or configuration: an
+    ApiProvider whose api is named like the provider (a hand-made call) does not let the
+    provider's key travel in clear."""
+    calls = (
+        Call(Op.REGISTER_API_PROVIDER, "p", {"handler": "json:dumps"}, {}, True),
+        Call(
+            Op.REGISTER_PROVIDER,
+            "p",
+            {"api": "openai-completions", "baseUrl": "http://10.9.9.9/v1", "apiKey": "k-1"},
+            {},
+        ),
+    )
+    with pytest.raises(TemplateError) as info:
+        build_registry(calls, env={}, import_handlers=False)
+    assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
 
 
 @pytest.mark.parametrize("damage", ["edit", "version", "truncate", "format", "not-json"])

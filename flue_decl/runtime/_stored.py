@@ -1,13 +1,14 @@
 """Registrations and settings as a registry keeps them, by provider ID.
 
-A payload decoded from an artifact is kept as one JSON text, its credential paths and
-itself: the cyclic collector does not track a string, so a registry of 10,000 calls adds
-nothing to the full collections that stall request threads while a reload builds the next
-one (a dict per payload, its nested dicts and a ``Secret`` per key would be traversed by
-every one; even a tuple of paths is, until a collection has looked at it, and a reload
-that promotes thousands of them to the oldest generation triggers full collections). It
-is decoded, its secrets wrapped, when read, and the last :data:`DECODED` reads are
-remembered. A payload given in code is kept as given
+A payload from an artifact is kept as the artifact's line for its call, with the rendered
+values and credential paths beside it as JSON text; one from JSON data handed over
+(``copy=False``) as JSON text. The cyclic collector tracks neither strings nor bytes, so a
+registry of 10,000 calls adds nothing to the full collections that stall request threads
+while a reload builds the next one (a dict per payload, its nested dicts and a ``Secret``
+per key would be traversed by every one; even a tuple of tuples is, until a collection
+has looked at it, and a reload that promotes thousands of them to the oldest generation
+triggers full collections). A payload is decoded, its secrets wrapped, when read, and the
+last :data:`DECODED` reads are remembered. A payload given in code is kept as given
 (copied, secrets wrapped): it may hold what JSON cannot.
 """
 

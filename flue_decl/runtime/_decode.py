@@ -224,7 +224,7 @@ def _check_signature(
         )
 
 
-ESCAPED = b"\\"  # any JSON escape: a name may be spelled with \u0061 or \/ as well
+_ESCAPED = b"\\"  # any JSON escape: a name may be spelled with \u0061 or \/ as well
 
 
 class Calls(Sequence[Call]):
@@ -261,9 +261,10 @@ class Calls(Sequence[Call]):
         return self._decoded(self._lines)
 
     def containing(self, needles: Collection[bytes]) -> Iterator[Call]:
-        """The calls whose line holds one of ``needles`` (JSON text), and only those are
-        decoded: a superset of those with such a value, found at the cost of a search, as
-        long as the needles include ``ESCAPED`` (a value may be spelled with escapes)."""
+        """The calls whose line holds one of ``needles`` (JSON text) or any escape (which
+        may spell one), and only those are decoded: a superset of the calls with such a
+        value, found at the cost of a search."""
+        needles = (*needles, _ESCAPED)
         wanted = [pair for pair in self._lines if any(n in pair[0] for n in needles)]
         return (call for call, _ in self._decoded(wanted))
 

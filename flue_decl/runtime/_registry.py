@@ -19,10 +19,9 @@ from .._catalog import (
     Catalog,
     builtin_catalog,
 )
-from .._domain import Call, Op, Origin, OriginRow, Origins
+from .._domain import Call, Op, Origin
 from .._errors import ClientError, Diagnostic, JsonPath, did_you_mean, frames_dropped
 from .._secrets import mask_payload, reveal
-from ._decode import LazyOrigins, PackedOrigins
 from ._keys import KeyEnvironment, env_api_key, key_to_send
 from ._memo import Memo
 from ._model import (
@@ -31,7 +30,7 @@ from ._model import (
     present,
     resolve,
 )
-from ._stored import Payloads, stored_origins
+from ._stored import Payloads, StoredOrigins, origins_of, stored_origins
 
 if TYPE_CHECKING:
     import httpx
@@ -71,7 +70,7 @@ class Registry:
         self._apis: dict[str, Any] = {}
         # (op, target) -> origins, as plain values the collector stops tracking (see
         # ``_stored``): an artifact's packed, others as their rows.
-        self._origins: dict[tuple[str, str], dict[JsonPath, OriginRow] | PackedOrigins] = {}
+        self._origins: dict[tuple[str, str], StoredOrigins] = {}
         self._plain_http: dict[tuple[str, str], bool] = {}  # (op, target) -> allowPlainHttp
         self._memo: Memo[Model] = Memo()
 
@@ -383,8 +382,7 @@ class Registry:
         """Where each field of the last ``op`` call for ``target`` came from (empty for
         calls made in code without origins)."""
         stored = self._origins.get((op, target), {})
-        origins = LazyOrigins(*stored) if isinstance(stored, tuple) else Origins(stored)
-        return MappingProxyType(dict(origins))
+        return MappingProxyType(dict(origins_of(stored)))
 
     # -- internals ----------------------------------------------------------------
 

@@ -30,9 +30,10 @@ from ..templates import (
     render,
     secret_names,
 )
-from ._decode import ESCAPED, Calls, LazyOrigins
+from ._decode import Calls
 from ._handlers import custom_api_providers
 from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
+from ._stored import StoredOrigins, origins_of, stored_origins
 
 
 def render_or_raise(
@@ -76,7 +77,7 @@ class Rendering:
         self.custom = _custom_api_providers(calls)
         # (op, target) -> what the transport rule reads of the last such call.
         self.slims: dict[tuple[str, str], Slim] = {}
-        self.origins: dict[tuple[str, str], Any] = {}  # an artifact's packed
+        self.origins: dict[tuple[str, str], StoredOrigins] = {}  # as a registry keeps them
         self.allowed: set[str] = set()  # allowPlainHttp in any call
         self.line: bytes | None = None
         self.values: list[tuple[JsonPath, str]] = []
@@ -90,10 +91,7 @@ class Rendering:
             if call.op != Op.REGISTER_API_PROVIDER:
                 key = (call.op.value, call.target)
                 self.slims[key] = slim(rendered)
-                origins = call.origins
-                self.origins[key] = (
-                    origins.packed() if isinstance(origins, LazyOrigins) else origins
-                )
+                self.origins[key] = stored_origins(call.origins)
                 if call.allow_plain_http:
                     self.allowed.add(call.target)
             yield rendered
@@ -125,9 +123,7 @@ class Rendering:
         return tuple(self.diagnostics)
 
     def _place(self, view: View, path: JsonPath) -> Place | None:
-        stored = self.origins[(view[0], view[1])]
-        origins = LazyOrigins(*stored) if isinstance(stored, tuple) else stored
-        origin = origins.get(path)
+        origin = origins_of(self.origins[(view[0], view[1])]).get(path)
         return origin.place if origin else None
 
     def _render(self, call: Call) -> Call:
@@ -175,18 +171,17 @@ class Rendering:
 
 def _custom_api_providers(calls: Sequence[Call]) -> dict[str, str]:
     """``custom_api_providers`` of ``calls``; of an artifact's, decoding only the lines
-    that may hold an ApiProvider call or name its api (``ESCAPED``: a name spelled with
-    escapes)."""
+    that may hold an ApiProvider call or name its api."""
     if not isinstance(calls, Calls):
         return custom_api_providers(calls)
     apis = [
         c
-        for c in calls.containing((b'"registerApiProvider"', ESCAPED))
+        for c in calls.containing((b'"registerApiProvider"',))
         if c.op == Op.REGISTER_API_PROVIDER
     ]
     if not apis:
         return {}
-    needles = {ESCAPED} | {json.dumps(c.target, ensure_ascii=False).encode() for c in apis}
+    needles = [json.dumps(c.target, ensure_ascii=False).encode() for c in apis]
     return custom_api_providers([*apis, *calls.containing(needles)])
 
 

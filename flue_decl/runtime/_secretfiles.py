@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from .._discover import read_capped
 from .._domain import Call
 from ..templates import MAX_OUTPUT_CHARS, SECRET_NAME, secret_names, templated_fields
-from ._decode import ESCAPED, Calls
+from ._decode import Calls
 
 SECRETS_DIR_ENV = "FLUE_DECL_SECRETS_DIR"
 DEFAULT_SECRETS_DIR = "/run/secrets"
@@ -106,8 +106,8 @@ def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
 
 def referenced_secrets(calls: Sequence[Call]) -> tuple[str, ...]:
     """The secret files the templates of ``calls`` read, sorted (of an artifact's, only
-    the lines that may name one are decoded: ``ESCAPED``, a name spelled with escapes)."""
-    read = calls.containing((b"secret", ESCAPED)) if isinstance(calls, Calls) else calls
+    the lines that may name one are decoded)."""
+    read = calls.containing((b"secret",)) if isinstance(calls, Calls) else calls
     return tuple(
         sorted(
             {

@@ -30,6 +30,8 @@ DECODED = 256  # payloads kept decoded: a service's hot providers, a few KB each
 # JSON text), the member holding the payload, and ``[credential paths, [[path, rendered
 # value], ...]]`` as JSON text: the line is kept, not written again.
 Packed = str | tuple[bytes, str, str]
+# A call's origins as a registry keeps them: see stored_origins.
+StoredOrigins = dict[JsonPath, OriginRow] | PackedOrigins
 
 
 class Payloads(Mapping[str, Mapping[str, Any]]):
@@ -95,19 +97,7 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
             entry = self._entries[provider_id]
             if isinstance(entry, dict):
                 return entry
-            if isinstance(entry, tuple):
-                line, member, extra = entry
-                payload = json.loads(line)[member]
-                paths, rendered = json.loads(extra)
-                for path, value in rendered:  # the decode is this read's: set in place
-                    node = payload
-                    for part in path[:-1]:
-                        node = node[part]
-                    node[path[-1]] = value
-            else:
-                paths, payload = json.loads(entry)
-            credentials = frozenset(tuple(path) for path in paths)
-            decoded = protect(payload, credentials, copy=False)
+            decoded = _unpacked(entry)
             self._decoded.put(provider_id, decoded, version)
         return decoded
 
@@ -124,16 +114,37 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
         return f"Payloads({len(self._entries)} providers)"
 
 
+def _unpacked(entry: Packed) -> dict[str, Any]:
+    """The payload ``entry`` holds, its secrets wrapped."""
+    if isinstance(entry, tuple):
+        line, member, extra = entry
+        payload = json.loads(line)[member]
+        paths, rendered = json.loads(extra)
+        for path, value in rendered:  # the decode is this read's: set in place
+            node = payload
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = value
+    else:
+        paths, payload = json.loads(entry)
+    return protect(payload, frozenset(tuple(path) for path in paths), copy=False)
+
+
 def stored_origins(
     origins: Mapping[JsonPath, Origin] | None,
-) -> dict[JsonPath, OriginRow] | PackedOrigins:
+) -> StoredOrigins:
     """A call's origins as a registry keeps them: an artifact's packed (decoded only if
     asked for), others as their rows (tuples of plain values)."""
     if isinstance(origins, LazyOrigins):
-        return origins.packed()  # decoded only if asked for
+        return origins.packed()
     if isinstance(origins, Origins):
         return origins.rows()
     return {
         path: (o.place.file, o.place.line, o.place.column, o.layer, o.layer_root, o.overlay)
         for path, o in (origins or {}).items()
     }
+
+
+def origins_of(stored: StoredOrigins) -> Mapping[JsonPath, Origin]:
+    """The origins :func:`stored_origins` kept."""
+    return LazyOrigins(*stored) if isinstance(stored, tuple) else Origins(stored)

@@ -174,7 +174,8 @@ RULES: dict[str, Rule] = {
             "too-many-problems",
             E,
             "A file has more than 100 problems: the first 100 are listed (an error when any "
-            "is one).",
+            "is one); or a document has more than 200 schema errors: the check of that "
+            "document stops there.",
         ),
         Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
         Rule(

@@ -49,8 +49,8 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
         payload = {k: _normalise(v) for k, v in entity.data.items() if k not in skip}
         allow = entity.data.get(ALLOW_PLAIN_HTTP) is True
         origins: dict[JsonPath, OriginRow] = {}
-        for path, spot in entity.places.items():
-            doc = entity.setter(path)
+        for path, spot, who in entity.places.items():
+            doc = entity.documents[who]
             origins[path] = (
                 *spot,
                 doc.layer,

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._discover import SourceFile
-from .._errors import Diagnostic, JsonPath, Place, Spot
+from .._errors import Diagnostic, JsonPath, Place
+from ._places import Places
 from ._suppress import Suppression
 
 
@@ -20,26 +21,32 @@ class Document:
     index: int  # 0-based position among the file's documents
     start: Place
     data: Any
-    places: Mapping[JsonPath, Spot]
-    key_places: Mapping[JsonPath, Spot]
-    # Scalars whose YAML typing made them something other than a string,
-    # with their source text: lets later stages say "quote it".
+    places: Places  # of every value and key, all in ``file``
+    # Scalars whose YAML typing made them something other than a string, with their
+    # source text where the value does not give it (``_scalars.implicit_text``): lets
+    # later stages say "quote it".
     typed_scalars: Mapping[JsonPath, tuple[str, str]] = field(default_factory=dict)
     # Paths whose value the parser refused (and reported): later stages stay quiet there.
     broken: frozenset[JsonPath] = frozenset()
 
     def place(self, path: JsonPath) -> Place:
         """The closest known place for ``path``: the node itself, else its nearest parent."""
-        while True:
-            if path in self.places:
-                return Place(*self.places[path])
-            if not path:
-                return self.start
-            path = path[:-1]
+        return nearest(self.places, path, self.start)
 
     def key_place(self, path: JsonPath) -> Place:
-        spot = self.key_places.get(path)
+        spot = self.places.key_spot(path)
         return Place(*spot) if spot else self.place(path)
+
+
+def nearest(places: Places, path: JsonPath, start: Place) -> Place:
+    """The place of ``path``, else of its nearest parent that has one, else ``start``."""
+    while True:
+        spot = places.spot(path)
+        if spot is not None:
+            return Place(*spot)
+        if not path:
+            return start
+        path = path[:-1]
 
 
 @dataclass(frozen=True, slots=True)

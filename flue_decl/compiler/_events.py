@@ -22,7 +22,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from .._errors import Diagnostic, JsonPath, Place, Spot
+from .._errors import Diagnostic, JsonPath
 from ._document import Document
 from ._frames import (
     _NO_KEY,
@@ -34,7 +34,15 @@ from ._frames import (
     _Frame,
     _index,
 )
-from ._scalars import COLLECTION_TAGS, NULL_TAG, SCALAR_TAGS, STR_TAG, number_problem
+from ._places import Places, Pos, place_at, pos
+from ._scalars import (
+    COLLECTION_TAGS,
+    NULL_TAG,
+    SCALAR_TAGS,
+    STR_TAG,
+    implicit_text,
+    number_problem,
+)
 
 MAX_NODES_PER_FILE = 200_000
 MAX_DEPTH = 64
@@ -63,23 +71,21 @@ class _DocumentBuilder(KeyRules):
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
         self.documents: list[Document] = []
-        self._line, self._line_number = -1, 0
 
     # -- helpers ------------------------------------------------------------------
 
-    def place(self, event: Event) -> Spot:
+    def place(self, event: Event) -> Pos:
         mark = event.start_mark
         assert mark is not None
-        if mark.line != self._line:  # one int object for the places of a line (key, value)
-            self._line, self._line_number = mark.line, mark.line + 1
-        return (self.file, self._line_number, mark.column + 1)
+        return pos(mark.line + 1, mark.column + 1)
 
     def error(
-        self, code: str, message: str, place: Spot, path: JsonPath, hint: str | None = None
+        self, code: str, message: str, place: Pos, path: JsonPath, hint: str | None = None
     ) -> None:
-        self.diagnostics.append(Diagnostic.at(code, message, Place(*place), path, hint=hint))
+        where = place_at(self.file, place)
+        self.diagnostics.append(Diagnostic.at(code, message, where, path, hint=hint))
 
-    def spend(self, nodes: int, place: Spot, path: JsonPath) -> None:
+    def spend(self, nodes: int, place: Pos, path: JsonPath) -> None:
         self.budget -= nodes
         if self.budget < 0:
             self.error(
@@ -106,7 +112,7 @@ class _DocumentBuilder(KeyRules):
             return resolved
         return str(tag)
 
-    def unknown_tag(self, tag: str, place: Spot, path: JsonPath) -> None:
+    def unknown_tag(self, tag: str, place: Pos, path: JsonPath) -> None:
         self.broken.add(path)
         self.error(
             "yaml-tag",
@@ -116,7 +122,7 @@ class _DocumentBuilder(KeyRules):
             "remove the tag (and quote the value if it should be a string)",
         )
 
-    def lookup(self, event: AliasEvent, place: Spot, path: JsonPath) -> _Anchor:
+    def lookup(self, event: AliasEvent, place: Pos, path: JsonPath) -> _Anchor:
         anchor = self.anchors.get(str(event.anchor))
         if anchor is not None:
             self.spend(anchor.size, place, path)  # charged before anything is expanded
@@ -155,12 +161,12 @@ class _DocumentBuilder(KeyRules):
     def document(self, events: Iterator[Event], index: int) -> None:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Anchor] = {}
-        self.places: list[tuple[JsonPath, Spot]] = []
-        self.key_places: list[tuple[JsonPath, Spot]] = []
+        self.places: list[tuple[JsonPath, Pos]] = []
+        self.key_places: list[tuple[JsonPath, Pos]] = []
         self.typed: list[tuple[JsonPath, tuple[str, str]]] = []
         self.broken: set[JsonPath] = set()
         self.root: Any = _NO_KEY
-        self.root_place: Spot | None = None
+        self.root_place: Pos | None = None
         try:
             for event in events:
                 if isinstance(event, DocumentEndEvent):
@@ -183,10 +189,9 @@ class _DocumentBuilder(KeyRules):
                 self.file,
                 self.layer,
                 index,
-                Place(*self.root_place),
+                place_at(self.file, self.root_place),
                 self.root,
-                dict(self.places),
-                dict(self.key_places),
+                Places.of(self.file, self.places, self.key_places),
                 dict(self.typed),
                 frozenset(self.broken) if self.broken else _NOTHING_BROKEN,
             )
@@ -240,15 +245,20 @@ class _DocumentBuilder(KeyRules):
                 self.places.append((path, place))
             self.finish(value, path, place, 1, anchor=event.anchor, start=start)
 
-    def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Spot, keep: bool) -> Any:
+    def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Pos, keep: bool) -> Any:
         if tag == STR_TAG:
             return event.value
         kind = SCALAR_TAGS.get(tag)
         if kind is None:
             self.unknown_tag(tag, place, path)
             return None
-        if keep:
+        value = self.construct(event, tag, kind, path, place)
+        if keep and implicit_text(value) != (kind, event.value):  # see implicit_text
             self.typed.append((path, (kind, event.value)))
+        return value
+
+    def construct(self, event: ScalarEvent, tag: str, kind: str, path: JsonPath, at: Pos) -> Any:
+        """The value of a YAML-typed scalar; None when refused (and reported)."""
         node = ScalarNode(tag, event.value, style=event.style)
         try:
             value = self.constructor.yaml_constructors[tag](self.constructor, node)
@@ -257,7 +267,7 @@ class _DocumentBuilder(KeyRules):
             self.error(
                 "yaml-syntax",
                 f"cannot read {kind} {event.value!r}: {exc}",
-                place,
+                at,
                 path,
                 "quote the value to make it a string",
             )
@@ -265,7 +275,7 @@ class _DocumentBuilder(KeyRules):
         problem = number_problem(kind, event.value, value)
         if problem is not None:
             self.broken.add(path)
-            self.error("invalid-value", problem[0], place, path, problem[1])
+            self.error("invalid-value", problem[0], at, path, problem[1])
             return None
         return value
 
@@ -275,7 +285,7 @@ class _DocumentBuilder(KeyRules):
         self,
         event: CollectionStartEvent,
         path: JsonPath,
-        place: Spot,
+        place: Pos,
         *,
         discard: bool,
         merge_seq: bool = False,
@@ -347,7 +357,7 @@ class _DocumentBuilder(KeyRules):
         self,
         value: Any,
         path: JsonPath,
-        place: Spot,
+        place: Pos,
         size: int,
         *,
         anchor: str | None,

@@ -10,7 +10,8 @@ from typing import Any
 
 from yaml.events import AliasEvent, CollectionStartEvent, Event, MappingStartEvent, ScalarEvent
 
-from .._errors import Diagnostic, JsonPath, Place, Spot
+from .._errors import Diagnostic, JsonPath
+from ._places import Pos, place_at
 from ._scalars import MERGE_TAG, SCALAR_TAGS, STR_TAG
 
 
@@ -30,8 +31,8 @@ _NOTHING_BROKEN: frozenset[JsonPath] = frozenset()  # shared: one set per docume
 class _Anchor:
     value: Any
     size: int  # nodes, counting alias expansions inside it
-    places: list[tuple[JsonPath, Spot]]  # relative to the anchored node
-    key_places: list[tuple[JsonPath, Spot]]
+    places: list[tuple[JsonPath, Pos]]  # relative to the anchored node
+    key_places: list[tuple[JsonPath, Pos]]
     typed: list[tuple[JsonPath, tuple[str, str]]]
 
 
@@ -39,7 +40,7 @@ class _Anchor:
 class _Frame:
     is_map: bool
     path: JsonPath
-    start: Spot
+    start: Pos
     index: int  # character offset of the opening event (for `{{` detection)
     flow: bool
     anchor: str | None
@@ -54,9 +55,9 @@ class _Frame:
     merging: bool = False  # the pending key is `<<`
     merge_seq: bool = False  # a `<<: [*a, *b]` list
     inherited: dict[str, Any] = field(default_factory=dict)
-    inherited_places: list[tuple[JsonPath, Spot]] = field(default_factory=list)
+    inherited_places: list[tuple[JsonPath, Pos]] = field(default_factory=list)
     unquoted_template: bool = False
-    seen: dict[str, Spot] = field(default_factory=dict)  # this mapping's keys, first places
+    seen: dict[str, Pos] = field(default_factory=dict)  # this mapping's keys, first places
 
 
 def _index(event: Event) -> int:
@@ -68,17 +69,18 @@ class KeyRules:
     """Map keys and merge keys, for :class:`_events._DocumentBuilder`, which provides the
     state and steps declared here."""
 
+    file: str
     diagnostics: list[Diagnostic]
-    key_places: list[tuple[JsonPath, Spot]]
+    key_places: list[tuple[JsonPath, Pos]]
     broken: set[JsonPath]
     stack: list[_Frame]
     anchors: dict[str, _Anchor]
 
-    place: Callable[[Event], Spot]
+    place: Callable[[Event], Pos]
     error: Callable[..., None]  # (code, message, place, path, hint=None)
     tag_of: Callable[[ScalarEvent], str]
-    lookup: Callable[[AliasEvent, Spot, JsonPath], _Anchor]
-    spend: Callable[[int, Spot, JsonPath], None]  # the alias budget
+    lookup: Callable[[AliasEvent, Pos, JsonPath], _Anchor]
+    spend: Callable[[int, Pos, JsonPath], None]  # the alias budget
     open: Callable[..., None]  # (event, path, place, *, discard, merge_seq=False)
 
     def map_key(self, frame: _Frame, event: Event) -> None:
@@ -137,20 +139,20 @@ class KeyRules:
         else:
             frame.key, frame.skip_value = None, True
 
-    def string_key(self, frame: _Frame, key: str, place: Spot) -> None:
+    def string_key(self, frame: _Frame, key: str, place: Pos) -> None:
         child = (*frame.path, key)
         frame.key, frame.key_path = key, child
         first = frame.seen.get(key)
         if first is not None:
-            where = f" (first at line {first[1]})"
+            where = f" (first at line {place_at(self.file, first).line})"
             self.diagnostics.append(
                 Diagnostic.at(
                     "duplicate-key",
                     f"key `{key}` appears twice in one mapping{where}",
-                    Place(*place),
+                    place_at(self.file, place),
                     child,
                     hint="YAML keeps only one of them; remove or rename the other",
-                    related=[Place(*first)],
+                    related=[place_at(self.file, first)],
                 )
             )
             frame.skip_value = True

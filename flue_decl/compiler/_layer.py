@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from .._domain import KINDS
-from .._errors import Diagnostic, JsonPath, Place, Spot, did_you_mean
+from .._errors import Diagnostic, JsonPath, Place, did_you_mean
+from ._document import nearest
 from ._parse import Document
+from ._places import Places
 from ._schema import Located
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,28 +26,18 @@ class Entity:
     key: str
     order: int  # position of its first document in input order
     data: Mapping[str, Any]
-    places: Mapping[JsonPath, Spot]
-    key_places: Mapping[JsonPath, Spot]
+    places: Places  # files: one per document; who set a path: its document's index
     typed_scalars: Mapping[JsonPath, tuple[str, str]]
     documents: tuple[Document, ...]  # the base first, then its overlays in order
-    setters: Mapping[JsonPath, int]  # path -> index in documents of who set it
     removed: Mapping[JsonPath, Place]  # keys an overlay removed with null, and where
     broken: frozenset[JsonPath]  # paths the parser already reported
 
     def place(self, path: JsonPath) -> Place:
-        while path not in self.places and path:
-            path = path[:-1]
-        spot = self.places.get(path)
-        return Place(*spot) if spot else self.documents[0].start
+        return nearest(self.places, path, self.documents[0].start)
 
     def key_place(self, path: JsonPath) -> Place:
-        spot = self.key_places.get(path)
+        spot = self.places.key_spot(path)
         return Place(*spot) if spot else self.place(path)
-
-    def setter(self, path: JsonPath) -> Document:
-        while path not in self.setters and path:
-            path = path[:-1]
-        return self.documents[self.setters.get(path, 0)]
 
     def located(self) -> Located:
         return Located(
@@ -74,28 +64,20 @@ class _EntityBuilder:
         # only in an overlay does null mean "remove". Most entities are one document:
         # its tables are shared, read-only, and copied only when an overlay arrives.
         self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
-        self.places: Mapping[JsonPath, Spot] = doc.places
-        self.key_places: Mapping[JsonPath, Spot] = doc.key_places
+        self.places = doc.places
         self.typed: Mapping[JsonPath, tuple[str, str]] = doc.typed_scalars
-        self.setters: dict[JsonPath, int] = {}  # empty: everything from documents[0]
         self.removed: dict[JsonPath, Place] = {}
         self.broken: set[JsonPath] = set(doc.broken)
         self.shared = True
 
-    def _own(
-        self,
-    ) -> tuple[dict[JsonPath, Spot], dict[JsonPath, Spot], dict[JsonPath, tuple[str, str]]]:
+    def _own(self) -> dict[JsonPath, tuple[str, str]]:
         if self.shared:
             base = self.documents[0]
             self.data = _strip(base.data)
-            self.places, self.key_places = dict(base.places), dict(base.key_places)
-            self.typed = dict(base.typed_scalars)
-            self.setters = dict.fromkeys(base.places, 0)
+            self.places, self.typed = base.places.copy((base.file,)), dict(base.typed_scalars)
             self.shared = False
-        assert isinstance(self.places, dict)
-        assert isinstance(self.key_places, dict)
         assert isinstance(self.typed, dict)
-        return self.places, self.key_places, self.typed
+        return self.typed
 
     def overlay(self, doc: Document) -> None:
         self._own()
@@ -130,44 +112,33 @@ class _EntityBuilder:
                 self._take(child, doc, who, subtree=True)
 
     def _take(self, path: JsonPath, doc: Document, who: int, *, subtree: bool) -> None:
-        places, key_places, typed = self._own()
-        _copy_at(places, doc.places, path, subtree)
-        _copy_at(key_places, doc.key_places, path, subtree)
-        _copy_at(typed, doc.typed_scalars, path, subtree)
+        """``path`` (and with ``subtree`` all below it) as ``doc``, document ``who``, set it."""
+        typed = self._own()
+        self.places.take(doc.places, path, who, subtree=subtree)
         if subtree:
             n = len(path)
-            self.setters.update((p, who) for p in doc.places if p[:n] == path)
-        else:
-            self.setters[path] = who
+            typed.update((p, v) for p, v in doc.typed_scalars.items() if p[:n] == path)
+        elif path in doc.typed_scalars:
+            typed[path] = doc.typed_scalars[path]
 
     def _forget(self, path: JsonPath) -> None:
-        for table in (*self._own(), self.setters):
-            _drop_at(table, path)
+        _drop_at(self._own(), path)
+        self.places.drop(path)
 
     def build(self) -> Entity:
+        if not self.shared:  # who set a path: its document's index
+            self.places.files = tuple(doc.file for doc in self.documents)
         return Entity(
             self.kind,
             self.key,
             self.order,
             self.data,
             self.places,
-            self.key_places,
             self.typed,
             tuple(self.documents),
-            self.setters,
             self.removed,
             frozenset(self.broken),
         )
-
-
-def _copy_at(
-    target: dict[JsonPath, T], source: Mapping[JsonPath, T], path: JsonPath, subtree: bool
-) -> None:
-    if subtree:
-        n = len(path)
-        target.update((p, v) for p, v in source.items() if p[:n] == path)
-    elif path in source:
-        target[path] = source[path]
 
 
 def _drop_at(table: dict[JsonPath, Any], path: JsonPath) -> None:

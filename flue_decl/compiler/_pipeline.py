@@ -188,8 +188,7 @@ def _check_duplicates(
 def _span(entity: Entity) -> tuple[str, int, int]:
     """The file and the first and last line of an entity's one document."""
     doc = entity.documents[0]
-    lines = [spot[1] for spot in (*doc.places.values(), *doc.key_places.values())]
-    return (doc.file, doc.start.line, max(lines, default=doc.start.line))
+    return (doc.file, doc.start.line, max(doc.places.lines(), default=doc.start.line))
 
 
 def _inside(diagnostic: Diagnostic, span: tuple[str, int, int]) -> bool:
@@ -243,12 +242,13 @@ def _cap_per_file(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
         keep = keep[:MAX_DIAGNOSTICS_PER_FILE] + [d for d in items if d.suppressed]
         out.extend(sorted(keep, key=Diagnostic.sort_key))
         has_errors = any(d.severity is Severity.ERROR for d in active)
+        stopped = any(d.code == "too-many-problems" for d in active)  # a check stopped early
         out.append(
             Diagnostic(
                 Severity.ERROR if has_errors else Severity.WARNING,
                 "too-many-problems",
-                f"{len(active) - MAX_DIAGNOSTICS_PER_FILE} more problems in this file are not "
-                "shown",
+                f"{'at least ' if stopped else ''}{len(active) - MAX_DIAGNOSTICS_PER_FILE} "
+                "more problems in this file are not shown",
                 file=file,
                 hint="fix the ones above and run again",
             )

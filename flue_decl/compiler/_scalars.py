@@ -28,6 +28,21 @@ _PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 
 
+def implicit_text(value: Any) -> tuple[str, str] | None:
+    """The (kind, source text) a YAML-typed scalar is taken to have been written as when
+    none is kept: a dense file of numbers would keep a text for each. Strings and
+    collections: None."""
+    if isinstance(value, bool):
+        return ("boolean", "true" if value else "false")
+    if isinstance(value, int):
+        return ("integer", str(value))
+    if isinstance(value, float):
+        return ("number", repr(value))
+    if value is None:
+        return ("null", "")
+    return None
+
+
 def number_problem(kind: str, raw: str, value: Any) -> tuple[str, str] | None:
     """Why a YAML number cannot stand in a document, with a fix: YAML 1.1 spellings that
     read as something else than they look, numbers JSON cannot hold, and integers

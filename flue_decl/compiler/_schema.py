@@ -11,6 +11,7 @@ to import, is loaded only when a document fails it, to find and word the errors.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ from .._domain import KINDS, KindName
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ..templates import is_credential
 from ._fastcheck import compile_checks
+from ._scalars import implicit_text
 from ._schemafiles import known_keys, load_schemas, schema_file
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError as SchemaError
 
+MAX_SCHEMA_ERRORS = 200  # per document: what is shown is 100 a file (``_pipeline``)
 MAX_UNKNOWN_KEYS = 20  # per mapping: a typo list is useful, 60,000 of them are not
 _TYPE_NAMES = {
     "string": "a string",
@@ -81,9 +84,22 @@ def validate(kind: str, doc: Located) -> list[Diagnostic]:
     if fast is not None and fast[kind](doc.data):
         return out
     validator = _validators()[kind]
-    errors = sorted(validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.path])
+    # jsonschema's errors are big objects: a dense file with an error in every entry
+    # would hold hundreds of megabytes of them, and take minutes, to show its first 100.
+    found = list(itertools.islice(validator.iter_errors(doc.data), MAX_SCHEMA_ERRORS + 1))
+    errors = sorted(found[:MAX_SCHEMA_ERRORS], key=lambda e: [str(p) for p in e.path])
     for error in errors:
         out.extend(_diagnose(kind, error, doc))
+    if len(found) > MAX_SCHEMA_ERRORS:
+        out.append(
+            Diagnostic.at(
+                "too-many-problems",
+                f"the schema check of this document stopped after {MAX_SCHEMA_ERRORS} errors",
+                doc.place(()),
+                (),
+                hint="fix the ones shown and run again",
+            )
+        )
     return out
 
 
@@ -267,7 +283,7 @@ def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
     expected: Any = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-    typed = doc.typed_scalars.get(path)
+    typed = doc.typed_scalars.get(path) or implicit_text(error.instance)
     got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
     secret = _secret(path, error.instance)
     if secret:

@@ -45,19 +45,21 @@ def tree(root: Path, files: int) -> Path:
     return root
 
 
-def test_places_and_origins_are_untracked_tuples(tmp_path: Path) -> None:
+def test_places_and_origins_are_untracked_plain_values(tmp_path: Path) -> None:
     compilation = compile_paths([str(tree(tmp_path / "providers.d", 3))])
     document, call = compilation.documents[0], compilation.calls[0]  # calls: built on use
     gc.collect()
     rows = call.origins._rows  # type: ignore[attr-defined]
-    for spot in [*document.places.values(), *document.key_places.values(), *rows.values()]:
+    for spot in rows.values():
         assert type(spot) is tuple
         assert not gc.is_tracked(spot)
-    # A key's place and its value's share one path tuple (a node each in a dense file).
-    keys = {path: path for path in document.key_places}
-    for path in document.places:
-        if path in keys:
-            assert keys[path] is path
+    # A node's value place and its key's are one int (a node each in a dense file).
+    entries = [e for table in document.places.maps.values() for e in table.values()]
+    assert entries
+    assert {type(entry) for entry in entries} == {int}
+    path = ("models", "m1")
+    assert document.places.spot(path) is not None
+    assert document.places.key_spot(path) is not None
     # Shown as the public types all the same.
     origin = call.origins[("models", "m1", "maxTokens")]
     assert str(origin.place).endswith("0000.yaml:13:16")

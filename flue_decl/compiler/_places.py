@@ -1,0 +1,198 @@
+"""Where every node of a document or an entity was written, in a few bytes a node.
+
+A dense file is mostly places: kept as a ``(file, line, column)`` tuple for each value and
+each key, keyed by a path tuple, they cost 200 bytes a node, 30 times the text. Here:
+
+- a place is one int, ``line << 32 | column`` (1-based; 0: none), a :data:`Pos`;
+- a mapping's entry is one int too: its value's place, its key's, and ``who`` wrote it
+  (an index into :attr:`Places.files`; of an entity: its document's), kept in a table
+  per mapping, keyed by the key string the data already holds;
+- a sequence's items are an array of places (8 bytes an item), written by whoever wrote
+  the nearest mapping entry above them: an overlay replaces a list whole.
+
+``max-file-bytes`` keeps lines and columns below 2**32 (``MAX_POSITION``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections.abc import Iterable, Iterator
+
+from .._errors import JsonPath, Place, Spot
+
+Pos = int  # line << 32 | column of one place; what the event pass logs
+_W = 32
+_MASK = (1 << _W) - 1
+_POS = (1 << 2 * _W) - 1  # one place: line and column
+_PLACES = (1 << 4 * _W) - 1  # an entry's value and key places
+MAX_POSITION = _MASK  # the largest line or column a place can hold
+
+
+def pos(line: int, column: int) -> Pos:
+    return line << _W | column
+
+
+def place_at(file: str, at: Pos) -> Place:
+    return Place(file, at >> _W, at & _MASK)
+
+
+def keyed(entry: int, key: Pos) -> int:
+    """``entry`` with its key's place set to ``key``."""
+    return entry & ~(_POS << 2 * _W) | key << 2 * _W
+
+
+def retag(entry: int, who: int) -> int:
+    """The same places, written by ``who``."""
+    return who << 4 * _W | entry & _PLACES
+
+
+class Places:
+    """The places of one document or entity (see the module docstring). An entity's
+    builder changes it (:meth:`take`, :meth:`drop`) before anything reads it."""
+
+    __slots__ = ("_owned", "files", "maps", "root", "seqs")
+
+    def __init__(
+        self,
+        files: tuple[str, ...],
+        root: Pos,
+        maps: dict[JsonPath, dict[str, int]],
+        seqs: dict[JsonPath, array[int]],
+    ) -> None:
+        self.files, self.root, self.maps, self.seqs = files, root, maps, seqs
+        self._owned: set[JsonPath] = set()  # tables this copy may change (copy on write)
+
+    @classmethod
+    def of(
+        cls, file: str, values: Iterable[tuple[JsonPath, Pos]], keys: Iterable[tuple[JsonPath, Pos]]
+    ) -> Places:
+        """From the event pass's logs: (path, place) of every value, of every key."""
+        root = 0
+        maps: dict[JsonPath, dict[str, int]] = {}
+        seqs: dict[JsonPath, array[int]] = {}
+        for path, at in values:
+            if not path:
+                root = at
+            elif isinstance(last := path[-1], str):
+                parent = path[:-1]
+                table = maps.get(parent)
+                if table is None:
+                    table = maps[parent] = {}
+                table[last] = at
+            else:
+                parent = path[:-1]
+                items = seqs.get(parent)
+                if items is None:
+                    items = seqs[parent] = array("Q")
+                if last >= len(items):
+                    items.extend(itertools.repeat(0, last + 1 - len(items)))
+                items[last] = at
+        for path, at in keys:
+            key = path[-1]
+            assert isinstance(key, str)  # keys are strings (the event pass refuses others)
+            table = maps.setdefault(path[:-1], {})
+            table[key] = keyed(table.get(key, 0), at)
+        return cls((file,), root, maps, seqs)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def spot(self, path: JsonPath) -> Spot | None:
+        """Where the value at ``path`` was written, if it was."""
+        if not path:
+            return (self.files[0], self.root >> _W, self.root & _MASK) if self.root else None
+        last = path[-1]
+        if isinstance(last, str):
+            found = self.maps.get(path[:-1], {}).get(last, 0)
+            return self._spot(found >> 4 * _W, found & _POS) if found & _POS else None
+        items = self.seqs.get(path[:-1])
+        if items is None or not 0 <= last < len(items) or not items[last]:
+            return None
+        return self._spot(self._who(path), items[last])
+
+    def key_spot(self, path: JsonPath) -> Spot | None:
+        """Where the key of the mapping entry at ``path`` was written, if it was."""
+        if not path or not isinstance(path[-1], str):
+            return None
+        found = self.maps.get(path[:-1], {}).get(path[-1], 0)
+        key = found >> 2 * _W & _POS
+        return self._spot(found >> 4 * _W, key) if key else None
+
+    def items(self) -> Iterator[tuple[JsonPath, Spot, int]]:
+        """Every value's place, parents first, in the order written: (path, place, who)."""
+        if self.root:
+            yield (), self._spot(0, self.root), 0
+        yield from self._walk((), 0)
+
+    def _walk(self, path: JsonPath, who: int) -> Iterator[tuple[JsonPath, Spot, int]]:
+        table = self.maps.get(path)
+        for key, found in table.items() if table is not None else ():
+            child, by = (*path, key), found >> 4 * _W
+            if found & _POS:
+                yield child, self._spot(by, found & _POS), by
+            yield from self._walk(child, by)
+        for index, at in enumerate(self.seqs.get(path, ())):
+            child = (*path, index)
+            if at:
+                yield child, self._spot(who, at), who
+            yield from self._walk(child, who)
+
+    def lines(self) -> Iterator[int]:
+        """The line of every place, values and keys."""
+        yield self.root >> _W
+        for table in self.maps.values():
+            for found in table.values():
+                yield found >> _W & _MASK
+                yield found >> 3 * _W & _MASK
+        for items in self.seqs.values():
+            yield from (at >> _W for at in items)
+
+    def _who(self, path: JsonPath) -> int:
+        """Who wrote the sequence item at ``path``: who wrote the entry above it."""
+        if len(self.files) == 1:
+            return 0
+        for end in range(len(path) - 1, 0, -1):
+            if isinstance(key := path[end - 1], str):
+                return self.maps.get(path[: end - 1], {}).get(key, 0) >> 4 * _W
+        return 0
+
+    def _spot(self, who: int, at: Pos) -> Spot:
+        return (self.files[who], at >> _W, at & _MASK)
+
+    # -- an entity's merge --------------------------------------------------------------
+
+    def copy(self, files: tuple[str, ...]) -> Places:
+        """A copy naming ``files``, whose tables are copied when first changed."""
+        return Places(files, self.root, dict(self.maps), dict(self.seqs))
+
+    def take(self, source: Places, path: JsonPath, who: int, *, subtree: bool) -> None:
+        """The mapping entry at ``path`` (and with ``subtree`` all below it) as ``source``,
+        file ``who`` of this one, has it."""
+        parent, key = path[:-1], path[-1]
+        assert isinstance(key, str)
+        table = self._table(parent)
+        table[key] = retag(source.maps.get(parent, {}).get(key, table.get(key, 0)), who)
+        if subtree:
+            n = len(path)
+            for inner, entries in source.maps.items():
+                if inner[:n] == path:
+                    self.maps[inner] = {k: retag(e, who) for k, e in entries.items()}
+                    self._owned.add(inner)
+            self.seqs.update((p, items) for p, items in source.seqs.items() if p[:n] == path)
+
+    def drop(self, path: JsonPath) -> None:
+        """Forget the mapping entry at ``path`` and everything below it."""
+        parent, key = path[:-1], path[-1]
+        assert isinstance(key, str)
+        if key in self.maps.get(parent, {}):
+            del self._table(parent)[key]
+        n = len(path)
+        for tables in (self.maps, self.seqs):
+            for inner in [p for p in tables if p[:n] == path]:
+                del tables[inner]
+
+    def _table(self, parent: JsonPath) -> dict[str, int]:
+        if parent not in self._owned:
+            self.maps[parent] = dict(self.maps.get(parent, {}))
+            self._owned.add(parent)
+        return self.maps[parent]

@@ -174,8 +174,8 @@ RULES: dict[str, Rule] = {
             "too-many-problems",
             E,
             "A file has more than 100 problems: the first 100 are listed (an error when any "
-            "is one); or a document has more than 200 schema errors: the check of that "
-            "document stops there.",
+            "is one). Said also where a check stopped early: after 200 schema errors in a "
+            "document, 200 problems found reading a file, or 1,000 of one code in a file.",
         ),
         Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
         Rule(

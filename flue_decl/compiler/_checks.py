@@ -38,12 +38,11 @@ def check(
     catalog: Catalog,
     valid: Sequence[Entity],
     known_providers: Collection[str] = (),
-) -> list[Diagnostic]:
+) -> Iterator[Diagnostic]:
     """Per-entity checks run on every entity (each guards the types it reads), so a
     schema error elsewhere in a document hides nothing; the cross-entity transport
     check needs trustworthy shapes and sees only the schema-``valid`` ones.
     ``known_providers`` are registered by the service's own code: configurable too."""
-    out: list[Diagnostic] = []
     by_kind: dict[str, dict[str, Entity]] = {}
     for entity in entities:
         by_kind.setdefault(entity.kind, {})[entity.key] = entity
@@ -54,11 +53,11 @@ def check(
     apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | custom_apis
     registered = by_kind.get(KindName.PROVIDER, {})
     for entity in entities:
-        out.extend(_templates(entity))
-        out.extend(_header_values(entity))
+        yield from _templates(entity)
+        yield from _header_values(entity)
         providing = entity.kind in (KindName.PROVIDER, KindName.PROVIDER_CONFIGURATION)
         if providing and entity.key in RESERVED_IDS:
-            out.append(
+            yield (
                 Diagnostic.at(
                     "reserved-id",
                     f"`{entity.key}` is a name every JavaScript object has (Object.prototype): "
@@ -70,7 +69,7 @@ def check(
                 )
             )
         if entity.kind == KindName.PROVIDER:
-            out.extend(_api_known(entity, apis))
+            yield from _api_known(entity, apis)
         if (
             entity.kind == KindName.PROVIDER_CONFIGURATION
             and entity.key not in registered
@@ -79,7 +78,7 @@ def check(
             and entity.key not in RESERVED_IDS  # said once, as reserved-id
         ):
             nearest = did_you_mean(entity.key, [*registered, *catalog.providers])
-            out.append(
+            yield (
                 Diagnostic.at(
                     "unknown-provider",
                     f"configureProvider targets `{entity.key}`, which is neither a built-in "
@@ -93,9 +92,9 @@ def check(
                     "--known-provider",
                 )
             )
-        out.extend(_literal_urls(entity, _custom_api(entity, registered, custom_apis)))
+        yield from _literal_urls(entity, _custom_api(entity, registered, custom_apis))
         if entity.data.get(ALLOW_PLAIN_HTTP) is True:
-            out.append(
+            yield (
                 Diagnostic.at(
                     "plain-http-allowed",
                     f"`{entity.key}` may send its key and credential headers over plain "
@@ -107,14 +106,13 @@ def check(
                     "provider has https://",
                 )
             )
-    out.extend(
+    yield from (
         _transport(
             valid_by_kind.get(KindName.PROVIDER, {}),
             valid_by_kind.get(KindName.PROVIDER_CONFIGURATION, {}),
             catalog,
         )
     )
-    return out
 
 
 def _templates(entity: Entity) -> Iterator[Diagnostic]:

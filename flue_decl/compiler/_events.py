@@ -22,7 +22,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from .._errors import Diagnostic, JsonPath
+from .._errors import Diagnostic, JsonPath, Severity
 from ._document import Document
 from ._frames import (
     _NO_KEY,
@@ -43,12 +43,14 @@ from ._scalars import (
     implicit_text,
     number_problem,
 )
+from ._schemafiles import schema_words
 
 MAX_NODES_PER_FILE = 200_000
 MAX_DEPTH = 64
 # What aliases may add across one tree, all files together: a legitimate tree repeats a
 # few small blocks; many files each just under MAX_NODES_PER_FILE would not stop otherwise.
 MAX_ALIAS_NODES_PER_TREE = 200_000
+MAX_PARSE_DIAGNOSTICS = 200  # a file's, kept (see report)
 MAX_PLACED_ALIAS = 64  # nodes: an alias of a bigger anchor is placed as one node
 
 
@@ -67,7 +69,9 @@ class _DocumentBuilder(KeyRules):
         self.layer = layer
         self.budget = MAX_NODES_PER_FILE
         self.aliases = AliasBudget() if aliases is None else aliases
-        self.diagnostics: list[Diagnostic] = []
+        self.words = schema_words()
+        self.diagnostics: list[Diagnostic] = []  # the first MAX_PARSE_DIAGNOSTICS
+        self.unlisted = 0  # and how many more there were
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
         self.documents: list[Document] = []
@@ -83,7 +87,27 @@ class _DocumentBuilder(KeyRules):
         self, code: str, message: str, place: Pos, path: JsonPath, hint: str | None = None
     ) -> None:
         where = place_at(self.file, place)
-        self.diagnostics.append(Diagnostic.at(code, message, where, path, hint=hint))
+        self.report(Diagnostic.at(code, message, where, path, hint=hint))
+
+    def report(self, diagnostic: Diagnostic) -> None:
+        # A file of 100,000 duplicate keys must not hold 100,000 diagnostics: what is shown
+        # is 100 a file (``_pipeline``), in the order found here, which is the file's.
+        if len(self.diagnostics) < MAX_PARSE_DIAGNOSTICS:
+            self.diagnostics.append(diagnostic)
+        else:
+            self.unlisted += 1
+
+    def notice(self) -> Diagnostic | None:
+        """What was found and not kept, if anything was."""
+        if not self.unlisted:
+            return None
+        return Diagnostic(  # every problem found reading a file is an error
+            Severity.ERROR,
+            "too-many-problems",
+            f"{self.unlisted} more problems found reading this file are not listed",
+            file=self.file,
+            hint="fix the ones shown and run again",
+        )
 
     def spend(self, nodes: int, place: Pos, path: JsonPath) -> None:
         self.budget -= nodes

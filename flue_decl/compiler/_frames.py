@@ -70,7 +70,8 @@ class KeyRules:
     state and steps declared here."""
 
     file: str
-    diagnostics: list[Diagnostic]
+    words: dict[str, str]  # ``_schemafiles.schema_words``
+    report: Callable[[Diagnostic], None]
     key_places: list[tuple[JsonPath, Pos]]
     broken: set[JsonPath]
     stack: list[_Frame]
@@ -140,12 +141,13 @@ class KeyRules:
             frame.key, frame.skip_value = None, True
 
     def string_key(self, frame: _Frame, key: str, place: Pos) -> None:
+        key = self.words.get(key, key)  # one object for a schema's key, however often
         child = (*frame.path, key)
         frame.key, frame.key_path = key, child
         first = frame.seen.get(key)
         if first is not None:
             where = f" (first at line {place_at(self.file, first).line})"
-            self.diagnostics.append(
+            self.report(
                 Diagnostic.at(
                     "duplicate-key",
                     f"key `{key}` appears twice in one mapping{where}",

@@ -33,20 +33,18 @@ _FOREIGN = (
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def lint(entities: Sequence[Entity], catalog: Catalog) -> list[Diagnostic]:
+def lint(entities: Sequence[Entity], catalog: Catalog) -> Iterator[Diagnostic]:
     """Lint every entity, whatever errors it has (each lint checks the types it reads):
     a document with an error shows its warnings in the same run."""
-    out: list[Diagnostic] = []
     for entity in entities:
-        out.extend(_literal_secrets(entity))
-        out.extend(_foreign_templates(entity))
-        out.extend(_yaml11_booleans(entity))
+        yield from _literal_secrets(entity)
+        yield from _foreign_templates(entity)
+        yield from _yaml11_booleans(entity)
         if entity.kind == KindName.PROVIDER:
-            out.extend(_token_limits(entity))
-            out.extend(_shadows(entity, catalog))
+            yield from _token_limits(entity)
+            yield from _shadows(entity, catalog)
         if entity.kind == KindName.PROVIDER_CONFIGURATION:
-            out.extend(_store_responses(entity, entities, catalog))
-    return out
+            yield from _store_responses(entity, entities, catalog)
 
 
 def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:

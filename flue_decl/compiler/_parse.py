@@ -133,7 +133,7 @@ def parse_text(
                 message += f" (the problem is at line {place.line})"
                 place = Place(source.path, context.line + 1, context.column + 1)
         if "maximum nesting depth" in problem:  # libyaml's own limit, met while scanning ahead
-            builder.diagnostics.append(
+            builder.report(
                 Diagnostic.at(
                     "yaml-too-deep",
                     f"nesting deeper than {MAX_DEPTH} levels",
@@ -142,7 +142,7 @@ def parse_text(
                 )
             )
         else:
-            builder.diagnostics.append(
+            builder.report(
                 Diagnostic.at("yaml-syntax", message, place, hint=_syntax_hint(problem))
             )
     except yaml.reader.ReaderError as exc:  # a control character: position, not a mark
@@ -155,7 +155,7 @@ def parse_text(
         if owner is not None:  # a continuation line of a credential: shown at its key
             message += f" (at line {line}, in a credential's value)"
             line, column = owner + 1, 1
-        builder.diagnostics.append(
+        builder.report(
             Diagnostic.at(
                 "yaml-syntax",
                 message,
@@ -164,11 +164,11 @@ def parse_text(
             )
         )
     except yaml.YAMLError as exc:  # anything else without a mark
-        builder.diagnostics.append(
+        builder.report(
             Diagnostic.at("yaml-syntax", f"invalid YAML: {exc}", Place(source.path, 1, 1))
         )
     except (ValueError, OverflowError) as exc:  # PyYAML's own scanner: chr() of an escape
-        builder.diagnostics.append(
+        builder.report(
             Diagnostic.at(
                 "yaml-syntax",
                 f"invalid YAML: {type(exc).__name__} while scanning",
@@ -176,10 +176,11 @@ def parse_text(
             )
         )
     suppressions, problems = _suppress.find(text, source.path)
+    notice = builder.notice()
     return ParsedFile(
         source,
         tuple(builder.documents),
-        (*builder.diagnostics, *problems),
+        (*builder.diagnostics, *problems, *([notice] if notice else [])),
         sha256,
         suppressions,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .._catalog import Catalog, builtin_catalog
@@ -117,7 +117,7 @@ def compile_paths(
     )
     catalog = catalog or builtin_catalog()
     found = discover(options.layers())
-    diagnostics: list[Diagnostic] = list(found.diagnostics)
+    diagnostics = _Found(found.diagnostics)
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}
@@ -130,8 +130,8 @@ def compile_paths(
             suppressions[source.path] = parsed.suppressions
         if parsed.sha256 is not None:
             hashes.append((source.path, parsed.sha256))
-    if not documents and found.layers and not allow_empty and not _any_error(diagnostics):
-        diagnostics.append(_no_documents(found))
+    if not documents and found.layers and not allow_empty and not _any_error(diagnostics.kept):
+        diagnostics.extend([_no_documents(found)])
     layered = layer(documents)
     diagnostics.extend(layered.diagnostics)
     for kind, doc in layered.unkeyed:
@@ -149,14 +149,54 @@ def compile_paths(
     if layered.duplicates:
         twins = _check_duplicates(layered.entities, layered.duplicates, catalog, options)
         diagnostics.extend(twins)
+    collected = diagnostics.all()
     if suppressions:
-        diagnostics = _suppress.apply(diagnostics, suppressions)
+        collected = _suppress.apply(collected, suppressions)
     if options.ignore or options.per_file_ignores:
-        diagnostics = [_external(d, options) for d in diagnostics]
-    ordered = _cap_per_file(sorted(_dedupe(diagnostics), key=Diagnostic.sort_key))
+        collected = [_external(d, options) for d in collected]
+    ordered = _cap_per_file(sorted(_dedupe(collected), key=Diagnostic.sort_key))
     return Compilation(
         found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
     )
+
+
+MAX_KEPT = 1000  # diagnostics of one code in one file; what is shown is 100 a file
+
+
+class _Found:
+    """A compile's diagnostics as they are found, at most ``MAX_KEPT`` of one code in one
+    file: 300,000 `yaml11-boolean` warnings in a dense file would hold a gigabyte, and
+    the first 100 of a file are what is shown. The rest are counted, and said."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] = ()) -> None:
+        self.kept: list[Diagnostic] = []
+        self._seen: dict[tuple[str | None, str], int] = {}
+        self._unlisted: dict[tuple[str | None, str], Severity] = {}
+        self.extend(diagnostics)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        for diag in diagnostics:
+            key = (diag.file, diag.code)
+            seen = self._seen[key] = self._seen.get(key, 0) + 1
+            if seen <= MAX_KEPT:
+                self.kept.append(diag)
+            elif self._unlisted.get(key) is not Severity.ERROR:
+                self._unlisted[key] = diag.severity
+
+    def all(self) -> list[Diagnostic]:
+        """What was kept, then a notice for each code and file that had more."""
+        notices = [
+            Diagnostic(
+                severity if severity is Severity.ERROR else Severity.WARNING,
+                "too-many-problems",
+                f"{self._seen[file, code] - MAX_KEPT} more `{code}` problems in this file were "
+                "found and are not listed",
+                file=file,
+                hint="fix the ones shown and run again",
+            )
+            for (file, code), severity in self._unlisted.items()
+        ]
+        return [*self.kept, *notices]
 
 
 def _check_duplicates(

@@ -66,6 +66,24 @@ def known_keys(kind: str) -> frozenset[str]:
     return frozenset(names)
 
 
+@functools.cache
+def schema_words() -> dict[str, str]:
+    """Every property name of the schemas, each as one string object to share: a dense file
+    repeats `reasoning` 100,000 times, and the parser makes a string each time."""
+    words: dict[str, str] = {}
+    todo: list[Any] = list(load_schemas().values())
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                words.update((name, name) for name in properties)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return words
+
+
 def partial_schema() -> dict[str, Any]:
     """The forms of every kind's schema that a single document of a layered tree is checked
     against in an editor (``schemas/partial.schema.json``, generated from the others by

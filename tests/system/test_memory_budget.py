@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO
 
 BOMB = ["x0: &a0 [v, v, v, v, v, v, v, v, v, v]"] + [
@@ -67,3 +69,38 @@ def test_one_file_at_the_node_budget_costs_little_more_than_its_value(tmp_path: 
     assert "yaml-too-large" not in report  # within the budget: read whole, then checked
     assert "wrong-type" in report
     assert peak <= 20 * len(text) + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+def _dense(shape: str, n: int) -> str:
+    """A file of ``shape`` just under the 1 MiB file cap (and the node budget)."""
+    head = HEAD.format(n=n)
+    room = 2**20 - 64 - len(head)
+    if shape == "models":  # `{}` is the densest mapping a model may be
+        return head + "models:\n" + "".join(f"  m{k}: {{}}\n" for k in range(room // 13))
+    if shape == "errors":  # an error in every entry: jsonschema's errors are big objects
+        return head + "models:\n" + "".join(f"  m{k}: 1\n" for k in range(room // 12))
+    if shape == "sequence":
+        return head + "headers:\n" + "- a\n" * 199_000
+    assert shape == "duplicates"  # a parser diagnostic for every entry
+    return head + "x: {" + ",".join(["a: 1"] * 99_000) + "}\n"
+
+
+@pytest.mark.parametrize(
+    ("shape", "files"), [("models", 8), ("errors", 4), ("sequence", 4), ("duplicates", 4)]
+)
+def test_dense_files_without_aliases_stay_within_the_bound(
+    tmp_path: Path, shape: str, files: int
+) -> None:
+    """Files at the size cap, as dense as the node budget lets them be. Before places were
+    packed and findings capped these took 1.2x to 4.7x the bound."""
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    size = 0
+    for n in range(files):
+        text = _dense(shape, n)
+        (tree / f"{n}.yaml").write_text(text)
+        size += len(text.encode())
+        assert len(text.encode()) <= 2**20
+    peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
+    assert ("checked, no problems" in report) == (shape == "models"), report
+    assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB, {size} bytes"

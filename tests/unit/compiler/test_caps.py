@@ -1,0 +1,43 @@
+"""What a flood of findings keeps: a few hundred diagnostics, then a count, whatever the
+file holds (each kept one costs memory; 100 a file are shown)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flue_decl.compiler._pipeline import MAX_KEPT, compile_paths
+from flue_decl.compiler._schema import MAX_SCHEMA_ERRORS
+
+HEAD = "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
+
+
+def _compile(tmp_path: Path, text: str) -> list[tuple[str, str]]:
+    (tmp_path / "a.yaml").write_text(text)
+    found = compile_paths([str(tmp_path / "a.yaml")])
+    return [(d.code, d.message) for d in found.diagnostics]
+
+
+def test_the_parser_keeps_200_problems_of_a_file_and_counts_the_rest(tmp_path: Path) -> None:
+    found = _compile(tmp_path, HEAD + "x: {" + ", ".join(["a: 1"] * 501) + "}\n")
+    notices = [message for code, message in found if code == "too-many-problems"]
+    assert "300 more problems found reading this file are not listed" in notices
+    # 200 kept, the notice, and `x` (no such key): 202 found, 100 shown, "at least" the rest
+    assert "at least 102 more problems in this file are not shown" in notices
+    assert sum(code == "duplicate-key" for code, _ in found) == 98  # and x, the notice
+
+
+def test_the_schema_check_of_a_document_stops_after_200_errors(tmp_path: Path) -> None:
+    models = "".join(f"  m{k}: 1\n" for k in range(MAX_SCHEMA_ERRORS + 50))
+    found = _compile(tmp_path, HEAD + "models:\n" + models)
+    stopped = f"the schema check of this document stopped after {MAX_SCHEMA_ERRORS} errors"
+    assert ("too-many-problems", stopped) in found
+    assert sum(code == "wrong-type" for code, _ in found) == 99  # and the notice: 100
+
+
+def test_one_code_floods_no_further_than_max_kept(tmp_path: Path) -> None:
+    models = "".join(f"  m{k}: {{contextWindow: 8, maxTokens: 9}}\n" for k in range(MAX_KEPT + 7))
+    found = _compile(tmp_path, HEAD + "models:\n" + models)
+    notice = (
+        "7 more `max-tokens-exceeds-context` problems in this file were found and are not listed"
+    )
+    assert ("too-many-problems", notice) in found

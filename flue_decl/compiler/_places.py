@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .._errors import JsonPath, Place, Spot
 
@@ -27,6 +28,10 @@ _MASK = (1 << _W) - 1
 _POS = (1 << 2 * _W) - 1  # one place: line and column
 _PLACES = (1 << 4 * _W) - 1  # an entry's value and key places
 MAX_POSITION = _MASK  # the largest line or column a place can hold
+# A mapping's table: a dict, or for a few entries (key, entry, key, entry, ...): a dict
+# costs 200 bytes however few its entries, and a dense file has 100,000 mappings of one.
+Table = dict[str, int] | tuple[Any, ...]
+SMALL = 8  # entries a tuple table may have
 
 
 def pos(line: int, column: int) -> Pos:
@@ -47,6 +52,22 @@ def retag(entry: int, who: int) -> int:
     return who << 4 * _W | entry & _PLACES
 
 
+def _get(table: Table | None, key: str) -> int:
+    """The entry of ``key`` in ``table``; 0 when it has none."""
+    if table is None:
+        return 0
+    if isinstance(table, dict):
+        return table.get(key, 0)
+    for i in range(0, len(table), 2):
+        if table[i] == key:
+            return int(table[i + 1])
+    return 0
+
+
+def _pairs(table: Table) -> Iterable[tuple[str, int]]:
+    return table.items() if isinstance(table, dict) else zip(table[::2], table[1::2], strict=True)
+
+
 class Places:
     """The places of one document or entity (see the module docstring). An entity's
     builder changes it (:meth:`take`, :meth:`drop`) before anything reads it."""
@@ -57,7 +78,7 @@ class Places:
         self,
         files: tuple[str, ...],
         root: Pos,
-        maps: dict[JsonPath, dict[str, int]],
+        maps: dict[JsonPath, Table],
         seqs: dict[JsonPath, array[int]],
     ) -> None:
         self.files, self.root, self.maps, self.seqs = files, root, maps, seqs
@@ -93,7 +114,14 @@ class Places:
             assert isinstance(key, str)  # keys are strings (the event pass refuses others)
             table = maps.setdefault(path[:-1], {})
             table[key] = keyed(table.get(key, 0), at)
-        return cls((file,), root, maps, seqs)
+        tables: dict[JsonPath, Table] = {}
+        for parent, table in maps.items():
+            tables[parent] = (
+                tuple(itertools.chain.from_iterable(table.items()))
+                if len(table) <= SMALL
+                else table
+            )
+        return cls((file,), root, tables, seqs)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -103,7 +131,7 @@ class Places:
             return (self.files[0], self.root >> _W, self.root & _MASK) if self.root else None
         last = path[-1]
         if isinstance(last, str):
-            found = self.maps.get(path[:-1], {}).get(last, 0)
+            found = _get(self.maps.get(path[:-1]), last)
             return self._spot(found >> 4 * _W, found & _POS) if found & _POS else None
         items = self.seqs.get(path[:-1])
         if items is None or not 0 <= last < len(items) or not items[last]:
@@ -114,7 +142,7 @@ class Places:
         """Where the key of the mapping entry at ``path`` was written, if it was."""
         if not path or not isinstance(path[-1], str):
             return None
-        found = self.maps.get(path[:-1], {}).get(path[-1], 0)
+        found = _get(self.maps.get(path[:-1]), path[-1])
         key = found >> 2 * _W & _POS
         return self._spot(found >> 4 * _W, key) if key else None
 
@@ -126,7 +154,7 @@ class Places:
 
     def _walk(self, path: JsonPath, who: int) -> Iterator[tuple[JsonPath, Spot, int]]:
         table = self.maps.get(path)
-        for key, found in table.items() if table is not None else ():
+        for key, found in _pairs(table) if table is not None else ():
             child, by = (*path, key), found >> 4 * _W
             if found & _POS:
                 yield child, self._spot(by, found & _POS), by
@@ -141,7 +169,7 @@ class Places:
         """The line of every place, values and keys."""
         yield self.root >> _W
         for table in self.maps.values():
-            for found in table.values():
+            for _, found in _pairs(table):
                 yield found >> _W & _MASK
                 yield found >> 3 * _W & _MASK
         for items in self.seqs.values():
@@ -153,7 +181,7 @@ class Places:
             return 0
         for end in range(len(path) - 1, 0, -1):
             if isinstance(key := path[end - 1], str):
-                return self.maps.get(path[: end - 1], {}).get(key, 0) >> 4 * _W
+                return _get(self.maps.get(path[: end - 1]), key) >> 4 * _W
         return 0
 
     def _spot(self, who: int, at: Pos) -> Spot:
@@ -171,12 +199,12 @@ class Places:
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
         table = self._table(parent)
-        table[key] = retag(source.maps.get(parent, {}).get(key, table.get(key, 0)), who)
+        table[key] = retag(_get(source.maps.get(parent), key) or table.get(key, 0), who)
         if subtree:
             n = len(path)
             for inner, entries in source.maps.items():
                 if inner[:n] == path:
-                    self.maps[inner] = {k: retag(e, who) for k, e in entries.items()}
+                    self.maps[inner] = {k: retag(e, who) for k, e in _pairs(entries)}
                     self._owned.add(inner)
             self.seqs.update((p, items) for p, items in source.seqs.items() if p[:n] == path)
 
@@ -184,7 +212,7 @@ class Places:
         """Forget the mapping entry at ``path`` and everything below it."""
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
-        if key in self.maps.get(parent, {}):
+        if _get(self.maps.get(parent), key):
             del self._table(parent)[key]
         n = len(path)
         for tables in (self.maps, self.seqs):
@@ -193,6 +221,9 @@ class Places:
 
     def _table(self, parent: JsonPath) -> dict[str, int]:
         if parent not in self._owned:
-            self.maps[parent] = dict(self.maps.get(parent, {}))
+            table = self.maps.get(parent)
+            self.maps[parent] = {} if table is None else dict(_pairs(table))
             self._owned.add(parent)
-        return self.maps[parent]
+        table = self.maps[parent]
+        assert isinstance(table, dict)
+        return table

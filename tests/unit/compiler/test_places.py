@@ -1,0 +1,81 @@
+"""Every node's place, from the packed tables, against PyYAML's own node marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flue_decl.compiler._pipeline import compile_paths
+from flue_decl.compiler._places import SMALL
+
+WIDE = "".join(f"  k{i}: v{i}\n" for i in range(SMALL + 3))  # a table past the tuple form
+TEXT = f"""kind: Provider
+id: p
+api: openai-completions
+baseUrl: https://p.example/v1
+headers: {{x-a: "1", x-b: "2"}}
+models:
+  m1: {{maxTokens: 9, name: one}}
+  m2:
+    input: [text, image]
+    cost: {{input: 1, output: 2}}
+metadata:
+{WIDE}  lists:
+    - [a, [b, c]]
+    - {{q: 1}}
+    -
+      - d
+"""
+
+
+def _marks(node: yaml.Node, path: tuple[Any, ...], out: dict[Any, Any]) -> None:
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[("key", *path, key.value)] = (key.start_mark.line + 1, key.start_mark.column + 1)
+            _marks(value, (*path, key.value), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _marks(item, (*path, i), out)
+
+
+def test_every_value_and_key_is_where_pyyaml_puts_it(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(TEXT)
+    (doc,) = compile_paths([str(tmp_path / "a.yaml")]).documents
+    expected: dict[Any, Any] = {}
+    root = yaml.compose(TEXT)
+    assert root is not None
+    _marks(root, (), expected)
+    got: dict[Any, Any] = {}
+    for path, (file, line, column), who in doc.places.items():
+        assert (file, who) == (str(tmp_path / "a.yaml"), 0)
+        got[path] = (line, column)
+        key = doc.places.key_spot(path)
+        if key is not None:
+            got[("key", *path)] = key[1:]
+        assert doc.places.spot(path) == (file, line, column)
+    assert got == expected
+    assert doc.places.spot(("models", "m9")) is None
+    assert doc.places.spot(("metadata", "lists", 7)) is None
+    assert max(doc.places.lines()) == TEXT.count("\n")
+
+
+def test_an_overlay_names_its_own_file_for_what_it_set_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(TEXT)
+    overlay = "kind: Provider\nid: p\noverlay: true\nmetadata:\n  k1: w\n  lists: [z]\n"
+    (tmp_path / "b.yaml").write_text(overlay)
+    (entity,) = compile_paths([str(tmp_path)]).entities
+    a, b = str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")
+    assert entity.place(("metadata", "k1")).file == b
+    assert entity.key_place(("metadata", "k1")).line == 5
+    assert entity.place(("metadata", "k2")).file == a
+    assert entity.place(("metadata", "lists", 0)).file == b  # the list replaced whole
+    assert entity.places.spot(("metadata", "lists", 1)) is None
+    assert entity.place(("models", "m1", "maxTokens")).file == a
+    # The document's own tables are untouched by the merge.
+    (first, _) = compile_paths([str(tmp_path)]).documents
+    assert first.places.spot(("metadata", "lists", 1)) is not None

@@ -22,11 +22,12 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from .._errors import Diagnostic, JsonPath, Severity
+from .._errors import Diagnostic, JsonPath
 from ._document import Document
 from ._frames import (
     _NO_KEY,
     _NOTHING_BROKEN,
+    Findings,
     KeyRules,
     _AbortDocument,
     _AbortFile,
@@ -50,7 +51,6 @@ MAX_DEPTH = 64
 # What aliases may add across one tree, all files together: a legitimate tree repeats a
 # few small blocks; many files each just under MAX_NODES_PER_FILE would not stop otherwise.
 MAX_ALIAS_NODES_PER_TREE = 200_000
-MAX_PARSE_DIAGNOSTICS = 200  # a file's, kept (see report)
 MAX_PLACED_ALIAS = 64  # nodes: an alias of a bigger anchor is placed as one node
 
 
@@ -70,8 +70,8 @@ class _DocumentBuilder(KeyRules):
         self.budget = MAX_NODES_PER_FILE
         self.aliases = AliasBudget() if aliases is None else aliases
         self.words = schema_words()
-        self.diagnostics: list[Diagnostic] = []  # the first MAX_PARSE_DIAGNOSTICS
-        self.unlisted = 0  # and how many more there were
+        self.findings = Findings(file)
+        self.report = self.findings.add
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
         self.documents: list[Document] = []
@@ -88,26 +88,6 @@ class _DocumentBuilder(KeyRules):
     ) -> None:
         where = place_at(self.file, place)
         self.report(Diagnostic.at(code, message, where, path, hint=hint))
-
-    def report(self, diagnostic: Diagnostic) -> None:
-        # A file of 100,000 duplicate keys must not hold 100,000 diagnostics: what is shown
-        # is 100 a file (``_pipeline``), in the order found here, which is the file's.
-        if len(self.diagnostics) < MAX_PARSE_DIAGNOSTICS:
-            self.diagnostics.append(diagnostic)
-        else:
-            self.unlisted += 1
-
-    def notice(self) -> Diagnostic | None:
-        """What was found and not kept, if anything was."""
-        if not self.unlisted:
-            return None
-        return Diagnostic(  # every problem found reading a file is an error
-            Severity.ERROR,
-            "too-many-problems",
-            f"{self.unlisted} more problems found reading this file are not listed",
-            file=self.file,
-            hint="fix the ones shown and run again",
-        )
 
     def spend(self, nodes: int, place: Pos, path: JsonPath) -> None:
         self.budget -= nodes

@@ -10,7 +10,7 @@ from typing import Any
 
 from yaml.events import AliasEvent, CollectionStartEvent, Event, MappingStartEvent, ScalarEvent
 
-from .._errors import Diagnostic, JsonPath
+from .._errors import Diagnostic, JsonPath, Severity
 from ._places import Pos, place_at
 from ._scalars import MERGE_TAG, SCALAR_TAGS, STR_TAG
 
@@ -63,6 +63,39 @@ class _Frame:
 def _index(event: Event) -> int:
     assert event.start_mark is not None
     return int(event.start_mark.index)
+
+
+MAX_PARSE_DIAGNOSTICS = 200  # of one file: see Findings
+
+
+class Findings:
+    """A file's problems as the parser finds them, in the file's order: the first
+    ``MAX_PARSE_DIAGNOSTICS``, then a count. A file of 100,000 duplicate keys must not hold
+    100,000 diagnostics; what is shown is 100 a file (``_pipeline``)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.kept: list[Diagnostic] = []
+        self.unlisted = 0
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        if len(self.kept) < MAX_PARSE_DIAGNOSTICS:
+            self.kept.append(diagnostic)
+        else:
+            self.unlisted += 1
+
+    def all(self) -> list[Diagnostic]:
+        """What was kept, and a notice of what was not."""
+        if not self.unlisted:
+            return self.kept
+        notice = Diagnostic(  # every problem found reading a file is an error
+            Severity.ERROR,
+            "too-many-problems",
+            f"{self.unlisted} more problems found reading this file are not listed",
+            file=self.file,
+            hint="fix the ones shown and run again",
+        )
+        return [*self.kept, notice]
 
 
 class KeyRules:

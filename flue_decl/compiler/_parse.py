@@ -176,11 +176,10 @@ def parse_text(
             )
         )
     suppressions, problems = _suppress.find(text, source.path)
-    notice = builder.notice()
     return ParsedFile(
         source,
         tuple(builder.documents),
-        (*builder.diagnostics, *problems, *([notice] if notice else [])),
+        (*builder.findings.all(), *problems),
         sha256,
         suppressions,
     )

@@ -29,6 +29,8 @@ from ._frames import (
     _NOTHING_BROKEN,
     Findings,
     KeyRules,
+    Log,
+    Shared,
     _AbortDocument,
     _AbortFile,
     _Anchor,
@@ -44,7 +46,6 @@ from ._scalars import (
     implicit_text,
     number_problem,
 )
-from ._schemafiles import schema_words
 
 MAX_NODES_PER_FILE = 200_000
 MAX_DEPTH = 64
@@ -69,8 +70,9 @@ class _DocumentBuilder(KeyRules):
         self.layer = layer
         self.budget = MAX_NODES_PER_FILE
         self.aliases = AliasBudget() if aliases is None else aliases
-        self.words = schema_words()
+        self.share = Shared()
         self.findings = Findings(file)
+        self.typed_texts: dict[tuple[str, str], tuple[str, str]] = {}
         self.report = self.findings.add
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
@@ -165,9 +167,9 @@ class _DocumentBuilder(KeyRules):
     def document(self, events: Iterator[Event], index: int) -> None:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Anchor] = {}
-        self.places: list[tuple[JsonPath, Pos]] = []
-        self.key_places: list[tuple[JsonPath, Pos]] = []
-        self.typed: list[tuple[JsonPath, tuple[str, str]]] = []
+        self.places: Log[Pos] = Log()
+        self.key_places: Log[Pos] = Log()
+        self.typed: Log[tuple[str, str]] = Log()
         self.broken: set[JsonPath] = set()
         self.root: Any = _NO_KEY
         self.root_place: Pos | None = None
@@ -195,8 +197,8 @@ class _DocumentBuilder(KeyRules):
                 index,
                 place_at(self.file, self.root_place),
                 self.root,
-                Places.of(self.file, self.places, self.key_places),
-                dict(self.typed),
+                Places.of(self.file, self.places.pairs(), self.key_places.pairs()),
+                dict(self.typed.pairs()),
                 frozenset(self.broken) if self.broken else _NOTHING_BROKEN,
             )
         )
@@ -230,7 +232,7 @@ class _DocumentBuilder(KeyRules):
         if isinstance(event, AliasEvent):
             anchor = self.lookup(event, place, path)
             if keep:
-                self.places.append((path, place))
+                self.places.add(path, place)
                 # Each node of a small anchor keeps its own place at every alias; a big one
                 # is placed at the alias (what is inside it reports there): an expansion
                 # costs no memory per node, so the budget bounds the value, not the places.
@@ -246,19 +248,22 @@ class _DocumentBuilder(KeyRules):
             self.spend(1, place, path)
             value = self.scalar(event, tag, path, place, keep)
             if keep:
-                self.places.append((path, place))
+                self.places.add(path, place)
             self.finish(value, path, place, 1, anchor=event.anchor, start=start)
 
     def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Pos, keep: bool) -> Any:
         if tag == STR_TAG:
-            return event.value
+            return self.share(event.value)
         kind = SCALAR_TAGS.get(tag)
         if kind is None:
             self.unknown_tag(tag, place, path)
             return None
         value = self.construct(event, tag, kind, path, place)
         if keep and implicit_text(value) != (kind, event.value):  # see implicit_text
-            self.typed.append((path, (kind, event.value)))
+            text = (kind, event.value)
+            if kind in ("boolean", "null"):  # a few texts (`on`, `~`): one tuple each
+                text = self.typed_texts.setdefault(text, text)
+            self.typed.add(path, text)
         return value
 
     def construct(self, event: ScalarEvent, tag: str, kind: str, path: JsonPath, at: Pos) -> Any:
@@ -322,7 +327,7 @@ class _DocumentBuilder(KeyRules):
                 self.unknown_tag(str(event.tag), place, path)
             frame.discard = frame.bad_tag = True
         if not discard and not merge_seq:
-            self.places.append((path, place))
+            self.places.add(path, place)
         self.stack.append(frame)
 
     def close(self) -> None:
@@ -373,9 +378,9 @@ class _DocumentBuilder(KeyRules):
             self.anchors[anchor] = _Anchor(
                 value,
                 size,
-                [(p[n:], pl) for p, pl in self.places[start[0] :]],
-                [(p[n:], pl) for p, pl in self.key_places[start[1] :]],
-                [(p[n:], t) for p, t in self.typed[start[2] :]],
+                [(p[n:], pl) for p, pl in self.places.since(start[0])],
+                [(p[n:], pl) for p, pl in self.key_places.since(start[1])],
+                [(p[n:], t) for p, t in self.typed.since(start[2])],
             )
         parent = self.top()
         if parent is None:

@@ -4,15 +4,16 @@ anchored mappings). The pass's builder inherits :class:`KeyRules`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from yaml.events import AliasEvent, CollectionStartEvent, Event, MappingStartEvent, ScalarEvent
 
 from .._errors import Diagnostic, JsonPath, Severity
 from ._places import Pos, place_at
 from ._scalars import MERGE_TAG, SCALAR_TAGS, STR_TAG
+from ._schemafiles import schema_words
 
 
 class _AbortDocument(Exception):
@@ -23,6 +24,7 @@ class _AbortFile(Exception):
     """The rest of the file is skipped (already reported): the node budget is spent."""
 
 
+T = TypeVar("T")
 _NO_KEY = object()  # a map frame waiting for its next key
 _NOTHING_BROKEN: frozenset[JsonPath] = frozenset()  # shared: one set per document adds up
 
@@ -66,6 +68,53 @@ def _index(event: Event) -> int:
 
 
 MAX_PARSE_DIAGNOSTICS = 200  # of one file: see Findings
+MAX_SHARED = 10_000  # strings a file's parse keeps one object of: see Shared
+
+
+class Log(Generic[T]):
+    """(path, value) pairs in the order the pass met them, as two lists: a pair as a
+    tuple would cost 56 bytes a node while a document is read."""
+
+    __slots__ = ("paths", "values")
+
+    def __init__(self) -> None:
+        self.paths: list[JsonPath] = []
+        self.values: list[T] = []
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def add(self, path: JsonPath, value: T) -> None:
+        self.paths.append(path)
+        self.values.append(value)
+
+    def extend(self, pairs: Iterable[tuple[JsonPath, T]]) -> None:
+        for path, value in pairs:
+            self.add(path, value)
+
+    def since(self, start: int) -> Iterator[tuple[JsonPath, T]]:
+        return zip(self.paths[start:], self.values[start:], strict=True)
+
+    def pairs(self) -> Iterator[tuple[JsonPath, T]]:
+        return zip(self.paths, self.values, strict=True)
+
+
+class Shared:
+    """One object for a string a file repeats: the parser makes a new one each time, and a
+    dense file repeats a key or a value 100,000 times. The schemas' keys are shared from
+    the start, others (up to 64 characters) until ``MAX_SHARED``: a file of distinct
+    strings pays for a bounded table, not one entry more a string."""
+
+    def __init__(self) -> None:
+        self.words = dict(schema_words())
+
+    def __call__(self, text: str) -> str:
+        shared = self.words.get(text)
+        if shared is not None:
+            return shared
+        if len(self.words) < MAX_SHARED and len(text) <= 64:
+            self.words[text] = text
+        return text
 
 
 class Findings:
@@ -103,9 +152,9 @@ class KeyRules:
     state and steps declared here."""
 
     file: str
-    words: dict[str, str]  # ``_schemafiles.schema_words``
+    share: Callable[[str], str]  # one object for a repeated string (see _events)
     report: Callable[[Diagnostic], None]
-    key_places: list[tuple[JsonPath, Pos]]
+    key_places: Log[Pos]
     broken: set[JsonPath]
     stack: list[_Frame]
     anchors: dict[str, _Anchor]
@@ -174,7 +223,7 @@ class KeyRules:
             frame.key, frame.skip_value = None, True
 
     def string_key(self, frame: _Frame, key: str, place: Pos) -> None:
-        key = self.words.get(key, key)  # one object for a schema's key, however often
+        key = self.share(key)
         child = (*frame.path, key)
         frame.key, frame.key_path = key, child
         first = frame.seen.get(key)
@@ -194,7 +243,7 @@ class KeyRules:
             return
         frame.seen[key] = place
         if not (frame.discard or frame.skip_value):
-            self.key_places.append((child, place))
+            self.key_places.add(child, place)
 
     # -- merge keys (<<) ------------------------------------------------------------
 

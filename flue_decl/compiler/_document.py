@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .._discover import SourceFile
 from .._errors import Diagnostic, JsonPath, Place
-from ._places import Places
+from ._places import Places, Typed
 from ._suppress import Suppression
 
 
@@ -22,12 +22,15 @@ class Document:
     start: Place
     data: Any
     places: Places  # of every value and key, all in ``file``
-    # Scalars whose YAML typing made them something other than a string, with their
-    # source text where the value does not give it (``_scalars.implicit_text``): lets
-    # later stages say "quote it".
-    typed_scalars: Mapping[JsonPath, tuple[str, str]] = field(default_factory=dict)
     # Paths whose value the parser refused (and reported): later stages stay quiet there.
     broken: frozenset[JsonPath] = frozenset()
+
+    @property
+    def typed_scalars(self) -> Mapping[JsonPath, tuple[str, str]]:
+        """Scalars whose YAML typing made them something other than a string, with their
+        source text where the value does not give it (``_scalars.implicit_text``): lets
+        later stages say "quote it"."""
+        return Typed(self.places)
 
     def place(self, path: JsonPath) -> Place:
         """The closest known place for ``path``: the node itself, else its nearest parent."""

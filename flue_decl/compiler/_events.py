@@ -197,8 +197,9 @@ class _DocumentBuilder(KeyRules):
                 index,
                 place_at(self.file, self.root_place),
                 self.root,
-                Places.of(self.file, self.places.pairs(), self.key_places.pairs()),
-                dict(self.typed.pairs()),
+                Places.of(
+                    self.file, self.places.pairs(), self.key_places.pairs(), self.typed.pairs()
+                ),
                 frozenset(self.broken) if self.broken else _NOTHING_BROKEN,
             )
         )

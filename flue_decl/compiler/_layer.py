@@ -16,7 +16,7 @@ from .._domain import KINDS
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ._document import nearest
 from ._parse import Document
-from ._places import Places
+from ._places import Places, Typed
 from ._schema import Located
 
 
@@ -27,7 +27,6 @@ class Entity:
     order: int  # position of its first document in input order
     data: Mapping[str, Any]
     places: Places  # files: one per document; who set a path: its document's index
-    typed_scalars: Mapping[JsonPath, tuple[str, str]]
     documents: tuple[Document, ...]  # the base first, then its overlays in order
     removed: Mapping[JsonPath, Place]  # keys an overlay removed with null, and where
     broken: frozenset[JsonPath]  # paths the parser already reported
@@ -38,6 +37,10 @@ class Entity:
     def key_place(self, path: JsonPath) -> Place:
         spot = self.places.key_spot(path)
         return Place(*spot) if spot else self.place(path)
+
+    @property
+    def typed_scalars(self) -> Mapping[JsonPath, tuple[str, str]]:
+        return Typed(self.places)
 
     def located(self) -> Located:
         return Located(
@@ -65,19 +68,17 @@ class _EntityBuilder:
         # its tables are shared, read-only, and copied only when an overlay arrives.
         self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
         self.places = doc.places
-        self.typed: Mapping[JsonPath, tuple[str, str]] = doc.typed_scalars
         self.removed: dict[JsonPath, Place] = {}
         self.broken: set[JsonPath] = set(doc.broken)
         self.shared = True
 
-    def _own(self) -> dict[JsonPath, tuple[str, str]]:
+    def _own(self) -> Places:
         if self.shared:
             base = self.documents[0]
             self.data = _strip(base.data)
-            self.places, self.typed = base.places.copy((base.file,)), dict(base.typed_scalars)
+            self.places = base.places.copy((base.file,))
             self.shared = False
-        assert isinstance(self.typed, dict)
-        return self.typed
+        return self.places
 
     def overlay(self, doc: Document) -> None:
         self._own()
@@ -113,17 +114,10 @@ class _EntityBuilder:
 
     def _take(self, path: JsonPath, doc: Document, who: int, *, subtree: bool) -> None:
         """``path`` (and with ``subtree`` all below it) as ``doc``, document ``who``, set it."""
-        typed = self._own()
-        self.places.take(doc.places, path, who, subtree=subtree)
-        if subtree:
-            n = len(path)
-            typed.update((p, v) for p, v in doc.typed_scalars.items() if p[:n] == path)
-        elif path in doc.typed_scalars:
-            typed[path] = doc.typed_scalars[path]
+        self._own().take(doc.places, path, who, subtree=subtree)
 
     def _forget(self, path: JsonPath) -> None:
-        _drop_at(self._own(), path)
-        self.places.drop(path)
+        self._own().drop(path)
 
     def build(self) -> Entity:
         if not self.shared:  # who set a path: its document's index
@@ -134,17 +128,10 @@ class _EntityBuilder:
             self.order,
             self.data,
             self.places,
-            self.typed,
             tuple(self.documents),
             self.removed,
             frozenset(self.broken),
         )
-
-
-def _drop_at(table: dict[JsonPath, Any], path: JsonPath) -> None:
-    n = len(path)
-    for p in [p for p in table if p[:n] == path]:
-        del table[p]
 
 
 def _strip(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,13 @@ A dense file is mostly places: kept as a ``(file, line, column)`` tuple for each
 each key, keyed by a path tuple, they cost 200 bytes a node, 30 times the text. Here:
 
 - a place is one int, ``line << 32 | column`` (1-based; 0: none), a :data:`Pos`;
-- a mapping's entry is one int too: its value's place, its key's, and ``who`` wrote it
-  (an index into :attr:`Places.files`; of an entity: its document's), kept in a table
-  per mapping, keyed by the key string the data already holds;
-- a sequence's items are an array of places (8 bytes an item), written by whoever wrote
-  the nearest mapping entry above them: an overlay replaces a list whole.
+- a mapping's entry is one int too: its value's place, its key's, the source text of a
+  YAML-typed scalar where one is kept (an index into :attr:`Places.texts`), and ``who``
+  wrote it (an index into :attr:`Places.files`; of an entity: its document's), kept in a
+  table per mapping, keyed by the key string the data already holds;
+- a sequence's items are an array of places (8 bytes an item), with an array of text
+  indexes where any is typed, written by whoever wrote the nearest mapping entry above
+  them: an overlay replaces a list whole.
 
 ``max-file-bytes`` keeps lines and columns below 2**32 (``MAX_POSITION``).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .._errors import JsonPath, Place, Spot
@@ -26,7 +28,10 @@ Pos = int  # line << 32 | column of one place; what the event pass logs
 _W = 32
 _MASK = (1 << _W) - 1
 _POS = (1 << 2 * _W) - 1  # one place: line and column
-_PLACES = (1 << 4 * _W) - 1  # an entry's value and key places
+_TEXT = 4 * _W  # where an entry's text index starts; then who, from _WHO
+_WHO = 5 * _W
+_PLACES = (1 << _TEXT) - 1  # an entry's value and key places
+Text = tuple[str, str]  # (kind, source text) of a YAML-typed scalar (see _scalars)
 MAX_POSITION = _MASK  # the largest line or column a place can hold
 # A mapping's table: a dict, or for a few entries (key, entry, key, entry, ...): a dict
 # costs 200 bytes however few its entries, and a dense file has 100,000 mappings of one.
@@ -47,9 +52,8 @@ def keyed(entry: int, key: Pos) -> int:
     return entry & ~(_POS << 2 * _W) | key << 2 * _W
 
 
-def retag(entry: int, who: int) -> int:
-    """The same places, written by ``who``."""
-    return who << 4 * _W | entry & _PLACES
+def _texted(entry: int, text: int) -> int:
+    return entry & ~(_MASK << _TEXT) | text << _TEXT
 
 
 def _get(table: Table | None, key: str) -> int:
@@ -72,7 +76,7 @@ class Places:
     """The places of one document or entity (see the module docstring). An entity's
     builder changes it (:meth:`take`, :meth:`drop`) before anything reads it."""
 
-    __slots__ = ("_owned", "files", "maps", "root", "seqs")
+    __slots__ = ("_numbers", "_owned", "files", "maps", "root", "seq_texts", "seqs", "texts")
 
     def __init__(
         self,
@@ -80,18 +84,31 @@ class Places:
         root: Pos,
         maps: dict[JsonPath, Table],
         seqs: dict[JsonPath, array[int]],
+        *,
+        texts: list[Text],
+        seq_texts: dict[JsonPath, array[int]],
     ) -> None:
         self.files, self.root, self.maps, self.seqs = files, root, maps, seqs
+        self.texts, self.seq_texts = texts, seq_texts  # text i is texts[i - 1]; 0: none
         self._owned: set[JsonPath] = set()  # tables this copy may change (copy on write)
+        self._numbers: dict[Text, int] | None = None  # texts' numbers, while merging
 
     @classmethod
     def of(
-        cls, file: str, values: Iterable[tuple[JsonPath, Pos]], keys: Iterable[tuple[JsonPath, Pos]]
+        cls,
+        file: str,
+        values: Iterable[tuple[JsonPath, Pos]],
+        keys: Iterable[tuple[JsonPath, Pos]],
+        typed: Iterable[tuple[JsonPath, Text]],
     ) -> Places:
-        """From the event pass's logs: (path, place) of every value, of every key."""
+        """From the event pass's logs: (path, place) of every value, of every key, and
+        (path, text) of the typed scalars whose text is kept."""
         root = 0
         maps: dict[JsonPath, dict[str, int]] = {}
         seqs: dict[JsonPath, array[int]] = {}
+        texts: list[Text] = []
+        seq_texts: dict[JsonPath, array[int]] = {}
+        ids: dict[Text, int] = {}
         for path, at in values:
             if not path:
                 root = at
@@ -114,6 +131,22 @@ class Places:
             assert isinstance(key, str)  # keys are strings (the event pass refuses others)
             table = maps.setdefault(path[:-1], {})
             table[key] = keyed(table.get(key, 0), at)
+        for path, text in typed:
+            if (number := ids.get(text)) is None:
+                texts.append(text)
+                number = ids[text] = len(texts)
+            if not path:
+                continue  # a document that is one scalar: no stage asks for its text
+            if isinstance(last := path[-1], str):
+                table = maps.setdefault(path[:-1], {})
+                table[last] = _texted(table.get(last, 0), number)
+            else:
+                marks = seq_texts.get(path[:-1])
+                if marks is None:
+                    size = len(seqs.get(path[:-1], ()))
+                    marks = seq_texts[path[:-1]] = array("I", itertools.repeat(0, size))
+                if 0 <= last < len(marks):
+                    marks[last] = number
         tables: dict[JsonPath, Table] = {}
         for parent, table in maps.items():
             tables[parent] = (
@@ -121,7 +154,7 @@ class Places:
                 if len(table) <= SMALL
                 else table
             )
-        return cls((file,), root, tables, seqs)
+        return cls((file,), root, tables, seqs, texts=texts, seq_texts=seq_texts)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -132,7 +165,7 @@ class Places:
         last = path[-1]
         if isinstance(last, str):
             found = _get(self.maps.get(path[:-1]), last)
-            return self._spot(found >> 4 * _W, found & _POS) if found & _POS else None
+            return self._spot(found >> _WHO, found & _POS) if found & _POS else None
         items = self.seqs.get(path[:-1])
         if items is None or not 0 <= last < len(items) or not items[last]:
             return None
@@ -144,25 +177,45 @@ class Places:
             return None
         found = _get(self.maps.get(path[:-1]), path[-1])
         key = found >> 2 * _W & _POS
-        return self._spot(found >> 4 * _W, key) if key else None
+        return self._spot(found >> _WHO, key) if key else None
+
+    def text(self, path: JsonPath) -> Text | None:
+        """The source text of the YAML-typed scalar at ``path``, where one is kept."""
+        if not path:
+            return None
+        last = path[-1]
+        if isinstance(last, str):
+            number = _get(self.maps.get(path[:-1]), last) >> _TEXT & _MASK
+        else:
+            marks = self.seq_texts.get(path[:-1])
+            number = marks[last] if marks is not None and 0 <= last < len(marks) else 0
+        return self.texts[number - 1] if number else None
 
     def items(self) -> Iterator[tuple[JsonPath, Spot, int]]:
         """Every value's place, parents first, in the order written: (path, place, who)."""
         if self.root:
             yield (), self._spot(0, self.root), 0
-        yield from self._walk((), 0)
+        for path, at, _, who in self._walk((), 0):
+            if at:
+                yield path, self._spot(who, at), who
 
-    def _walk(self, path: JsonPath, who: int) -> Iterator[tuple[JsonPath, Spot, int]]:
+    def typed(self) -> Iterator[tuple[JsonPath, Text]]:
+        """Every kept text of a typed scalar, in the order written: (path, text)."""
+        for path, _, number, _ in self._walk((), 0):
+            if number:
+                yield path, self.texts[number - 1]
+
+    def _walk(self, path: JsonPath, who: int) -> Iterator[tuple[JsonPath, Pos, int, int]]:
+        """(path, place, text, who) of every node below ``path``, parents first."""
         table = self.maps.get(path)
         for key, found in _pairs(table) if table is not None else ():
-            child, by = (*path, key), found >> 4 * _W
-            if found & _POS:
-                yield child, self._spot(by, found & _POS), by
+            child, by = (*path, key), found >> _WHO
+            yield child, found & _POS, found >> _TEXT & _MASK, by
             yield from self._walk(child, by)
+        marks = self.seq_texts.get(path)
         for index, at in enumerate(self.seqs.get(path, ())):
             child = (*path, index)
-            if at:
-                yield child, self._spot(who, at), who
+            yield child, at, marks[index] if marks is not None else 0, who
             yield from self._walk(child, who)
 
     def lines(self) -> Iterator[int]:
@@ -181,7 +234,7 @@ class Places:
             return 0
         for end in range(len(path) - 1, 0, -1):
             if isinstance(key := path[end - 1], str):
-                return _get(self.maps.get(path[: end - 1]), key) >> 4 * _W
+                return _get(self.maps.get(path[: end - 1]), key) >> _WHO
         return 0
 
     def _spot(self, who: int, at: Pos) -> Spot:
@@ -191,7 +244,14 @@ class Places:
 
     def copy(self, files: tuple[str, ...]) -> Places:
         """A copy naming ``files``, whose tables are copied when first changed."""
-        return Places(files, self.root, dict(self.maps), dict(self.seqs))
+        return Places(
+            files,
+            self.root,
+            dict(self.maps),
+            dict(self.seqs),
+            texts=list(self.texts),
+            seq_texts=dict(self.seq_texts),
+        )
 
     def take(self, source: Places, path: JsonPath, who: int, *, subtree: bool) -> None:
         """The mapping entry at ``path`` (and with ``subtree`` all below it) as ``source``,
@@ -199,14 +259,38 @@ class Places:
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
         table = self._table(parent)
-        table[key] = retag(_get(source.maps.get(parent), key) or table.get(key, 0), who)
+        found = _get(source.maps.get(parent), key)
+        if found:
+            table[key] = self._adopt(found, source, who)
+        else:  # who set it, even where the source has no place for it
+            table[key] = self._adopt(table.get(key, 0), self, who)
         if subtree:
             n = len(path)
             for inner, entries in source.maps.items():
                 if inner[:n] == path:
-                    self.maps[inner] = {k: retag(e, who) for k, e in _pairs(entries)}
+                    self.maps[inner] = {k: self._adopt(e, source, who) for k, e in _pairs(entries)}
                     self._owned.add(inner)
             self.seqs.update((p, items) for p, items in source.seqs.items() if p[:n] == path)
+            for inner, marks in source.seq_texts.items():
+                if inner[:n] == path:
+                    self.seq_texts[inner] = array("I", (self._number(source, m) for m in marks))
+
+    def _adopt(self, entry: int, source: Places, who: int) -> int:
+        """``entry`` of ``source`` as an entry of this one, written by ``who``."""
+        number = self._number(source, entry >> _TEXT & _MASK)
+        return who << _WHO | number << _TEXT | entry & _PLACES
+
+    def _number(self, source: Places, number: int) -> int:
+        """Text ``number`` of ``source`` as a number of this one's (0: none)."""
+        if not number or source is self:
+            return number
+        if self._numbers is None:
+            self._numbers = {text: i + 1 for i, text in enumerate(self.texts)}
+        text = source.texts[number - 1]
+        if (mine := self._numbers.get(text)) is None:
+            self.texts.append(text)
+            mine = self._numbers[text] = len(self.texts)
+        return mine
 
     def drop(self, path: JsonPath) -> None:
         """Forget the mapping entry at ``path`` and everything below it."""
@@ -215,7 +299,7 @@ class Places:
         if _get(self.maps.get(parent), key):
             del self._table(parent)[key]
         n = len(path)
-        for tables in (self.maps, self.seqs):
+        for tables in (self.maps, self.seqs, self.seq_texts):
             for inner in [p for p in tables if p[:n] == path]:
                 del tables[inner]
 
@@ -227,3 +311,25 @@ class Places:
         table = self.maps[parent]
         assert isinstance(table, dict)
         return table
+
+
+class Typed(Mapping[JsonPath, Text]):
+    """The kept texts of a :class:`Places`' typed scalars, as the mapping the schema stage
+    and the lints read: path -> (kind, source text)."""
+
+    __slots__ = ("_places",)
+
+    def __init__(self, places: Places) -> None:
+        self._places = places
+
+    def __getitem__(self, path: JsonPath) -> Text:
+        text = self._places.text(path)
+        if text is None:
+            raise KeyError(path)
+        return text
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return (path for path, _ in self._places.typed())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._places.typed())

@@ -81,12 +81,15 @@ def _dense(shape: str, n: int) -> str:
         return head + "models:\n" + "".join(f"  m{k}: 1\n" for k in range(room // 12))
     if shape == "sequence":
         return head + "headers:\n" + "- a\n" * 199_000
+    if shape == "booleans":  # YAML 1.1 booleans: a text kept for each, and a lint
+        return head + "x: [" + ",".join(["on"] * 199_000) + "]\n"
     assert shape == "duplicates"  # a parser diagnostic for every entry
     return head + "x: {" + ",".join(["a: 1"] * 99_000) + "}\n"
 
 
 @pytest.mark.parametrize(
-    ("shape", "files"), [("models", 8), ("errors", 4), ("sequence", 4), ("duplicates", 4)]
+    ("shape", "files"),
+    [("models", 8), ("errors", 4), ("sequence", 4), ("duplicates", 4), ("booleans", 4)],
 )
 def test_dense_files_without_aliases_stay_within_the_bound(
     tmp_path: Path, shape: str, files: int

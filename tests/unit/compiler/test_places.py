@@ -79,3 +79,46 @@ def test_an_overlay_names_its_own_file_for_what_it_set_and_keeps_the_rest(
     # The document's own tables are untouched by the merge.
     (first, _) = compile_paths([str(tmp_path)]).documents
     assert first.places.spot(("metadata", "lists", 1)) is not None
+
+
+TYPED = """kind: Provider
+id: p
+api: openai-completions
+baseUrl: https://p.example/v1
+metadata:
+  a: yes
+  b: 8192
+  c: ~
+  d: [on, 7, Off, {e: NO}]
+  f: 1.50
+"""
+
+
+def test_typed_texts_are_kept_where_the_value_does_not_give_them(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(TYPED)
+    (doc,) = compile_paths([str(tmp_path / "a.yaml")]).documents
+    assert dict(doc.typed_scalars) == {
+        ("metadata", "a"): ("boolean", "yes"),
+        ("metadata", "c"): ("null", "~"),
+        ("metadata", "d", 0): ("boolean", "on"),
+        ("metadata", "d", 2): ("boolean", "Off"),
+        ("metadata", "d", 3, "e"): ("boolean", "NO"),
+        ("metadata", "f"): ("number", "1.50"),
+    }
+    assert ("metadata", "b") not in doc.typed_scalars  # 8192 says it itself
+    # One tuple for each text a file repeats.
+    assert doc.places.texts == sorted(set(doc.places.texts), key=doc.places.texts.index)
+
+
+def test_an_overlay_brings_its_typed_texts_and_drops_what_it_replaced(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(TYPED)
+    overlay = "kind: Provider\nid: p\noverlay: true\nmetadata:\n  a: 'yes'\n  d: [ON]\n  g: Off\n"
+    (tmp_path / "b.yaml").write_text(overlay)
+    (entity,) = compile_paths([str(tmp_path)]).entities
+    assert dict(entity.typed_scalars) == {
+        ("metadata", "c"): ("null", "~"),
+        ("metadata", "d", 0): ("boolean", "ON"),
+        ("metadata", "f"): ("number", "1.50"),
+        ("metadata", "g"): ("boolean", "Off"),
+    }
+    assert entity.place(("metadata", "g")).file == str(tmp_path / "b.yaml")

@@ -33,6 +33,7 @@ from . import _portable, _suppress
 from ._document import Document, ParsedFile
 from ._events import MAX_DEPTH, AliasBudget, _DocumentBuilder
 from ._frames import _AbortFile
+from ._places import MAX_PLACEABLE
 
 __all__ = [
     "MAX_DEPTH",
@@ -254,7 +255,7 @@ def _syntax_hint(problem: str) -> str | None:
 def parse_file(
     source: SourceFile, max_bytes: int = MAX_FILE_BYTES, aliases: AliasBudget | None = None
 ) -> ParsedFile:
-    raw, problem = read_source(source, max_bytes)
+    raw, problem = read_source(source, min(max_bytes, MAX_PLACEABLE))
     if raw is None:
         assert problem is not None
         return ParsedFile(source, (), (problem,))

@@ -12,7 +12,7 @@ each key, keyed by a path tuple, they cost 200 bytes a node, 30 times the text. 
   indexes where any is typed, written by whoever wrote the nearest mapping entry above
   them: an overlay replaces a list whole.
 
-``max-file-bytes`` keeps lines and columns below 2**32 (``MAX_POSITION``).
+A file is read only up to ``MAX_PLACEABLE`` bytes, so lines and columns fit their 32 bits.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ _POS = (1 << 2 * _W) - 1  # one place: line and column
 _TEXT = 4 * _W  # where an entry's text index starts; then who, from _WHO
 _WHO = 5 * _W
 _PLACES = (1 << _TEXT) - 1  # an entry's value and key places
+MAX_PLACEABLE = 1 << 31  # bytes: whatever max-file-bytes says, a larger file is refused
 Text = tuple[str, str]  # (kind, source text) of a YAML-typed scalar (see _scalars)
-MAX_POSITION = _MASK  # the largest line or column a place can hold
 # A mapping's table: a dict, or for a few entries (key, entry, key, entry, ...): a dict
 # costs 200 bytes however few its entries, and a dense file has 100,000 mappings of one.
 Table = dict[str, int] | tuple[Any, ...]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from flue_decl.compiler import _parse
 from flue_decl.compiler._pipeline import MAX_KEPT, compile_paths
 from flue_decl.compiler._schema import MAX_SCHEMA_ERRORS
 
@@ -41,3 +44,14 @@ def test_one_code_floods_no_further_than_max_kept(tmp_path: Path) -> None:
         "7 more `max-tokens-exceeds-context` problems in this file were found and are not listed"
     )
     assert ("too-many-problems", notice) in found
+
+
+def test_a_file_too_big_to_place_is_refused_whatever_max_file_bytes_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Places keep lines and columns in 32 bits: a file past MAX_PLACEABLE (2 GiB) is not
+    read, as if max-file-bytes were that (shown here with a small stand-in)."""
+    monkeypatch.setattr(_parse, "MAX_PLACEABLE", 100)
+    (tmp_path / "a.yaml").write_text(HEAD + "name: " + "x" * 100 + "\n")
+    found = compile_paths([str(tmp_path / "a.yaml")], max_file_bytes=10**12)
+    assert [d.code for d in found.diagnostics] == ["file-too-large"]

@@ -175,7 +175,8 @@ RULES: dict[str, Rule] = {
             E,
             "A file has more than 100 problems: the first 100 are listed (an error when any "
             "is one). Said also where a check stopped early: after 200 schema errors in a "
-            "document, 200 problems found reading a file, or 1,000 of one code in a file.",
+            "document, or 200 problems found reading a file. (Past 1,000 of one code in a "
+            "file, one more of that code says how many.)",
         ),
         Rule("artifact-invalid", E, "A compiled artifact cannot be read or has another version."),
         Rule(

@@ -154,7 +154,9 @@ def compile_paths(
         collected = _suppress.apply(collected, suppressions)
     if options.ignore or options.per_file_ignores:
         collected = [_external(d, options) for d in collected]
-    ordered = _cap_per_file(sorted(_dedupe(collected), key=Diagnostic.sort_key))
+    ordered = _cap_per_file(
+        sorted(_dedupe(collected), key=Diagnostic.sort_key), diagnostics.cut_files()
+    )
     return Compilation(
         found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
     )
@@ -184,11 +186,12 @@ class _Found:
                 self._unlisted[key] = diag.severity
 
     def all(self) -> list[Diagnostic]:
-        """What was kept, then a notice for each code and file that had more."""
+        """What was kept, then for each code and file that had more, one more of that code
+        that says how many (so what silences the code silences it too)."""
         notices = [
             Diagnostic(
-                severity if severity is Severity.ERROR else Severity.WARNING,
-                "too-many-problems",
+                severity,
+                code,
                 f"{self._seen[file, code] - MAX_KEPT} more `{code}` problems in this file were "
                 "found and are not listed",
                 file=file,
@@ -197,6 +200,10 @@ class _Found:
             for (file, code), severity in self._unlisted.items()
         ]
         return [*self.kept, *notices]
+
+    def cut_files(self) -> set[str | None]:
+        """The files some findings of were counted, not kept."""
+        return {file for file, _ in self._unlisted}
 
 
 def _check_duplicates(
@@ -265,7 +272,9 @@ def _external(diag: Diagnostic, settings: Settings) -> Diagnostic:
 MAX_DIAGNOSTICS_PER_FILE = 100
 
 
-def _cap_per_file(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+def _cap_per_file(
+    diagnostics: Sequence[Diagnostic], cut: Collection[str | None] = ()
+) -> tuple[Diagnostic, ...]:
     """At most MAX_DIAGNOSTICS_PER_FILE per file (errors first), then one notice: a file with
     thousands of problems needs its first ones fixed, not a flood in the CI log. Suppressed
     diagnostics are kept and not counted."""
@@ -282,7 +291,8 @@ def _cap_per_file(diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
         keep = keep[:MAX_DIAGNOSTICS_PER_FILE] + [d for d in items if d.suppressed]
         out.extend(sorted(keep, key=Diagnostic.sort_key))
         has_errors = any(d.severity is Severity.ERROR for d in active)
-        stopped = any(d.code == "too-many-problems" for d in active)  # a check stopped early
+        # Where a check stopped early, or findings were cut as found, there are more.
+        stopped = file in cut or any(d.code == "too-many-problems" for d in active)
         out.append(
             Diagnostic(
                 Severity.ERROR if has_errors else Severity.WARNING,

@@ -43,7 +43,17 @@ def test_one_code_floods_no_further_than_max_kept(tmp_path: Path) -> None:
     notice = (
         "7 more `max-tokens-exceeds-context` problems in this file were found and are not listed"
     )
-    assert ("too-many-problems", notice) in found
+    assert ("max-tokens-exceeds-context", notice) in found  # silenced as the code is
+    shown = "at least 901 more problems in this file are not shown"  # 1,000 kept, 1 count
+    assert ("too-many-problems", shown) in found
+
+
+def test_what_silences_a_flooding_code_silences_its_count(tmp_path: Path) -> None:
+    models = "".join(f"  m{k}: {{contextWindow: 8, maxTokens: 9}}\n" for k in range(MAX_KEPT + 7))
+    text = "# flue-decl: ignore-file[max-tokens-exceeds-context]\n" + HEAD + "models:\n" + models
+    (tmp_path / "a.yaml").write_text(text)
+    found = compile_paths([str(tmp_path / "a.yaml")])
+    assert found.reported == (), found.reported[:3]
 
 
 def test_a_file_too_big_to_place_is_refused_whatever_max_file_bytes_says(

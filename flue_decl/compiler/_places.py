@@ -201,6 +201,8 @@ class Places:
 
     def typed(self) -> Iterator[tuple[JsonPath, Text]]:
         """Every kept text of a typed scalar, in the order written: (path, text)."""
+        if not self.texts:
+            return  # most documents: nothing to walk the tree for
         for path, _, number, _ in self._walk((), 0):
             if number:
                 yield path, self.texts[number - 1]

@@ -264,8 +264,8 @@ class Places:
         found = _get(source.maps.get(parent), key)
         if found:
             table[key] = self._adopt(found, source, who)
-        else:  # who set it, even where the source has no place for it
-            table[key] = self._adopt(table.get(key, 0), self, who)
+        # else: the source placed it at a parent (a big alias): the entry keeps its own
+        # place, and so its file; a place and its file must never come from two documents
         if subtree:
             n = len(path)
             for inner, entries in source.maps.items():
@@ -304,6 +304,7 @@ class Places:
         for tables in (self.maps, self.seqs, self.seq_texts):
             for inner in [p for p in tables if p[:n] == path]:
                 del tables[inner]
+                self._owned.discard(inner)  # a table made again later is copied afresh
 
     def _table(self, parent: JsonPath) -> dict[str, int]:
         if parent not in self._owned:

@@ -122,3 +122,42 @@ def test_an_overlay_brings_its_typed_texts_and_drops_what_it_replaced(tmp_path: 
         ("metadata", "g"): ("boolean", "Off"),
     }
     assert entity.place(("metadata", "g")).file == str(tmp_path / "b.yaml")
+
+
+def test_a_model_removed_then_made_again_by_later_overlays(tmp_path: Path) -> None:
+    """Found by a review: a table dropped and made again was taken for this copy's own
+    (copy on write) and looked up where it no longer was."""
+    over = "---\nkind: Provider\nid: p\noverlay: true\nmodels:\n  m1: {}\n"
+    text = (
+        "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
+        "models:\n  m1: {maxTokens: 5}\n"
+        + over.replace("{}", "{maxTokens: 6}")
+        + over.replace("{}", "null")
+        + over
+        + over.replace("{}", "{contextWindow: 100}")
+        + "---\nkind: Provider\nid: p\noverlay: true\nmodels: null\n"
+        + "---\nkind: Provider\nid: p\noverlay: true\nmodels: {}\n"
+        + over.replace("m1: {}", "m3: {maxTokens: 1}")
+    )
+    (tmp_path / "a.yaml").write_text(text)
+    found = compile_paths([str(tmp_path / "a.yaml")])
+    assert found.ok, found.diagnostics
+    (entity,) = found.entities
+    assert entity.data["models"] == {"m3": {"maxTokens": 1}}
+    assert entity.place(("models", "m3", "maxTokens")).line == text.count("\n")
+
+
+def test_a_place_and_its_file_come_from_one_document(tmp_path: Path) -> None:
+    """An overlay that sets a mapping through an alias of a big anchor (placed at the
+    alias, not node by node) leaves the base's places of what it merges into, and their
+    file: a review found the overlay's file named with the base's line."""
+    base = HEAD_P + "".join(f"# {i}\n" for i in range(20)) + "models:\n  m1:\n    maxTokens: 5\n"
+    big = ", ".join(f"z{i}: {{maxTokens: {i}}}" for i in range(40))
+    over = f'kind: Provider\nid: p\noverlay: true\nx: &big {{m1: {{maxTokens: "abc"}}, {big}}}\n'
+    (tmp_path / "a.yaml").write_text(base)
+    (tmp_path / "b.yaml").write_text(over + "models: *big\n")
+    (wrong,) = [d for d in compile_paths([str(tmp_path)]).diagnostics if d.code == "wrong-type"]
+    assert (wrong.file, wrong.line) == (str(tmp_path / "a.yaml"), 27)
+
+
+HEAD_P = "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n"

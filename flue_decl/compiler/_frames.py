@@ -58,8 +58,19 @@ class _Frame:
     merge_seq: bool = False  # a `<<: [*a, *b]` list
     inherited: dict[str, Any] = field(default_factory=dict)
     inherited_places: list[tuple[JsonPath, Pos]] = field(default_factory=list)
+    inherited_typed: list[tuple[JsonPath, tuple[str, str]]] = field(default_factory=list)
     unquoted_template: bool = False
     seen: dict[str, Pos] = field(default_factory=dict)  # this mapping's keys, first places
+
+
+def _at(value: Any, rel: JsonPath) -> Any:
+    """The value at ``rel`` inside ``value``; ``_NO_KEY`` where there is none."""
+    try:
+        for step in rel:
+            value = value[step]
+    except (KeyError, IndexError, TypeError):
+        return _NO_KEY
+    return value
 
 
 def _index(event: Event) -> int:
@@ -269,6 +280,14 @@ class KeyRules:
                             for rel, pl in anchor.places
                             if rel and rel[0] == key
                         )
+                        for rel, text in anchor.typed:  # `yes` merged is still written `yes`
+                            if rel[0] != key:
+                                continue
+                            path = (*owner.path, *rel)
+                            if text[0] != "null" and _at(anchor.value, rel) is None:
+                                self.broken.add(path)  # refused (and said) where written
+                            else:
+                                owner.inherited_typed.append((path, text))
             owner.size += anchor.size
             if frame is owner:
                 owner.merging, owner.key = False, _NO_KEY

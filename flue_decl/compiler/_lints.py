@@ -111,7 +111,7 @@ def _foreign_templates(entity: Entity) -> Iterator[Diagnostic]:
 
 
 def _yaml11_booleans(entity: Entity) -> Iterator[Diagnostic]:
-    for path, (kind, raw) in sorted(entity.typed_scalars.items(), key=lambda kv: str(kv[0])):
+    for path, (kind, raw) in entity.typed_scalars.items():  # in the file's order
         if kind == "boolean" and raw.lower() in _YAML11_BOOLEANS:
             yield Diagnostic.at(
                 "yaml11-boolean",

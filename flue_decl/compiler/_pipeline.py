@@ -9,8 +9,9 @@ that wants the calls or an exception.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .._catalog import Catalog, builtin_catalog
@@ -211,25 +212,23 @@ def _check_duplicates(
     duplicates: Sequence[Entity],
     catalog: Catalog,
     options: Settings,
-) -> list[Diagnostic]:
+) -> Iterator[Diagnostic]:
     """Every problem of the second definitions of entities, as if each stood alone in the
     tree: checked once, all together, keeping what is found inside them (the rest of the
-    tree was checked without them)."""
-    out: list[Diagnostic] = []
+    tree was checked without them). Yielded as found, so a flood is cut (``_Found``)."""
     valid = []
     for twin in duplicates:
         problems = _schema.validate(twin.kind, twin.located())
-        out.extend(problems)
+        yield from problems
         if not problems:
             valid.append(twin)
     together = [*entities, *duplicates]
-    found = [
-        *_checks.check(together, catalog, valid, options.known_providers),
-        *_lints.lint(together, catalog),
-    ]
     spans = [_span(twin) for twin in duplicates]
-    out.extend(d for d in found if any(_inside(d, span) for span in spans))
-    return out
+    found = itertools.chain(
+        _checks.check(together, catalog, valid, options.known_providers),
+        _lints.lint(together, catalog),
+    )
+    yield from (d for d in found if any(_inside(d, span) for span in spans))
 
 
 def _span(entity: Entity) -> tuple[str, int, int]:

@@ -161,3 +161,16 @@ def test_a_place_and_its_file_come_from_one_document(tmp_path: Path) -> None:
 
 
 HEAD_P = "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
+
+
+def test_a_merged_value_keeps_its_text_and_a_refused_one_stays_quiet(tmp_path: Path) -> None:
+    """`<<: *a` brings the anchor's texts: a merged `yes` is worded `yes`, and a value
+    refused where it was written (0x10) is not reported again where it is merged."""
+    text = HEAD_P + "x: &a {maxTokens: yes, contextWindow: 0x10}\nmodels:\n  m1:\n    <<: *a\n"
+    (tmp_path / "a.yaml").write_text(text)
+    found = compile_paths([str(tmp_path / "a.yaml")])
+    (doc,) = found.documents
+    assert doc.typed_scalars[("models", "m1", "maxTokens")] == ("boolean", "yes")
+    assert ("models", "m1", "contextWindow") in doc.broken
+    merged = [d.message for d in found.diagnostics if d.line == 5 and d.code == "wrong-type"]
+    assert merged == ["expected an integer, got boolean `yes`"], found.diagnostics

@@ -72,6 +72,13 @@ def _pairs(table: Table) -> Iterable[tuple[str, int]]:
     return table.items() if isinstance(table, dict) else zip(table[::2], table[1::2], strict=True)
 
 
+# Shared by every Places that has none: never changed (only a copy's own tables are).
+_NO_MAPS: dict[JsonPath, Table] = {}
+_NO_SEQS: dict[JsonPath, array[int]] = {}
+_NO_TEXTS: list[Text] = []
+_NONE_OWNED: set[JsonPath] = set()
+
+
 class Places:
     """The places of one document or entity (see the module docstring). An entity's
     builder changes it (:meth:`take`, :meth:`drop`) before anything reads it."""
@@ -90,7 +97,9 @@ class Places:
     ) -> None:
         self.files, self.root, self.maps, self.seqs = files, root, maps, seqs
         self.texts, self.seq_texts = texts, seq_texts  # text i is texts[i - 1]; 0: none
-        self._owned: set[JsonPath] = set()  # tables this copy may change (copy on write)
+        # Tables this copy may change (copy on write); only an entity's copy has any. A
+        # document of one scalar is 6 bytes: its places must not cost a set and 3 dicts.
+        self._owned: set[JsonPath] = _NONE_OWNED
         self._numbers: dict[Text, int] | None = None  # texts' numbers, while merging
 
     @classmethod
@@ -154,7 +163,14 @@ class Places:
                 if len(table) <= SMALL
                 else table
             )
-        return cls((file,), root, tables, seqs, texts=texts, seq_texts=seq_texts)
+        return cls(
+            (file,),
+            root,
+            tables or _NO_MAPS,
+            seqs or _NO_SEQS,
+            texts=texts or _NO_TEXTS,
+            seq_texts=seq_texts or _NO_SEQS,
+        )
 
     # -- reading ------------------------------------------------------------------------
 
@@ -246,7 +262,7 @@ class Places:
 
     def copy(self, files: tuple[str, ...]) -> Places:
         """A copy naming ``files``, whose tables are copied when first changed."""
-        return Places(
+        copy = Places(
             files,
             self.root,
             dict(self.maps),
@@ -254,10 +270,13 @@ class Places:
             texts=list(self.texts),
             seq_texts=dict(self.seq_texts),
         )
+        copy._owned = set()
+        return copy
 
     def take(self, source: Places, path: JsonPath, who: int, *, subtree: bool) -> None:
         """The mapping entry at ``path`` (and with ``subtree`` all below it) as ``source``,
         file ``who`` of this one, has it."""
+        assert self._owned is not _NONE_OWNED, "only a copy is changed"
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
         table = self._table(parent)
@@ -296,6 +315,7 @@ class Places:
 
     def drop(self, path: JsonPath) -> None:
         """Forget the mapping entry at ``path`` and everything below it."""
+        assert self._owned is not _NONE_OWNED, "only a copy is changed"
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
         if _get(self.maps.get(parent), key):

@@ -360,6 +360,7 @@ class _DocumentBuilder(KeyRules):
             n = len(frame.path)
             self.places.extend((p, pl) for p, pl in frame.inherited_places if p[n] not in explicit)
             self.typed.extend((p, t) for p, t in frame.inherited_typed if p[n] not in explicit)
+            self.broken.update(p for p in frame.inherited_broken if p[n] not in explicit)
         self.finish(
             value, frame.path, frame.start, frame.size, anchor=frame.anchor, start=frame.log_start
         )

@@ -59,6 +59,7 @@ class _Frame:
     inherited: dict[str, Any] = field(default_factory=dict)
     inherited_places: list[tuple[JsonPath, Pos]] = field(default_factory=list)
     inherited_typed: list[tuple[JsonPath, tuple[str, str]]] = field(default_factory=list)
+    inherited_broken: list[JsonPath] = field(default_factory=list)
     unquoted_template: bool = False
     seen: dict[str, Pos] = field(default_factory=dict)  # this mapping's keys, first places
 
@@ -285,7 +286,7 @@ class KeyRules:
                                 continue
                             path = (*owner.path, *rel)
                             if text[0] != "null" and _at(anchor.value, rel) is None:
-                                self.broken.add(path)  # refused (and said) where written
+                                owner.inherited_broken.append(path)  # refused where written
                             else:
                                 owner.inherited_typed.append((path, text))
             owner.size += anchor.size

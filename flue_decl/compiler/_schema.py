@@ -284,7 +284,7 @@ def _type_error(error: SchemaError, path: JsonPath, doc: Located) -> Diagnostic:
     names = [expected] if isinstance(expected, str) else list(expected)
     want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
     typed = doc.typed_scalars.get(path) or implicit_text(error.instance)
-    got = f"{typed[0]} `{typed[1]}`" if typed else _describe(error.instance)
+    got = f"{typed[0]} `{typed[1]}`" if typed and typed[1] else _describe(error.instance)
     secret = _secret(path, error.instance)
     if secret:
         got = f"{typed[0] if typed else 'a value'} (not shown: a credential)"

@@ -174,3 +174,16 @@ def test_a_merged_value_keeps_its_text_and_a_refused_one_stays_quiet(tmp_path: P
     assert ("models", "m1", "contextWindow") in doc.broken
     merged = [d.message for d in found.diagnostics if d.line == 5 and d.code == "wrong-type"]
     assert merged == ["expected an integer, got boolean `yes`"], found.diagnostics
+
+
+def test_a_key_written_beside_a_merge_is_checked_though_the_merged_one_was_refused(
+    tmp_path: Path,
+) -> None:
+    """Found by fuzzing against the last stop's code: the refusal of a merged value hid
+    an explicit value of the same key."""
+    models = "models:\n  m1:\n    <<: *a\n    contextWindow: [1]\n"
+    text = HEAD_P + "x: &a {contextWindow: 0x10}\n" + models
+    (tmp_path / "a.yaml").write_text(text)
+    found = compile_paths([str(tmp_path / "a.yaml")]).diagnostics
+    wrong = [(d.line, d.message) for d in found if d.code == "wrong-type"]
+    assert wrong == [(9, "expected an integer, got a list")], found

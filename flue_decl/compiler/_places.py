@@ -20,9 +20,9 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from .._errors import JsonPath, Place, Spot
+from ._tables import SMALL, Tables, get, pairs
 
 Pos = int  # line << 32 | column of one place; what the event pass logs
 _W = 32
@@ -33,10 +33,6 @@ _WHO = 5 * _W
 _PLACES = (1 << _TEXT) - 1  # an entry's value and key places
 MAX_PLACEABLE = 1 << 31  # bytes: whatever max-file-bytes says, a larger file is refused
 Text = tuple[str, str]  # (kind, source text) of a YAML-typed scalar (see _scalars)
-# A mapping's table: a dict, or for a few entries (key, entry, key, entry, ...): a dict
-# costs 200 bytes however few its entries, and a dense file has 100,000 mappings of one.
-Table = dict[str, int] | tuple[Any, ...]
-SMALL = 8  # entries a tuple table may have
 
 
 def pos(line: int, column: int) -> Pos:
@@ -56,24 +52,8 @@ def _texted(entry: int, text: int) -> int:
     return entry & ~(_MASK << _TEXT) | text << _TEXT
 
 
-def _get(table: Table | None, key: str) -> int:
-    """The entry of ``key`` in ``table``; 0 when it has none."""
-    if table is None:
-        return 0
-    if isinstance(table, dict):
-        return table.get(key, 0)
-    for i in range(0, len(table), 2):
-        if table[i] == key:
-            return int(table[i + 1])
-    return 0
-
-
-def _pairs(table: Table) -> Iterable[tuple[str, int]]:
-    return table.items() if isinstance(table, dict) else zip(table[::2], table[1::2], strict=True)
-
-
 # Shared by every Places that has none: never changed (only a copy's own tables are).
-_NO_MAPS: dict[JsonPath, Table] = {}
+_NO_MAPS = Tables()
 _NO_SEQS: dict[JsonPath, array[int]] = {}
 _NO_TEXTS: list[Text] = []
 _NONE_OWNED: set[JsonPath] = set()
@@ -89,7 +69,7 @@ class Places:
         self,
         files: tuple[str, ...],
         root: Pos,
-        maps: dict[JsonPath, Table],
+        maps: Tables,
         seqs: dict[JsonPath, array[int]],
         *,
         texts: list[Text],
@@ -156,7 +136,7 @@ class Places:
                     marks = seq_texts[path[:-1]] = array("I", itertools.repeat(0, size))
                 if 0 <= last < len(marks):
                     marks[last] = number
-        tables: dict[JsonPath, Table] = {}
+        tables = Tables()
         for parent, table in maps.items():
             tables[parent] = (
                 tuple(itertools.chain.from_iterable(table.items()))
@@ -180,7 +160,7 @@ class Places:
             return (self.files[0], self.root >> _W, self.root & _MASK) if self.root else None
         last = path[-1]
         if isinstance(last, str):
-            found = _get(self.maps.get(path[:-1]), last)
+            found = get(self.maps.get(path[:-1]), last)
             return self._spot(found >> _WHO, found & _POS) if found & _POS else None
         items = self.seqs.get(path[:-1])
         if items is None or not 0 <= last < len(items) or not items[last]:
@@ -191,7 +171,7 @@ class Places:
         """Where the key of the mapping entry at ``path`` was written, if it was."""
         if not path or not isinstance(path[-1], str):
             return None
-        found = _get(self.maps.get(path[:-1]), path[-1])
+        found = get(self.maps.get(path[:-1]), path[-1])
         key = found >> 2 * _W & _POS
         return self._spot(found >> _WHO, key) if key else None
 
@@ -201,7 +181,7 @@ class Places:
             return None
         last = path[-1]
         if isinstance(last, str):
-            number = _get(self.maps.get(path[:-1]), last) >> _TEXT & _MASK
+            number = get(self.maps.get(path[:-1]), last) >> _TEXT & _MASK
         else:
             marks = self.seq_texts.get(path[:-1])
             number = marks[last] if marks is not None and 0 <= last < len(marks) else 0
@@ -226,7 +206,7 @@ class Places:
     def _walk(self, path: JsonPath, who: int) -> Iterator[tuple[JsonPath, Pos, int, int]]:
         """(path, place, text, who) of every node below ``path``, parents first."""
         table = self.maps.get(path)
-        for key, found in _pairs(table) if table is not None else ():
+        for key, found in pairs(table) if table is not None else ():
             child, by = (*path, key), found >> _WHO
             yield child, found & _POS, found >> _TEXT & _MASK, by
             yield from self._walk(child, by)
@@ -240,7 +220,7 @@ class Places:
         """The line of every place, values and keys."""
         yield self.root >> _W
         for table in self.maps.values():
-            for _, found in _pairs(table):
+            for _, found in pairs(table):
                 yield found >> _W & _MASK
                 yield found >> 3 * _W & _MASK
         for items in self.seqs.values():
@@ -252,7 +232,7 @@ class Places:
             return 0
         for end in range(len(path) - 1, 0, -1):
             if isinstance(key := path[end - 1], str):
-                return _get(self.maps.get(path[: end - 1]), key) >> _WHO
+                return get(self.maps.get(path[: end - 1]), key) >> _WHO
         return 0
 
     def _spot(self, who: int, at: Pos) -> Spot:
@@ -265,7 +245,7 @@ class Places:
         copy = Places(
             files,
             self.root,
-            dict(self.maps),
+            self.maps.copy(),
             dict(self.seqs),
             texts=list(self.texts),
             seq_texts=dict(self.seq_texts),
@@ -280,7 +260,7 @@ class Places:
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
         table = self._table(parent)
-        found = _get(source.maps.get(parent), key)
+        found = get(source.maps.get(parent), key)
         if found:
             table[key] = self._adopt(found, source, who)
         # else: the source placed it at a parent (a big alias): the entry keeps its own
@@ -289,7 +269,7 @@ class Places:
             n = len(path)
             for inner, entries in source.maps.items():
                 if inner[:n] == path:
-                    self.maps[inner] = {k: self._adopt(e, source, who) for k, e in _pairs(entries)}
+                    self.maps[inner] = {k: self._adopt(e, source, who) for k, e in pairs(entries)}
                     self._owned.add(inner)
             self.seqs.update((p, items) for p, items in source.seqs.items() if p[:n] == path)
             for inner, marks in source.seq_texts.items():
@@ -318,7 +298,7 @@ class Places:
         assert self._owned is not _NONE_OWNED, "only a copy is changed"
         parent, key = path[:-1], path[-1]
         assert isinstance(key, str)
-        if _get(self.maps.get(parent), key):
+        if get(self.maps.get(parent), key):
             del self._table(parent)[key]
         n = len(path)
         for tables in (self.maps, self.seqs, self.seq_texts):
@@ -329,9 +309,9 @@ class Places:
     def _table(self, parent: JsonPath) -> dict[str, int]:
         if parent not in self._owned:
             table = self.maps.get(parent)
-            self.maps[parent] = {} if table is None else dict(_pairs(table))
+            self.maps[parent] = {} if table is None else dict(pairs(table))
             self._owned.add(parent)
-        table = self.maps[parent]
+        table = self.maps.get(parent)
         assert isinstance(table, dict)
         return table
 

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from flue_decl.compiler._pipeline import compile_paths
-from flue_decl.compiler._places import SMALL
+from flue_decl.compiler._tables import SMALL
 
 WIDE = "".join(f"  k{i}: v{i}\n" for i in range(SMALL + 3))  # a table past the tuple form
 TEXT = f"""kind: Provider

@@ -7,7 +7,8 @@ each key, keyed by a path tuple, they cost 200 bytes a node, 30 times the text. 
 - a mapping's entry is one int too: its value's place, its key's, the source text of a
   YAML-typed scalar where one is kept (an index into :attr:`Places.texts`), and ``who``
   wrote it (an index into :attr:`Places.files`; of an entity: its document's), kept in a
-  table per mapping, keyed by the key string the data already holds;
+  table per mapping, keyed by the key string the data already holds (the tables kept by
+  their parent's path and last key: ``_tables``);
 - a sequence's items are an array of places (8 bytes an item), with an array of text
   indexes where any is typed, written by whoever wrote the nearest mapping entry above
   them: an overlay replaces a list whole.

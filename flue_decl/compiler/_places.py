@@ -267,15 +267,34 @@ class Places:
         # else: the source placed it at a parent (a big alias): the entry keeps its own
         # place, and so its file; a place and its file must never come from two documents
         if subtree:
-            n = len(path)
-            for inner, entries in source.maps.items():
-                if inner[:n] == path:
+            for inner in source.below(path):
+                entries = source.maps.get(inner)
+                if entries is not None:
                     self.maps[inner] = {k: self._adopt(e, source, who) for k, e in pairs(entries)}
                     self._owned.add(inner)
-            self.seqs.update((p, items) for p, items in source.seqs.items() if p[:n] == path)
-            for inner, marks in source.seq_texts.items():
-                if inner[:n] == path:
+                if inner in source.seqs:
+                    self.seqs[inner] = source.seqs[inner]
+                if inner in source.seq_texts:
+                    marks = source.seq_texts[inner]
                     self.seq_texts[inner] = array("I", (self._number(source, m) for m in marks))
+
+    def below(self, path: JsonPath) -> list[JsonPath]:
+        """The paths at and below ``path`` that have a table or a sequence's places, found
+        by walking down from it: a dense overlay must not scan every table for each key it
+        sets (10,000 models overlaid took minutes)."""
+        found: list[JsonPath] = []
+        todo = [path]
+        while todo:
+            at = todo.pop()
+            table, items = self.maps.get(at), self.seqs.get(at)
+            if table is None and items is None:
+                continue
+            found.append(at)
+            if table is not None:
+                todo.extend((*at, key) for key, _ in pairs(table))
+            if items is not None:
+                todo.extend((*at, index) for index in range(len(items)))
+        return found
 
     def _adopt(self, entry: int, source: Places, who: int) -> int:
         """``entry`` of ``source`` as an entry of this one, written by ``who``."""
@@ -301,11 +320,11 @@ class Places:
         assert isinstance(key, str)
         if get(self.maps.get(parent), key):
             del self._table(parent)[key]
-        n = len(path)
-        for tables in (self.maps, self.seqs, self.seq_texts):
-            for inner in [p for p in tables if p[:n] == path]:
-                del tables[inner]
-                self._owned.discard(inner)  # a table made again later is copied afresh
+        for inner in self.below(path):
+            for tables in (self.maps, self.seqs, self.seq_texts):
+                if inner in tables:
+                    del tables[inner]
+            self._owned.discard(inner)  # a table made again later is copied afresh
 
     def _table(self, parent: JsonPath) -> dict[str, int]:
         if parent not in self._owned:

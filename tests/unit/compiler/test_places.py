@@ -187,3 +187,18 @@ def test_a_key_written_beside_a_merge_is_checked_though_the_merged_one_was_refus
     found = compile_paths([str(tmp_path / "a.yaml")]).diagnostics
     wrong = [(d.line, d.message) for d in found if d.code == "wrong-type"]
     assert wrong == [(9, "expected an integer, got a list")], found
+
+
+def test_an_overlay_forgets_everything_below_what_it_replaces(tmp_path: Path) -> None:
+    base = HEAD_P + "models:\n  m1:\n    input: [{a: 1}, [{b: 2}]]\n    cost: {input: {x: 1}}\n"
+    (tmp_path / "a.yaml").write_text(base)
+    over = "kind: Provider\nid: p\noverlay: true\nmodels:\n  m1:\n    input: null\n    cost: 7\n"
+    (tmp_path / "b.yaml").write_text(over)
+    (entity,) = compile_paths([str(tmp_path)]).entities
+    assert entity.places.below(("models",)) == [("models",), ("models", "m1")]
+    for gone in [("input", 0, "a"), ("input", 1, 0, "b"), ("cost", "input", "x")]:
+        assert entity.places.spot(("models", "m1", *gone)) is None
+    assert entity.place(("models", "m1", "cost")).file == str(tmp_path / "b.yaml")
+    (doc, _) = compile_paths([str(tmp_path)]).documents
+    below = doc.places.below(("models", "m1"))
+    assert len(below) == 7, below  # m1, input, its items, the inner item, cost, cost.input

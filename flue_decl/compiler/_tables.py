@@ -65,9 +65,6 @@ class Tables:
         if not inner:
             del self.by_parent[path[:-1]]
 
-    def __iter__(self) -> Iterator[JsonPath]:
-        return (path for path, _ in self.items())
-
     def __bool__(self) -> bool:
         return self.top is not None or bool(self.by_parent)
 

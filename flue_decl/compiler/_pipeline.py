@@ -164,6 +164,7 @@ def compile_paths(
 
 
 MAX_KEPT = 1000  # diagnostics of one code in one file; what is shown is 100 a file
+_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
 class _Found:
@@ -183,8 +184,10 @@ class _Found:
             seen = self._seen[key] = self._seen.get(key, 0) + 1
             if seen <= MAX_KEPT:
                 self.kept.append(diag)
-            elif self._unlisted.get(key) is not Severity.ERROR:
-                self._unlisted[key] = diag.severity
+            else:  # the count is as grave as the gravest it stands for
+                worst = self._unlisted.get(key)
+                if worst is None or _RANK[diag.severity] > _RANK[worst]:
+                    self._unlisted[key] = diag.severity
 
     def all(self) -> list[Diagnostic]:
         """What was kept, then for each code and file that had more, one more of that code

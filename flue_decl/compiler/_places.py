@@ -158,7 +158,7 @@ class Places:
     def spot(self, path: JsonPath) -> Spot | None:
         """Where the value at ``path`` was written, if it was."""
         if not path:
-            return (self.files[0], self.root >> _W, self.root & _MASK) if self.root else None
+            return self._spot(0, self.root) if self.root else None
         last = path[-1]
         if isinstance(last, str):
             found = get(self.maps.get(path[:-1]), last)
@@ -281,7 +281,7 @@ class Places:
     def below(self, path: JsonPath) -> list[JsonPath]:
         """The paths at and below ``path`` that have a table or a sequence's places, found
         by walking down from it: a dense overlay must not scan every table for each key it
-        sets (10,000 models overlaid took minutes)."""
+        sets (10,000 models overlaid took 26 s)."""
         found: list[JsonPath] = []
         todo = [path]
         while todo:

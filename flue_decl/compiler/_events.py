@@ -5,10 +5,10 @@ its anchor's size before it is expanded, every value and key given its place."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
     CollectionStartEvent,
@@ -23,6 +23,19 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from .._errors import Diagnostic, JsonPath
+from ._budget import (
+    COLLECTION,
+    DEPTH,
+    DOCUMENT,
+    FIRST,
+    ITEM,
+    LOGGED,
+    MAX_ALIAS_NODES_PER_TREE,
+    MAX_NODES_PER_FILE,
+    NUMBER,
+    TreeBudget,
+    refusal,
+)
 from ._document import Document
 from ._frames import (
     _NO_KEY,
@@ -43,33 +56,22 @@ from ._scalars import (
     NULL_TAG,
     SCALAR_TAGS,
     STR_TAG,
+    construct,
     implicit_text,
-    number_problem,
 )
 
-MAX_NODES_PER_FILE = 200_000
 MAX_DEPTH = 64
-# What aliases may add across one tree, all files together: a legitimate tree repeats a
-# few small blocks; many files each just under MAX_NODES_PER_FILE would not stop otherwise.
-MAX_ALIAS_NODES_PER_TREE = 200_000
 MAX_PLACED_ALIAS = 64  # nodes: an alias of a bigger anchor is placed as one node
 
 
-class AliasBudget:
-    """The nodes aliases may still add in one tree (one compile shares one budget)."""
-
-    __slots__ = ("remaining",)
-
-    def __init__(self, nodes: int = MAX_ALIAS_NODES_PER_TREE) -> None:
-        self.remaining = nodes
-
-
 class _DocumentBuilder(KeyRules):
-    def __init__(self, file: str, layer: int, aliases: AliasBudget | None = None) -> None:
+    def __init__(self, file: str, layer: int, tree: TreeBudget) -> None:
         self.file = file
         self.layer = layer
         self.budget = MAX_NODES_PER_FILE
-        self.aliases = AliasBudget() if aliases is None else aliases
+        self.tree = tree
+        self.weight = 0  # bytes this file's documents hold (see _budget)
+        self.logged = 0  # bytes the logs of the document being read hold
         self.share = Shared()
         self.findings = Findings(file)
         self.typed_texts: dict[tuple[str, str], tuple[str, str]] = {}
@@ -92,16 +94,17 @@ class _DocumentBuilder(KeyRules):
         self.report(Diagnostic.at(code, message, where, path, hint=hint))
 
     def spend(self, nodes: int, place: Pos, path: JsonPath) -> None:
+        """Charge ``nodes`` to the file's node budget, and check the tree's (see _budget)."""
         self.budget -= nodes
+        tree = self.tree
         if self.budget < 0:
-            self.error(
-                "yaml-too-large",
-                f"the file expands to more than {MAX_NODES_PER_FILE} nodes",
-                place,
-                path,
-                "aliases (*name) repeat whole subtrees; write the values out or use fewer",
-            )
-            raise _AbortFile
+            self.refuse(refusal("file", MAX_NODES_PER_FILE), place, path)
+        if tree.used + self.weight + self.share.charged + self.logged > tree.limit:
+            self.refuse(refusal("memory", tree.limit), place, path)
+
+    def refuse(self, why: tuple[str, str], place: Pos, path: JsonPath) -> NoReturn:
+        self.error("yaml-too-large", why[0], place, path, why[1])
+        raise _AbortFile
 
     def top(self) -> _Frame | None:
         return self.stack[-1] if self.stack else None
@@ -132,17 +135,9 @@ class _DocumentBuilder(KeyRules):
         anchor = self.anchors.get(str(event.anchor))
         if anchor is not None:
             self.spend(anchor.size, place, path)  # charged before anything is expanded
-            self.aliases.remaining -= anchor.size
-            if self.aliases.remaining < 0:
-                self.error(
-                    "yaml-too-large",
-                    f"aliases expand to more than {MAX_ALIAS_NODES_PER_TREE} nodes in this "
-                    "tree (all files together)",
-                    place,
-                    path,
-                    "aliases (*name) repeat whole subtrees; write the values out or use fewer",
-                )
-                raise _AbortFile
+            self.tree.aliases -= anchor.size
+            if self.tree.aliases < 0:
+                self.refuse(refusal("aliases", MAX_ALIAS_NODES_PER_TREE), place, path)
             return anchor
         if any(f.anchor == event.anchor for f in self.stack):
             self.error(
@@ -167,6 +162,7 @@ class _DocumentBuilder(KeyRules):
     def document(self, events: Iterator[Event], index: int) -> None:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Anchor] = {}
+        self.logged = 0  # the last document's logs are freed
         self.places: Log[Pos] = Log()
         self.key_places: Log[Pos] = Log()
         self.typed: Log[tuple[str, str]] = Log()
@@ -190,6 +186,7 @@ class _DocumentBuilder(KeyRules):
             return
         if self.root is _NO_KEY or self.root_place is None:
             return
+        self.weight += DOCUMENT
         self.documents.append(
             Document(
                 self.file,
@@ -234,10 +231,13 @@ class _DocumentBuilder(KeyRules):
             anchor = self.lookup(event, place, path)
             if keep:
                 self.places.add(path, place)
+                self.logged += LOGGED + DEPTH * len(path)
                 # Each node of a small anchor keeps its own place at every alias; a big one
                 # is placed at the alias (what is inside it reports there): an expansion
                 # costs no memory per node, so the budget bounds the value, not the places.
-                if anchor.size <= MAX_PLACED_ALIAS:
+                if anchor.size <= MAX_PLACED_ALIAS:  # a table and a logged place a node
+                    deepest = len(path) + max((len(r) for r, _ in anchor.places), default=0)
+                    self.weight += (FIRST + LOGGED + 3 * DEPTH * deepest) * len(anchor.places)
                     self.places.extend(((*path, *rel), pl) for rel, pl in anchor.places if rel)
                     self.key_places.extend(((*path, *rel), pl) for rel, pl in anchor.key_places)
                     self.typed.extend(((*path, *rel), t) for rel, t in anchor.typed)
@@ -250,6 +250,7 @@ class _DocumentBuilder(KeyRules):
             value = self.scalar(event, tag, path, place, keep)
             if keep:
                 self.places.add(path, place)
+                self.logged += LOGGED + DEPTH * len(path)
             self.finish(value, path, place, 1, anchor=event.anchor, start=start)
 
     def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Pos, keep: bool) -> Any:
@@ -259,34 +260,22 @@ class _DocumentBuilder(KeyRules):
         if kind is None:
             self.unknown_tag(tag, place, path)
             return None
-        value = self.construct(event, tag, kind, path, place)
-        if keep and implicit_text(value) != (kind, event.value):  # see implicit_text
-            text = (kind, event.value)
-            if kind in ("boolean", "null"):  # a few texts (`on`, `~`): one tuple each
-                text = self.typed_texts.setdefault(text, text)
-            self.typed.add(path, text)
-        return value
-
-    def construct(self, event: ScalarEvent, tag: str, kind: str, path: JsonPath, at: Pos) -> Any:
-        """The value of a YAML-typed scalar; None when refused (and reported)."""
-        node = ScalarNode(tag, event.value, style=event.style)
-        try:
-            value = self.constructor.yaml_constructors[tag](self.constructor, node)
-        except (ConstructorError, ValueError, OverflowError) as exc:
-            self.broken.add(path)
-            self.error(
-                "yaml-syntax",
-                f"cannot read {kind} {event.value!r}: {exc}",
-                at,
-                path,
-                "quote the value to make it a string",
-            )
-            return None
-        problem = number_problem(kind, event.value, value)
+        value, problem = construct(self.constructor, event, tag, kind)
         if problem is not None:
             self.broken.add(path)
-            self.error("invalid-value", problem[0], at, path, problem[1])
-            return None
+            self.error(problem[0], problem[1], place, path, problem[2])
+        if kind in ("integer", "float"):  # (true, false and null are one object each)
+            self.weight += NUMBER
+        if keep and implicit_text(value) != (kind, event.value):  # see implicit_text
+            text = (kind, event.value)
+            shared = self.typed_texts.get(text)
+            if shared is not None:
+                text = shared
+            else:
+                self.weight += NUMBER + len(event.value)
+                if kind in ("boolean", "null"):  # a few texts (`on`, `~`): one tuple each
+                    self.typed_texts[text] = text
+            self.typed.add(path, text)
         return value
 
     # -- collections ----------------------------------------------------------------
@@ -300,6 +289,8 @@ class _DocumentBuilder(KeyRules):
         discard: bool,
         merge_seq: bool = False,
     ) -> None:
+        self.weight += COLLECTION
+        self.logged += LOGGED + DEPTH * len(path)
         self.spend(1, place, path)
         if len(self.stack) >= MAX_DEPTH:
             self.error(
@@ -378,6 +369,7 @@ class _DocumentBuilder(KeyRules):
         """Attach a finished value to its parent (or make it the root); record its anchor."""
         if anchor is not None:
             n = len(path)
+            self.logged += LOGGED * (len(self.places) - start[0])  # the anchor's own copy
             self.anchors[anchor] = _Anchor(
                 value,
                 size,
@@ -392,7 +384,10 @@ class _DocumentBuilder(KeyRules):
         parent.size += size
         if parent.is_map:
             if not (parent.skip_value or parent.discard or parent.unquoted_template):
+                if not parent.value:
+                    self.weight += FIRST + DEPTH * len(path)
                 parent.value[parent.key] = value
             parent.key, parent.skip_value = _NO_KEY, False
         elif not parent.discard:
+            self.weight += ITEM if parent.value else ITEM + FIRST + DEPTH * len(path)
             parent.value.append(value)

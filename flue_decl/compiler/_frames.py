@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from yaml.events import AliasEvent, CollectionStartEvent, Event, MappingStartEvent, ScalarEvent
 
 from .._errors import Diagnostic, JsonPath, Severity
+from ._budget import DEPTH, ENTRY, FIRST, LOGGED, STRING
 from ._places import Pos, place_at
 from ._scalars import MERGE_TAG, SCALAR_TAGS, STR_TAG
 from ._schemafiles import schema_words
@@ -115,10 +116,14 @@ class Shared:
     """One object for a string a file repeats: the parser makes a new one each time, and a
     dense file repeats a key or a value 100,000 times. The schemas' keys are shared from
     the start, others (up to 64 characters) until ``MAX_SHARED``: a file of distinct
-    strings pays for a bounded table, not one entry more a string."""
+    strings pays for a bounded table, not one entry more a string. ``charged``: what the
+    strings not shared cost (see _budget)."""
+
+    __slots__ = ("charged", "words")
 
     def __init__(self) -> None:
         self.words = dict(schema_words())
+        self.charged = 0
 
     def __call__(self, text: str) -> str:
         shared = self.words.get(text)
@@ -126,6 +131,7 @@ class Shared:
             return shared
         if len(self.words) < MAX_SHARED and len(text) <= 64:
             self.words[text] = text
+        self.charged += STRING + len(text)
         return text
 
 
@@ -164,9 +170,11 @@ class KeyRules:
     state and steps declared here."""
 
     file: str
-    share: Callable[[str], str]  # one object for a repeated string (see _events)
+    share: Shared  # one object for a repeated string
     report: Callable[[Diagnostic], None]
     key_places: Log[Pos]
+    weight: int  # charged as in _budget
+    logged: int
     broken: set[JsonPath]
     stack: list[_Frame]
     anchors: dict[str, _Anchor]
@@ -256,6 +264,8 @@ class KeyRules:
         frame.seen[key] = place
         if not (frame.discard or frame.skip_value):
             self.key_places.add(child, place)
+            self.weight += ENTRY
+            self.logged += LOGGED + DEPTH * len(child)
 
     # -- merge keys (<<) ------------------------------------------------------------
 
@@ -273,22 +283,33 @@ class KeyRules:
                     "merge an anchored mapping: `<<: *defaults`",
                 )
             elif not (owner.discard or owner.skip_value):
+                # The anchor's places and texts by key, once: a scan of them for each key
+                # took minutes for an anchor of 100,000 keys.
+                places: dict[str | int, list[tuple[JsonPath, Pos]]] = {}
+                for rel, pl in anchor.places:
+                    if rel:
+                        places.setdefault(rel[0], []).append((rel, pl))
+                texts: dict[str | int, list[tuple[JsonPath, tuple[str, str]]]] = {}
+                for rel, text in anchor.typed:
+                    if rel:
+                        texts.setdefault(rel[0], []).append((rel, text))
                 for key, value in anchor.value.items():
-                    if key not in owner.inherited:  # the earlier merge source wins
-                        owner.inherited[key] = value
-                        owner.inherited_places.extend(
-                            ((*owner.path, *rel), pl)
-                            for rel, pl in anchor.places
-                            if rel and rel[0] == key
-                        )
-                        for rel, text in anchor.typed:  # `yes` merged is still written `yes`
-                            if rel[0] != key:
-                                continue
-                            path = (*owner.path, *rel)
-                            if text[0] != "null" and _at(anchor.value, rel) is None:
-                                owner.inherited_broken.append(path)  # refused where written
-                            else:
-                                owner.inherited_typed.append((path, text))
+                    if key in owner.inherited:  # the earlier merge source wins
+                        continue
+                    owner.inherited[key] = value
+                    self.weight += ENTRY
+                    owner.inherited_places.extend(
+                        ((*owner.path, *rel), pl) for rel, pl in places.get(key, ())
+                    )
+                    for rel, text in texts.get(key, ()):  # `yes` merged is still written `yes`
+                        path = (*owner.path, *rel)
+                        if text[0] != "null" and _at(anchor.value, rel) is None:
+                            owner.inherited_broken.append(path)  # refused where written
+                        else:
+                            owner.inherited_typed.append((path, text))
+                # The merged mapping, and its places copied (with their paths) as an alias's.
+                self.weight += FIRST
+                self.logged += (LOGGED + DEPTH * (len(owner.path) + 2)) * len(anchor.places)
             owner.size += anchor.size
             if frame is owner:
                 owner.merging, owner.key = False, _NO_KEY

@@ -71,11 +71,14 @@ class _EntityBuilder:
         self.removed: dict[JsonPath, Place] = {}
         self.broken: set[JsonPath] = set(doc.broken)
         self.shared = True
+        # The mappings of ``data`` an overlay may change in place, by id (each held here,
+        # so no id is reused): the rest are the documents', copied on the way down to a
+        # change, so an overlay costs what it changes, not a copy of its base.
+        self._mine: dict[int, dict[str, Any]] = {id(self.data): self.data}
 
     def _own(self) -> Places:
         if self.shared:
             base = self.documents[0]
-            self.data = _strip(base.data)
             self.places = base.places.copy((base.file,))
             self.shared = False
         return self.places
@@ -105,6 +108,9 @@ class _EntityBuilder:
             self.removed.pop(child, None)
             current = target.get(key)
             if isinstance(value, dict) and isinstance(current, dict):
+                if id(current) not in self._mine:
+                    current = target[key] = dict(current)
+                    self._mine[id(current)] = current
                 self._take(child, doc, who, subtree=False)
                 self._merge(current, value, child, doc, who)
             else:
@@ -134,17 +140,12 @@ class _EntityBuilder:
         )
 
 
-def _strip(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _copy(v, keep_null=True) for k, v in data.items() if k != "overlay"}
-
-
-def _copy(value: Any, *, keep_null: bool = False) -> Any:
+def _copy(value: Any) -> Any:
+    """An overlay's value as it is set: without its nulls (each removes what is below)."""
     if isinstance(value, dict):
-        return {
-            k: _copy(v, keep_null=keep_null) for k, v in value.items() if keep_null or v is not None
-        }
+        return {k: _copy(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_copy(v, keep_null=keep_null) for v in value]
+        return [_copy(v) for v in value]
     return value
 
 

@@ -30,8 +30,9 @@ from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, Place, Severity
 from .._secrets import is_credential_name
 from . import _portable, _suppress
+from ._budget import TreeBudget
 from ._document import Document, ParsedFile
-from ._events import MAX_DEPTH, AliasBudget, _DocumentBuilder
+from ._events import MAX_DEPTH, _DocumentBuilder
 from ._frames import _AbortFile
 from ._places import MAX_PLACEABLE
 
@@ -100,15 +101,18 @@ def read_source(
 
 
 def parse_text(
-    text: str, source: SourceFile, sha256: str | None = None, aliases: AliasBudget | None = None
+    text: str, source: SourceFile, sha256: str | None = None, tree: TreeBudget | None = None
 ) -> ParsedFile:
-    """``aliases``: the tree's alias budget, shared by every file of one compile."""
+    """``tree``: the budget shared by every file of one compile (see ``_budget``); by
+    default this file's own."""
     unportable = _portable.problem(text, source.path, _Loader)
     if unportable is not None:  # read differently with and without libyaml: refused
         unportable = _at_credential_key(unportable, text)
         suppressions, problems = _suppress.find(text, source.path)
         return ParsedFile(source, (), (unportable, *problems), sha256, suppressions)
-    builder = _DocumentBuilder(source.path, source.layer, aliases)
+    if tree is None:
+        tree = TreeBudget(len(text))
+    builder = _DocumentBuilder(source.path, source.layer, tree)
     index = 0
     try:
         events = iter(yaml.parse(text, Loader=_Loader))
@@ -176,6 +180,7 @@ def parse_text(
                 Place(source.path, 1, 1),
             )
         )
+    tree.used += builder.weight + builder.share.charged
     suppressions, problems = _suppress.find(text, source.path)
     return ParsedFile(
         source,
@@ -253,7 +258,7 @@ def _syntax_hint(problem: str) -> str | None:
 
 
 def parse_file(
-    source: SourceFile, max_bytes: int = MAX_FILE_BYTES, aliases: AliasBudget | None = None
+    source: SourceFile, max_bytes: int = MAX_FILE_BYTES, tree: TreeBudget | None = None
 ) -> ParsedFile:
     raw, problem = read_source(source, min(max_bytes, MAX_PLACEABLE))
     if raw is None:
@@ -264,4 +269,4 @@ def parse_file(
     if text is None:
         assert problem is not None
         return ParsedFile(source, (), (problem,), digest)
-    return parse_text(text, source, digest, aliases)
+    return parse_text(text, source, digest, tree)

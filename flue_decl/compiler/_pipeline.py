@@ -15,14 +15,14 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .._catalog import Catalog, builtin_catalog
-from .._discover import Discovery, as_layers, discover
+from .._discover import Discovery, SourceFile, as_layers, discover
 from .._domain import Call
 from .._errors import Diagnostic, InputError, Severity, ValidationError
 from .._settingkeys import Settings
 from .._settings import settings_for
 from . import _checks, _lints, _schema, _suppress
+from ._budget import TreeBudget
 from ._calls import compile_entities
-from ._events import AliasBudget
 from ._layer import Entity, layer
 from ._parse import Document, parse_file
 from ._schema import Located
@@ -122,9 +122,9 @@ def compile_paths(
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}
-    aliases = AliasBudget()  # one for the whole tree
+    tree = TreeBudget(_input_bytes(found.files, options.max_file_bytes))  # the tree's one
     for source in found.files:
-        parsed = parse_file(source, options.max_file_bytes, aliases)
+        parsed = parse_file(source, options.max_file_bytes, tree)
         diagnostics.extend(parsed.diagnostics)
         documents.extend(parsed.documents)
         if parsed.suppressions:
@@ -161,6 +161,19 @@ def compile_paths(
     return Compilation(
         found, tuple(documents), layered.entities, ordered, tuple(hashes), tuple(valid)
     )
+
+
+def _input_bytes(files: Iterable[SourceFile], max_bytes: int) -> int:
+    """The size of what a compile will read, as the files stand before it reads them: a
+    file that cannot be sized or is past the cap (refused unread) counts nothing."""
+    total = 0
+    for source in files:
+        try:
+            size = os.stat(source.path).st_size
+        except (OSError, ValueError):
+            continue
+        total += size if size <= max_bytes else 0
+    return total
 
 
 MAX_KEPT = 1000  # diagnostics of one code in one file; what is shown is 100 a file

@@ -7,6 +7,10 @@ import math
 import re
 from typing import Any
 
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import ScalarEvent
+from yaml.nodes import ScalarNode
+
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -84,3 +88,20 @@ def number_problem(kind: str, raw: str, value: Any) -> tuple[str, str] | None:
             "use a smaller number",
         )
     return None
+
+
+def construct(
+    constructor: SafeConstructor, event: ScalarEvent, tag: str, kind: str
+) -> tuple[Any, tuple[str, str, str] | None]:
+    """The value of a YAML-typed scalar, or None and why it is refused: (code, message,
+    hint)."""
+    node = ScalarNode(tag, event.value, style=event.style)
+    try:
+        value = constructor.yaml_constructors[tag](constructor, node)
+    except (ConstructorError, ValueError, OverflowError) as exc:
+        message = f"cannot read {kind} {event.value!r}: {exc}"
+        return None, ("yaml-syntax", message, "quote the value to make it a string")
+    problem = number_problem(kind, event.value, value)
+    if problem is not None:
+        return None, ("invalid-value", *problem)
+    return value, None

@@ -35,11 +35,12 @@ class Tables:
     a path tuple for each table would cost 56 bytes and more (8 a level) a mapping, most
     of what a mapping of one entry costs; this way one is kept for each parent."""
 
-    __slots__ = ("by_parent", "top")
+    __slots__ = ("_mine", "by_parent", "top")
 
     def __init__(self) -> None:
         self.top: Table | None = None  # the document's own mapping
         self.by_parent: dict[JsonPath, dict[Any, Table]] = {}
+        self._mine: set[JsonPath] | None = None  # a copy's: the parents whose dict it owns
 
     def get(self, path: JsonPath) -> Table | None:
         if not path:
@@ -50,20 +51,37 @@ class Tables:
     def __contains__(self, path: JsonPath) -> bool:
         return self.get(path) is not None
 
+    def _inner(self, parent: JsonPath) -> dict[Any, Table]:
+        """``parent``'s dict of tables, to be changed: a copy's own."""
+        inner = self.by_parent.get(parent)
+        if inner is None:
+            inner = self.by_parent[parent] = {}
+        elif self._mine is None:
+            return inner
+        elif parent not in self._mine:
+            inner = self.by_parent[parent] = dict(inner)
+        else:
+            return inner
+        if self._mine is not None:
+            self._mine.add(parent)
+        return inner
+
     def __setitem__(self, path: JsonPath, table: Table) -> None:
         if not path:
             self.top = table
         else:
-            self.by_parent.setdefault(path[:-1], {})[path[-1]] = table
+            self._inner(path[:-1])[path[-1]] = table
 
     def __delitem__(self, path: JsonPath) -> None:
         if not path:
             self.top = None
             return
-        inner = self.by_parent[path[:-1]]
+        inner = self._inner(path[:-1])
         del inner[path[-1]]
         if not inner:
             del self.by_parent[path[:-1]]
+            if self._mine is not None:
+                self._mine.discard(path[:-1])
 
     def __bool__(self) -> bool:
         return self.top is not None or bool(self.by_parent)
@@ -79,8 +97,10 @@ class Tables:
         return (table for _, table in self.items())
 
     def copy(self) -> Tables:
-        """A copy whose changes leave this one as it is (the tables themselves shared)."""
+        """A copy whose changes leave this one as it is: what it shares (the tables, and
+        each parent's dict of them until the copy changes it) is never changed in place."""
         copy = Tables()
         copy.top = self.top
-        copy.by_parent = {parent: dict(inner) for parent, inner in self.by_parent.items()}
+        copy.by_parent = dict(self.by_parent)
+        copy._mine = set()
         return copy

@@ -107,3 +107,47 @@ def test_dense_files_without_aliases_stay_within_the_bound(
     peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
     assert ("checked, no problems" in report) == (shape == "models"), report
     assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB, {size} bytes"
+
+
+def _past(shape: str, n: int) -> str:
+    """Shapes that cost more than 20 times their size parsed, however they are stored: a
+    one-key mapping is 4 bytes of YAML and over 400 bytes in Python."""
+    head = HEAD.format(n=n)
+    if shape == "one-key maps":
+        return head + "x: [" + ",".join(["{a}"] * 99_000) + "]\n"
+    if shape == "block maps":
+        return head + "headers:\n" + "- a:\n" * 99_000
+    if shape == "deep":  # a path of 62 levels for every value while the file is read
+        return head + "x: " + "[" * 62 + ",".join(["a"] * 150_000) + "]" * 62 + "\n"
+    if shape == "documents":
+        return "--- a\n" * 150_000
+    assert shape == "aliases"  # deep aliases of small anchors: each node placed anew
+    anchor = "&a [" + ",".join(["{a: {b}}"] * 21) + "]"
+    return head + "x: " + "[" * 60 + anchor + ",*a" * 3_100 + "]" * 60 + "\n"
+
+
+@pytest.mark.parametrize(
+    ("shape", "files"),
+    [("one-key maps", 3), ("block maps", 3), ("deep", 1), ("documents", 2), ("aliases", 1)],
+)
+def test_files_denser_than_the_bound_are_refused_before_they_pass_it(
+    tmp_path: Path, shape: str, files: int
+) -> None:
+    """Each of these took validate to 2.4x to 3.7x the bound before the tree's budget
+    (``compiler/_budget``) charged what the parse builds; now the file that would go past
+    it is refused where it does, and an overlay over such a base copies nothing of it."""
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    size = 0
+    for n in range(files):
+        text = _past(shape, n)
+        (tree / f"{n}.yaml").write_text(text)
+        size += len(text.encode())
+    overlay = "".join(
+        f"---\nkind: Provider\nid: p{n}\noverlay: true\nmaxTokens: 5\n" for n in range(files)
+    )
+    (tree / "zz-overlay.yaml").write_text(overlay)
+    size += len(overlay)
+    peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
+    assert "MiB parsed" in report, report  # the tree's budget, not a per-file one
+    assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB, {size} bytes"

@@ -1,0 +1,68 @@
+"""What one tree's YAML may cost while it is read: the rule behind validate's memory bound.
+
+validate's peak memory is at most 20 times its input plus 100 MiB, for any input within
+the caps (docs/safety.md). A tree of ordinary provider files needs far less; a file can
+still ask for more than its size, because Python's objects cost more than their text: a
+one-key mapping ``{a}`` is 4 bytes of YAML and over 400 bytes parsed. So the parse charges
+what each piece it builds will hold, by the table below, to one budget per compile:
+``PER_INPUT_BYTE`` bytes for each byte of the tree's files plus ``ALLOWANCE``. A file
+that would go past it is refused (``yaml-too-large``) where it does; files read before it
+are kept and checked.
+
+The figures were measured on CPython 3.11 (bench/notes.md, "What a tree may cost"), with
+shapes built to cost the most per byte: for each, the charge came out at or above what
+validate's peak grew by. Charges depend on the input alone, so a tree is refused or not
+whatever else the process does, on every run.
+"""
+
+from __future__ import annotations
+
+# Held until the compile ends (bytes):
+DOCUMENT = 2_000  # a document: its Document, places, and the entity and checks of it
+COLLECTION = 80  # an empty mapping or sequence, and its place
+FIRST = 280  # a collection's first entry: its table of places, a dict or list grown
+ENTRY = 120  # a mapping's entry: its slot, its key's place
+ITEM = 40  # a sequence's item: its slot, its place
+STRING = 56  # and one more a character: a string object the file has not given before
+NUMBER = 40  # a number, or the text of a typed scalar that is kept (and its length)
+DEPTH = 8  # for each level of the path, in whatever is charged by its path
+# Held while one document is read, then freed: each place in the logs (and its path).
+LOGGED = 120
+
+MAX_NODES_PER_FILE = 200_000  # values, as written or added by aliases
+PER_INPUT_BYTE = 20
+ALLOWANCE = 48 * 2**20  # of the 100 MiB: the rest is the interpreter and the checks
+# What aliases may add across one tree, all files together: a legitimate tree repeats a
+# few small blocks; many files each just under the per-file node budget would not stop.
+MAX_ALIAS_NODES_PER_TREE = 200_000
+
+
+class TreeBudget:
+    """One compile's budget, shared by every file it reads: ``aliases`` the nodes aliases
+    may still add, ``used`` the bytes charged by files read whole, of ``limit``."""
+
+    __slots__ = ("aliases", "limit", "used")
+
+    def __init__(self, input_bytes: int) -> None:
+        self.aliases = MAX_ALIAS_NODES_PER_TREE
+        self.used = 0
+        self.limit = PER_INPUT_BYTE * input_bytes + ALLOWANCE
+
+
+_ALIASES = "aliases (*name) repeat whole subtrees; write the values out or use fewer"
+
+
+def refusal(budget: str, limit: int) -> tuple[str, str]:
+    """The message and hint of a ``yaml-too-large``: which ``budget`` ran out, of ``limit``."""
+    if budget == "file":
+        return f"the file expands to more than {limit} nodes", _ALIASES
+    if budget == "aliases":
+        return f"aliases expand to more than {limit} nodes in this tree (all files together)", (
+            _ALIASES
+        )
+    return (
+        f"the tree's YAML would take more than {limit >> 20} MiB parsed: {PER_INPUT_BYTE} "
+        f"times the size of its files and {ALLOWANCE >> 20} MiB",
+        "this is far denser than any provider configuration (tiny mappings, documents or "
+        "deep nesting by the hundred thousand): write fewer values",
+    )

@@ -1,0 +1,96 @@
+"""The tree's budget (``compiler/_budget``): what the parse builds is charged as it is
+built, and a tree that would cost more than its share is refused where it goes past."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.generate import generate
+from flue_decl._discover import SourceFile
+from flue_decl.compiler import _budget
+from flue_decl.compiler._budget import PER_INPUT_BYTE, TreeBudget
+from flue_decl.compiler._parse import parse_file, parse_text
+from flue_decl.compiler._pipeline import compile_paths
+from tests.unit.compiler.stages import entities
+
+HEAD = "kind: Provider\nid: p{n}\napi: openai-completions\nbaseUrl: https://p.example/v1\n"
+
+
+def _refusals(tmp_path: Path) -> list[tuple[str | None, int | None, str]]:
+    compiled = compile_paths(tmp_path / "providers.d")
+    return [
+        (d.file, d.line, d.message) for d in compiled.diagnostics if d.code == "yaml-too-large"
+    ]
+
+
+def test_a_tree_denser_than_its_budget_is_refused_where_it_goes_past(tmp_path: Path) -> None:
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(HEAD.format(n=0) + "x:\n" + "- {a}\n" * 99_000)
+    (tree / "b.yaml").write_text(HEAD.format(n=1))
+    refusals = _refusals(tmp_path)
+    assert refusals[0][0] == str(tree / "a.yaml")
+    line = refusals[0][1]
+    assert line is not None
+    assert 6 < line < 99_000
+    assert "MiB parsed" in refusals[0][2]
+    assert _refusals(tmp_path) == refusals  # charged by the input alone: the same each time
+
+
+def test_the_budget_grows_with_the_tree(tmp_path: Path) -> None:
+    """The same dense file passes in a tree ten times its size: the budget is the tree's
+    (all files' bytes), not the file's."""
+    tree = tmp_path / "providers.d"
+    tree.mkdir()
+    (tree / "a.yaml").write_text(HEAD.format(n=0) + "x:\n" + "- {a}\n" * 60_000)
+    assert _refusals(tmp_path)
+    padding = "# " + "x" * 78 + "\n"
+    for n in range(1, 40):
+        (tree / f"{n}.yaml").write_text(HEAD.format(n=n) + padding * 1_000)
+    assert not _refusals(tmp_path)
+
+
+def test_ordinary_files_cost_less_than_their_share_at_any_scale(tmp_path: Path) -> None:
+    """The bench's generated tree (what a real providers.d looks like, densely): what it is
+    charged stays under 20 times its size without the allowance, so any number of such
+    files is accepted. (It is charged 19.3 times: its peak memory is about 17 times.)"""
+    files = sorted(generate(tmp_path, 300).iterdir())
+    size = sum(path.stat().st_size for path in files)
+    budget = TreeBudget(size)
+    for path in files:
+        parsed = parse_file(SourceFile(str(path), 0), tree=budget)
+        assert not parsed.diagnostics
+    assert budget.used < PER_INPUT_BYTE * size, budget.used / (PER_INPUT_BYTE * size)
+
+
+def test_every_refusal_names_its_budget() -> None:
+    assert "nodes" in _budget.refusal("file", 200_000)[0]
+    assert "all files together" in _budget.refusal("aliases", 200_000)[0]
+    message, hint = _budget.refusal("memory", 64 * 2**20)
+    assert "64 MiB parsed" in message
+    assert "fewer values" in hint
+
+
+def test_an_overlay_copies_what_it_changes_and_shares_the_rest() -> None:
+    base = HEAD.format(n=0) + "models:\n  m1: {maxTokens: 1}\n  m2: {maxTokens: 2}\n"
+    overlay = "kind: Provider\nid: p0\noverlay: true\nmodels:\n  m1: {maxTokens: 9}\n"
+    (merged,) = entities(base, overlay)
+    (document, _) = merged.documents
+    assert merged.data["models"] == {"m1": {"maxTokens": 9}, "m2": {"maxTokens": 2}}
+    assert document.data["models"]["m1"] == {"maxTokens": 1}  # the document as written
+    assert merged.data["models"]["m2"] is document.data["models"]["m2"]
+    assert merged.place(("models", "m1", "maxTokens")).file == "f1.yaml"
+    assert merged.place(("models", "m2", "maxTokens")).file == "f0.yaml"
+
+
+def test_merging_a_big_anchor_is_read_once_not_once_a_key() -> None:
+    """``<<: *a`` of an anchor of 40,000 keys scanned every place of it for each key: over
+    half a minute; now the anchor's places are sorted by key once."""
+    keys = 40_000
+    anchored = "".join(f"  k{i}: {i}\n" for i in range(keys))
+    text = HEAD.format(n=0) + "x: &a\n" + anchored + "y:\n  <<: *a\n  k7: seven\n"
+    (document,) = parse_text(text, SourceFile("a.yaml", 0)).documents
+    assert document.data["y"]["k7"] == "seven"
+    assert document.data["y"]["k39999"] == 39_999
+    assert document.place(("y", "k39999")) == document.place(("x", "k39999"))
+    assert document.place(("y", "k7")).line == keys + 8

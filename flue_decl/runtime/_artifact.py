@@ -21,6 +21,7 @@ from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
 from .._service import ServiceOptions
 from .._version import __version__
+from . import _sources
 from ._build import build_registry
 from ._decode import (
     FORMAT,
@@ -33,15 +34,6 @@ from ._decode import (
     signature,
 )
 from ._registry import Registry
-
-
-def _sources(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[list[Any]]:
-    out = []
-    for path, o in sorted(call.origins.items(), key=lambda kv: [str(p) for p in kv[0]]):
-        where = origin_ids.setdefault((o.place.file or "", o.layer, o.overlay), len(origin_ids))
-        out.append([where, o.place.line, o.place.column, *path])
-    return out
-
 
 ARTIFACT_KEY_ENV = "FLUE_DECL_ARTIFACT_KEY"
 
@@ -61,12 +53,12 @@ def artifact_text(
     first (``literal_secrets``).
 
     Compact, one item per line: ``calls`` in order, then ``sources``, whose n-th line holds
-    the n-th call's fields as ``[origin, line, column, *path]``, ``origin`` indexing the
-    ``origins`` table of ``[file, layer, overlay]``.
+    where the n-th call's fields were written (``_sources``), against the ``origins``
+    table of ``[file, layer, overlay]``.
     """
     origin_ids: dict[tuple[str, int, bool], int] = {}
     encoded = [_encoded(call) for call in calls]
-    sources = [_sources(call, origin_ids) for call in calls]
+    sources = [_sources.encode(call, origin_ids) for call in calls]
     head = _header(layers, files, generator)
     if sign_key is not None:  # right after the checksum: see _SIGNED
         at = list(head).index("integrity") + 1

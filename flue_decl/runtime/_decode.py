@@ -22,9 +22,11 @@ from typing import Any, overload
 
 from .._domain import Call, Origin, OriginRow, origin_of
 from .._errors import Diagnostic, InputError, JsonPath, Severity
+from . import _sources
 
 FORMAT = "flue-decl-artifact"
-VERSION = 2  # 2: compact sources against an origins table, one call per line
+VERSION = 3  # 2: compact sources against an origins table, one call per line; 3: paths
+# the call gives left out of its sources (``_sources``)
 
 # The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
 # it is one hash over the file, not a re-encoding of every call.
@@ -110,27 +112,30 @@ def _items(raw: bytes, start: int, stop: int) -> list[bytes] | None:
 
 
 # An artifact's origins for one call, as a registry keeps them: a tuple of strings and bytes,
-# which the cyclic collector does not track (see ``_stored``).
-PackedOrigins = tuple[str, bytes, tuple[Any, ...]]
+# which the cyclic collector does not track (see ``_stored``): the artifact's path, the
+# call's line (which the registry keeps anyway), its line of sources, the origins table.
+PackedOrigins = tuple[str, bytes, bytes, tuple[Any, ...]]
 
 
 class LazyOrigins(Mapping[JsonPath, Origin]):
-    """A call's origins, decoded from its line of ``sources`` on first use."""
+    """A call's origins, decoded from its line of ``sources`` (and its own line, which
+    gives most of their paths) on first use."""
 
-    __slots__ = ("_artifact", "_built", "_line", "_table")
+    __slots__ = ("_artifact", "_built", "_call", "_line", "_table")
 
-    def __init__(self, artifact: str, line: bytes, table: tuple[Any, ...]) -> None:
-        self._artifact, self._line, self._table = artifact, line, table
+    def __init__(self, artifact: str, call: bytes, line: bytes, table: tuple[Any, ...]) -> None:
+        self._artifact, self._call, self._line, self._table = artifact, call, line, table
         self._built: dict[JsonPath, OriginRow] | None = None
 
     def _rows(self) -> dict[JsonPath, OriginRow]:
         built = self._built
         if built is None:  # threads racing here each build the same table: either is kept
-            built = {}
             try:
-                for where, line, column, *path in json.loads(self._line):
-                    file, layer, root, overlay = self._table[where]
-                    built[tuple(path)] = (file, line, column, layer, root, overlay)
+                call = Call.from_replay(json.loads(self._call), {})
+                tokens = json.loads(self._line)
+                if not isinstance(tokens, list):
+                    raise TypeError("a line of sources is a list")
+                built = _sources.decode(tokens, call, self._table)
             except _MALFORMED as exc:
                 message = f"malformed sources in the artifact ({exc}); compile it again"
                 raise _bad(self._artifact, message) from None
@@ -138,7 +143,7 @@ class LazyOrigins(Mapping[JsonPath, Origin]):
         return built
 
     def packed(self) -> PackedOrigins:
-        return (self._artifact, self._line, self._table)
+        return (self._artifact, self._call, self._line, self._table)
 
     def __getitem__(self, path: JsonPath) -> Origin:
         return origin_of(self._rows()[path])
@@ -278,7 +283,8 @@ class Calls(Sequence[Call]):
         path, table = self._path, self._table
         for line, sources in lines:
             try:
-                call = Call.from_replay(json.loads(line), LazyOrigins(path, sources, table))
+                origins = LazyOrigins(path, line, sources, table)
+                call = Call.from_replay(json.loads(line), origins)
             except _MALFORMED as exc:
                 raise _bad(path, f"malformed call in the artifact ({exc})") from None
             yield call, line

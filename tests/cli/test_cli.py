@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from flue_decl.runtime import read_artifact
 from tests.helpers import REPO, run_cli, write_files
 
 CANARY = "sk-CANARY-5f1d2c"
@@ -99,19 +100,21 @@ def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
     text = out.read_text()
     assert CANARY not in text
     artifact = json.loads(text)
-    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 2)
+    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 3)
     ops = [(c["op"], c.get("id") or c.get("api")) for c in artifact["calls"]]
     assert ops[0] == ("registerApiProvider", "acme-rpc")
     ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
     assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('ollama') }}"
-    # sources: per call, [origin, line, column, *path]; origins: [file, layer, overlay]
-    where, line, column = next(
-        s[:3]
-        for s in artifact["sources"][artifact["calls"].index(ollama)]
-        if s[3:] == ["models", "llama3.1:8b", "contextWindow"]
+    # sources: a line per call (flue_decl.runtime._sources), against the origins table
+    assert ["providers.d/10-ollama.yaml", 0, False] in artifact["origins"]
+    assert len(artifact["sources"]) == len(artifact["calls"])
+    (read,) = [c for c in read_artifact(str(out)) if c.target == "ollama"]
+    origin = read.origins["models", "llama3.1:8b", "contextWindow"]
+    assert (origin.place.file, origin.place.line, origin.place.column) == (
+        "providers.d/10-ollama.yaml",
+        18,
+        34,
     )
-    assert (line, column) == (18, 34)
-    assert artifact["origins"][where] == ["providers.d/10-ollama.yaml", 0, False]
     # deterministic: same input, same bytes
     again = tmp_path / "again.json"
     run_cli("compile", "-o", str(again))

@@ -22,7 +22,7 @@ from flue_decl import (
 )
 from flue_decl._domain import Call, Op
 from flue_decl.compiler import literal_secrets
-from flue_decl.runtime import artifact_text, build_registry
+from flue_decl.runtime import artifact_text, build_registry, read_artifact
 from flue_decl.views import resolve_result
 from tests.conformance.generate import Tree, trees
 from tests.conformance.test_conformance import write_tree
@@ -108,6 +108,8 @@ def test_round_trip_on_generated_trees(tree: Tree) -> None:
                 compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
             )
         )
+        for written, back in zip(compilation.calls, read_artifact(str(out)), strict=True):
+            assert dict(back.origins) == dict(written.origins)  # every source, as compiled
         from_artifact = load_artifact(out, env=tree.env, import_handlers=False)
         from_yaml = load_registry(paths, env=tree.env, import_handlers=False)
         # Payloads kept as given (copied, not packed as JSON text: ``runtime._stored``).
@@ -241,7 +243,17 @@ def _resign(text: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "damage", ["index out of range", "not a list", "one call short", "bad json", "no sources"]
+    "damage",
+    [
+        "index out of range",
+        "not a list",
+        "one call short",
+        "bad json",
+        "no sources",
+        "text for a line",
+        "entries missing",
+        "a source without a path",
+    ],
 )
 def test_malformed_sources_are_refused_cleanly(artifact: Path, damage: str) -> None:
     # Sources are decoded on first use: the error must still be artifact-invalid, even
@@ -255,6 +267,12 @@ def test_malformed_sources_are_refused_cleanly(artifact: Path, damage: str) -> N
         sources[2] = "x"
     elif damage == "one call short":
         sources.pop()
+    elif damage == "text for a line":
+        sources[2] = [[0], "x", 1]
+    elif damage == "entries missing":
+        sources[2] = [[0]]
+    elif damage == "a source without a path":
+        sources[2] = [*sources[2], [0, 1, 1]]
     if damage == "bad json":
         tail = "[[[0, 1\n}\n"
     elif damage == "no sources":

@@ -26,6 +26,7 @@ ITEM = 40  # a sequence's item: its slot, its place
 STRING = 56  # and one more a character: a string object the file has not given before
 NUMBER = 40  # a number, or the text of a typed scalar that is kept (and its length)
 DEPTH = 8  # for each level of the path, in whatever is charged by its path
+DIAGNOSTIC = 1_500  # a diagnostic kept (message, hint, place, path): see _found
 # Held while one document is read, then freed: each place in the logs (and its path).
 LOGGED = 120
 

@@ -40,6 +40,7 @@ from ._document import Document
 from ._frames import (
     _NO_KEY,
     _NOTHING_BROKEN,
+    MAX_PLACED_ALIAS,
     Findings,
     KeyRules,
     Log,
@@ -61,7 +62,6 @@ from ._scalars import (
 )
 
 MAX_DEPTH = 64
-MAX_PLACED_ALIAS = 64  # nodes: an alias of a bigger anchor is placed as one node
 
 
 class _DocumentBuilder(KeyRules):
@@ -121,16 +121,6 @@ class _DocumentBuilder(KeyRules):
             return resolved
         return str(tag)
 
-    def unknown_tag(self, tag: str, place: Pos, path: JsonPath) -> None:
-        self.broken.add(path)
-        self.error(
-            "yaml-tag",
-            f"tag {tag.replace('tag:yaml.org,2002:', '!!')} is not allowed here",
-            place,
-            path,
-            "remove the tag (and quote the value if it should be a string)",
-        )
-
     def lookup(self, event: AliasEvent, place: Pos, path: JsonPath) -> _Anchor:
         anchor = self.anchors.get(str(event.anchor))
         if anchor is not None:
@@ -187,6 +177,7 @@ class _DocumentBuilder(KeyRules):
         if self.root is _NO_KEY or self.root_place is None:
             return
         self.weight += DOCUMENT
+        self.spend(0, self.root_place, ())  # what the document's end charged, checked here
         self.documents.append(
             Document(
                 self.file,
@@ -229,19 +220,18 @@ class _DocumentBuilder(KeyRules):
         start = self.log_position()
         if isinstance(event, AliasEvent):
             anchor = self.lookup(event, place, path)
+            self.weight += anchor.chars  # what its expansion holds when written out
             if keep:
                 self.places.add(path, place)
                 self.logged += LOGGED + DEPTH * len(path)
                 # Each node of a small anchor keeps its own place at every alias; a big one
                 # is placed at the alias (what is inside it reports there): an expansion
                 # costs no memory per node, so the budget bounds the value, not the places.
-                if anchor.size <= MAX_PLACED_ALIAS:  # a table and a logged place a node
-                    deepest = len(path) + max((len(r) for r, _ in anchor.places), default=0)
-                    self.weight += (FIRST + LOGGED + 3 * DEPTH * deepest) * len(anchor.places)
-                    self.places.extend(((*path, *rel), pl) for rel, pl in anchor.places if rel)
-                    self.key_places.extend(((*path, *rel), pl) for rel, pl in anchor.key_places)
-                    self.typed.extend(((*path, *rel), t) for rel, t in anchor.typed)
-            self.finish(anchor.value, path, place, anchor.size, anchor=None, start=start)
+                if anchor.size <= MAX_PLACED_ALIAS:
+                    self.place_inside(anchor, path)
+            self.finish(
+                anchor.value, path, place, anchor.size, anchor.chars, anchor=None, start=start
+            )
         elif isinstance(event, ScalarEvent):
             tag = self.tag_of(event)
             if frame is None and tag == NULL_TAG and event.value == "":
@@ -251,7 +241,8 @@ class _DocumentBuilder(KeyRules):
             if keep:
                 self.places.add(path, place)
                 self.logged += LOGGED + DEPTH * len(path)
-            self.finish(value, path, place, 1, anchor=event.anchor, start=start)
+            chars = len(event.value)
+            self.finish(value, path, place, 1, chars, anchor=event.anchor, start=start)
 
     def scalar(self, event: ScalarEvent, tag: str, path: JsonPath, place: Pos, keep: bool) -> Any:
         if tag == STR_TAG:
@@ -353,7 +344,13 @@ class _DocumentBuilder(KeyRules):
             self.typed.extend((p, t) for p, t in frame.inherited_typed if p[n] not in explicit)
             self.broken.update(p for p in frame.inherited_broken if p[n] not in explicit)
         self.finish(
-            value, frame.path, frame.start, frame.size, anchor=frame.anchor, start=frame.log_start
+            value,
+            frame.path,
+            frame.start,
+            frame.size,
+            frame.chars,
+            anchor=frame.anchor,
+            start=frame.log_start,
         )
 
     def finish(
@@ -362,26 +359,28 @@ class _DocumentBuilder(KeyRules):
         path: JsonPath,
         place: Pos,
         size: int,
+        chars: int,
         *,
         anchor: str | None,
         start: tuple[int, int, int],
     ) -> None:
         """Attach a finished value to its parent (or make it the root); record its anchor."""
         if anchor is not None:
-            n = len(path)
-            self.logged += LOGGED * (len(self.places) - start[0])  # the anchor's own copy
             self.anchors[anchor] = _Anchor(
                 value,
                 size,
-                [(p[n:], pl) for p, pl in self.places.since(start[0])],
-                [(p[n:], pl) for p, pl in self.key_places.since(start[1])],
-                [(p[n:], t) for p, t in self.typed.since(start[2])],
+                chars,
+                len(path),
+                (start[0], len(self.places)),
+                (start[1], len(self.key_places)),
+                (start[2], len(self.typed)),
             )
         parent = self.top()
         if parent is None:
             self.root, self.root_place = value, place
             return
         parent.size += size
+        parent.chars += chars
         if parent.is_map:
             if not (parent.skip_value or parent.discard or parent.unquoted_template):
                 if not parent.value:

@@ -32,11 +32,18 @@ _NOTHING_BROKEN: frozenset[JsonPath] = frozenset()  # shared: one set per docume
 
 @dataclass(slots=True)
 class _Anchor:
+    """An anchored value, and where the logs hold its places: entries [start, end) of
+    each log, read relative to the anchored node (``Log.relative``) when an alias or a
+    merge needs them (a copy for each anchor made anchors nested 60 deep cost 60 copies
+    of everything inside them)."""
+
     value: Any
     size: int  # nodes, counting alias expansions inside it
-    places: list[tuple[JsonPath, Pos]]  # relative to the anchored node
-    key_places: list[tuple[JsonPath, Pos]]
-    typed: list[tuple[JsonPath, tuple[str, str]]]
+    chars: int  # characters of its strings, keys and alias expansions included
+    depth: int  # the anchored node's path length
+    places: tuple[int, int] = (0, 0)
+    keys: tuple[int, int] = (0, 0)
+    typed: tuple[int, int] = (0, 0)
 
 
 @dataclass(slots=True)
@@ -50,6 +57,7 @@ class _Frame:
     log_start: tuple[int, int, int]
     value: Any
     size: int = 1
+    chars: int = 0  # as _Anchor's
     discard: bool = False  # consume the events, keep nothing (refused key or value)
     bad_tag: bool = False  # refused tag: the value becomes None
     key: Any = _NO_KEY
@@ -80,6 +88,7 @@ def _index(event: Event) -> int:
     return int(event.start_mark.index)
 
 
+MAX_PLACED_ALIAS = 64  # nodes: an alias of a bigger anchor is placed as one node
 MAX_PARSE_DIAGNOSTICS = 200  # of one file: see Findings
 MAX_SHARED = 10_000  # strings a file's parse keeps one object of: see Shared
 
@@ -105,8 +114,11 @@ class Log(Generic[T]):
         for path, value in pairs:
             self.add(path, value)
 
-    def since(self, start: int) -> Iterator[tuple[JsonPath, T]]:
-        return zip(self.paths[start:], self.values[start:], strict=True)
+    def relative(self, span: tuple[int, int], depth: int) -> Iterator[tuple[JsonPath, T]]:
+        """Entries ``span`` (start, end) of the log, their paths without their first
+        ``depth`` steps."""
+        paths, values = self.paths, self.values
+        return ((paths[i][depth:], values[i]) for i in range(*span))
 
     def pairs(self) -> Iterator[tuple[JsonPath, T]]:
         return zip(self.paths, self.values, strict=True)
@@ -172,7 +184,9 @@ class KeyRules:
     file: str
     share: Shared  # one object for a repeated string
     report: Callable[[Diagnostic], None]
+    places: Log[Pos]
     key_places: Log[Pos]
+    typed: Log[tuple[str, str]]
     weight: int  # charged as in _budget
     logged: int
     broken: set[JsonPath]
@@ -206,7 +220,7 @@ class KeyRules:
                 return
             if event.anchor is not None:  # `&a name: ...`: *a is the string `name` (spec 6.23)
                 self.spend(1, place, frame.path)
-                self.anchors[str(event.anchor)] = _Anchor(event.value, 1, [], [], [])
+                self.anchors[str(event.anchor)] = _Anchor(event.value, 1, len(event.value), 0)
             self.string_key(frame, event.value, place)
             return
         if isinstance(event, AliasEvent):
@@ -246,6 +260,7 @@ class KeyRules:
         key = self.share(key)
         child = (*frame.path, key)
         frame.key, frame.key_path = key, child
+        frame.chars += len(key)
         first = frame.seen.get(key)
         if first is not None:
             where = f" (first at line {place_at(self.file, first).line})"
@@ -267,6 +282,29 @@ class KeyRules:
             self.weight += ENTRY
             self.logged += LOGGED + DEPTH * len(child)
 
+    def unknown_tag(self, tag: str, place: Pos, path: JsonPath) -> None:
+        self.broken.add(path)
+        self.error(
+            "yaml-tag",
+            f"tag {tag.replace('tag:yaml.org,2002:', '!!')} is not allowed here",
+            place,
+            path,
+            "remove the tag (and quote the value if it should be a string)",
+        )
+
+    def place_inside(self, anchor: _Anchor, path: JsonPath) -> None:
+        """Each node inside ``anchor`` placed at ``path`` as where the anchor wrote it (for
+        anchors of at most ``MAX_PLACED_ALIAS`` nodes), charged a table and a logged place
+        a node."""
+        inside = list(self.places.relative(anchor.places, anchor.depth))
+        deepest = len(path) + max((len(rel) for rel, _ in inside), default=0)
+        self.weight += (FIRST + LOGGED + 3 * DEPTH * deepest) * len(inside)
+        self.places.extend(((*path, *rel), pl) for rel, pl in inside if rel)
+        keys = self.key_places.relative(anchor.keys, anchor.depth)
+        self.key_places.extend(((*path, *rel), pl) for rel, pl in keys)
+        typed = self.typed.relative(anchor.typed, anchor.depth)
+        self.typed.extend(((*path, *rel), text) for rel, text in typed)
+
     # -- merge keys (<<) ------------------------------------------------------------
 
     def merge_value(self, frame: _Frame, event: Event) -> None:
@@ -286,11 +324,11 @@ class KeyRules:
                 # The anchor's places and texts by key, once: a scan of them for each key
                 # took minutes for an anchor of 100,000 keys.
                 places: dict[str | int, list[tuple[JsonPath, Pos]]] = {}
-                for rel, pl in anchor.places:
+                for rel, pl in self.places.relative(anchor.places, anchor.depth):
                     if rel:
                         places.setdefault(rel[0], []).append((rel, pl))
                 texts: dict[str | int, list[tuple[JsonPath, tuple[str, str]]]] = {}
-                for rel, text in anchor.typed:
+                for rel, text in self.typed.relative(anchor.typed, anchor.depth):
                     if rel:
                         texts.setdefault(rel[0], []).append((rel, text))
                 for key, value in anchor.value.items():
@@ -309,7 +347,10 @@ class KeyRules:
                             owner.inherited_typed.append((path, text))
                 # The merged mapping, and its places copied (with their paths) as an alias's.
                 self.weight += FIRST
-                self.logged += (LOGGED + DEPTH * (len(owner.path) + 2)) * len(anchor.places)
+                placed = anchor.places[1] - anchor.places[0]
+                self.logged += (LOGGED + DEPTH * (len(owner.path) + 2)) * placed
+                self.weight += anchor.chars  # what its expansions hold when written out
+                owner.chars += anchor.chars
             owner.size += anchor.size
             if frame is owner:
                 owner.merging, owner.key = False, _NO_KEY

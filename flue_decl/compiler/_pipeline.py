@@ -23,6 +23,7 @@ from .._settings import settings_for
 from . import _checks, _lints, _schema, _suppress
 from ._budget import TreeBudget
 from ._calls import compile_entities
+from ._found import Found
 from ._layer import Entity, layer
 from ._parse import Document, parse_file
 from ._schema import Located
@@ -118,11 +119,11 @@ def compile_paths(
     )
     catalog = catalog or builtin_catalog()
     found = discover(options.layers())
-    diagnostics = _Found(found.diagnostics)
+    tree = TreeBudget(_input_bytes(found.files, options.max_file_bytes))  # the tree's one
+    diagnostics = Found(tree, found.diagnostics)
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}
-    tree = TreeBudget(_input_bytes(found.files, options.max_file_bytes))  # the tree's one
     for source in found.files:
         parsed = parse_file(source, options.max_file_bytes, tree)
         diagnostics.extend(parsed.diagnostics)
@@ -176,53 +177,6 @@ def _input_bytes(files: Iterable[SourceFile], max_bytes: int) -> int:
     return total
 
 
-MAX_KEPT = 1000  # diagnostics of one code in one file; what is shown is 100 a file
-_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
-
-
-class _Found:
-    """A compile's diagnostics as they are found, at most ``MAX_KEPT`` of one code in one
-    file: 300,000 `yaml11-boolean` warnings in a dense file would hold a gigabyte, and
-    the first 100 of a file are what is shown. The rest are counted, and said."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic] = ()) -> None:
-        self.kept: list[Diagnostic] = []
-        self._seen: dict[tuple[str | None, str], int] = {}
-        self._unlisted: dict[tuple[str | None, str], Severity] = {}
-        self.extend(diagnostics)
-
-    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        for diag in diagnostics:
-            key = (diag.file, diag.code)
-            seen = self._seen[key] = self._seen.get(key, 0) + 1
-            if seen <= MAX_KEPT:
-                self.kept.append(diag)
-            else:  # the count is as grave as the gravest it stands for
-                worst = self._unlisted.get(key)
-                if worst is None or _RANK[diag.severity] > _RANK[worst]:
-                    self._unlisted[key] = diag.severity
-
-    def all(self) -> list[Diagnostic]:
-        """What was kept, then for each code and file that had more, one more of that code
-        that says how many (so what silences the code silences it too)."""
-        notices = [
-            Diagnostic(
-                severity,
-                code,
-                f"{self._seen[file, code] - MAX_KEPT} more `{code}` problems in this file were "
-                "found and are not listed",
-                file=file,
-                hint="fix the ones shown and run again",
-            )
-            for (file, code), severity in self._unlisted.items()
-        ]
-        return [*self.kept, *notices]
-
-    def cut_files(self) -> set[str | None]:
-        """The files some findings of were counted, not kept."""
-        return {file for file, _ in self._unlisted}
-
-
 def _check_duplicates(
     entities: Sequence[Entity],
     duplicates: Sequence[Entity],
@@ -231,7 +185,7 @@ def _check_duplicates(
 ) -> Iterator[Diagnostic]:
     """Every problem of the second definitions of entities, as if each stood alone in the
     tree: checked once, all together, keeping what is found inside them (the rest of the
-    tree was checked without them). Yielded as found, so a flood is cut (``_Found``)."""
+    tree was checked without them). Yielded as found, so a flood is cut (``Found``)."""
     valid = []
     for twin in duplicates:
         problems = _schema.validate(twin.kind, twin.located())

@@ -16,6 +16,7 @@ reports it as ``yaml-syntax`` with either scanner.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -64,11 +65,10 @@ def problem(text: str, file: str, loader: type[Any]) -> Diagnostic | None:
             f"the escape {escape.group()} is not a character",
             "write the character itself, or one below U+10FFFF that is not a surrogate",
         )
-    try:
-        tokens = list(yaml.scan(text, Loader=loader))
+    try:  # token by token: a list of a file's tokens held 1 KB a token
+        return _first(text, file, yaml.scan(text, Loader=loader))
     except (yaml.YAMLError, ValueError, OverflowError):
         return None  # the parser reports it
-    return _first(text, file, tokens)
 
 
 def _at(file: str, text: str, index: int, message: str, hint: str) -> Diagnostic:
@@ -77,7 +77,7 @@ def _at(file: str, text: str, index: int, message: str, hint: str) -> Diagnostic
     return Diagnostic.at("yaml-syntax", message, Place(file, line, column), hint=hint)
 
 
-def _first(text: str, file: str, tokens: list[Token]) -> Diagnostic | None:
+def _first(text: str, file: str, tokens: Iterable[Token]) -> Diagnostic | None:
     flow = 0
     end = 0  # where the previous token ended: the text between two tokens is a gap
     previous: Token | None = None

@@ -94,3 +94,50 @@ def test_merging_a_big_anchor_is_read_once_not_once_a_key() -> None:
     assert document.data["y"]["k39999"] == 39_999
     assert document.place(("y", "k39999")) == document.place(("x", "k39999"))
     assert document.place(("y", "k7")).line == keys + 8
+
+
+def test_what_a_document_charges_at_its_end_is_checked_in_its_own_file() -> None:
+    """A file whose last document ends just past the budget is refused there, not the
+    next file at its first line (found by a review)."""
+    text = HEAD.format(n=0)
+    probe = TreeBudget(0)
+    probe.limit = 2**40
+    parse_text(text, SourceFile("probe.yaml", 0), tree=probe)
+    tree = TreeBudget(0)
+    tree.limit = probe.used - _budget.DOCUMENT // 2  # every node fits, the document not
+    first = parse_text(text, SourceFile("a.yaml", 0), tree=tree)
+    assert [(d.code, d.file, d.line) for d in first.diagnostics] == [
+        ("yaml-too-large", "a.yaml", 1)
+    ]
+    assert first.documents == ()
+
+
+def test_an_alias_is_charged_what_its_strings_hold_written_out() -> None:
+    """``*s`` of a 5 KB string shares the string, but anything that writes the value out
+    (jsonschema's messages, an artifact) holds every copy: 20,000 aliases of it are
+    refused, not 100 MB of text at the first repr (found by a review)."""
+    text = (
+        HEAD.format(n=0)
+        + f"x-s: &s \"{'y' * 5120}\"\n"
+        + "x-l: &l ["
+        + ",".join(["*s"] * 1000)
+        + "]\nheaders: ["
+        + ",".join(["*l"] * 20)
+        + "]\n"
+    )
+    parsed = parse_text(text, SourceFile("a.yaml", 0))
+    assert [d.code for d in parsed.diagnostics] == ["yaml-too-large"]
+    assert "MiB parsed" in parsed.diagnostics[0].message
+
+
+def test_anchors_nested_60_deep_cost_one_copy_of_their_places() -> None:
+    """Each anchor copied every place inside it: 60 nested anchors over 50,000 values held
+    3 million copies. Their places are now read from the logs when an alias needs them."""
+    opening = "".join(f"&a{i} [" for i in range(60))
+    text = HEAD.format(n=0) + "x: " + opening + ",".join(["a"] * 50_000) + "]" * 60
+    text += "\ny: *a59\n"
+    tree = TreeBudget(len(text))
+    (document,) = parse_text(text, SourceFile("a.yaml", 0), tree=tree).documents
+    assert tree.used < tree.limit
+    assert document.data["y"] == ["a"] * 50_000
+    assert document.place(("x", *[0] * 59, 7)).column == len("x: " + opening) + 2 * 7 + 1

@@ -61,6 +61,11 @@ RULES: dict[str, Rule] = {
         ),
         Rule("io-error", E, "An input file or directory cannot be read (exit 2)."),
         Rule(
+            "too-many-files",
+            E,
+            "A directory holds more than 50,000 entries: it is refused unread (exit 2).",
+        ),
+        Rule(
             "file-too-large",
             E,
             "A file is larger than the per-file size cap (max-file-bytes, 1 MiB by default).",

@@ -4,6 +4,7 @@ read how. Shared by the compiler, the validation cache and the watcher."""
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import re
 import shlex
@@ -14,6 +15,11 @@ from dataclasses import dataclass
 from ._errors import Diagnostic, Severity
 
 MAX_FILE_BYTES = 1 << 20  # a providers.d file larger than this is refused, not read
+# Entries of one directory: its listing is held and sorted whole (a name and an entry
+# each, ~600 bytes with its path), which 250,000 empty files took past validate's memory
+# bound with no input to speak of. No configuration directory comes near it.
+MAX_ENTRIES = 50_000
+MAX_IGNORED_LISTED = 100  # `ignored-file` warnings of one directory; the rest are counted
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_PATHS: tuple[str, ...] = ("providers.d",)
@@ -95,11 +101,15 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
         if os.path.isdir(root):
             try:
                 with os.scandir(root) as listing:
-                    entries = list(listing)
+                    entries = list(itertools.islice(listing, MAX_ENTRIES + 1))
             except OSError as exc:
                 diagnostics.append(_io_error(root, exc))
                 entries = []
+            if len(entries) > MAX_ENTRIES:  # refused whole: part of a tree is not the tree
+                diagnostics.append(_too_many(root))
+                entries = []
             real_root = os.path.realpath(root)
+            unread = 0
             for entry in sorted(entries, key=lambda e: _sort_key(e.name)):
                 name = entry.name
                 if is_skipped(name):
@@ -107,7 +117,9 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
                 if not name.endswith(YAML_SUFFIXES):
                     ignored = _ignored(entry, root)
                     if ignored is not None:
-                        diagnostics.append(ignored)
+                        unread += 1
+                        if unread <= MAX_IGNORED_LISTED:
+                            diagnostics.append(ignored)
                     continue
                 path = os.path.join(root, name)
                 problem = _entry_problem(entry, path, real_root)
@@ -115,6 +127,8 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
                     files.append(SourceFile(path, index))
                 else:
                     diagnostics.append(problem)
+            if unread > MAX_IGNORED_LISTED:
+                diagnostics.append(_more_ignored(root, unread - MAX_IGNORED_LISTED))
         elif os.path.isfile(root):
             files.append(SourceFile(root, index))
         elif os.path.lexists(root):
@@ -138,6 +152,26 @@ def discover(paths: Sequence[str | os.PathLike[str]] = DEFAULT_PATHS) -> Discove
             )
         layers.append(Layer(index, root, tuple(files)))
     return Discovery(tuple(layers), tuple(diagnostics))
+
+
+def _more_ignored(root: str, count: int) -> Diagnostic:
+    return Diagnostic(
+        Severity.WARNING,
+        "ignored-file",
+        f"{count:,} more files in {root} that look like configuration are not read",
+        file=root,
+        hint="the first ones are listed: rename or move them as they say",
+    )
+
+
+def _too_many(root: str) -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR,
+        "too-many-files",
+        f"{root} holds more than {MAX_ENTRIES:,} entries: it is not read",
+        file=root,
+        hint="a configuration directory holds far fewer; point at the right one, or split it",
+    )
 
 
 def _entry_problem(entry: os.DirEntry[str], path: str, real_root: str) -> Diagnostic | None:

@@ -23,16 +23,23 @@ COLLECTION = 80  # an empty mapping or sequence, and its place
 FIRST = 280  # a collection's first entry: its table of places, a dict or list grown
 ENTRY = 120  # a mapping's entry: its slot, its key's place
 ITEM = 40  # a sequence's item: its slot, its place
-STRING = 56  # and one more a character: a string object the file has not given before
+STRING = 56  # and one more a character (four where any is not ASCII: CPython stores a
+# string at the width of its widest character): a string the file has not given before
 NUMBER = 40  # a number, or the text of a typed scalar that is kept (and its length)
+# Typed scalars by kind: a date is a datetime, a timezone and a timedelta; binary is bytes
+# (and its length). True, false and null are one object each.
+TYPED = {"integer": NUMBER, "number": NUMBER, "date": 4 * NUMBER, "binary": NUMBER}
 DEPTH = 8  # for each level of the path, in whatever is charged by its path
-DIAGNOSTIC = 1_500  # a diagnostic kept (message, hint, place, path): see _found
+FILE = 600  # and two a character of its path: a file read (its SourceFile, hash, results)
 # Held while one document is read, then freed: each place in the logs (and its path).
 LOGGED = 120
 
 MAX_NODES_PER_FILE = 200_000  # values, as written or added by aliases
 PER_INPUT_BYTE = 20
-ALLOWANCE = 48 * 2**20  # of the 100 MiB: the rest is the interpreter and the checks
+ALLOWANCE = 40 * 2**20  # of the 100 MiB: the rest is the interpreter, the diagnostics
+# kept (``_found``: at most DIAGNOSTICS_KEPT bytes of them, DIAGNOSTIC each) and the checks
+DIAGNOSTIC = 1_500  # a diagnostic kept: message, hint, place, path
+DIAGNOSTICS_KEPT = 16 * 2**20
 # What aliases may add across one tree, all files together: a legitimate tree repeats a
 # few small blocks; many files each just under the per-file node budget would not stop.
 MAX_ALIAS_NODES_PER_TREE = 200_000

@@ -33,6 +33,7 @@ from ._budget import (
     MAX_ALIAS_NODES_PER_TREE,
     MAX_NODES_PER_FILE,
     NUMBER,
+    TYPED,
     TreeBudget,
     refusal,
 )
@@ -255,8 +256,7 @@ class _DocumentBuilder(KeyRules):
         if problem is not None:
             self.broken.add(path)
             self.error(problem[0], problem[1], place, path, problem[2])
-        if kind in ("integer", "float"):  # (true, false and null are one object each)
-            self.weight += NUMBER
+        self.weight += TYPED.get(kind, 0) + (len(event.value) if kind == "binary" else 0)
         if keep and implicit_text(value) != (kind, event.value):  # see implicit_text
             text = (kind, event.value)
             shared = self.typed_texts.get(text)

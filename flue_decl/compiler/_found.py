@@ -5,59 +5,75 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._errors import Diagnostic, Severity
-from ._budget import DIAGNOSTIC, TreeBudget
+from ._budget import DIAGNOSTIC, DIAGNOSTICS_KEPT
 
 MAX_KEPT = 1000  # diagnostics of one code in one file; what is shown is 100 a file
 _RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
 class Found:
-    """A compile's diagnostics as they are found: at most ``MAX_KEPT`` of one code in one
-    file (300,000 `yaml11-boolean` warnings in a dense file would hold a gigabyte, and
-    the first 100 of a file are what is shown), each charged ``DIAGNOSTIC`` bytes to the
-    tree's budget (``_budget``; 200 small files of unknown keys held 110 MB of them).
-    Past the budget only the first of each code in a file is kept. The rest are counted,
-    and said, one more diagnostic of that code for each file and code."""
+    """A compile's diagnostics as they are found, within two bounds: ``MAX_KEPT`` of one
+    code in one file (300,000 `yaml11-boolean` warnings in a dense file would hold a
+    gigabyte, and the first 100 of a file are what is shown), and ``DIAGNOSTICS_KEPT``
+    bytes in all, ``DIAGNOSTIC`` each (200 small files of unknown keys held 110 MB of
+    them, 100,000 empty files would hold a refusal each). What is not kept is counted and
+    said, as grave as the gravest it stands for, in one more diagnostic of its code: for
+    its file where some of that code in that file were kept, else for the tree."""
 
-    def __init__(self, tree: TreeBudget, diagnostics: Iterable[Diagnostic] = ()) -> None:
-        self.tree = tree
+    def __init__(self, diagnostics: Iterable[Diagnostic] = ()) -> None:
         self.kept: list[Diagnostic] = []
-        self._seen: dict[tuple[str | None, str], int] = {}
+        self.room = DIAGNOSTICS_KEPT
         self._listed: dict[tuple[str | None, str], int] = {}
-        self._unlisted: dict[tuple[str | None, str], Severity] = {}
+        self._more: dict[tuple[str | None, str], tuple[int, Severity]] = {}
+        self._elsewhere: dict[str, tuple[int, set[str | None], Severity]] = {}
         self.extend(diagnostics)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        tree = self.tree
         for diag in diagnostics:
             key = (diag.file, diag.code)
-            self._seen[key] = self._seen.get(key, 0) + 1
             listed = self._listed.get(key, 0)
-            if not listed or (listed < MAX_KEPT and tree.used + DIAGNOSTIC <= tree.limit):
+            if listed < MAX_KEPT and self.room >= DIAGNOSTIC:
                 self.kept.append(diag)
                 self._listed[key] = listed + 1
-                tree.used += DIAGNOSTIC
-            else:  # the count is as grave as the gravest it stands for
-                worst = self._unlisted.get(key)
-                if worst is None or _RANK[diag.severity] > _RANK[worst]:
-                    self._unlisted[key] = diag.severity
+                self.room -= DIAGNOSTIC
+            elif listed:
+                count, worst = self._more.get(key, (0, diag.severity))
+                self._more[key] = (count + 1, _graver(worst, diag.severity))
+            else:
+                count, files, worst = self._elsewhere.get(diag.code, (0, set(), diag.severity))
+                files.add(diag.file)
+                self._elsewhere[diag.code] = (count + 1, files, _graver(worst, diag.severity))
 
     def all(self) -> list[Diagnostic]:
-        """What was kept, then for each code and file that had more, one more of that code
-        that says how many (so what silences the code silences it too)."""
+        """What was kept, then the counts of what was not (so what silences a code
+        silences its count too)."""
+        hint = "fix the ones shown and run again"
         notices = [
             Diagnostic(
                 severity,
                 code,
-                f"{self._seen[file, code] - self._listed[file, code]} more `{code}` problems "
-                "in this file were found and are not listed",
+                f"{count} more `{code}` problems in this file were found and are not listed",
                 file=file,
-                hint="fix the ones shown and run again",
+                hint=hint,
             )
-            for (file, code), severity in self._unlisted.items()
+            for (file, code), (count, severity) in self._more.items()
+        ]
+        notices += [
+            Diagnostic(
+                severity,
+                code,
+                f"{count} `{code}` problems in {len(files)} more files were found and are not "
+                f"listed (at most {DIAGNOSTICS_KEPT >> 20} MiB of diagnostics are kept)",
+                hint=hint,
+            )
+            for code, (count, files, severity) in self._elsewhere.items()
         ]
         return [*self.kept, *notices]
 
     def cut_files(self) -> set[str | None]:
         """The files some findings of were counted, not kept."""
-        return {file for file, _ in self._unlisted}
+        return {file for file, _ in self._more}
+
+
+def _graver(a: Severity, b: Severity) -> Severity:
+    return a if _RANK[a] >= _RANK[b] else b

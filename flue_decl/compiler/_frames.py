@@ -143,7 +143,7 @@ class Shared:
             return shared
         if len(self.words) < MAX_SHARED and len(text) <= 64:
             self.words[text] = text
-        self.charged += STRING + len(text)
+        self.charged += STRING + (len(text) if text.isascii() else 4 * len(text))
         return text
 
 

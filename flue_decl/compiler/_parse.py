@@ -30,7 +30,7 @@ from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, Place, Severity
 from .._secrets import is_credential_name
 from . import _portable, _suppress
-from ._budget import TreeBudget
+from ._budget import FILE, TreeBudget, refusal
 from ._document import Document, ParsedFile
 from ._events import MAX_DEPTH, _DocumentBuilder
 from ._frames import _AbortFile
@@ -260,6 +260,12 @@ def _syntax_hint(problem: str) -> str | None:
 def parse_file(
     source: SourceFile, max_bytes: int = MAX_FILE_BYTES, tree: TreeBudget | None = None
 ) -> ParsedFile:
+    if tree is not None:  # what a file costs by being there, read or not
+        tree.used += FILE + 2 * len(source.path)
+        if tree.used > tree.limit:
+            message, hint = refusal("memory", tree.limit)
+            refused = Diagnostic.at("yaml-too-large", message, Place(source.path, 1, 1), hint=hint)
+            return ParsedFile(source, (), (refused,))
     raw, problem = read_source(source, min(max_bytes, MAX_PLACEABLE))
     if raw is None:
         assert problem is not None

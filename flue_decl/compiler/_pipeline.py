@@ -32,7 +32,7 @@ from ._suppress import Suppression
 PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 SettingsArg = str | os.PathLike[str] | Settings | None
 
-INPUT_CODES = frozenset({"input-not-found", "io-error"})
+INPUT_CODES = frozenset({"input-not-found", "io-error", "too-many-files"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,7 @@ def compile_paths(
     catalog = catalog or builtin_catalog()
     found = discover(options.layers())
     tree = TreeBudget(_input_bytes(found.files, options.max_file_bytes))  # the tree's one
-    diagnostics = Found(tree, found.diagnostics)
+    diagnostics = Found(found.diagnostics)
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}

@@ -64,11 +64,15 @@ def test_fixture_through_cli(case: Path) -> None:
         assert strict == (1 if warned else 0)
 
 
+# Codes whose fixture would be too big to keep in the repository, and where they are tested.
+UNFIXTURED = {"too-many-files": "tests/unit/test_discover.py (50,001 files)"}
+
+
 def test_every_code_has_a_fixture_named_after_it() -> None:
     covered = {d["code"] for case in CASES for d in spec(case)["diagnostics"]}
-    assert covered == set(RULES)
+    assert covered == set(RULES) - set(UNFIXTURED)
     named = set(IDS) - {"every-file-collected", "overlay-layers", "template-construct"}
-    assert named == set(RULES), sorted(named ^ set(RULES))
+    assert named == set(RULES) - set(UNFIXTURED), sorted(named ^ set(RULES))
     for case in CASES:
         if case.name in RULES:
             assert case.name in {d["code"] for d in spec(case)["diagnostics"]}, case.name

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from flue_decl import _discover
 from flue_decl._discover import discover, read_capped
-from tests.helpers import write_files
+from tests.helpers import run_cli, write_files
 
 
 def names(paths: list[str]) -> list[str]:
@@ -183,3 +184,32 @@ def test_the_layer_hint_is_a_command_safe_to_paste(tmp_path: Path) -> None:
     hint = next(d.hint for d in found.diagnostics if d.code == "ignored-file") or ""
     command = hint.split("`")[1]
     assert shlex.split(command) == ["flue-decl", "validate", str(tmp_path), str(team)]
+
+
+def test_a_directory_of_more_entries_than_any_configuration_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its listing is held and sorted whole: 250,000 empty files took validate past its
+    memory bound with no input at all (found by a review). Refused whole, exit 2."""
+    monkeypatch.setattr(_discover, "MAX_ENTRIES", 5)
+    for n in range(6):
+        (tmp_path / f"{n}.yaml").write_text("kind: Provider\n")
+    found = discover([str(tmp_path)])
+    assert [d.code for d in found.diagnostics] == ["too-many-files"]
+    assert found.layers[0].files == ()
+    result = run_cli("validate", str(tmp_path))
+    assert result.returncode == 2, result.stdout
+    monkeypatch.setattr(_discover, "MAX_ENTRIES", 6)
+    assert len(discover([str(tmp_path)]).layers[0].files) == 6
+
+
+def test_ignored_files_past_the_first_hundred_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_discover, "MAX_IGNORED_LISTED", 3)
+    for n in range(5):
+        (tmp_path / f"{n}.json").write_text("{}")
+    found = discover([str(tmp_path)])
+    messages = [d.message for d in found.diagnostics if d.code == "ignored-file"]
+    assert len(messages) == 4
+    assert messages[-1] == f"2 more files in {tmp_path} that look like configuration are not read"

@@ -141,3 +141,35 @@ def test_anchors_nested_60_deep_cost_one_copy_of_their_places() -> None:
     assert tree.used < tree.limit
     assert document.data["y"] == ["a"] * 50_000
     assert document.place(("x", *[0] * 59, 7)).column == len("x: " + opening) + 2 * 7 + 1
+
+
+def test_a_file_is_charged_for_being_there_even_empty(tmp_path: Path) -> None:
+    """100,000 empty files with long names held their paths, hashes and results at no
+    charge (no input, so no bound either): each file read is charged, and one past the
+    budget is refused unread (found by a review)."""
+    empty = tmp_path / ("x" * 200 + ".yaml")
+    empty.write_text("")
+    tree = TreeBudget(0)
+    tree.limit = tree.used + _budget.FILE + 2 * len(str(empty))  # room for exactly one
+    assert parse_file(SourceFile(str(empty), 0), tree=tree).diagnostics == ()
+    (refused,) = parse_file(SourceFile(str(empty), 0), tree=tree).diagnostics
+    assert (refused.code, refused.line) == ("yaml-too-large", 1)
+    assert "MiB parsed" in refused.message
+
+
+def test_strings_are_charged_at_their_width_and_dates_as_three_objects() -> None:
+    """CPython stores a string at the width of its widest character (an emoji makes every
+    character 4 bytes); a timestamp is a datetime, a timezone and a timedelta (found by a
+    review: both were charged less than they hold)."""
+    wide, narrow = (TreeBudget(10**6) for _ in range(2))
+    body = ",".join(f'"\U0001f600{i}{"y" * 500}"' for i in range(100))
+    parse_text(HEAD.format(n=0) + f"x: [{body}]\n", SourceFile("a.yaml", 0), tree=wide)
+    plain = body.replace("\U0001f600", "z")
+    parse_text(HEAD.format(n=0) + f"x: [{plain}]\n", SourceFile("a.yaml", 0), tree=narrow)
+    assert wide.used - narrow.used >= 100 * 3 * 500
+    dates, ints = (TreeBudget(10**6) for _ in range(2))
+    stamps = ",".join(f"2001-12-14t21:59:43.{i}-05:00" for i in range(100))
+    parse_text(HEAD.format(n=0) + f"x: [{stamps}]\n", SourceFile("a.yaml", 0), tree=dates)
+    numbers = ",".join(str(10**12 + i) for i in range(100))
+    parse_text(HEAD.format(n=0) + f"x: [{numbers}]\n", SourceFile("a.yaml", 0), tree=ints)
+    assert dates.used - ints.used >= 100 * 3 * _budget.NUMBER

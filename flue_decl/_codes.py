@@ -79,7 +79,7 @@ RULES: dict[str, Rule] = {
             E,
             "A file expands past the node budget (200,000 nodes per file; 200,000 added by "
             "aliases across the whole tree), or the tree's YAML would take more memory "
-            "parsed than 20 times the size of its files plus 48 MiB (tiny mappings, "
+            "parsed than 20 times the size of its files plus 32 MiB (tiny mappings, "
             "documents or deep nesting by the hundred thousand).",
         ),
         Rule("yaml-too-deep", E, "Nesting deeper than the depth cap."),

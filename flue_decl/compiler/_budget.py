@@ -36,7 +36,7 @@ LOGGED = 120
 
 MAX_NODES_PER_FILE = 200_000  # values, as written or added by aliases
 PER_INPUT_BYTE = 20
-ALLOWANCE = 40 * 2**20  # of the 100 MiB: the rest is the interpreter, the diagnostics
+ALLOWANCE = 32 * 2**20  # of the 100 MiB: the rest is the interpreter, the diagnostics
 # kept (``_found``: at most DIAGNOSTICS_KEPT bytes of them, DIAGNOSTIC each) and the checks
 DIAGNOSTIC = 1_500  # a diagnostic kept: message, hint, place, path
 DIAGNOSTICS_KEPT = 16 * 2**20

@@ -125,7 +125,10 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     )
     timed(flue(["validate", str(tree)]), 1, env=cache_env)  # fill the cache
     row["warm_validate"], _ = timed(flue(["validate", str(tree)]), repeat, env=cache_env)
-    row["compile"], _ = timed(flue(["compile", str(tree), "-o", str(artifact)]), repeat)
+    row["compile"], row["compile_peak_kb"] = timed(
+        flue(["compile", str(tree), "-o", str(artifact)]), repeat
+    )
+    row["artifact_bytes"] = artifact.stat().st_size
     row["load_artifact"], row["load_peak_kb"] = timed(
         [
             PY,
@@ -232,9 +235,10 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
         "| check-jsonschema | ajv-cli | event parse | validate / check-jsonschema "
         "| validate / ajv-cli | validate / floor | validate / event parse | warm / cold "
         "| load_artifact / compile | resolve (ns) | reference resolve (ns) "
-        "| resolve / reference | validate peak RSS (MB) | load_artifact peak RSS (MB) |",
+        "| resolve / reference | validate peak RSS (MB) | compile peak RSS (MB) "
+        "| load_artifact peak RSS (MB) | artifact (MB) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         cj, ref = r.get("check_jsonschema"), r.get("resolve_ref_ns")
@@ -259,7 +263,9 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
             f"{ref:.0f}" if ref else "n/a",
             ratio(r["resolve_ns"], ref),
             f"{(r['validate_peak_kb'] or 0) / 1024:.0f}",
+            f"{(r.get('compile_peak_kb') or 0) / 1024:.0f}",
             f"{(r.get('load_peak_kb') or 0) / 1024:.0f}",
+            f"{r.get('artifact_bytes', 0) / 1e6:.2f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += reload_table(rows)
@@ -344,7 +350,17 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
         shown = "n/a" if value is None else f"{value:.2f}{unit}"
         out.append(f"- {name}: {shown} (target ≤ {limit}{unit}): {verdict}")
     big = by_size.get(10000)
-    if big is not None:
+    if big is not None:  # at 10,000 files: memory and the artifact against the input
+        size = big.get("bytes", 0)
+        validate_kb, compile_kb = big.get("validate_peak_kb") or 0, big.get("compile_peak_kb") or 0
+        for name, value, limit in [
+            ("validate peak RSS / input", _over(validate_kb * 1024, size), 15.0),
+            ("compile peak RSS / input", _over(compile_kb * 1024, size), 15.0),
+            ("artifact / input", _over(big.get("artifact_bytes", 0), size), 1.5),
+            ("load_artifact (s)", big["load_artifact"], 0.3),
+        ]:
+            verdict = "n/a" if not value else ("met" if value <= limit else "NOT met")
+            out.append(f"- at 10,000 files, {name}: {value or 0:.2f} (target ≤ {limit}): {verdict}")
         growth = ", ".join(
             f"{what} {big[key] / row[key]:.1f}x"
             for what, key in [("validate", "validate"), ("compile", "compile")]

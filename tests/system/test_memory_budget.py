@@ -71,6 +71,16 @@ def test_one_file_at_the_node_budget_costs_little_more_than_its_value(tmp_path: 
     assert peak <= 20 * len(text) + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"
 
 
+def _write(root: Path, texts: list[str]) -> int:
+    """``texts`` as root/providers.d/0.yaml, 1.yaml...; their size in bytes."""
+    tree = root / "providers.d"
+    tree.mkdir()
+    for n, text in enumerate(texts):
+        assert len(text.encode()) <= 2**20
+        (tree / f"{n}.yaml").write_text(text)
+    return sum(len(text.encode()) for text in texts)
+
+
 def _dense(shape: str, n: int) -> str:
     """A file of ``shape`` just under the 1 MiB file cap (and the node budget)."""
     head = HEAD.format(n=n)
@@ -96,14 +106,7 @@ def test_dense_files_without_aliases_stay_within_the_bound(
 ) -> None:
     """Files at the size cap, as dense as the node budget lets them be. Before places were
     packed and findings capped these took 1.2x to 4.7x the bound."""
-    tree = tmp_path / "providers.d"
-    tree.mkdir()
-    size = 0
-    for n in range(files):
-        text = _dense(shape, n)
-        (tree / f"{n}.yaml").write_text(text)
-        size += len(text.encode())
-        assert len(text.encode()) <= 2**20
+    size = _write(tmp_path, [_dense(shape, n) for n in range(files)])
     peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
     assert ("checked, no problems" in report) == (shape == "models"), report
     assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB, {size} bytes"
@@ -136,18 +139,10 @@ def test_files_denser_than_the_bound_are_refused_before_they_pass_it(
     """Each of these took validate to 2.4x to 3.7x the bound before the tree's budget
     (``compiler/_budget``) charged what the parse builds; now the file that would go past
     it is refused where it does, and an overlay over such a base copies nothing of it."""
-    tree = tmp_path / "providers.d"
-    tree.mkdir()
-    size = 0
-    for n in range(files):
-        text = _past(shape, n)
-        (tree / f"{n}.yaml").write_text(text)
-        size += len(text.encode())
     overlay = "".join(
         f"---\nkind: Provider\nid: p{n}\noverlay: true\nmaxTokens: 5\n" for n in range(files)
     )
-    (tree / "zz-overlay.yaml").write_text(overlay)
-    size += len(overlay)
+    size = _write(tmp_path, [*(_past(shape, n) for n in range(files)), overlay])
     peak, report = peak_rss_bytes("validate", "providers.d", "--no-cache", cwd=tmp_path)
     assert "MiB parsed" in report, report  # the tree's budget, not a per-file one
     assert peak <= 20 * size + 100 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB, {size} bytes"

@@ -197,7 +197,7 @@ class KeyRules:
     error: Callable[..., None]  # (code, message, place, path, hint=None)
     tag_of: Callable[[ScalarEvent], str]
     lookup: Callable[[AliasEvent, Pos, JsonPath], _Anchor]
-    spend: Callable[[int, Pos, JsonPath], None]  # the alias budget
+    spend: Callable[[int, Pos, JsonPath], None]  # the node budgets, and the tree's check
     open: Callable[..., None]  # (event, path, place, *, discard, merge_seq=False)
 
     def map_key(self, frame: _Frame, event: Event) -> None:

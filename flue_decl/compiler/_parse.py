@@ -11,6 +11,8 @@ in one iterative pass:
 - an alias costs the size of its anchor, charged against a per-file node budget and the
   tree's alias budget *before* it is expanded, so a few hundred bytes (or many files of
   them) cannot become millions of nodes;
+- what each value will hold is charged to the tree's memory budget (``_budget``) as it
+  is built, so no tree within the caps takes validate past 20x its size plus 100 MiB;
 - an alias to an anchor that is still open (a cycle) or undefined is refused;
 - every value and key gets its file:line:col, keys are checked as they are met, and
   only the plain YAML tags are accepted: a ``!!python/...`` tag is refused, nothing runs.

@@ -19,8 +19,6 @@ from yaml.events import (
     ScalarEvent,
     SequenceEndEvent,
 )
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
 
 from .._errors import Diagnostic, JsonPath
 from ._budget import (
@@ -60,6 +58,7 @@ from ._scalars import (
     STR_TAG,
     construct,
     implicit_text,
+    resolve_tag,
 )
 
 MAX_DEPTH = 64
@@ -78,7 +77,6 @@ class _DocumentBuilder(KeyRules):
         self.typed_texts: dict[tuple[str, str], tuple[str, str]] = {}
         self.report = self.findings.add
         self.constructor = SafeConstructor()
-        self.resolver = Resolver()
         self.documents: list[Document] = []
 
     # -- helpers ------------------------------------------------------------------
@@ -116,10 +114,7 @@ class _DocumentBuilder(KeyRules):
     def tag_of(self, event: ScalarEvent) -> str:
         tag = event.tag
         if tag is None or tag == "!":
-            resolved: str = self.resolver.resolve(  # type: ignore[no-untyped-call]
-                ScalarNode, event.value, event.implicit
-            )
-            return resolved
+            return resolve_tag(event.value, event.implicit[0])
         return str(tag)
 
     def lookup(self, event: AliasEvent, place: Pos, path: JsonPath) -> _Anchor:

@@ -16,6 +16,10 @@ in one iterative pass:
 - an alias to an anchor that is still open (a cycle) or undefined is refused;
 - every value and key gets its file:line:col, keys are checked as they are met, and
   only the plain YAML tags are accepted: a ``!!python/...`` tag is refused, nothing runs.
+
+Plain files (no anchor, alias or tag, nothing to report, small) are read by ``_fastparse``
+instead: libyaml composes them in C, where their depth is bounded by libyaml's own
+nesting limit, and the documents are those the event pass gives, for the same charge.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from yaml.events import DocumentStartEvent
 from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
 from .._errors import Diagnostic, Place, Severity
 from .._secrets import is_credential_name
-from . import _portable, _suppress
+from . import _fastparse, _portable, _suppress
 from ._budget import FILE, TreeBudget, refusal
 from ._document import Document, ParsedFile
 from ._events import MAX_DEPTH, _DocumentBuilder
@@ -114,6 +118,22 @@ def parse_text(
         return ParsedFile(source, (), (unportable, *problems), sha256, suppressions)
     if tree is None:
         tree = TreeBudget(len(text))
+    fast = _fastparse.parse(text, source.path, source.layer, tree)
+    if fast is not None:
+        documents, charge = fast
+        tree.used += charge
+        suppressions, problems = _suppress.find(text, source.path)
+        return ParsedFile(source, tuple(documents), tuple(problems), sha256, suppressions)
+    documents, found = read_events(text, source, tree)
+    suppressions, problems = _suppress.find(text, source.path)
+    return ParsedFile(source, tuple(documents), (*found, *problems), sha256, suppressions)
+
+
+def read_events(
+    text: str, source: SourceFile, tree: TreeBudget
+) -> tuple[list[Document], list[Diagnostic]]:
+    """``text``'s documents and problems by the event pass (see the module docstring),
+    charged to ``tree``."""
     builder = _DocumentBuilder(source.path, source.layer, tree)
     index = 0
     try:
@@ -183,14 +203,7 @@ def parse_text(
             )
         )
     tree.used += builder.weight + builder.share.charged
-    suppressions, problems = _suppress.find(text, source.path)
-    return ParsedFile(
-        source,
-        tuple(builder.documents),
-        (*builder.findings.all(), *problems),
-        sha256,
-        suppressions,
-    )
+    return builder.documents, builder.findings.all()
 
 
 _KEY_BEFORE = re.compile(r"""([^\s"'{},\[\]]+)["']?\s*:\s*(?:[|>][-+0-9]*\s*)?$""")

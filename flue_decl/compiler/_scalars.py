@@ -10,6 +10,7 @@ from typing import Any
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import ScalarEvent
 from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -24,6 +25,24 @@ SCALAR_TAGS = {
     STR_TAG: "string",
 }
 COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+_RESOLVER = Resolver()
+assert not _RESOLVER.yaml_path_resolvers  # tags depend on the scalar's text alone
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalars' tags: a tree repeats its keys in every file
+_MAX_PLAIN_TAGS = 4096
+
+
+def resolve_tag(value: str, plain: bool) -> str:
+    """The tag YAML 1.1 gives an untagged scalar: by its text when written plain, else
+    ``str`` (PyYAML's ``Resolver.resolve``, remembered for short texts)."""
+    if not plain:
+        return STR_TAG
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = str(_RESOLVER.resolve(ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
+        if len(value) <= 64 and len(_PLAIN_TAGS) < _MAX_PLAIN_TAGS:
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 # What JSON and JavaScript read as the same number: plain decimal digits.
@@ -91,11 +110,17 @@ def number_problem(kind: str, raw: str, value: Any) -> tuple[str, str] | None:
 
 
 def construct(
-    constructor: SafeConstructor, event: ScalarEvent, tag: str, kind: str
+    constructor: SafeConstructor, event: ScalarEvent | ScalarNode, tag: str, kind: str
 ) -> tuple[Any, tuple[str, str, str] | None]:
-    """The value of a YAML-typed scalar, or None and why it is refused: (code, message,
-    hint)."""
-    node = ScalarNode(tag, event.value, style=event.style)
+    """The value of a YAML-typed scalar (its event, or its node), or None and why it is
+    refused: (code, message, hint)."""
+    if kind == "integer" and _DECIMAL.fullmatch(event.value):  # as PyYAML reads it, faster
+        value: Any = int(event.value) if len(event.value) < 4000 else None
+        if value is not None and abs(value) <= MAX_SAFE_INTEGER:
+            return value, None
+    node = event
+    if not isinstance(node, ScalarNode):
+        node = ScalarNode(tag, event.value, style=event.style)
     try:
         value = constructor.yaml_constructors[tag](constructor, node)
     except (ConstructorError, ValueError, OverflowError) as exc:

@@ -1,0 +1,265 @@
+"""The common file, read fast: libyaml composes its nodes in C, one walk builds the values
+and places, and any file that needs more than that is read again by the event pass
+(``_events``), which alone words problems.
+
+The event pass costs several µs an event in Python; most provider files are plain
+mappings, sequences, strings and numbers, with no anchor, alias, tag or problem, and for
+those the C composer and a walk of its nodes give the same documents in 60% of the time
+(bench/notes.md). The
+rule is that the two agree exactly on every file this one accepts: the same values,
+places, typed texts and charges to the tree's budget (``_budget``), proved against the
+event pass on every fixture and on generated files (tests/unit/compiler/test_fastparse.py).
+So this pass accepts only files that cannot differ:
+
+- no ``&``, ``*`` or ``!`` anywhere in the text: no anchor, alias or tag (a string that
+  holds one of them is read by the event pass, as it would have been anyway);
+- at most ``MAX_BYTES``: the composed nodes of a document are held at once (~350 bytes a
+  node, ~6 MB for the densest file this size), so a larger file is left to the event pass,
+  which holds none;
+- a libyaml with a nesting limit (0.2.6 or later): C composes recursively;
+- anything the event pass would report (a duplicate or non-string key, a refused
+  number, a merge key, nesting past ``MAX_DEPTH``, a budget spent, invalid YAML) makes
+  this pass give up on the file, unreported.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from .._errors import JsonPath
+from ._budget import (
+    COLLECTION,
+    DEPTH,
+    DOCUMENT,
+    ENTRY,
+    FIRST,
+    ITEM,
+    LOGGED,
+    MAX_NODES_PER_FILE,
+    NUMBER,
+    TYPED,
+    TreeBudget,
+)
+from ._document import Document
+from ._frames import _NOTHING_BROKEN, Shared
+from ._places import _NO_MAPS, _NO_SEQS, _NO_TEXTS, _TEXT, Places, Text, place_at
+from ._scalars import NULL_TAG, SCALAR_TAGS, STR_TAG, construct, implicit_text, resolve_tag
+from ._tables import SMALL, Tables
+
+MAX_BYTES = 32 * 1024  # a document's nodes held at once: up to ~6 MB
+MAX_DEPTH = 64  # as _events: a collection this deep is the event pass's to refuse
+
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def _nesting_limited() -> bool:
+    try:
+        from yaml import _yaml
+
+        return bool(_yaml.get_version() >= (0, 2, 6))
+    except (ImportError, AttributeError):
+        return False
+
+
+ENABLED = _CLoader is not None and _nesting_limited()
+
+
+class _Loader(_CLoader or object):  # type: ignore[misc]
+    """libyaml's composer, tagging scalars by ``resolve_tag``."""
+
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return resolve_tag(value, implicit[0])
+        return str(super().resolve(kind, value, implicit))
+
+    def descend_resolver(self, *_: object) -> None:
+        pass  # there are no path resolvers (see resolve_tag)
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+class _Slow(Exception):
+    """The file is the event pass's: it holds something this pass does not read."""
+
+
+def wanted(text: str) -> bool:
+    """Whether ``text`` may be read by this pass (it may still give up on it)."""
+    return ENABLED and len(text) <= MAX_BYTES and not any(c in text for c in "&*!")
+
+
+def parse(text: str, file: str, layer: int, tree: TreeBudget) -> tuple[list[Document], int] | None:
+    """``text``'s documents and what they charge the tree, or None: the event pass must
+    read it. ``tree`` is only read; the caller adds the charge."""
+    if not wanted(text):
+        return None
+    walk = _Walk(file, tree)
+    loader = _Loader(text)
+    documents: list[Document] = []
+    try:
+        index = 0
+        while loader.check_node():
+            document = walk.document(loader.get_node(), layer, index)
+            if document is not None:
+                documents.append(document)
+            index += 1
+    except (_Slow, yaml.YAMLError, ValueError, OverflowError):
+        return None  # invalid YAML, or more than this pass reads: the event pass's
+    finally:
+        loader.dispose()
+    return documents, walk.weight + walk.share.charged
+
+
+def _pos(node: Node) -> int:
+    mark = node.start_mark
+    return (mark.line + 1) << 32 | (mark.column + 1)
+
+
+class _Walk:
+    """One file's documents from their nodes, charged as the event pass charges them."""
+
+    def __init__(self, file: str, tree: TreeBudget) -> None:
+        self.file = file
+        self.tree = tree
+        self.share = Shared()
+        self.weight = 0
+        self.nodes = 0
+        self.constructor = SafeConstructor()
+        self.typed_texts: dict[Text, Text] = {}
+
+    def document(self, root: Node, layer: int, index: int) -> Document | None:
+        if isinstance(root, ScalarNode) and root.tag == NULL_TAG and root.value == "":
+            return None  # an empty document
+        self.logged = 0
+        self.maps: dict[JsonPath, dict[str, int]] = {}
+        self.seqs: dict[JsonPath, array[int]] = {}
+        self.texts: list[Text] = []
+        self.ids: dict[Text, int] = {}
+        self.seq_texts: dict[JsonPath, array[int]] = {}
+        self.logged += LOGGED
+        self.nodes += 1
+        if isinstance(root, ScalarNode):
+            value, text = self.scalar(root)
+            if text is not None:
+                self.number(text)  # numbered, though no stage asks for a root's text
+        else:
+            self.weight += COLLECTION
+            value = self.collection(root, ())
+        self.weight += DOCUMENT
+        tree = self.tree
+        if self.nodes > MAX_NODES_PER_FILE or (
+            tree.used + self.weight + self.share.charged + self.logged > tree.limit
+        ):
+            raise _Slow  # the event pass refuses it at its node
+        root_place = _pos(root)
+        tables = Tables()
+        for path, table in self.maps.items():
+            tables[path] = (
+                tuple(item for pair in table.items() for item in pair)
+                if len(table) <= SMALL
+                else table
+            )
+        places = Places(
+            (self.file,),
+            root_place,
+            tables or _NO_MAPS,
+            self.seqs or _NO_SEQS,
+            texts=self.texts or _NO_TEXTS,
+            seq_texts=self.seq_texts or _NO_SEQS,
+        )
+        start = place_at(self.file, root_place)
+        return Document(self.file, layer, index, start, value, places, _NOTHING_BROKEN)
+
+    def number(self, text: Text) -> int:
+        number = self.ids.get(text)
+        if number is None:
+            self.texts.append(text)
+            number = self.ids[text] = len(self.texts)
+        return number
+
+    def scalar(self, node: ScalarNode) -> tuple[Any, Text | None]:
+        """A scalar's value, and its typed text where one is kept (see _events.scalar)."""
+        tag = node.tag
+        if tag == STR_TAG:
+            return self.share(node.value), None
+        kind = SCALAR_TAGS.get(tag)
+        if kind is None:
+            raise _Slow  # a merge key's `<<` or `=` as a value: refused there
+        value, problem = construct(self.constructor, node, tag, kind)
+        if problem is not None:
+            raise _Slow
+        self.weight += TYPED.get(kind, 0)
+        if implicit_text(value) == (kind, node.value):
+            return value, None
+        text = (kind, node.value)
+        shared = self.typed_texts.get(text)
+        if shared is not None:
+            return value, shared
+        self.weight += NUMBER + len(node.value)
+        if kind in ("boolean", "null"):
+            self.typed_texts[text] = text
+        return value, text
+
+    def collection(self, node: Node, path: JsonPath) -> Any:
+        """A collection's value; its own place and charge are its parent's to log."""
+        if len(path) >= MAX_DEPTH:
+            raise _Slow
+        depth = DEPTH * (len(path) + 1)
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path, depth)
+        items: list[Any] = []
+        if not node.value:
+            return items
+        places: array[int] = array("Q")
+        self.seqs[path] = places
+        marks: array[int] | None = None
+        for i, child in enumerate(node.value):
+            self.nodes += 1
+            self.logged += LOGGED + depth
+            self.weight += ITEM
+            places.append(_pos(child))
+            if isinstance(child, ScalarNode):
+                value, text = self.scalar(child)
+                if text is not None:
+                    if marks is None:  # registered where the event pass would, first
+                        marks = self.seq_texts[path] = array("I", bytes(4 * len(node.value)))
+                    marks[i] = self.number(text)
+            else:
+                self.weight += COLLECTION
+                value = self.collection(child, (*path, i))
+            items.append(value)
+        self.weight += FIRST + depth
+        return items
+
+    def mapping(self, node: MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not node.value:
+            return out
+        table: dict[str, int] = {}
+        self.maps[path] = table
+        share = self.share
+        for key_node, child in node.value:
+            if key_node.tag != STR_TAG or not isinstance(key_node, ScalarNode):
+                raise _Slow  # a non-string, merge or collection key
+            key = share(key_node.value)
+            if key in out:
+                raise _Slow  # a duplicate key
+            self.nodes += 1
+            self.logged += 2 * (LOGGED + depth)  # the key's place and its value's
+            entry = _pos(child) | _pos(key_node) << 64
+            if isinstance(child, ScalarNode):
+                value, text = self.scalar(child)
+                if text is not None:
+                    entry |= self.number(text) << _TEXT
+            else:
+                self.weight += COLLECTION
+                value = self.collection(child, (*path, key))
+            table[key] = entry
+            out[key] = value
+        self.weight += FIRST + depth + len(out) * ENTRY
+        return out

@@ -45,16 +45,35 @@ DIAGNOSTICS_KEPT = 16 * 2**20
 MAX_ALIAS_NODES_PER_TREE = 200_000
 
 
+MAX_COMMON = 50_000  # strings, and integers, a tree keeps one object of (see TreeBudget)
+
+
 class TreeBudget:
     """One compile's budget, shared by every file it reads: ``aliases`` the nodes aliases
-    may still add, ``used`` the bytes charged by files read whole, of ``limit``."""
+    may still add, ``used`` the bytes charged by files read whole, of ``limit``.
 
-    __slots__ = ("aliases", "limit", "used")
+    ``strings`` and ``numbers``: one object for each short string and each integer the
+    tree's files repeat, up to ``MAX_COMMON`` of each (a tree lists the same model IDs,
+    APIs and limits in file after file). Charges stay per file (``_frames.Shared``): what
+    a file costs does not depend on the files read before it."""
+
+    __slots__ = ("aliases", "limit", "numbers", "strings", "used")
 
     def __init__(self, input_bytes: int) -> None:
         self.aliases = MAX_ALIAS_NODES_PER_TREE
         self.used = 0
         self.limit = PER_INPUT_BYTE * input_bytes + ALLOWANCE
+        self.strings: dict[str, str] = {}
+        self.numbers: dict[int, int] = {}
+
+    def number(self, value: int) -> int:
+        """The tree's one object for the integer ``value`` (``int`` exactly, not ``bool``)."""
+        common = self.numbers.get(value)
+        if common is not None:
+            return common
+        if len(self.numbers) < MAX_COMMON:
+            self.numbers[value] = value
+        return value
 
 
 _ALIASES = "aliases (*name) repeat whole subtrees; write the values out or use fewer"

@@ -72,7 +72,7 @@ class _DocumentBuilder(KeyRules):
         self.tree = tree
         self.weight = 0  # bytes this file's documents hold (see _budget)
         self.logged = 0  # bytes the logs of the document being read hold
-        self.share = Shared()
+        self.share = Shared(tree.strings)
         self.findings = Findings(file)
         self.typed_texts: dict[tuple[str, str], tuple[str, str]] = {}
         self.report = self.findings.add
@@ -251,6 +251,8 @@ class _DocumentBuilder(KeyRules):
         if problem is not None:
             self.broken.add(path)
             self.error(problem[0], problem[1], place, path, problem[2])
+        elif type(value) is int:
+            value = self.tree.number(value)
         self.weight += TYPED.get(kind, 0) + (len(event.value) if kind == "binary" else 0)
         if keep and implicit_text(value) != (kind, event.value):  # see implicit_text
             text = (kind, event.value)

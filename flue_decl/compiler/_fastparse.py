@@ -24,6 +24,7 @@ So this pass accepts only files that cannot differ:
 
 from __future__ import annotations
 
+import sys
 from array import array
 from typing import Any
 
@@ -47,7 +48,7 @@ from ._budget import (
 )
 from ._document import Document
 from ._frames import _NOTHING_BROKEN, Shared
-from ._places import _NO_MAPS, _NO_SEQS, _NO_TEXTS, _TEXT, Places, Text, place_at
+from ._places import _NO_MAPS, _NO_SEQS, _NO_TEXTS, _TEXT, LatePlaces, Places, Text, place_at
 from ._scalars import NULL_TAG, SCALAR_TAGS, STR_TAG, construct, implicit_text, resolve_tag
 from ._tables import SMALL, Tables
 
@@ -95,10 +96,19 @@ def wanted(text: str) -> bool:
 
 def parse(text: str, file: str, layer: int, tree: TreeBudget) -> tuple[list[Document], int] | None:
     """``text``'s documents and what they charge the tree, or None: the event pass must
-    read it. ``tree`` is only read; the caller adds the charge."""
+    read it. The caller adds the charge to ``tree`` (whose strings and numbers this
+    shares)."""
     if not wanted(text):
         return None
-    walk = _Walk(file, tree)
+    return _read(text, file, layer, tree, _Source(text, file, layer, tree))
+
+
+def _read(
+    text: str, file: str, layer: int, tree: TreeBudget, source: _Source | None
+) -> tuple[list[Document], int] | None:
+    """As :func:`parse`; the places left for ``source`` to walk again when read, or made
+    now without one."""
+    walk = _Walk(file, tree, source)
     loader = _Loader(text)
     documents: list[Document] = []
     try:
@@ -120,13 +130,54 @@ def _pos(node: Node) -> int:
     return (mark.line + 1) << 32 | (mark.column + 1)
 
 
-class _Walk:
-    """One file's documents from their nodes, charged as the event pass charges them."""
+class _Source:
+    """A fast-read file's text, to walk again for its documents' places when first read."""
 
-    def __init__(self, file: str, tree: TreeBudget) -> None:
+    def __init__(self, text: str, file: str, layer: int, tree: TreeBudget) -> None:
+        self.text: str | None = text
+        self.file, self.layer = file, layer
+        self.strings, self.numbers = tree.strings, tree.numbers  # the keys' objects again
+        self.found: dict[int, Places] = {}
+
+    def places(self, index: int) -> Places:
+        """Document ``index``'s places (called under ``LatePlaces``' lock)."""
+        if self.text is not None:
+            unbounded = TreeBudget(0)
+            unbounded.limit = sys.maxsize  # charged on the first walk
+            unbounded.strings, unbounded.numbers = self.strings, self.numbers
+            again = _read(self.text, self.file, self.layer, unbounded, None)
+            assert again is not None  # the same text walks the same way
+            self.found = {d.index: d.places for d in again[0]}
+            self.text = None
+        return self.found[index]
+
+
+class _LazyPlaces(LatePlaces):
+    """A fast-read document's places, made when first read (see ``LatePlaces``) by
+    walking its file again; its typed texts are known from the first walk."""
+
+    __slots__ = ("_index", "_source")
+
+    def __init__(self, file: str, root: int, texts: list[Text], source: _Source, index: int):
+        self.files, self.root, self.texts = (file,), root, texts
+        self._source, self._index = source, index
+
+    def made(self) -> Places:
+        made = self._source.places(self._index)
+        assert made.texts == self.texts
+        return made
+
+
+class _Walk:
+    """One file's documents from their nodes, charged as the event pass charges them; the
+    places made now, or left to ``source``."""
+
+    def __init__(self, file: str, tree: TreeBudget, source: _Source | None) -> None:
         self.file = file
         self.tree = tree
-        self.share = Shared()
+        self.source = source
+        self.placed = source is None
+        self.share = Shared(tree.strings)
         self.weight = 0
         self.nodes = 0
         self.constructor = SafeConstructor()
@@ -157,6 +208,11 @@ class _Walk:
         ):
             raise _Slow  # the event pass refuses it at its node
         root_place = _pos(root)
+        start = place_at(self.file, root_place)
+        texts = self.texts or _NO_TEXTS
+        if self.source is not None:
+            lazy = _LazyPlaces(self.file, root_place, texts, self.source, index)
+            return Document(self.file, layer, index, start, value, lazy, _NOTHING_BROKEN)
         tables = Tables()
         for path, table in self.maps.items():
             tables[path] = (
@@ -169,10 +225,9 @@ class _Walk:
             root_place,
             tables or _NO_MAPS,
             self.seqs or _NO_SEQS,
-            texts=self.texts or _NO_TEXTS,
+            texts=texts,
             seq_texts=self.seq_texts or _NO_SEQS,
         )
-        start = place_at(self.file, root_place)
         return Document(self.file, layer, index, start, value, places, _NOTHING_BROKEN)
 
     def number(self, text: Text) -> int:
@@ -193,6 +248,8 @@ class _Walk:
         value, problem = construct(self.constructor, node, tag, kind)
         if problem is not None:
             raise _Slow
+        if type(value) is int:
+            value = self.tree.number(value)
         self.weight += TYPED.get(kind, 0)
         if implicit_text(value) == (kind, node.value):
             return value, None
@@ -215,20 +272,25 @@ class _Walk:
         items: list[Any] = []
         if not node.value:
             return items
+        placed = self.placed
         places: array[int] = array("Q")
-        self.seqs[path] = places
+        if placed:
+            self.seqs[path] = places
         marks: array[int] | None = None
         for i, child in enumerate(node.value):
             self.nodes += 1
             self.logged += LOGGED + depth
             self.weight += ITEM
-            places.append(_pos(child))
+            if placed:
+                places.append(_pos(child))
             if isinstance(child, ScalarNode):
                 value, text = self.scalar(child)
                 if text is not None:
-                    if marks is None:  # registered where the event pass would, first
+                    number = self.number(text)
+                    if placed and marks is None:  # registered where the event pass would
                         marks = self.seq_texts[path] = array("I", bytes(4 * len(node.value)))
-                    marks[i] = self.number(text)
+                    if marks is not None:
+                        marks[i] = number
             else:
                 self.weight += COLLECTION
                 value = self.collection(child, (*path, i))
@@ -240,8 +302,10 @@ class _Walk:
         out: dict[str, Any] = {}
         if not node.value:
             return out
+        placed = self.placed
         table: dict[str, int] = {}
-        self.maps[path] = table
+        if placed:
+            self.maps[path] = table
         share = self.share
         for key_node, child in node.value:
             if key_node.tag != STR_TAG or not isinstance(key_node, ScalarNode):
@@ -251,15 +315,16 @@ class _Walk:
                 raise _Slow  # a duplicate key
             self.nodes += 1
             self.logged += 2 * (LOGGED + depth)  # the key's place and its value's
-            entry = _pos(child) | _pos(key_node) << 64
+            number = 0
             if isinstance(child, ScalarNode):
                 value, text = self.scalar(child)
                 if text is not None:
-                    entry |= self.number(text) << _TEXT
+                    number = self.number(text)
             else:
                 self.weight += COLLECTION
                 value = self.collection(child, (*path, key))
-            table[key] = entry
+            if placed:
+                table[key] = _pos(child) | _pos(key_node) << 64 | number << _TEXT
             out[key] = value
         self.weight += FIRST + depth + len(out) * ENTRY
         return out

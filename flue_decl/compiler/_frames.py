@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from yaml.events import AliasEvent, CollectionStartEvent, Event, MappingStartEvent, ScalarEvent
 
 from .._errors import Diagnostic, JsonPath, Severity
-from ._budget import DEPTH, ENTRY, FIRST, LOGGED, STRING
+from ._budget import DEPTH, ENTRY, FIRST, LOGGED, MAX_COMMON, STRING
 from ._places import Pos, place_at
 from ._scalars import MERGE_TAG, SCALAR_TAGS, STR_TAG
 from ._schemafiles import schema_words
@@ -129,22 +129,31 @@ class Shared:
     dense file repeats a key or a value 100,000 times. The schemas' keys are shared from
     the start, others (up to 64 characters) until ``MAX_SHARED``: a file of distinct
     strings pays for a bounded table, not one entry more a string. ``charged``: what the
-    strings not shared cost (see _budget)."""
+    strings new to the file cost (see _budget); such a string is still the object of the
+    tree's files that gave it before (``common``: ``TreeBudget.strings``), if any did."""
 
-    __slots__ = ("charged", "words")
+    __slots__ = ("charged", "common", "words")
 
-    def __init__(self) -> None:
+    def __init__(self, common: dict[str, str] | None = None) -> None:
         self.words = dict(schema_words())
+        self.common = {} if common is None else common
         self.charged = 0
 
     def __call__(self, text: str) -> str:
         shared = self.words.get(text)
         if shared is not None:
             return shared
-        if len(self.words) < MAX_SHARED and len(text) <= 64:
-            self.words[text] = text
         self.charged += STRING + (len(text) if text.isascii() else 4 * len(text))
-        return text
+        if len(text) > 64:
+            return text
+        common = self.common.get(text)
+        if common is None:
+            common = text
+            if len(self.common) < MAX_COMMON:
+                self.common[text] = text
+        if len(self.words) < MAX_SHARED:
+            self.words[text] = common
+        return common
 
 
 class Findings:

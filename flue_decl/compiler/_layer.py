@@ -8,7 +8,7 @@ the merged value keeps the place (and so the file and layer) that set it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from .._domain import KINDS
 from .._errors import Diagnostic, JsonPath, Place, did_you_mean
 from ._document import nearest
 from ._parse import Document
-from ._places import Places, Typed
+from ._places import LatePlaces, Places, Typed
 from ._schema import Located
 
 
@@ -48,6 +48,70 @@ class Entity:
         )
 
 
+class _Removed(Mapping[JsonPath, Place]):
+    """The keys overlays removed with null, and where: each place found when asked for
+    (the overlay's places are made then; most are never asked for)."""
+
+    __slots__ = ("by",)
+
+    def __init__(self) -> None:
+        self.by: dict[JsonPath, Document] = {}  # the overlay that removed it
+
+    def __getitem__(self, path: JsonPath) -> Place:
+        return self.by[path].key_place(path)
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self.by)
+
+    def __len__(self) -> int:
+        return len(self.by)
+
+
+class _Merged(LatePlaces):
+    """An overlaid entity's places: a copy of its base's with its overlays' entries taken
+    and dropped, done when first read (see ``LatePlaces``): until then, neither the base's
+    places nor the overlays' are made."""
+
+    __slots__ = ("_base", "_steps", "_texted")
+
+    def __init__(self, base: Places, files: tuple[str, ...]) -> None:
+        self.files, self.root = files, base.root
+        self._base = base
+        self._steps: list[tuple[Places | None, JsonPath, int, bool]] | None = []
+        self._texted = bool(base.texts)  # whether any document of it has a typed text
+
+    def take(self, source: Places, path: JsonPath, who: int, *, subtree: bool) -> None:
+        if self._steps is None:
+            super().take(source, path, who, subtree=subtree)
+            return
+        self._steps.append((source, path, who, subtree))
+        self._texted = self._texted or bool(source.texts)
+
+    def drop(self, path: JsonPath) -> None:
+        if self._steps is None:
+            super().drop(path)
+            return
+        self._steps.append((None, path, 0, False))
+
+    def made(self) -> Places:
+        assert self._steps is not None
+        made = self._base.copy(self._base.files)
+        for source, path, who, subtree in self._steps:
+            if source is None:
+                made.drop(path)
+            else:
+                made.take(source, path, who, subtree=subtree)
+        made.files = self.files
+        self._steps = None
+        return made
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "texts" and not self._texted:
+            self.texts = []  # none to take: the lints ask every entity, most have none
+            return self.texts
+        return super().__getattr__(name)
+
+
 @dataclass(frozen=True, slots=True)
 class Layering:
     entities: tuple[Entity, ...]
@@ -68,7 +132,7 @@ class _EntityBuilder:
         # its tables are shared, read-only, and copied only when an overlay arrives.
         self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
         self.places = doc.places
-        self.removed: dict[JsonPath, Place] = {}
+        self.removed = _Removed()
         self.broken: set[JsonPath] = set(doc.broken)
         self.shared = True
         # The mappings of ``data`` an overlay may change in place, by id (each held here,
@@ -79,7 +143,7 @@ class _EntityBuilder:
     def _own(self) -> Places:
         if self.shared:
             base = self.documents[0]
-            self.places = base.places.copy((base.file,))
+            self.places = _Merged(base.places, (base.file,))
             self.shared = False
         return self.places
 
@@ -103,9 +167,9 @@ class _EntityBuilder:
             if value is None:
                 target.pop(key, None)
                 self._forget(child)
-                self.removed[child] = doc.key_place(child)
+                self.removed.by[child] = doc
                 continue
-            self.removed.pop(child, None)
+            self.removed.by.pop(child, None)
             current = target.get(key)
             if isinstance(value, dict) and isinstance(current, dict):
                 if id(current) not in self._mine:

@@ -111,6 +111,8 @@ def _foreign_templates(entity: Entity) -> Iterator[Diagnostic]:
 
 
 def _yaml11_booleans(entity: Entity) -> Iterator[Diagnostic]:
+    if not any(t[0] == "boolean" for d in entity.documents for t in d.places.texts):
+        return  # an entity's texts are its documents': its places need not be made
     for path, (kind, raw) in entity.typed_scalars.items():  # in the file's order
         if kind == "boolean" and raw.lower() in _YAML11_BOOLEANS:
             yield Diagnostic.at(

@@ -19,8 +19,10 @@ A file is read only up to ``MAX_PLACEABLE`` bytes, so lines and columns fit thei
 from __future__ import annotations
 
 import itertools
+import threading
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from .._errors import JsonPath, Place, Spot
 from ._tables import SMALL, Tables, get, pairs
@@ -334,6 +336,35 @@ class Places:
         table = self.maps.get(parent)
         assert isinstance(table, dict)
         return table
+
+
+_LATE = ("maps", "seqs", "seq_texts", "texts", "_owned", "_numbers")
+_MAKING = threading.RLock()  # one for all: each is made once; an entity's makes its base's
+
+
+class LatePlaces(Places):
+    """Places made when first read: validate of a valid tree reads few, and they were a
+    third of what it held. ``files`` and ``root`` are set; the rest is left unset, so
+    that reading it calls ``__getattr__`` (Python calls it only for an unset slot), which
+    takes it from :meth:`made`. Subclasses: ``_fastparse`` (a file walked again) and
+    ``_layer`` (an overlay's merge replayed)."""
+
+    __slots__ = ()
+
+    def made(self) -> Places:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _LATE:
+            raise AttributeError(name)
+        with _MAKING:  # documents and entities are read from many threads
+            try:
+                return object.__getattribute__(self, name)  # made while this one waited
+            except AttributeError:
+                made = self.made()
+                for slot in _LATE:
+                    setattr(self, slot, getattr(made, slot))
+        return getattr(self, name)
 
 
 class Typed(Mapping[JsonPath, Text]):

@@ -107,12 +107,12 @@ def _removals(kind: str, doc: Located) -> Iterator[Diagnostic]:
     """An overlay's `null` for a key the kind does not have removes nothing: a misspelt
     removal (`contextWindw: null`) must not pass in silence."""
     known = known_keys(kind)
-    for path, place in doc.removed.items():
+    for path in doc.removed:  # its place read only when shown: see _layer._Removed
         if len(path) == 1 and isinstance(path[0], str) and path[0] not in known:
             yield Diagnostic.at(
                 "unknown-key",
                 f"unknown key `{path[0]}` in a {kind} document (an overlay removes it with null)",
-                place,
+                doc.removed[path],
                 path,
                 hint=did_you_mean(path[0], sorted(known))
                 or f"allowed keys: {', '.join(sorted(known))}",

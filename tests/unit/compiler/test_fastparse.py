@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from flue_decl.compiler import _fastparse, _portable
 from flue_decl.compiler._budget import TreeBudget
 from flue_decl.compiler._document import Document
 from flue_decl.compiler._parse import parse_text, read_events
+from flue_decl.compiler._pipeline import compile_paths
 from tests.helpers import REPO
 
 SOURCE = SourceFile("in.yaml", 2)
@@ -199,3 +202,45 @@ def test_the_portability_prefilter_matches_its_pattern(text: str) -> None:
     """``_portable`` checks the characters its pattern needs before running it (the pattern
     took a tenth of validate): the check says yes exactly where the pattern matches."""
     assert _portable._may_hold_one(text) == (_portable._MAYBE.search(text) is not None)
+
+
+def _made(places: Any) -> bool:
+    try:
+        object.__getattribute__(places, "maps")
+    except AttributeError:
+        return False
+    return True
+
+
+def test_validate_of_a_valid_tree_makes_no_places(tmp_path: Path) -> None:
+    """Places are made when read (``LatePlaces``): a valid tree, overlays and removals
+    included, reads none; a diagnostic reads its document's, and gets them right."""
+    generate(tmp_path, 40)
+    compiled = compile_paths(tmp_path / "providers.d")
+    assert compiled.ok
+    overlaid = [e for e in compiled.entities if len(e.documents) > 1]
+    assert overlaid  # the generated tree has overlays, some removing keys with null
+    assert any(e.removed for e in overlaid)
+    assert not any(_made(d.places) for d in compiled.documents)
+    assert not any(_made(e.places) for e in compiled.entities)
+    entity = overlaid[0]
+    path = next(iter(entity.removed))
+    assert entity.removed[path].line == entity.documents[1].key_place(path).line
+    assert _made(entity.documents[1].places)
+
+
+def test_places_made_from_many_threads_at_once(tmp_path: Path) -> None:
+    generate(tmp_path, 20)
+    expected = [
+        sorted(e.places.items()) for e in compile_paths(tmp_path / "providers.d").entities
+    ]  # made one at a time
+    entities = compile_paths(tmp_path / "providers.d").entities
+    start = threading.Barrier(8)
+
+    def read(_: int) -> list[list[Any]]:
+        start.wait()
+        return [sorted(e.places.items()) for e in entities]
+
+    with ThreadPoolExecutor(8) as pool:
+        for found in pool.map(read, range(8)):
+            assert found == expected

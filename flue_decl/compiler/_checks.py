@@ -116,11 +116,12 @@ def check(
 
 
 def _templates(entity: Entity) -> Iterator[Diagnostic]:
+    found = list(_templated(entity.data, ()))
+    if not found:
+        return  # most entities: no field list to work out
     allowed = {path for path, _ in string_fields(entity.kind, entity.data)}
     known = known_keys(entity.kind)
-    for path, value in _strings(entity.data, ()):
-        if not is_template(value) and not (path and is_template(path[-1])):
-            continue
+    for path, value in found:
         if path and path[0] not in known:
             continue  # under an unknown key: the schema says what is wrong there
         if path in allowed:
@@ -161,18 +162,28 @@ def _header_values(entity: Entity) -> Iterator[Diagnostic]:
             )
 
 
-def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+_PLAIN = frozenset({int, float, bool, type(None)})  # what YAML gives besides str, dict, list
+
+
+def _templated(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """(path, text) of every template in ``value``, in order: strings, and keys (a key
+    that is one is not looked into). Paths are made only for what is found."""
     if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
+        if is_template(value):
+            yield path, value
+    elif isinstance(value, dict | Mapping):
         for key, child in value.items():
             if is_template(key):
                 yield (*path, key), key
-            else:
-                yield from _strings(child, (*path, key))
+            elif type(child) is str:
+                if "{" in child and is_template(child):
+                    yield (*path, key), child
+            elif type(child) not in _PLAIN:
+                yield from _templated(child, (*path, key))
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            yield from _strings(child, (*path, i))
+            if type(child) not in _PLAIN:
+                yield from _templated(child, (*path, i))
 
 
 def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:

@@ -277,25 +277,29 @@ class _Walk:
         if placed:
             self.seqs[path] = places
         marks: array[int] | None = None
+        words, share = self.share.words, self.share
         for i, child in enumerate(node.value):
-            self.nodes += 1
-            self.logged += LOGGED + depth
-            self.weight += ITEM
             if placed:
                 places.append(_pos(child))
-            if isinstance(child, ScalarNode):
-                value, text = self.scalar(child)
-                if text is not None:
-                    number = self.number(text)
-                    if placed and marks is None:  # registered where the event pass would
-                        marks = self.seq_texts[path] = array("I", bytes(4 * len(node.value)))
-                    if marks is not None:
-                        marks[i] = number
+            if type(child) is ScalarNode:
+                if child.tag == STR_TAG:  # most: a string, shared (Shared's first step)
+                    value = words.get(child.value) or share(child.value)
+                else:
+                    value, text = self.scalar(child)
+                    if text is not None:
+                        number = self.number(text)
+                        if placed and marks is None:  # registered where the event pass would
+                            marks = self.seq_texts[path] = array("I", bytes(4 * len(node.value)))
+                        if marks is not None:
+                            marks[i] = number
             else:
                 self.weight += COLLECTION
                 value = self.collection(child, (*path, i))
             items.append(value)
-        self.weight += FIRST + depth
+        n = len(items)
+        self.nodes += n
+        self.logged += (LOGGED + depth) * n
+        self.weight += FIRST + depth + ITEM * n
         return items
 
     def mapping(self, node: MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
@@ -306,25 +310,29 @@ class _Walk:
         table: dict[str, int] = {}
         if placed:
             self.maps[path] = table
-        share = self.share
+        words, share = self.share.words, self.share
         for key_node, child in node.value:
-            if key_node.tag != STR_TAG or not isinstance(key_node, ScalarNode):
+            if key_node.tag != STR_TAG or type(key_node) is not ScalarNode:
                 raise _Slow  # a non-string, merge or collection key
-            key = share(key_node.value)
+            key = words.get(key_node.value) or share(key_node.value)
             if key in out:
                 raise _Slow  # a duplicate key
-            self.nodes += 1
-            self.logged += 2 * (LOGGED + depth)  # the key's place and its value's
             number = 0
-            if isinstance(child, ScalarNode):
-                value, text = self.scalar(child)
-                if text is not None:
-                    number = self.number(text)
+            if type(child) is ScalarNode:
+                if child.tag == STR_TAG:
+                    value = words.get(child.value) or share(child.value)
+                else:
+                    value, text = self.scalar(child)
+                    if text is not None:
+                        number = self.number(text)
             else:
                 self.weight += COLLECTION
                 value = self.collection(child, (*path, key))
             if placed:
                 table[key] = _pos(child) | _pos(key_node) << 64 | number << _TEXT
             out[key] = value
-        self.weight += FIRST + depth + len(out) * ENTRY
+        n = len(out)
+        self.nodes += n
+        self.logged += 2 * (LOGGED + depth) * n  # each key's place and its value's
+        self.weight += FIRST + depth + ENTRY * n
         return out

@@ -8,7 +8,7 @@ environment only when a registry is built from it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._domain import (
@@ -48,17 +48,50 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
         skip = (*OWN_KEYS, kind.identity)
         payload = {k: _normalise(v) for k, v in entity.data.items() if k not in skip}
         allow = entity.data.get(ALLOW_PLAIN_HTTP) is True
-        origins: dict[JsonPath, OriginRow] = {}
-        for path, spot, who in entity.places.items():
-            doc = entity.documents[who]
-            origins[path] = (
-                *spot,
-                doc.layer,
-                layer_roots[doc.layer],
-                doc is not entity.documents[0],
-            )
-        calls.append(Call(kind.op, entity.key, payload, Origins(origins), allow))
+        rows = _Rows(entity, tuple(layer_roots))
+        calls.append(Call(kind.op, entity.key, payload, Origins(rows), allow))
     return tuple(calls)
+
+
+class _Rows(Mapping[JsonPath, OriginRow]):
+    """A call's origin rows, made from its entity's places whenever they are read and not
+    kept (but the last call's: a reader goes through one call's at a time): a row for
+    every field of every call held at once took a quarter of a compile's memory."""
+
+    __slots__ = ("_entity", "_roots")
+
+    def __init__(self, entity: Entity, roots: tuple[str, ...]) -> None:
+        self._entity, self._roots = entity, roots
+
+    def __getitem__(self, path: JsonPath) -> OriginRow:
+        return _rows(self)[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in _rows(self)
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(_rows(self))
+
+    def __len__(self) -> int:
+        return len(_rows(self))
+
+
+_last: tuple[_Rows, dict[JsonPath, OriginRow]] | None = None  # the rows read last
+
+
+def _rows(of: _Rows) -> dict[JsonPath, OriginRow]:
+    global _last  # noqa: PLW0603 - a cache of one, replaced whole
+    last = _last
+    if last is not None and last[0] is of:
+        return last[1]
+    entity, roots = of._entity, of._roots
+    first = entity.documents[0]
+    rows: dict[JsonPath, OriginRow] = {}
+    for path, spot, who in entity.places.items():
+        doc = entity.documents[who]
+        rows[path] = (*spot, doc.layer, roots[doc.layer], doc is not first)
+    _last = (of, rows)  # one assignment: a thread reads the old pair or the new one
+    return rows
 
 
 def literal_secrets(calls: Sequence[Call]) -> list[Diagnostic]:

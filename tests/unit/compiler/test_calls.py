@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from bench.generate import generate
 from flue_decl import Call, Op
+from flue_decl._domain import Origin
 from flue_decl.compiler._calls import compile_entities, literal_secrets
+from flue_decl.compiler._pipeline import compile_paths
 from tests.unit.compiler.stages import entities
 
 CONFIGURE = "kind: ProviderConfiguration\nid: openai\nbaseUrl: https://proxy.example/v1\n"
@@ -67,3 +73,28 @@ def test_a_key_written_into_a_template_is_a_literal_secret(tmp_path: Path) -> No
     compilation = compile_paths([str(tmp_path)])
     assert [(d.code, d.line) for d in compilation.diagnostics] == [("literal-secret", 3)]
     assert [(d.code, d.line) for d in literal_secrets(compilation.calls)] == [("literal-secret", 3)]
+
+
+def test_origins_read_from_many_threads_at_once_are_each_calls_own(tmp_path: Path) -> None:
+    """A call's origin rows are made when read, and only the last call's are kept: readers
+    in several threads, each going through other calls, still see each call's own."""
+    generate(tmp_path, 30)
+    compiled = compile_paths(tmp_path / "providers.d")
+    expected = [sorted((p, origin_row(o)) for p, o in c.origins.items()) for c in compiled.calls]
+    start = threading.Barrier(4)
+
+    def read(turn: int) -> list[Any]:
+        start.wait()
+        numbered = list(enumerate(compiled.calls))
+        order = numbered[turn * 7 :] + numbered[: turn * 7]  # each thread starts elsewhere
+        found = {i: sorted((p, call.origins[p]) for p in call.origins) for i, call in order}
+        return [found[i] for i in range(len(compiled.calls))]
+
+    with ThreadPoolExecutor(4) as pool:
+        for found in pool.map(read, range(4)):
+            assert [[(p, origin_row(o)) for p, o in call] for call in found] == expected
+
+
+def origin_row(origin: Origin) -> tuple[Any, ...]:
+    place = origin.place
+    return (place.file, place.line, place.column, origin.layer, origin.layer_root, origin.overlay)

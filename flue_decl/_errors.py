@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -237,6 +236,8 @@ def frames_dropped(function: Callable[P, R]) -> Callable[P, R]:
             error = exc.without_frames()
         except Exception as exc:  # a misuse (TypeError...) or a bug: where stays, what goes
             seen: set[int] = set()
+            import traceback  # here: every command imports this module, few raise
+
             chain: list[BaseException | None] = [exc]
             while chain:  # the whole chain, once each (a chain can loop)
                 cause = chain.pop()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -94,6 +93,8 @@ def _has_table(pyproject: str) -> bool:
         raw = read_capped(pyproject, MAX_SETTINGS_BYTES)
     except OSError:
         return False
+    import tomllib  # here: most runs read no settings file (3 ms)
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
@@ -111,6 +112,8 @@ def read_settings(path: str | os.PathLike[str]) -> Settings:
     file = os.fspath(path)
     table = TABLE if os.path.basename(file) == PYPROJECT else ()
     text, digest = _read(file)
+    import tomllib  # here: most runs read no settings file (3 ms)
+
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -237,6 +236,8 @@ def explain_text(explained: Explained) -> str:
     lines = [spec]
     width = max(len(r.field) for r in rows)
     # Values whole, wrapped to the terminal (a header value is often longer than a line).
+    import shutil  # here: only this table asks (2 ms)
+
     room = max(40, shutil.get_terminal_size((100, 24)).columns - width - 4)
     for row in rows:
         value = json.dumps(row.value, ensure_ascii=False)

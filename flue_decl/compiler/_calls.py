@@ -8,6 +8,7 @@ environment only when a registry is built from it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -55,8 +56,9 @@ def compile_entities(entities: Sequence[Entity], layer_roots: Sequence[str]) -> 
 
 class _Rows(Mapping[JsonPath, OriginRow]):
     """A call's origin rows, made from its entity's places whenever they are read and not
-    kept (but the last call's: a reader goes through one call's at a time): a row for
-    every field of every call held at once took a quarter of a compile's memory."""
+    kept (but the last call's each thread read: a reader goes through one call's at a time,
+    and threads reading different calls do not evict each other's): a row for every field
+    of every call held at once took a quarter of a compile's memory."""
 
     __slots__ = ("_entity", "_roots")
 
@@ -76,12 +78,15 @@ class _Rows(Mapping[JsonPath, OriginRow]):
         return len(_rows(self))
 
 
-_last: tuple[_Rows, dict[JsonPath, OriginRow]] | None = None  # the rows read last
+class _Last(threading.local):
+    rows: tuple[_Rows, dict[JsonPath, OriginRow]] | None = None  # the rows this thread read last
+
+
+_last = _Last()
 
 
 def _rows(of: _Rows) -> dict[JsonPath, OriginRow]:
-    global _last  # noqa: PLW0603 - a cache of one, replaced whole
-    last = _last
+    last = _last.rows
     if last is not None and last[0] is of:
         return last[1]
     entity, roots = of._entity, of._roots
@@ -90,7 +95,7 @@ def _rows(of: _Rows) -> dict[JsonPath, OriginRow]:
     for path, spot, who in entity.places.items():
         doc = entity.documents[who]
         rows[path] = (*spot, doc.layer, roots[doc.layer], doc is not first)
-    _last = (of, rows)  # one assignment: a thread reads the old pair or the new one
+    _last.rows = (of, rows)
     return rows
 
 

@@ -109,9 +109,10 @@ def _read(
     """As :func:`parse`; the places left for ``source`` to walk again when read, or made
     now without one."""
     walk = _Walk(file, tree, source)
-    loader = _Loader(text)
     documents: list[Document] = []
+    loader = None
     try:
+        loader = _Loader(text)  # a lone surrogate in the text fails here, as UTF-8
         index = 0
         while loader.check_node():
             document = walk.document(loader.get_node(), layer, index)
@@ -121,7 +122,8 @@ def _read(
     except (_Slow, yaml.YAMLError, ValueError, OverflowError):
         return None  # invalid YAML, or more than this pass reads: the event pass's
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents, walk.weight + walk.share.charged
 
 

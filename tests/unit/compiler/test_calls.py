@@ -95,6 +95,22 @@ def test_origins_read_from_many_threads_at_once_are_each_calls_own(tmp_path: Pat
             assert [[(p, origin_row(o)) for p, o in call] for call in found] == expected
 
 
+def test_a_thread_reading_other_calls_origins_does_not_evict_this_threads(
+    tmp_path: Path,
+) -> None:
+    """Each thread keeps the rows it read last: two threads going through different big
+    calls at once would otherwise remake every row on every read."""
+    from flue_decl.compiler import _calls
+
+    generate(tmp_path, 3)
+    first, second, *_ = compile_paths(tmp_path / "providers.d").calls
+    rows = _calls._rows(first.origins._rows)  # type: ignore[attr-defined]
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: list(second.origins.items())).result()
+    assert _calls._rows(first.origins._rows) is rows  # type: ignore[attr-defined]
+    assert _calls._rows(second.origins._rows) is not rows  # type: ignore[attr-defined]
+
+
 def origin_row(origin: Origin) -> tuple[Any, ...]:
     place = origin.place
     return (place.file, place.line, place.column, origin.layer, origin.layer_root, origin.overlay)

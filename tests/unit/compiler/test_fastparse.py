@@ -189,12 +189,15 @@ def test_what_the_fast_pass_leaves_to_the_event_pass() -> None:
         "x: 0x10\n",
         "x: [\n",
         "x: [a, a",
+        "kind: Provider\nid: \ud800\n",  # a lone surrogate: not encodable for libyaml
     ]
     for text in slow:
         assert _fastparse.parse(text, "in.yaml", 0, tree) is None, text[:40]
     # and the event pass reports what the file holds, at its place
     parsed = parse_text("a: 1\na: 2\n", SOURCE)
     assert [(d.code, d.line) for d in parsed.diagnostics] == [("duplicate-key", 2)]
+    parsed = parse_text("kind: Provider\nid: \ud800\n", SOURCE)
+    assert [d.code for d in parsed.diagnostics] == ["yaml-syntax"]
 
 
 @given(st.text(alphabet="ab \t\n%!#|>-+0:,]}{[\\uU\ufeff", max_size=30))

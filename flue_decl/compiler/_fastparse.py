@@ -49,7 +49,15 @@ from ._budget import (
 from ._document import Document
 from ._frames import _NOTHING_BROKEN, Shared
 from ._places import _NO_MAPS, _NO_SEQS, _NO_TEXTS, _TEXT, LatePlaces, Places, Text, place_at
-from ._scalars import NULL_TAG, SCALAR_TAGS, STR_TAG, construct, implicit_text, resolve_tag
+from ._scalars import (
+    _PLAIN_TAGS,
+    NULL_TAG,
+    SCALAR_TAGS,
+    STR_TAG,
+    construct,
+    implicit_text,
+    resolve_tag,
+)
 from ._tables import SMALL, Tables
 
 MAX_BYTES = 32 * 1024  # a document's nodes held at once: up to ~6 MB
@@ -71,18 +79,27 @@ ENABLED = _CLoader is not None and _nesting_limited()
 
 
 class _Loader(_CLoader or object):  # type: ignore[misc]
-    """libyaml's composer, tagging scalars by ``resolve_tag``."""
+    """libyaml's composer, leaving tags to the walk: a file this pass reads has no
+    explicit tag, so a scalar's tag follows from its style and text alone (:func:`_tag`),
+    and the walk looks that up more cheaply than C calls back for every node."""
 
     def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode:
-            return resolve_tag(value, implicit[0])
-        return str(super().resolve(kind, value, implicit))
+        return _UNRESOLVED
 
     def descend_resolver(self, *_: object) -> None:
         pass  # there are no path resolvers (see resolve_tag)
 
     def ascend_resolver(self) -> None:
         pass
+
+
+_UNRESOLVED = "?"
+
+
+def _tag(node: ScalarNode) -> str:
+    """The tag ``resolve_tag`` gives the scalar: quoted or block is a string (its style is
+    ``''`` only when plain)."""
+    return STR_TAG if node.style else _PLAIN_TAGS.get(node.value) or resolve_tag(node.value, True)
 
 
 class _Slow(Exception):
@@ -186,7 +203,7 @@ class _Walk:
         self.typed_texts: dict[Text, Text] = {}
 
     def document(self, root: Node, layer: int, index: int) -> Document | None:
-        if isinstance(root, ScalarNode) and root.tag == NULL_TAG and root.value == "":
+        if isinstance(root, ScalarNode) and root.value == "" and _tag(root) == NULL_TAG:
             return None  # an empty document
         self.logged = 0
         self.maps: dict[JsonPath, dict[str, int]] = {}
@@ -241,7 +258,7 @@ class _Walk:
 
     def scalar(self, node: ScalarNode) -> tuple[Any, Text | None]:
         """A scalar's value, and its typed text where one is kept (see _events.scalar)."""
-        tag = node.tag
+        tag = _tag(node)
         if tag == STR_TAG:
             return self.share(node.value), None
         kind = SCALAR_TAGS.get(tag)
@@ -279,13 +296,14 @@ class _Walk:
         if placed:
             self.seqs[path] = places
         marks: array[int] | None = None
-        words, share = self.share.words, self.share
+        words, share, tags = self.share.words, self.share, _PLAIN_TAGS
         for i, child in enumerate(node.value):
             if placed:
                 places.append(_pos(child))
             if type(child) is ScalarNode:
-                if child.tag == STR_TAG:  # most: a string, shared (Shared's first step)
-                    value = words.get(child.value) or share(child.value)
+                text = child.value
+                if child.style or (tags.get(text) or resolve_tag(text, True)) == STR_TAG:
+                    value = words.get(text) or share(text)  # most: shared (Shared's first step)
                 else:
                     value, text = self.scalar(child)
                     if text is not None:
@@ -312,17 +330,21 @@ class _Walk:
         table: dict[str, int] = {}
         if placed:
             self.maps[path] = table
-        words, share = self.share.words, self.share
+        words, share, tags = self.share.words, self.share, _PLAIN_TAGS
         for key_node, child in node.value:
-            if key_node.tag != STR_TAG or type(key_node) is not ScalarNode:
-                raise _Slow  # a non-string, merge or collection key
-            key = words.get(key_node.value) or share(key_node.value)
+            if type(key_node) is not ScalarNode:
+                raise _Slow  # a collection key
+            key = key_node.value
+            if not key_node.style and (tags.get(key) or resolve_tag(key, True)) != STR_TAG:
+                raise _Slow  # a non-string or merge key
+            key = words.get(key) or share(key)
             if key in out:
                 raise _Slow  # a duplicate key
             number = 0
             if type(child) is ScalarNode:
-                if child.tag == STR_TAG:
-                    value = words.get(child.value) or share(child.value)
+                text = child.value
+                if child.style or (tags.get(text) or resolve_tag(text, True)) == STR_TAG:
+                    value = words.get(text) or share(text)
                 else:
                     value, text = self.scalar(child)
                     if text is not None:

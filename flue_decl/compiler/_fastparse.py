@@ -61,6 +61,7 @@ from ._scalars import (
 from ._tables import SMALL, Tables
 
 MAX_BYTES = 32 * 1024  # a document's nodes held at once: up to ~6 MB
+_INT_TAG = "tag:yaml.org,2002:int"
 MAX_DEPTH = 64  # as _events: a collection this deep is the event pass's to refuse
 
 _CLoader: Any = getattr(yaml, "CSafeLoader", None)
@@ -261,6 +262,12 @@ class _Walk:
         tag = _tag(node)
         if tag == STR_TAG:
             return self.share(node.value), None
+        text = node.value
+        if tag == _INT_TAG and len(text) < 16 and text.isdigit() and text[0] != "0":
+            # Most numbers: decimal digits, read and written back the same (no text kept),
+            # and within JavaScript's safe integers. `0`, `0x..`, `017` and `1_000` go on.
+            self.weight += NUMBER
+            return self.tree.number(int(text)), None
         kind = SCALAR_TAGS.get(tag)
         if kind is None:
             raise _Slow  # a merge key's `<<` or `=` as a value: refused there

@@ -53,13 +53,19 @@ class Unsupported(Exception):
 
 
 def _is_integer(x: Any) -> bool:
+    if type(x) is int:  # most, without the checks below
+        return True
     if isinstance(x, bool):
         return False
     return isinstance(x, int) or (isinstance(x, float) and x.is_integer())
 
 
 def _is_json_number(x: Any) -> bool:
-    return not isinstance(x, bool) and isinstance(x, numbers.Number)
+    # int and float (what YAML gives) answered before the abstract class's slower check
+    return type(x) in _PLAIN_NUMBERS or (not isinstance(x, bool) and isinstance(x, numbers.Number))
+
+
+_PLAIN_NUMBERS = (int, float)
 
 
 _TYPES: dict[str, Check] = {
@@ -109,7 +115,10 @@ def _all(checks: list[Check]) -> Check:
     frozen = tuple(checks)
 
     def every(x: Any) -> bool:
-        return all(check(x) for check in frozen)
+        for check in frozen:  # noqa: SIM110 - a loop: no generator made per call
+            if not check(x):
+                return False
+        return True
 
     return every
 
@@ -210,7 +219,10 @@ class _Compiler:
             def known_only(x: Any) -> bool:
                 if not isinstance(x, dict):
                     return True
-                return all(not (key in x and not check(x[key])) for key, check in props.items())
+                for key, check in props.items():  # noqa: SIM110 - no generator per call
+                    if key in x and not check(x[key]):
+                        return False
+                return True
 
             return known_only
         closed = extra is False
@@ -245,10 +257,10 @@ class _Compiler:
         return lambda x: not isinstance(x, str) or len(x) <= value
 
     def k_minimum(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
-        return lambda x: not _is_json_number(x) or not x < value
+        return lambda x: not (type(x) in _PLAIN_NUMBERS or _is_json_number(x)) or not x < value
 
     def k_maximum(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
-        return lambda x: not _is_json_number(x) or not x > value
+        return lambda x: not (type(x) in _PLAIN_NUMBERS or _is_json_number(x)) or not x > value
 
     def k_allOf(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
         return _all([self.schema(sub, base) for sub in value])

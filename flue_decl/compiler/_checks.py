@@ -52,6 +52,7 @@ def check(
     custom_apis = set(by_kind.get(KindName.API_PROVIDER, {}))
     apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | custom_apis
     registered = by_kind.get(KindName.PROVIDER, {})
+    urls = _KnownUrls()  # a templated baseUrl is read twice: alone and for the transport rule
     for entity in entities:
         yield from _templates(entity)
         yield from _header_values(entity)
@@ -92,7 +93,7 @@ def check(
                     "--known-provider",
                 )
             )
-        yield from _literal_urls(entity, _custom_api(entity, registered, custom_apis))
+        yield from _literal_urls(entity, _custom_api(entity, registered, custom_apis), urls)
         if entity.data.get(ALLOW_PLAIN_HTTP) is True:
             yield (
                 Diagnostic.at(
@@ -111,12 +112,13 @@ def check(
             valid_by_kind.get(KindName.PROVIDER, {}),
             valid_by_kind.get(KindName.PROVIDER_CONFIGURATION, {}),
             catalog,
+            urls,
         )
     )
 
 
 def _templates(entity: Entity) -> Iterator[Diagnostic]:
-    found = list(_templated(entity.data, ()))
+    found = _templated(entity.data, ())
     if not found:
         return  # most entities: no field list to work out
     allowed = {path for path, _ in string_fields(entity.kind, entity.data)}
@@ -165,25 +167,31 @@ def _header_values(entity: Entity) -> Iterator[Diagnostic]:
 _PLAIN = frozenset({int, float, bool, type(None)})  # what YAML gives besides str, dict, list
 
 
-def _templated(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+def _templated(
+    value: Any, path: JsonPath, found: list[tuple[JsonPath, str]] | None = None
+) -> list[tuple[JsonPath, str]]:
     """(path, text) of every template in ``value``, in order: strings, and keys (a key
-    that is one is not looked into). Paths are made only for what is found."""
+    that is one is not looked into). Paths are made only for what is found; one list is
+    filled on the way down (nested generators cost a frame per level for every item)."""
+    if found is None:
+        found = []
     if isinstance(value, str):
         if is_template(value):
-            yield path, value
+            found.append((path, value))
     elif isinstance(value, dict | Mapping):
         for key, child in value.items():
             if is_template(key):
-                yield (*path, key), key
+                found.append(((*path, key), key))
             elif type(child) is str:
                 if "{" in child and is_template(child):
-                    yield (*path, key), child
+                    found.append(((*path, key), child))
             elif type(child) not in _PLAIN:
-                yield from _templated(child, (*path, key))
+                _templated(child, (*path, key), found)
     elif isinstance(value, list):
         for i, child in enumerate(value):
             if type(child) not in _PLAIN:
-                yield from _templated(child, (*path, i))
+                _templated(child, (*path, i), found)
+    return found
 
 
 def _api_known(entity: Entity, apis: set[str]) -> Iterator[Diagnostic]:
@@ -207,11 +215,11 @@ def _custom_api(entity: Entity, registered: Mapping[str, Entity], custom: set[st
     return isinstance(api, str) and api in custom  # checks run on invalid entities too
 
 
-def _literal_urls(entity: Entity, custom_api: bool) -> Iterator[Diagnostic]:
+def _literal_urls(entity: Entity, custom_api: bool, urls: _KnownUrls) -> Iterator[Diagnostic]:
     value = entity.data.get("baseUrl")
     if not isinstance(value, str):
         return
-    for url, when in _known_urls(value):
+    for url, when in urls(value):
         if when in (_UNSET, _EMPTY):
             continue  # a default may be meant never to be used: only its transport counts
         problem = url_problem(url, any_scheme=custom_api)
@@ -259,8 +267,21 @@ def _known_urls(value: str) -> list[tuple[str, str]]:
     return out
 
 
+class _KnownUrls(dict[str, list[tuple[str, str]]]):
+    """:func:`_known_urls` of each value, worked out once per check."""
+
+    def __call__(self, value: str) -> list[tuple[str, str]]:
+        found = self.get(value)
+        if found is None:
+            found = self[value] = _known_urls(value)
+        return found
+
+
 def _transport(
-    registered: Mapping[str, Entity], configured: Mapping[str, Entity], catalog: Catalog
+    registered: Mapping[str, Entity],
+    configured: Mapping[str, Entity],
+    catalog: Catalog,
+    urls: _KnownUrls,
 ) -> Iterator[Diagnostic]:
     """On the URLs known without rendering (see :func:`_known_urls`); templated ones are
     checked again after rendering."""
@@ -276,7 +297,7 @@ def _transport(
         base_url = route.url.data.get("baseUrl")
         if route.provider in allowed or not isinstance(base_url, str):
             continue
-        for url, when in _known_urls(base_url):
+        for url, when in urls(base_url):
             if sent_in_clear(url):
                 yield transport_diagnostic(
                     route.url.place(("baseUrl",)),

@@ -62,6 +62,13 @@ def test_max_tokens_above_the_context_window() -> None:
     ]
 
 
+def test_a_boolean_token_count_is_not_a_limit() -> None:
+    """`contextWindow: yes` is the schema's type error; read as 1 it made a second,
+    confusing warning ("larger than contextWindow True")."""
+    text = PROVIDER + "contextWindow: yes\nmaxTokens: 2000\nmodels: {m: {maxTokens: 10}}\n"
+    assert [c for c, _, _ in found(text)] == ["yaml11-boolean"]
+
+
 def test_yaml_1_1_booleans_are_flagged() -> None:
     text = "kind: ProviderConfiguration\nid: openai\nstoreResponses: yes\n"
     ((code, line, message),) = found(text)

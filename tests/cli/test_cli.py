@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -483,6 +484,33 @@ def test_every_argument_of_every_command_has_help() -> None:
         if not action.help and not isinstance(action, argparse._HelpAction)
     ]
     assert missing == []
+
+
+def test_a_command_parsed_alone_is_parsed_as_in_the_whole_command_line() -> None:
+    """``parse`` builds only the named command's options: its help, usage and choices must
+    be those of the full parser's."""
+    import argparse
+
+    from flue_decl.cli._parser import COMMANDS, build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return dict(sub.choices)
+
+    whole = commands(build_parser())
+    assert list(whole) == list(COMMANDS)
+    for name in COMMANDS:
+        alone = commands(build_parser(name))
+        assert list(alone) == [name]
+        assert alone[name].format_help() == whole[name].format_help(), name
+        assert [_described(a) for a in alone[name]._actions] == [
+            _described(a) for a in whole[name]._actions
+        ], name
+
+
+def _described(action: Any) -> tuple[Any, ...]:
+    kept = ("option_strings", "dest", "nargs", "const", "default", "choices", "required")
+    return (type(action), getattr(action.type, "__name__", None), *map(vars(action).get, kept))
 
 
 def test_resolve_and_explain_take_paths_like_every_command(tmp_path: Path) -> None:

@@ -56,9 +56,12 @@ def artifact_text(
     where the n-th call's fields were written (``_sources``), against the ``origins``
     table of ``[file, layer, overlay]``.
     """
+    # Piece by piece, each call's line made from its payload alone, and the checksum taken
+    # over the pieces: the calls' JSON-shaped copies, the whole text's several copies and
+    # its bytes held at once were a third of a 10,000-file compile's peak memory.
     origin_ids: dict[tuple[str, int, bool], int] = {}
-    encoded = [_encoded(call) for call in calls]
-    sources = [_sources.encode(call, origin_ids) for call in calls]
+    sources = _block(_line(_sources.encode(call, origin_ids)) for call in calls)
+    lines = _block(_line(_encoded(call)) for call in calls)
     head = _header(layers, files, generator)
     if sign_key is not None:  # right after the checksum: see _SIGNED
         at = list(head).index("integrity") + 1
@@ -68,18 +71,28 @@ def artifact_text(
     head["calls"] = _CALLS
     head["sources"] = _SOURCES_SLOT
     text = json.dumps(head, indent=2, ensure_ascii=False) + "\n"
-    text = text.replace(json.dumps(_ORIGINS), _block([list(o) for o in origin_ids]), 1)
-    text = text.replace(json.dumps(_CALLS), _block(encoded), 1)
-    text = text.replace(json.dumps(_SOURCES_SLOT), _block(sources), 1)
-    text = escape_lone_surrogates(inert_json(text))  # the same JSON: see flue_decl._inert
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    text = text.replace(f'"integrity": "{ZEROED}"', f'"integrity": "sha256:{digest}"', 1)
+    before, text = text.split(json.dumps(_ORIGINS), 1)
+    between, text = text.split(json.dumps(_CALLS), 1)
+    then, after = text.split(json.dumps(_SOURCES_SLOT), 1)
+    origins = _block(_line([*o]) for o in origin_ids)
+    # Each piece ends before a list or after one, so no escape spans two of them.
+    parts = [
+        escape_lone_surrogates(inert_json(part))  # the same JSON: see flue_decl._inert
+        for part in (before, origins, between, lines, then, sources, after)
+    ]
+    del origins, lines, sources
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+    checksum = digest.hexdigest()
+    head_text = parts[0].replace(f'"integrity": "{ZEROED}"', f'"integrity": "sha256:{checksum}"', 1)
     if sign_key is not None:
-        signed = signature(key_bytes(sign_key), digest)
-        text = text.replace(
+        signed = signature(key_bytes(sign_key), checksum)
+        head_text = head_text.replace(
             f'"signature": "{ZEROED_SIGNATURE}"', f'"signature": "hmac-sha256:{signed}"', 1
         )
-    return text
+    parts[0] = head_text
+    return "".join(parts)
 
 
 def _encoded(call: Call) -> dict[str, Any]:
@@ -90,9 +103,14 @@ def _encoded(call: Call) -> dict[str, Any]:
     return line
 
 
-def _block(items: list[Any]) -> str:
-    lines = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]
-    return "[\n" + ",\n".join(f"    {line}" for line in lines) + "\n  ]" if lines else "[]"
+def _line(item: Any) -> str:
+    return "    " + json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+def _block(lines: Iterable[str]) -> str:
+    """Lines of one list, one item per line (``_line``)."""
+    text = ",\n".join(lines)
+    return "[\n" + text + "\n  ]" if text else "[]"
 
 
 # Placeholders for the long lists, written one item per line: they cannot occur in the

@@ -22,6 +22,25 @@ REGISTER = (
 API = "kind: ApiProvider\napi: acme-rpc\nhandler: acme.mod:Rpc\n"
 
 
+def test_payloads_copy_only_what_javascript_reads_differently() -> None:
+    """An integral float becomes an int in a copy (the entity keeps what its file says);
+    what holds none is the entity's own object, not a copy of it."""
+    text = (
+        "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://p.example\n"
+        "headers: {X-A: b}\nmodels:\n  m: {maxTokens: 512.0, contextWindow: 0.5}\n"
+        "  n: {maxTokens: 7}\n"
+    )
+    (entity,) = entities(text)
+    (call,) = compile_entities([entity], ["d"])
+    models = call.payload["models"]
+    assert models == {"m": {"maxTokens": 512, "contextWindow": 0.5}, "n": {"maxTokens": 7}}
+    assert type(models["m"]["maxTokens"]) is int
+    assert type(entity.data["models"]["m"]["maxTokens"]) is float
+    assert models is not entity.data["models"] and models["m"] is not entity.data["models"]["m"]
+    assert models["n"] is entity.data["models"]["n"]
+    assert call.payload["headers"] is entity.data["headers"]
+
+
 def test_calls_come_in_the_order_of_the_kinds_table_then_document_order() -> None:
     calls = compile_entities(entities(CONFIGURE, REGISTER, API), ["providers.d"])
     assert [(c.op, c.target) for c in calls] == [

@@ -145,6 +145,14 @@ class Origins(Mapping[JsonPath, Origin]):
     def __repr__(self) -> str:
         return f"Origins({len(self._rows)} fields)"
 
+    def forget(self) -> None:
+        """Drop what was made to answer (a compiled call's places, made from its files
+        when read): read again, it is made again. For a reader that goes through every
+        call once, as the artifact's writer does."""
+        forget = getattr(self._rows, "forget", None)
+        if forget is not None:
+            forget()
+
 
 def place_of(call: Call, path: JsonPath) -> Place | None:
     """Where ``path`` of ``call`` was written, to report a problem there (an artifact's

@@ -28,6 +28,7 @@ from .._errors import Diagnostic, JsonPath
 from .._urls import is_blank_key
 from ..templates import credential_carriers, is_template, literal_key_in
 from ._layer import Entity
+from ._places import LatePlaces
 
 
 def _normalise(value: Any) -> Any:
@@ -86,6 +87,14 @@ class _Rows(Mapping[JsonPath, OriginRow]):
 
     def __len__(self) -> int:
         return len(_rows(self))
+
+    def forget(self) -> None:
+        """The entity's places made for these rows, unset (see ``LatePlaces.forget``)."""
+        if _last.rows is not None and _last.rows[0] is self:
+            _last.rows = None
+        for places in (self._entity.places, *(d.places for d in self._entity.documents)):
+            if isinstance(places, LatePlaces):
+                places.forget()
 
 
 class _Last(threading.local):

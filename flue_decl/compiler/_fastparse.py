@@ -24,6 +24,7 @@ So this pass accepts only files that cannot differ:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from array import array
 from typing import Any
@@ -48,7 +49,17 @@ from ._budget import (
 )
 from ._document import Document
 from ._frames import _NOTHING_BROKEN, Shared
-from ._places import _NO_MAPS, _NO_SEQS, _NO_TEXTS, _TEXT, LatePlaces, Places, Text, place_at
+from ._places import (
+    _MAKING,
+    _NO_MAPS,
+    _NO_SEQS,
+    _NO_TEXTS,
+    _TEXT,
+    LatePlaces,
+    Places,
+    Text,
+    place_at,
+)
 from ._scalars import (
     _PLAIN_TAGS,
     NULL_TAG,
@@ -151,25 +162,37 @@ def _pos(node: Node) -> int:
 
 
 class _Source:
-    """A fast-read file's text, to walk again for its documents' places when first read."""
+    """A fast-read file's text, to walk again for its documents' places whenever they are
+    made (first read, or read again after ``forget``); called under ``LatePlaces``' lock.
+    A walk makes every document's places: those not given out yet are kept until asked."""
 
     def __init__(self, text: str, file: str, layer: int, tree: TreeBudget) -> None:
-        self.text: str | None = text
+        self.text = text
         self.file, self.layer = file, layer
         self.strings, self.numbers = tree.strings, tree.numbers  # the keys' objects again
-        self.found: dict[int, Places] = {}
+        self.found: dict[int, Places] = {}  # made, not given out yet
+        self.given: set[int] = set()  # given out and not forgotten
 
     def places(self, index: int) -> Places:
-        """Document ``index``'s places (called under ``LatePlaces``' lock)."""
-        if self.text is not None:
+        """Document ``index``'s places."""
+        found = self.found.pop(index, None)
+        if found is None:
             unbounded = TreeBudget(0)
             unbounded.limit = sys.maxsize  # charged on the first walk
             unbounded.strings, unbounded.numbers = self.strings, self.numbers
             again = _read(self.text, self.file, self.layer, unbounded, None)
             assert again is not None  # the same text walks the same way
-            self.found = {d.index: d.places for d in again[0]}
-            self.text = None
-        return self.found[index]
+            for document in again[0]:
+                if document.index == index:
+                    found = document.places
+                elif document.index not in self.given:
+                    self.found[document.index] = document.places
+            assert found is not None
+        self.given.add(index)
+        return found
+
+    def forget(self, index: int) -> None:
+        self.given.discard(index)
 
 
 class _LazyPlaces(LatePlaces):
@@ -186,6 +209,13 @@ class _LazyPlaces(LatePlaces):
         made = self._source.places(self._index)
         assert made.texts == self.texts
         return made
+
+    def forget(self) -> None:
+        with _MAKING:  # as LatePlaces makes them
+            for slot in ("maps", "seqs", "seq_texts", "_owned", "_numbers"):  # texts: known
+                with contextlib.suppress(AttributeError):
+                    delattr(self, slot)
+            self._source.forget(self._index)
 
 
 class _Walk:

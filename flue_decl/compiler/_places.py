@@ -339,7 +339,7 @@ class Places:
 
 
 _LATE = ("maps", "seqs", "seq_texts", "texts", "_owned", "_numbers")
-_MAKING = threading.RLock()  # one for all: each is made once; an entity's makes its base's
+_MAKING = threading.RLock()  # one for all: made and forgotten under it; an entity makes its base
 
 
 class LatePlaces(Places):
@@ -353,6 +353,10 @@ class LatePlaces(Places):
 
     def made(self) -> Places:
         raise NotImplementedError
+
+    def forget(self) -> None:
+        """Unset what :meth:`made` gave, made again when next read (a writer reading each
+        document's places once need not hold them all); kept unless a subclass can."""
 
     def __getattr__(self, name: str) -> Any:
         if name not in _LATE:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._discover import one_path
-from .._domain import ALLOW_PLAIN_HTTP, Call
+from .._domain import ALLOW_PLAIN_HTTP, Call, Origins
 from .._errors import Diagnostic, InputError, Severity, frames_dropped
 from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
@@ -60,7 +60,7 @@ def artifact_text(
     # over the pieces: the calls' JSON-shaped copies, the whole text's several copies and
     # its bytes held at once were a third of a 10,000-file compile's peak memory.
     origin_ids: dict[tuple[str, int, bool], int] = {}
-    sources = _block(_line(_sources.encode(call, origin_ids)) for call in calls)
+    sources = _block(_line(_sources_of(call, origin_ids)) for call in calls)
     lines = _block(_line(_encoded(call)) for call in calls)
     head = _header(layers, files, generator)
     if sign_key is not None:  # right after the checksum: see _SIGNED
@@ -93,6 +93,13 @@ def artifact_text(
         )
     parts[0] = head_text
     return "".join(parts)
+
+
+def _sources_of(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[Any]:
+    line = _sources.encode(call, origin_ids)
+    if isinstance(call.origins, Origins):  # each call's are read once here: not all held
+        call.origins.forget()
+    return line
 
 
 def _encoded(call: Call) -> dict[str, Any]:

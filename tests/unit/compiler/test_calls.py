@@ -36,7 +36,8 @@ def test_payloads_copy_only_what_javascript_reads_differently() -> None:
     assert models == {"m": {"maxTokens": 512, "contextWindow": 0.5}, "n": {"maxTokens": 7}}
     assert type(models["m"]["maxTokens"]) is int
     assert type(entity.data["models"]["m"]["maxTokens"]) is float
-    assert models is not entity.data["models"] and models["m"] is not entity.data["models"]["m"]
+    assert models is not entity.data["models"]
+    assert models["m"] is not entity.data["models"]["m"]
     assert models["n"] is entity.data["models"]["n"]
     assert call.payload["headers"] is entity.data["headers"]
 

@@ -247,3 +247,51 @@ def test_places_made_from_many_threads_at_once(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         for found in pool.map(read, range(8)):
             assert found == expected
+
+
+def test_writing_an_artifact_holds_no_files_places_and_they_are_made_again(
+    tmp_path: Path,
+) -> None:
+    """The artifact's writer forgets each call's places once its sources are written; read
+    again, they are made again, the same (and the artifact is the same as one written from
+    places that were all held)."""
+    from flue_decl.runtime import artifact_text
+
+    generate(tmp_path, 24)
+    held = compile_paths(tmp_path / "providers.d")
+    expected = [sorted(e.places.items()) for e in held.entities]  # all made, all kept
+    text = artifact_text(held.calls, layers=held.layer_roots, files=held.hashes)
+    compiled = compile_paths(tmp_path / "providers.d")
+    assert artifact_text(compiled.calls, layers=compiled.layer_roots, files=compiled.hashes) == (
+        text
+    )
+    single = [e for e in compiled.entities if len(e.documents) == 1]
+    assert single
+    assert not any(_made(e.places) for e in single)
+    assert not any(_made(d.places) for d in compiled.documents)
+    left = [d for d in compiled.documents if d.places._source.found]  # type: ignore[attr-defined]
+    assert left == []  # nor made and kept for later
+    assert [sorted(e.places.items()) for e in compiled.entities] == expected
+
+
+def test_places_forgotten_while_other_threads_read_them(tmp_path: Path) -> None:
+    generate(tmp_path, 12)
+    expected = [
+        sorted(e.places.items()) for e in compile_paths(tmp_path / "providers.d").entities
+    ]
+    compiled = compile_paths(tmp_path / "providers.d")
+    start = threading.Barrier(4)
+
+    def read(turn: int) -> list[list[Any]]:
+        start.wait()
+        found = []
+        for _ in range(5):
+            for call in compiled.calls:
+                if turn == 0:
+                    call.origins.forget()  # type: ignore[attr-defined]
+            found = [sorted(e.places.items()) for e in compiled.entities]
+        return found
+
+    with ThreadPoolExecutor(4) as pool:
+        for found in pool.map(read, range(4)):
+            assert found == expected

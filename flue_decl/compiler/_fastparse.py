@@ -164,35 +164,29 @@ def _pos(node: Node) -> int:
 class _Source:
     """A fast-read file's text, to walk again for its documents' places whenever they are
     made (first read, or read again after ``forget``); called under ``LatePlaces``' lock.
-    A walk makes every document's places: those not given out yet are kept until asked."""
+    The first walk makes every document's places, kept until each is asked for (none was
+    made before it); a later one makes only the one asked for."""
 
     def __init__(self, text: str, file: str, layer: int, tree: TreeBudget) -> None:
         self.text = text
         self.file, self.layer = file, layer
         self.strings, self.numbers = tree.strings, tree.numbers  # the keys' objects again
-        self.found: dict[int, Places] = {}  # made, not given out yet
-        self.given: set[int] = set()  # given out and not forgotten
+        self.found: dict[int, Places] | None = None  # made, not given out yet
 
     def places(self, index: int) -> Places:
         """Document ``index``'s places."""
-        found = self.found.pop(index, None)
-        if found is None:
-            unbounded = TreeBudget(0)
-            unbounded.limit = sys.maxsize  # charged on the first walk
-            unbounded.strings, unbounded.numbers = self.strings, self.numbers
-            again = _read(self.text, self.file, self.layer, unbounded, None)
-            assert again is not None  # the same text walks the same way
-            for document in again[0]:
-                if document.index == index:
-                    found = document.places
-                elif document.index not in self.given:
-                    self.found[document.index] = document.places
-            assert found is not None
-        self.given.add(index)
+        if self.found is not None and index in self.found:
+            return self.found.pop(index)
+        unbounded = TreeBudget(0)
+        unbounded.limit = sys.maxsize  # charged on the first walk
+        unbounded.strings, unbounded.numbers = self.strings, self.numbers
+        again = _read(self.text, self.file, self.layer, unbounded, None)
+        assert again is not None  # the same text walks the same way
+        made = {document.index: document.places for document in again[0]}
+        found = made.pop(index)
+        if self.found is None:
+            self.found = made
         return found
-
-    def forget(self, index: int) -> None:
-        self.given.discard(index)
 
 
 class _LazyPlaces(LatePlaces):
@@ -215,7 +209,6 @@ class _LazyPlaces(LatePlaces):
             for slot in ("maps", "seqs", "seq_texts", "_owned", "_numbers"):  # texts: known
                 with contextlib.suppress(AttributeError):
                     delattr(self, slot)
-            self._source.forget(self._index)
 
 
 class _Walk:

@@ -130,15 +130,18 @@ class _EntityBuilder:
         # The base is taken as written: a null in it is the schema's to report;
         # only in an overlay does null mean "remove". Most entities are one document:
         # its tables are shared, read-only, and copied only when an overlay arrives.
-        self.data: dict[str, Any] = {k: v for k, v in doc.data.items() if k != "overlay"}
+        self.data: dict[str, Any] = doc.data  # the document's own until an overlay arrives
+        if "overlay" in doc.data:
+            self.data = {k: v for k, v in doc.data.items() if k != "overlay"}
         self.places = doc.places
         self.removed = _Removed()
         self.broken: set[JsonPath] = set(doc.broken)
         self.shared = True
         # The mappings of ``data`` an overlay may change in place, by id (each held here,
         # so no id is reused): the rest are the documents', copied on the way down to a
-        # change, so an overlay costs what it changes, not a copy of its base.
-        self._mine: dict[int, dict[str, Any]] = {id(self.data): self.data}
+        # change, so an overlay costs what it changes, not a copy of its base (nor, for an
+        # entity without one, even its top mapping).
+        self._mine: dict[int, dict[str, Any]] | None = None
 
     def _own(self) -> Places:
         if self.shared:
@@ -149,6 +152,9 @@ class _EntityBuilder:
 
     def overlay(self, doc: Document) -> None:
         self._own()
+        if self._mine is None:
+            self.data = {k: v for k, v in self.data.items() if k != "overlay"}
+            self._mine = {id(self.data): self.data}
         self.documents.append(doc)
         self.broken |= doc.broken
         source = {k: v for k, v in doc.data.items() if k != "overlay"}
@@ -172,6 +178,7 @@ class _EntityBuilder:
             self.removed.by.pop(child, None)
             current = target.get(key)
             if isinstance(value, dict) and isinstance(current, dict):
+                assert self._mine is not None  # made by overlay()
                 if id(current) not in self._mine:
                     current = target[key] = dict(current)
                     self._mine[id(current)] = current

@@ -10,7 +10,8 @@ import sys
 from .._catalog import builtin_catalog
 from .._errors import Diagnostic
 from ..compiler import literal_secrets, module_text
-from ..runtime import artifact_text, render_calls, select_calls
+from ..runtime import render_calls, select_calls
+from ..runtime._artifact import artifact_pieces
 from ..runtime._secretfiles import SecretFiles
 from ._args import Args
 from ._inputs import compiled
@@ -45,13 +46,13 @@ def compile_artifact(args: Args) -> int:
                 file=sys.stderr,
             )
             return USAGE
-    text = artifact_text(
+    pieces = artifact_pieces(
         compilation.calls,
         layers=compilation.layer_roots,
         files=compilation.hashes,
         sign_key=sign_key,
     )
-    code = _write(args.output, text)
+    code = _write(args.output, pieces)
     if code != OK or args.output in (None, "-"):
         return code
     print(f"wrote {args.output}: {len(compilation.calls)} calls", file=sys.stderr)
@@ -70,19 +71,20 @@ def emit_module(args: Args) -> int:
     return code
 
 
-def _write(output: str | None, text: str) -> int:
-    """``text`` to stdout (written whole or exit 2: see ``_stdout``), or to ``output``
-    atomically: readers never see half a file. The temporary file is removed whatever
-    stops the write (Ctrl-C too); one a killed writer left behind is removed by the next
-    write to the same output."""
+def _write(output: str | None, text: str | list[str]) -> int:
+    """``text`` (or its pieces, one after the other) to stdout (written whole or exit 2:
+    see ``_stdout``), or to ``output`` atomically: readers never see half a file. The
+    temporary file is removed whatever stops the write (Ctrl-C too); one a killed writer
+    left behind is removed by the next write to the same output."""
+    pieces = [text] if isinstance(text, str) else text
     if output in (None, "-"):
-        sys.stdout.write(text)  # exactly the bytes a file would hold
+        sys.stdout.writelines(pieces)  # exactly the bytes a file would hold
         return OK
     _remove_orphans(output)
     tmp = f"{output}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.writelines(pieces)
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it takes the output's name
         os.replace(tmp, output)

@@ -56,12 +56,27 @@ def artifact_text(
     where the n-th call's fields were written (``_sources``), against the ``origins``
     table of ``[file, layer, overlay]``.
     """
-    # Piece by piece, each call's line made from its payload alone, and the checksum taken
-    # over the pieces: the calls' JSON-shaped copies, the whole text's several copies and
-    # its bytes held at once were a third of a 10,000-file compile's peak memory.
+    return "".join(
+        artifact_pieces(calls, layers=layers, files=files, generator=generator, sign_key=sign_key)
+    )
+
+
+def artifact_pieces(
+    calls: Sequence[Call],
+    *,
+    layers: Sequence[str],
+    files: Sequence[tuple[str, str]],
+    generator: str = f"flue-decl {__version__}",
+    sign_key: str | bytes | None = None,
+) -> list[str]:
+    """:func:`artifact_text` in pieces (a line each for the long lists), to be written one
+    after the other: a 10,000-file artifact is then never held whole beside its pieces.
+    Each call's line is made from its payload alone and its places forgotten once read,
+    and the checksum is taken over the pieces: the calls' JSON-shaped copies, its places
+    and the whole text's copies held at once were half of a large compile's memory."""
     origin_ids: dict[tuple[str, int, bool], int] = {}
-    sources = _block(_line(_sources_of(call, origin_ids)) for call in calls)
-    lines = _block(_line(_encoded(call)) for call in calls)
+    sources = _block(_sources_of(call, origin_ids) for call in calls)
+    lines = _block(_encoded(call) for call in calls)
     head = _header(layers, files, generator)
     if sign_key is not None:  # right after the checksum: see _SIGNED
         at = list(head).index("integrity") + 1
@@ -74,25 +89,26 @@ def artifact_text(
     before, text = text.split(json.dumps(_ORIGINS), 1)
     between, text = text.split(json.dumps(_CALLS), 1)
     then, after = text.split(json.dumps(_SOURCES_SLOT), 1)
-    origins = _block(_line([*o]) for o in origin_ids)
-    # Each piece ends before a list or after one, so no escape spans two of them.
-    parts = [
-        escape_lone_surrogates(inert_json(part))  # the same JSON: see flue_decl._inert
-        for part in (before, origins, between, lines, then, sources, after)
-    ]
+    origins = _block([*o] for o in origin_ids)
+    pieces = [before, *origins, between, *lines, then, *sources, after]
     del origins, lines, sources
     digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8"))
+    for i, raw in enumerate(pieces):
+        # The same JSON (see flue_decl._inert); each piece is whole lines or the header's
+        # text between two lists, so no escape spans two of them.
+        piece = pieces[i] = escape_lone_surrogates(inert_json(raw))
+        digest.update(piece.encode("utf-8"))
     checksum = digest.hexdigest()
-    head_text = parts[0].replace(f'"integrity": "{ZEROED}"', f'"integrity": "sha256:{checksum}"', 1)
+    head_text = pieces[0].replace(
+        f'"integrity": "{ZEROED}"', f'"integrity": "sha256:{checksum}"', 1
+    )
     if sign_key is not None:
         signed = signature(key_bytes(sign_key), checksum)
         head_text = head_text.replace(
             f'"signature": "{ZEROED_SIGNATURE}"', f'"signature": "hmac-sha256:{signed}"', 1
         )
-    parts[0] = head_text
-    return "".join(parts)
+    pieces[0] = head_text
+    return pieces
 
 
 def _sources_of(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[Any]:
@@ -110,14 +126,15 @@ def _encoded(call: Call) -> dict[str, Any]:
     return line
 
 
-def _line(item: Any) -> str:
-    return "    " + json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-
-
-def _block(lines: Iterable[str]) -> str:
-    """Lines of one list, one item per line (``_line``)."""
-    text = ",\n".join(lines)
-    return "[\n" + text + "\n  ]" if text else "[]"
+def _block(items: Iterable[Any]) -> list[str]:
+    """One list, one item per line: its lines, the brackets and separators in them."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    lines = [f"    {dumps(item)},\n" for item in items]
+    if not lines:
+        return ["[]"]
+    lines[0] = "[\n" + lines[0]
+    lines[-1] = lines[-1][:-2] + "\n  ]"
+    return lines
 
 
 # Placeholders for the long lists, written one item per line: they cannot occur in the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterable
 
 from .._catalog import builtin_catalog
 from .._errors import Diagnostic
@@ -71,12 +72,12 @@ def emit_module(args: Args) -> int:
     return code
 
 
-def _write(output: str | None, text: str | list[str]) -> int:
+def _write(output: str | None, text: str | Iterable[str]) -> int:
     """``text`` (or its pieces, one after the other) to stdout (written whole or exit 2:
     see ``_stdout``), or to ``output`` atomically: readers never see half a file. The
     temporary file is removed whatever stops the write (Ctrl-C too); one a killed writer
     left behind is removed by the next write to the same output."""
-    pieces = [text] if isinstance(text, str) else text
+    pieces: Iterable[str] = [text] if isinstance(text, str) else text
     if output in (None, "-"):
         sys.stdout.writelines(pieces)  # exactly the bytes a file would hold
         return OK

@@ -9,9 +9,10 @@ YAML or schema machinery: validation happened when the artifact was compiled.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._discover import one_path
@@ -68,15 +69,15 @@ def artifact_pieces(
     files: Sequence[tuple[str, str]],
     generator: str = f"flue-decl {__version__}",
     sign_key: str | bytes | None = None,
-) -> list[str]:
-    """:func:`artifact_text` in pieces (a line each for the long lists), to be written one
-    after the other: a 10,000-file artifact is then never held whole beside its pieces.
-    Each call's line is made from its payload alone and its places forgotten once read,
-    and the checksum is taken over the pieces: the calls' JSON-shaped copies, its places
-    and the whole text's copies held at once were half of a large compile's memory."""
+) -> Iterator[str]:
+    """:func:`artifact_text` in pieces (about a line each), to be written one after the
+    other: a 10,000-file artifact is never held whole. The checksum comes first in the
+    file, so the calls' lines are made twice, once for it and once to be written (0.2 s
+    at 10,000 files: their 13 MB were held otherwise); each call's places are forgotten
+    once its sources are read. A whole text, the calls' JSON-shaped copies and every
+    place held at once were half of a large compile's memory."""
     origin_ids: dict[tuple[str, int, bool], int] = {}
-    sources = _block(_sources_of(call, origin_ids) for call in calls)
-    lines = _block(_encoded(call) for call in calls)
+    sources = list(_block(_sources_of(call, origin_ids) for call in calls))
     head = _header(layers, files, generator)
     if sign_key is not None:  # right after the checksum: see _SIGNED
         at = list(head).index("integrity") + 1
@@ -89,17 +90,24 @@ def artifact_pieces(
     before, text = text.split(json.dumps(_ORIGINS), 1)
     between, text = text.split(json.dumps(_CALLS), 1)
     then, after = text.split(json.dumps(_SOURCES_SLOT), 1)
-    origins = _block([*o] for o in origin_ids)
-    pieces = [before, *origins, between, *lines, then, *sources, after]
-    del origins, lines, sources
+    origins = list(_block([*o] for o in origin_ids))
+
+    def pieces() -> Iterator[str]:
+        # The same JSON (see flue_decl._inert); a piece ends before a list or after an
+        # item of one, so no escape spans two of them.
+        for piece in (before, *origins, between):
+            yield escape_lone_surrogates(inert_json(piece))
+        for piece in _block(_encoded(call) for call in calls):
+            yield escape_lone_surrogates(inert_json(piece))
+        for piece in (then, *sources, after):
+            yield escape_lone_surrogates(inert_json(piece))
+
     digest = hashlib.sha256()
-    for i, raw in enumerate(pieces):
-        # The same JSON (see flue_decl._inert); each piece is whole lines or the header's
-        # text between two lists, so no escape spans two of them.
-        piece = pieces[i] = escape_lone_surrogates(inert_json(raw))
+    for piece in pieces():
         digest.update(piece.encode("utf-8"))
     checksum = digest.hexdigest()
-    head_text = pieces[0].replace(
+    written = pieces()
+    head_text = next(written).replace(
         f'"integrity": "{ZEROED}"', f'"integrity": "sha256:{checksum}"', 1
     )
     if sign_key is not None:
@@ -107,8 +115,7 @@ def artifact_pieces(
         head_text = head_text.replace(
             f'"signature": "{ZEROED_SIGNATURE}"', f'"signature": "hmac-sha256:{signed}"', 1
         )
-    pieces[0] = head_text
-    return pieces
+    return itertools.chain([head_text], written)  # all but the calls' lines done by now
 
 
 def _sources_of(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> list[Any]:
@@ -126,15 +133,16 @@ def _encoded(call: Call) -> dict[str, Any]:
     return line
 
 
-def _block(items: Iterable[Any]) -> list[str]:
-    """One list, one item per line: its lines, the brackets and separators in them."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    lines = [f"    {dumps(item)},\n" for item in items]
-    if not lines:
-        return ["[]"]
-    lines[0] = "[\n" + lines[0]
-    lines[-1] = lines[-1][:-2] + "\n  ]"
-    return lines
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _block(items: Iterable[Any]) -> Iterator[str]:
+    """One list, one item per line: a piece for each, brackets and separators in them."""
+    first = True
+    for item in items:
+        yield ("[\n    " if first else ",\n    ") + _DUMPS(item)
+        first = False
+    yield "[]" if first else "\n  ]"
 
 
 # Placeholders for the long lists, written one item per line: they cannot occur in the

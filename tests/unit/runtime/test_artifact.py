@@ -506,3 +506,35 @@ def test_odd_shapes_in_a_re_checksummed_artifact_are_artifact_invalid(
     with pytest.raises(InputError) as info:
         load_artifact(artifact, env=ENV, import_handlers=False)
     assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+
+
+def test_the_command_writes_the_artifact_the_library_makes(tmp_path: Path) -> None:
+    """``compile`` writes the artifact in pieces (to a file, or to stdout): the same bytes
+    as ``artifact_text``, escapes across the pieces included."""
+    write_files(
+        tmp_path,
+        {
+            "providers.d/10-odd.yaml": (
+                "kind: Provider\nid: odd\napi: openai-completions\n"
+                "baseUrl: https://odd.example/v1\n"
+                "headers: {X-Note: '##[error] é \u2028 \U0001f600'}\n"
+                "models:\n  '##[group]m': {maxTokens: 7}\n"
+            ),
+            "providers.d/20-more.yaml": "kind: ProviderConfiguration\nid: openai\n",
+        },
+    )
+    compilation = compile_paths(str(tmp_path / "providers.d"))
+    assert compilation.ok, compilation.diagnostics
+    expected = artifact_text(
+        compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
+    )
+    assert "##\\u005b" in expected
+    assert "##[" not in expected
+    out = tmp_path / "out.json"
+    tree = str(tmp_path / "providers.d")
+    result = run_cli("compile", tree, "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8") == expected
+    printed = run_cli("compile", tree, cwd=tmp_path)
+    assert printed.stdout == expected
+    assert load_artifact(out, env={}, import_handlers=False).resolve_model("odd/##[group]m")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TypeGuard
 
 from .._catalog import CLOUDFLARE_AI_BINDING, RESPONSES_APIS, Catalog
 from .._domain import KindName, field_label, get_path, string_fields
@@ -130,7 +129,8 @@ def _yaml11_booleans(entity: Entity) -> Iterator[Diagnostic]:
 def _token_limits(entity: Entity) -> Iterator[Diagnostic]:
     data = entity.data
     default_ctx, default_max = data.get("contextWindow"), data.get("maxTokens")
-    if _count(default_ctx) and _count(default_max) and 0 < default_ctx < default_max:
+    # Token counts are ints, not booleans (`contextWindow: yes` is the schema's error).
+    if type(default_ctx) is int and type(default_max) is int and 0 < default_ctx < default_max:
         yield _limit(entity, ("maxTokens",), default_max, default_ctx, "provider default")
     models = data.get("models")
     for model, override in models.items() if isinstance(models, Mapping) else ():
@@ -139,8 +139,8 @@ def _token_limits(entity: Entity) -> Iterator[Diagnostic]:
         ctx = override.get("contextWindow", default_ctx)
         mx = override.get("maxTokens", default_max)
         if (
-            _count(ctx)
-            and _count(mx)
+            type(ctx) is int
+            and type(mx) is int
             and 0 < ctx < mx
             and ("contextWindow" in override or "maxTokens" in override)
         ):
@@ -150,12 +150,6 @@ def _token_limits(entity: Entity) -> Iterator[Diagnostic]:
                 else ("models", model, "contextWindow")
             )
             yield _limit(entity, where, mx, ctx, f"model `{model}`")
-
-
-def _count(value: object) -> TypeGuard[int]:
-    """A token count: an integer, not a boolean (``contextWindow: yes`` is the schema's
-    error, not a limit of 1)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _limit(entity: Entity, path: JsonPath, mx: int, ctx: int, what: str) -> Diagnostic:

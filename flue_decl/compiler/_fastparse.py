@@ -164,18 +164,19 @@ def _pos(node: Node) -> int:
 class _Source:
     """A fast-read file's text, to walk again for its documents' places whenever they are
     made (first read, or read again after ``forget``); called under ``LatePlaces``' lock.
-    The first walk makes every document's places, kept until each is asked for (none was
-    made before it); a later one makes only the one asked for."""
+    A walk makes every document's places, the others' kept until asked for (a reader
+    going through every call after the artifact's writer forgot them walks each file
+    once, not once per document)."""
 
     def __init__(self, text: str, file: str, layer: int, tree: TreeBudget) -> None:
         self.text = text
         self.file, self.layer = file, layer
         self.strings, self.numbers = tree.strings, tree.numbers  # the keys' objects again
-        self.found: dict[int, Places] | None = None  # made, not given out yet
+        self.found: dict[int, Places] = {}  # made by the last walk, not given out yet
 
     def places(self, index: int) -> Places:
         """Document ``index``'s places."""
-        if self.found is not None and index in self.found:
+        if index in self.found:
             return self.found.pop(index)
         unbounded = TreeBudget(0)
         unbounded.limit = sys.maxsize  # charged on the first walk
@@ -184,8 +185,7 @@ class _Source:
         assert again is not None  # the same text walks the same way
         made = {document.index: document.places for document in again[0]}
         found = made.pop(index)
-        if self.found is None:
-            self.found = made
+        self.found = made
         return found
 
 

@@ -295,3 +295,30 @@ def test_places_forgotten_while_other_threads_read_them(tmp_path: Path) -> None:
     with ThreadPoolExecutor(4) as pool:
         for found in pool.map(read, range(4)):
             assert found == expected
+
+
+def test_places_read_again_after_the_writer_walk_each_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader going through every call after the artifact's writer forgot their places
+    (build_registry, explain) walks each file once, not once per document in it."""
+    from flue_decl.runtime import artifact_text
+
+    docs = "".join(
+        f"---\nkind: Provider\nid: p{i}\napi: openai-completions\nbaseUrl: https://p{i}.example\n"
+        for i in range(40)
+    )
+    (tmp_path / "many.yaml").write_text(docs)
+    compiled = compile_paths(tmp_path)
+    artifact_text(compiled.calls, layers=compiled.layer_roots, files=compiled.hashes)
+    walks = []
+    walk = _fastparse._read
+
+    def counted(*args: Any) -> Any:
+        walks.append(args[1])
+        return walk(*args)
+
+    monkeypatch.setattr(_fastparse, "_read", counted)
+    rows = [dict(call.origins) for call in compiled.calls]
+    assert len(rows) == 40
+    assert walks == [str(tmp_path / "many.yaml")]

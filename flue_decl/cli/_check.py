@@ -79,7 +79,11 @@ def _write(output: str | None, text: str | Iterable[str]) -> int:
     left behind is removed by the next write to the same output."""
     pieces: Iterable[str] = [text] if isinstance(text, str) else text
     if output in (None, "-"):
-        sys.stdout.writelines(pieces)  # exactly the bytes a file would hold
+        # Made whole before any of it is written (a Ctrl-C while the pieces are made prints
+        # nothing), and as UTF-8 whatever stdout's encoding: the bytes a file would hold.
+        data = "".join(pieces).encode("utf-8")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
         return OK
     _remove_orphans(output)
     tmp = f"{output}.tmp-{os.getpid()}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -538,3 +539,53 @@ def test_the_command_writes_the_artifact_the_library_makes(tmp_path: Path) -> No
     printed = run_cli("compile", tree, cwd=tmp_path)
     assert printed.stdout == expected
     assert load_artifact(out, env={}, import_handlers=False).resolve_model("odd/##[group]m")
+
+
+def test_compile_to_stdout_is_utf8_whatever_its_encoding(tmp_path: Path) -> None:
+    """What ``compile`` prints is the artifact's bytes, also to a stdout whose encoding
+    cannot write them (it loaded as damaged before)."""
+    write_files(
+        tmp_path,
+        {
+            "providers.d/a.yaml": "kind: Provider\nid: p\napi: openai-completions\n"
+            "baseUrl: https://p.example/v1\nheaders: {X-Note: '€ \U0001f600'}\n"
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flue_decl", "compile", "--isolated", "providers.d"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "out.json").write_bytes(done.stdout)
+    registry = load_artifact(tmp_path / "out.json", env={}, import_handlers=False)
+    registration = registry.registration("p")
+    assert registration is not None
+    assert registration["headers"] == {"X-Note": "€ \U0001f600"}
+
+
+def test_an_interrupted_compile_prints_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the artifact is made leaves stdout empty (exit 130): not a truncated
+    artifact in `compile > registry.json`."""
+    from flue_decl.runtime import _artifact
+
+    provider = "kind: Provider\nid: p{0}\napi: openai-completions\nbaseUrl: https://p{0}.example\n"
+    write_files(tmp_path, {f"providers.d/{i}.yaml": provider.format(i) for i in range(5)})
+    made = 0
+    encoded = _artifact._encoded
+
+    def interrupted(call: Call) -> dict[str, Any]:
+        nonlocal made
+        made += 1
+        if made > 5 + 2:
+            raise KeyboardInterrupt  # in the second pass, while lines are written
+        return encoded(call)
+
+    monkeypatch.setattr(_artifact, "_encoded", interrupted)
+    result = run_cli("compile", "providers.d", cwd=tmp_path)
+    assert result.returncode == 130
+    assert result.stdout == ""

@@ -9,6 +9,7 @@ environment only when a registry is built from it.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -71,7 +72,7 @@ class _Rows(Mapping[JsonPath, OriginRow]):
     and threads reading different calls do not evict each other's): a row for every field
     of every call held at once took a quarter of a compile's memory."""
 
-    __slots__ = ("_entity", "_roots")
+    __slots__ = ("__weakref__", "_entity", "_roots")
 
     def __init__(self, entity: Entity, roots: tuple[str, ...]) -> None:
         self._entity, self._roots = entity, roots
@@ -90,7 +91,7 @@ class _Rows(Mapping[JsonPath, OriginRow]):
 
     def forget(self) -> None:
         """The entity's places made for these rows, unset (see ``LatePlaces.forget``)."""
-        if _last.rows is not None and _last.rows[0] is self:
+        if _last.rows is not None and _last.rows[0]() is self:
             _last.rows = None
         for places in (self._entity.places, *(d.places for d in self._entity.documents)):
             if isinstance(places, LatePlaces):
@@ -98,7 +99,9 @@ class _Rows(Mapping[JsonPath, OriginRow]):
 
 
 class _Last(threading.local):
-    rows: tuple[_Rows, dict[JsonPath, OriginRow]] | None = None  # the rows this thread read last
+    # The rows this thread read last, and whose: by a weak reference, so that a thread that
+    # once read origins does not keep a compiled tree (its files' texts) alive for good.
+    rows: tuple[weakref.ref[_Rows], dict[JsonPath, OriginRow]] | None = None
 
 
 _last = _Last()
@@ -106,7 +109,7 @@ _last = _Last()
 
 def _rows(of: _Rows) -> dict[JsonPath, OriginRow]:
     last = _last.rows
-    if last is not None and last[0] is of:
+    if last is not None and last[0]() is of:
         return last[1]
     entity, roots = of._entity, of._roots
     first = entity.documents[0]
@@ -114,7 +117,7 @@ def _rows(of: _Rows) -> dict[JsonPath, OriginRow]:
     for path, spot, who in entity.places.items():
         doc = entity.documents[who]
         rows[path] = (*spot, doc.layer, roots[doc.layer], doc is not first)
-    _last.rows = (of, rows)
+    _last.rows = (weakref.ref(of), rows)
     return rows
 
 

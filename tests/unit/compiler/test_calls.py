@@ -134,3 +134,19 @@ def test_a_thread_reading_other_calls_origins_does_not_evict_this_threads(
 def origin_row(origin: Origin) -> tuple[Any, ...]:
     place = origin.place
     return (place.file, place.line, place.column, origin.layer, origin.layer_root, origin.overlay)
+
+
+def test_reading_origins_keeps_no_compiled_tree_alive(tmp_path: Path) -> None:
+    """A thread keeps the rows it read last, but not the call they are of (nor through it
+    the tree's entities and file texts)."""
+    import gc
+    import weakref
+
+    generate(tmp_path, 3)
+    compiled = compile_paths(tmp_path / "providers.d")
+    rows = compiled.calls[0].origins._rows  # type: ignore[attr-defined]
+    assert dict(compiled.calls[0].origins)
+    gone = weakref.ref(rows)
+    del compiled, rows
+    gc.collect()
+    assert gone() is None

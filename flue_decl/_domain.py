@@ -165,7 +165,12 @@ def place_of(call: Call, path: JsonPath) -> Place | None:
 class Call:
     """One registry call: ``op`` on ``target`` (a provider ID, or an api slug for
     ``registerApiProvider``) with its ``payload`` (the registration, the settings, or
-    ``{"handler": ...}``) and the :class:`Origin` of every field, by JSON path."""
+    ``{"handler": ...}``) and the :class:`Origin` of every field, by JSON path.
+
+    A payload is read, never changed in place: a compiled call's shares objects with the
+    compilation's documents and entities (flue-decl itself copies along any path it
+    changes); change a copy (``copy.deepcopy``, or ``dataclasses.replace`` with a new
+    payload) instead."""
 
     op: Op
     target: str

@@ -150,3 +150,32 @@ def test_reading_origins_keeps_no_compiled_tree_alive(tmp_path: Path) -> None:
     del compiled, rows
     gc.collect()
     assert gone() is None
+
+
+def test_nothing_flue_decl_does_with_compiled_calls_changes_their_payloads(
+    tmp_path: Path,
+) -> None:
+    """Payloads share objects with the documents and entities: rendering, registering,
+    writing the artifact, resolving, explaining, listing and diffing all copy what they
+    change."""
+    import copy
+
+    from flue_decl.runtime import artifact_text, build_registry, render_calls
+    from flue_decl.views import diff_calls, explain, listing, resolve_result, unrendered_registry
+
+    generate(tmp_path, 12)
+    compiled = compile_paths(tmp_path / "providers.d")
+    before = copy.deepcopy([d.data for d in compiled.documents])
+    calls = compiled.calls
+    env = {f"P{i}_URL": f"https://env{i}.example/v1" for i in range(12)} | {"Q_KEY": "k"}
+    render_calls(calls, env)
+    artifact_text(calls, layers=compiled.layer_roots, files=compiled.hashes)
+    registry = build_registry(calls, env=env, import_handlers=False)
+    for call in calls:
+        for model in call.payload.get("models") or {}:
+            spec = f"{call.target}/{model}"
+            resolve_result(registry, spec, show_secrets=True)
+            explain(registry, spec)
+    listing(unrendered_registry(calls), env=env, with_catalog=True)
+    diff_calls(calls, calls)
+    assert [d.data for d in compiled.documents] == before

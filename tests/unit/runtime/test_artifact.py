@@ -589,3 +589,31 @@ def test_an_interrupted_compile_prints_nothing(
     result = run_cli("compile", "providers.d", cwd=tmp_path)
     assert result.returncode == 130
     assert result.stdout == ""
+
+
+def test_a_value_spelled_like_a_placeholder_is_written_as_itself(tmp_path: Path) -> None:
+    """The long lists are put in place of placeholders in the header's own text only: a
+    call made in code whose value is spelled like one is written (and loads) as itself."""
+    import dataclasses
+
+    write_files(
+        tmp_path,
+        {
+            "providers.d/a.yaml": "kind: Provider\nid: p\napi: openai-completions\n"
+            "baseUrl: https://p.example/v1\nheaders: {X-Note: x}\n"
+        },
+    )
+    compiled = compile_paths(str(tmp_path / "providers.d"))
+    (call,) = compiled.calls
+    odd = {**call.payload, "headers": {"X-Note": "\u0000sources\u0000", "X-B": "\u0000calls\u0000"}}
+    text = artifact_text(
+        [dataclasses.replace(call, payload=odd)],
+        layers=compiled.layer_roots,
+        files=compiled.hashes,
+    )
+    (tmp_path / "a.json").write_text(text, encoding="utf-8")
+    registration = load_artifact(tmp_path / "a.json", env={}, import_handlers=False).registration(
+        "p"
+    )
+    assert registration is not None
+    assert registration["headers"] == odd["headers"]

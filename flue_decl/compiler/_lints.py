@@ -92,13 +92,12 @@ def foreign_syntax(value: str) -> tuple[re.Match[str], str] | None:
 
 
 def _foreign_templates(entity: Entity) -> Iterator[Diagnostic]:
-    credentials = set(credential_paths(entity.kind, entity.data))
     for path, value in string_fields(entity.kind, entity.data):
         found = foreign_syntax(value) if not is_template(value) else None
         if found is not None:
             match, tool = found
             # A credential would be sent as this literal text: that is an error.
-            credential = path in credentials
+            credential = path in credential_paths(entity.kind, entity.data)
             yield Diagnostic.at(
                 "foreign-template",
                 f"`{match.group(0)}` is {tool} syntax; flue-decl would "

@@ -79,13 +79,17 @@ def read_url(value: str) -> Url | None:
 # adds nothing to a full collection's pause.
 @memo(TREE_SIZED)
 def _read(value: str) -> tuple[str, str, str, str, str] | None:
-    try:
-        url = ada_url.URL(value)
+    try:  # the parts read in one call: a URL object's attributes cost a Python call each
+        parts = ada_url.parse_url(value, attributes=_PARTS)
     except ValueError:
         return None
-    if "xn--" in url.hostname and not all(map(_decodes, url.hostname.split("."))):
+    hostname = parts["hostname"]
+    if "xn--" in hostname and not all(map(_decodes, hostname.split("."))):
         return None
-    return (url.href, url.protocol, url.hostname, url.username, url.password)
+    return (parts["href"], parts["protocol"], hostname, parts["username"], parts["password"])
+
+
+_PARTS = ("href", "protocol", "hostname", "username", "password")
 
 
 def _decodes(label: str) -> bool:

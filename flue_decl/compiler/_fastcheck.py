@@ -244,7 +244,7 @@ class _Compiler:
 
     def k_propertyNames(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
         names = self.schema(value, base)
-        return lambda x: not isinstance(x, dict) or all(names(k) for k in x)
+        return lambda x: not isinstance(x, dict) or all(map(names, x))
 
     def k_pattern(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
         search = re.compile(value).search

@@ -81,9 +81,13 @@ def _write(output: str | None, text: str | Iterable[str]) -> int:
     if output in (None, "-"):
         # Made whole before any of it is written (a Ctrl-C while the pieces are made prints
         # nothing), and as UTF-8 whatever stdout's encoding: the bytes a file would hold.
-        data = "".join(pieces).encode("utf-8")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        whole = "".join(pieces)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a stream of text only (a caller's capture) takes the text
+            sys.stdout.write(whole)
+        else:
+            sys.stdout.flush()
+            buffer.write(whole.encode("utf-8"))
         return OK
     _remove_orphans(output)
     tmp = f"{output}.tmp-{os.getpid()}"

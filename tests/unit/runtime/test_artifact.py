@@ -617,3 +617,31 @@ def test_a_value_spelled_like_a_placeholder_is_written_as_itself(tmp_path: Path)
     )
     assert registration is not None
     assert registration["headers"] == odd["headers"]
+
+
+def test_compile_prints_to_a_text_only_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``main`` called with stdout captured in a text stream (no bytes beneath it): the
+    artifact is printed as text, not an internal error."""
+    import contextlib
+    import io
+
+    from flue_decl.cli._main import main
+
+    write_files(
+        tmp_path,
+        {
+            "providers.d/a.yaml": "kind: Provider\nid: p\napi: openai-completions\n"
+            "baseUrl: https://p.example/v1\n"
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = main(["compile", "--isolated", "providers.d"])
+    assert code == 0
+    compilation = compile_paths("providers.d")
+    assert captured.getvalue() == artifact_text(
+        compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
+    )

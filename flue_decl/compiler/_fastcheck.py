@@ -257,10 +257,10 @@ class _Compiler:
         return lambda x: not isinstance(x, str) or len(x) <= value
 
     def k_minimum(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
-        return lambda x: not (type(x) in _PLAIN_NUMBERS or _is_json_number(x)) or not x < value
+        return lambda x: not _is_json_number(x) or not x < value
 
     def k_maximum(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
-        return lambda x: not (type(x) in _PLAIN_NUMBERS or _is_json_number(x)) or not x > value
+        return lambda x: not _is_json_number(x) or not x > value
 
     def k_allOf(self, value: Any, schema: Mapping[str, Any], base: str) -> Check:
         return _all([self.schema(sub, base) for sub in value])

@@ -360,6 +360,7 @@ class _Walk:
         table: dict[str, int] = {}
         if placed:
             self.maps[path] = table
+        # `_tag(node) == STR_TAG` is spelled out below: a call for every node costs.
         words, share, tags = self.share.words, self.share, _PLAIN_TAGS
         for key_node, child in node.value:
             if type(key_node) is not ScalarNode:

@@ -95,8 +95,9 @@ def resolve_ours(artifact: Path, specs: list[str], iterations: int) -> float:
 def resolve_reference(artifact: Path, specs: list[str], iterations: int) -> float | None:
     if shutil.which("node") is None or not (NODE_DIR / "node_modules").exists():
         return None
-    data = json.loads(artifact.read_text())
-    calls = [{k: v for k, v in c.items() if k != "sources"} for c in data["calls"]]
+    from flue_decl.runtime import read_artifact
+
+    calls = [c.to_replay(show_secrets=True) for c in read_artifact(str(artifact))]
     payload = artifact.with_suffix(".resolve.json")
     payload.write_text(
         json.dumps({"calls": calls, "specs": specs, "iterations": iterations, "rounds": ROUNDS})

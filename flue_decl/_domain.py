@@ -249,6 +249,15 @@ def string_fields(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[JsonPath
                     yield ("gateway", "metadata", name), value
 
 
+def with_value(data: Any, path: JsonPath, value: Any) -> Any:
+    """``data`` with ``value`` at ``path``: the containers along the path are new, the rest
+    is shared (calls are never mutated, and rendering touches a few fields of each)."""
+    head = path[0]
+    out: Any = dict(data) if isinstance(data, Mapping) else list(data)
+    out[head] = value if len(path) == 1 else with_value(data[head], path[1:], value)
+    return out
+
+
 def field_label(path: JsonPath) -> str:
     """How a message names the field at ``path``: ``apiKey``, ``header `X-Api-Key```,
     ``baseUrl``, ``gateway/metadata/team``."""

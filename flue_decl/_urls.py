@@ -127,12 +127,29 @@ def is_loopback(address: str) -> bool:
     return url is not None and is_loopback_host(url.hostname)
 
 
+# A base URL every rule below accepts, told without the parser: http(s), a host name whose
+# last label starts with a letter (no IPv4 number) and no xn-- label, a port in range, a
+# path of unreserved characters. Most are; a test compares this with the rules.
+_PLAIN = re.compile(
+    r"(?!.*[xX][nN]-)https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*"
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"(?:/[A-Za-z0-9._~/-]*)?"
+)
+
+
 def url_problem(value: str, *, any_scheme: bool = False) -> str | None:
     """Why ``value`` is not a usable base URL, or None: every URL ``new URL`` rejects, a
     scheme other than http(s), and on purpose whitespace or control characters, a
     backslash, a user or password, and a host not written right after ``scheme://``.
     ``any_scheme``: the URL is handed to a custom protocol's handler, which may speak
     another scheme (``wss://``, a unix socket path): only http(s) URLs are then read."""
+    if _PLAIN.fullmatch(value) is not None:
+        return None
+    return read_problem(value, any_scheme=any_scheme)
+
+
+def read_problem(value: str, *, any_scheme: bool = False) -> str | None:
+    """:func:`url_problem` by the rules alone, every URL read by the parser."""
     if any_scheme and url_scheme(value) not in ("http", "https"):
         if not value:
             return "the URL is empty"
@@ -171,6 +188,10 @@ def url_scheme(value: str) -> str:
 
 # Schemes that carry everything in clear (a custom protocol may speak ws://).
 CLEAR_PROTOCOLS = ("http:", "ws:")
+# A string that starts with this is read as an https: URL or not at all (the WHATWG
+# parser strips only leading spaces and controls, and removes tabs and newlines): nothing
+# sent to it travels in clear, and the transport rule need not read it.
+SURE_TLS = "https://"
 
 
 def insecure_transport(base_url: str) -> bool:

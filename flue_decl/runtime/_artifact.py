@@ -16,24 +16,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._discover import one_path
-from .._domain import ALLOW_PLAIN_HTTP, Call, Origins
+from .._domain import Call, Origins, string_fields, with_value
 from .._errors import Diagnostic, InputError, Severity, frames_dropped
 from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
 from .._service import ServiceOptions
-from .._version import __version__
+from ..templates import is_credential, is_template
 from . import _sources
 from ._build import build_registry
 from ._decode import (
     FORMAT,
+    GENERATOR,
     VERSION,
     ZEROED,
     ZEROED_SIGNATURE,
-    Calls,
     decode_artifact,
     key_bytes,
     signature,
 )
+from ._lines import START_PLAIN_HTTP, TEMPLATE_SLOT, Calls
 from ._registry import Registry
 
 ARTIFACT_KEY_ENV = "FLUE_DECL_ARTIFACT_KEY"
@@ -44,7 +45,7 @@ def artifact_text(
     *,
     layers: Sequence[str],
     files: Sequence[tuple[str, str]],
-    generator: str = f"flue-decl {__version__}",
+    generator: str = GENERATOR,
     sign_key: str | bytes | None = None,
 ) -> str:
     """The artifact of compiled ``calls`` as written to disk: JSON with a checksum of its
@@ -67,7 +68,7 @@ def artifact_pieces(
     *,
     layers: Sequence[str],
     files: Sequence[tuple[str, str]],
-    generator: str = f"flue-decl {__version__}",
+    generator: str = GENERATOR,
     sign_key: str | bytes | None = None,
 ) -> Iterator[str]:
     """:func:`artifact_text` in pieces (about a line each), to be written one after the
@@ -84,18 +85,21 @@ def artifact_pieces(
         items = list(head.items())
         head = dict([*items[:at], ("signature", ZEROED_SIGNATURE), *items[at:]])
     head["origins"] = _ORIGINS
+    head["start"] = _START
     head["calls"] = _CALLS
     head["sources"] = _SOURCES_SLOT
     text = json.dumps(head, indent=2, ensure_ascii=False) + "\n"
     before, text = text.split(json.dumps(_ORIGINS), 1)
-    between, text = text.split(json.dumps(_CALLS), 1)
+    between, text = text.split(json.dumps(_START), 1)
+    next_to, text = text.split(json.dumps(_CALLS), 1)
     then, after = text.split(json.dumps(_SOURCES_SLOT), 1)
     origins = list(_block([*o] for o in origin_ids))
+    starts = list(_block(_start_of(call) for call in calls))
 
     def pieces() -> Iterator[str]:
         # The same JSON (see flue_decl._inert); a piece ends before a list or after an
         # item of one, so no escape spans two of them.
-        for piece in (before, *origins, between):
+        for piece in (before, *origins, between, *starts, next_to):
             yield escape_lone_surrogates(inert_json(piece))
         for piece in _block(_encoded(call) for call in calls):
             yield escape_lone_surrogates(inert_json(piece))
@@ -125,12 +129,27 @@ def _sources_of(call: Call, origin_ids: dict[tuple[str, int, bool], int]) -> lis
     return line
 
 
-def _encoded(call: Call) -> dict[str, Any]:
-    # show_secrets: literal secrets are refused before an artifact is written.
-    line = call.to_replay(show_secrets=True)
-    if call.allow_plain_http:
-        line[ALLOW_PLAIN_HTTP] = True  # beside the payload: Flue is never given it
-    return line
+def _start_of(call: Call) -> list[Any]:
+    """``call``'s line of ``start`` (see ``_decode.START_PLAIN_HTTP``)."""
+    flags = START_PLAIN_HTTP if call.allow_plain_http else 0
+    templates: list[Any] = []
+    credentials: list[Any] = []
+    for path, source in string_fields(call.kind.name, call.payload):
+        if is_credential(path, source):
+            credentials.append(path)
+        if is_template(source):
+            templates += (path, source)
+    return [call.op.value, call.target, flags, templates, credentials]
+
+
+def _encoded(call: Call) -> Any:
+    """``call``'s line of ``calls``: its payload, a slot where each template is (the
+    template is in its start line). Literal secrets are refused before it is written."""
+    payload = call.payload
+    for path, source in string_fields(call.kind.name, payload):
+        if is_template(source):
+            payload = with_value(payload, path, TEMPLATE_SLOT)
+    return payload
 
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -148,6 +167,7 @@ def _block(items: Iterable[Any]) -> Iterator[str]:
 # Placeholders for the long lists, written one item per line: they cannot occur in the
 # header's own JSON (NUL is escaped there and no path holds one).
 _ORIGINS = "\u0000origins\u0000"
+_START = "\u0000start\u0000"
 _CALLS = "\u0000calls\u0000"
 _SOURCES_SLOT = "\u0000sources\u0000"
 

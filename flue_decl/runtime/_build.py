@@ -23,16 +23,18 @@ from .._errors import (
     frames_dropped,
 )
 from .._service import ServiceOptions
-from ._decode import Calls
 from ._handlers import (
     handler_allow_list,
     import_handlers_of,
     not_allowed,
     schemes_not_declared,
 )
+from ._lines import Calls
 from ._registry import Registry
 from ._render import Rendering
 from ._secretfiles import SecretFiles
+from ._start import lean
+from ._stored import Kept
 
 
 @frames_dropped
@@ -96,7 +98,13 @@ def _build(
     rendering = Rendering(calls, environ, SecretFiles(secrets_dir))
     api_calls: list[Call] = []
     custom_calls: list[Call] = []
-    for call in rendering:
+    # An artifact of this flue-decl is read from its start lines (``_start``).
+    current = isinstance(calls, Calls) and calls.current
+    for call in lean(rendering, calls) if isinstance(calls, Calls) and current else rendering:
+        if isinstance(call, Kept):
+            if not rendering.diagnostics:
+                registry._keep(call)
+            continue
         if call.op == Op.REGISTER_API_PROVIDER:
             api_calls.append(call)
         else:

@@ -30,7 +30,7 @@ from ._model import (
     present,
     resolve,
 )
-from ._stored import Payloads, StoredOrigins, origins_of, stored_origins
+from ._stored import Kept, Payloads, StoredOrigins, origins_of, stored_origins
 
 if TYPE_CHECKING:
     import httpx
@@ -147,16 +147,21 @@ class Registry:
         self._applied(call)
 
     def _apply_line(self, call: Call, line: bytes, values: list[tuple[JsonPath, str]]) -> None:
-        """:meth:`apply` of a call decoded from ``line`` of an artifact, with the rendered
-        ``values`` at their paths: the payload is kept as the line (see ``_stored``)."""
+        """:meth:`apply` of an artifact's call, kept as its ``line`` (see ``_stored``)."""
         if call.op == Op.REGISTER_API_PROVIDER:
             self.apply(call)
             return
         table = self._providers if call.op == Op.REGISTER_PROVIDER else self._settings
-        member = call.kind.payload_key
-        assert member is not None  # an ApiProvider call is the only one without
-        table.put_line(call.target, line, member, call.credentials, values)
+        table.put_line(call.target, line, call.credentials, values)
         self._applied(call)
+
+    def _keep(self, kept: Kept) -> None:
+        """:meth:`_apply_line` of a call read from its start line alone (``_start``), for a
+        registry being built: nothing resolved from it yet, no memo to invalidate."""
+        table = self._providers if kept.op == Op.REGISTER_PROVIDER else self._settings
+        table.keep(kept.target, kept.line, kept.start, kept.values)
+        self._origins[kept.op, kept.target] = kept.origins
+        self._plain_http[kept.op, kept.target] = kept.plain_http
 
     def _applied(self, call: Call) -> None:
         # Keyed by the op's plain string: a tuple holding an enum member stays tracked by

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._catalog import builtin_catalog
-from .._domain import Call, Op, field_label, place_of, string_fields
+from .._domain import Call, Op, field_label, place_of, string_fields, with_value
 from .._errors import Diagnostic, JsonPath, Place, TemplateError
 from .._urls import (
     RENDERED_CONTROL,
@@ -30,8 +30,8 @@ from ..templates import (
     render,
     secret_names,
 )
-from ._decode import Calls
 from ._handlers import custom_api_providers
+from ._lines import Calls
 from ._secretfiles import SECRETS_DIR_ENV, SecretFiles
 from ._stored import StoredOrigins, origins_of, stored_origins
 
@@ -85,16 +85,50 @@ class Rendering:
     def __iter__(self) -> Iterator[Call]:
         calls = self.calls
         lines = calls.with_lines() if isinstance(calls, Calls) else ((c, None) for c in calls)
-        for call, self.line in lines:
-            self.values = []
-            rendered = self._render(call)
-            if call.op != Op.REGISTER_API_PROVIDER:
-                key = (call.op.value, call.target)
-                self.slims[key] = slim(rendered)
-                self.origins[key] = stored_origins(call.origins)
-                if call.allow_plain_http:
-                    self.allowed.add(call.target)
-            yield rendered
+        for call, line in lines:
+            yield self.one(call, line)
+
+    def one(self, call: Call, line: bytes | None) -> Call:
+        """``call`` (of the artifact line ``line``, if any) rendered."""
+        self.line, self.values = line, []
+        rendered = self._render(call)
+        if call.op != Op.REGISTER_API_PROVIDER:
+            self.keep_for_rule(call, rendered)
+        return rendered
+
+    def keep_for_rule(self, call: Call, rendered: Call) -> None:
+        """What the transport rule reads of ``call`` (see :meth:`finish`)."""
+        key = (call.op.value, call.target)
+        self.slims[key] = slim(rendered)
+        self.origins[key] = stored_origins(call.origins)
+        if call.allow_plain_http:
+            self.allowed.add(call.target)
+
+    def render_quietly(self, call: Call) -> Call:
+        """``call`` rendered, its problems not reported (they were: see ``_start``)."""
+        self.values = []
+        return self._render(call, checked=False)
+
+    def result(self, source: str) -> tuple[str | None, tuple[str, ...], Any]:
+        """The template ``source`` rendered: its value, or the variables it misses, or
+        why its value is refused. Once per environment."""
+        result = self.results.get(source)
+        if result is None:
+            done = render(source, self.names)
+            result = self.results[source] = (done.value, done.missing, done.problem)
+        return result
+
+    def report(self, call: Call, path: JsonPath, missing: tuple[str, ...], problem: Any) -> None:
+        """Why the template at ``path`` of ``call`` did not render."""
+        if missing:
+            place = place_of(call, path)
+            self.diagnostics.extend(_missing(name, place, path, self.secrets) for name in missing)
+        else:
+            self.diagnostics.append(
+                Diagnostic.at(
+                    problem.code, problem.message, place_of(call, path), path, hint=problem.hint
+                )
+            )
 
     def finish(self) -> tuple[Diagnostic, ...]:
         # Every pair again, literal ones too: an artifact compiled by an older flue-decl,
@@ -126,39 +160,29 @@ class Rendering:
         origin = origins_of(self.origins[(view[0], view[1])]).get(path)
         return origin.place if origin else None
 
-    def _render(self, call: Call) -> Call:
+    def _render(self, call: Call, *, checked: bool = True) -> Call:
+        """``call`` rendered; ``checked``: its problems reported (else only rendered)."""
         payload = call.payload  # copied along the path of each rendered value only
         credentials = []
         custom = call.target in self.custom
-        diagnostics = self.diagnostics
+        diagnostics = self.diagnostics if checked else []
         for path, source in string_fields(call.kind.name, call.payload):
             # One pass: whether the field is a credential is decided from its source.
             if is_credential(path, source):
                 credentials.append(path)
             if not is_template(source):
                 if path == ("baseUrl",):  # literal: held to today's rule too (see finish)
-                    diagnostics.extend(_check_rendered(path, source, source, call, custom))
+                    diagnostics.extend(check_rendered(path, source, source, call, custom))
                 continue
-            result = self.results.get(source)
-            if result is None:
-                done = render(source, self.names)
-                result = self.results[source] = (done.value, done.missing, done.problem)
-            value, missing, problem = result
-            if missing:
-                place = place_of(call, path)
-                diagnostics.extend(_missing(name, place, path, self.secrets) for name in missing)
-                continue
-            if problem is not None:
-                diagnostics.append(
-                    Diagnostic.at(
-                        problem.code, problem.message, place_of(call, path), path, hint=problem.hint
-                    )
-                )
+            value, missing, problem = self.result(source)
+            if missing or problem is not None:
+                if checked:
+                    self.report(call, path, missing, problem)
                 continue
             assert value is not None
-            payload = _with_value(payload, path, value)
+            payload = with_value(payload, path, value)
             self.values.append((path, value))
-            diagnostics.extend(_check_rendered(path, source, value, call, custom))
+            diagnostics.extend(check_rendered(path, source, value, call, custom))
         return Call(
             call.op,
             call.target,
@@ -174,11 +198,7 @@ def _custom_api_providers(calls: Sequence[Call]) -> dict[str, str]:
     that may hold an ApiProvider call or name its api."""
     if not isinstance(calls, Calls):
         return custom_api_providers(calls)
-    apis = [
-        c
-        for c in calls.containing((b'"registerApiProvider"',))
-        if c.op == Op.REGISTER_API_PROVIDER
-    ]
+    apis = list(calls.of_op(Op.REGISTER_API_PROVIDER))
     if not apis:
         return {}
     needles = [json.dumps(c.target, ensure_ascii=False).encode() for c in apis]
@@ -210,7 +230,7 @@ def _spelled(name: str) -> str:
     return f"env.{name}" if name.isidentifier() and not name.startswith("_") else f"env['{name}']"
 
 
-def _check_rendered(
+def check_rendered(
     path: JsonPath, source: str, value: str, call: Call, custom_api: bool
 ) -> list[Diagnostic]:
     def names() -> str:
@@ -305,12 +325,3 @@ def _fields(view: View) -> Mapping[str, Any]:
 
 def _credentials(view: View) -> tuple[JsonPath, ...]:
     return view[3]
-
-
-def _with_value(data: Any, path: JsonPath, value: str) -> Any:
-    """``data`` with ``value`` at ``path``: the containers along the path are new, the rest
-    is shared (calls are never mutated, and rendering touches a few fields of each)."""
-    head = path[0]
-    out: Any = dict(data) if isinstance(data, Mapping) else list(data)
-    out[head] = value if len(path) == 1 else _with_value(data[head], path[1:], value)
-    return out

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from .._discover import read_capped
 from .._domain import Call
 from ..templates import MAX_OUTPUT_CHARS, SECRET_NAME, secret_names, templated_fields
-from ._decode import Calls
+from ._lines import Calls
 
 SECRETS_DIR_ENV = "FLUE_DECL_SECRETS_DIR"
 DEFAULT_SECRETS_DIR = "/run/secrets"

@@ -16,22 +16,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._domain import Origin, OriginRow, Origins
 from .._errors import JsonPath
-from ._decode import LazyOrigins, PackedOrigins
 from ._keys import protect
+from ._lines import MALFORMED, LazyOrigins, PackedOrigins, bad, start_of
 from ._memo import Memo
 
 DECODED = 256  # payloads kept decoded: a service's hot providers, a few KB each
 
-# ``[credential paths, payload]`` as JSON text; or an artifact's call line (the call as
-# JSON text), the member holding the payload, and ``[credential paths, [[path, rendered
-# value], ...]]`` as JSON text: the line is kept, not written again.
-Packed = str | tuple[bytes, str, str]
+# ``[credential paths, payload]`` as JSON text; or an artifact's line of the call's payload
+# (JSON text, a slot where each template is) and ``[credential paths, [[path, rendered
+# value], ...]]`` as JSON text, or its line, its start line and its templates' values in
+# order: the lines are kept, not written again.
+Packed = str | tuple[bytes, str] | tuple[bytes, bytes, tuple[str, ...]]
 # A call's origins as a registry keeps them: see stored_origins.
 StoredOrigins = dict[JsonPath, OriginRow] | PackedOrigins
+
+
+class Kept(NamedTuple):
+    """A call for the registry to keep as its line (``Registry._keep``)."""
+
+    op: str
+    target: str
+    line: bytes
+    start: bytes
+    values: tuple[str, ...]  # its templates rendered, in order
+    origins: PackedOrigins
+    plain_http: bool
 
 
 class Payloads(Mapping[str, Mapping[str, Any]]):
@@ -74,15 +87,20 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
         self,
         provider_id: str,
         line: bytes,
-        member: str,
         credentials: frozenset[JsonPath],
         rendered: list[tuple[JsonPath, str]],
     ) -> None:
-        """Keep the payload at ``member`` of the call ``line`` holds (JSON text), with the
-        ``rendered`` values at their paths."""
+        """Keep the payload ``line`` holds (an artifact's: JSON text, a slot where each
+        template is), with the ``rendered`` values at their paths."""
         paths = sorted(credentials, key=repr)
-        self._entries[provider_id] = (line, member, json.dumps([paths, rendered]))
+        self._entries[provider_id] = (line, json.dumps([paths, rendered]))
         self._decoded.invalidate()
+
+    def keep(self, provider_id: str, line: bytes, start: bytes, values: tuple[str, ...]) -> None:
+        """Keep the payload ``line`` holds (an artifact's), with ``values``: its templates'
+        (its ``start`` line's) rendered, in order. For a registry being built, which
+        nothing has read: no decoded payload to forget."""
+        self._entries[provider_id] = (line, start, values)
 
     def copy(self) -> Payloads:
         return Payloads(self._entries)
@@ -97,7 +115,11 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
             entry = self._entries[provider_id]
             if isinstance(entry, dict):
                 return entry
-            decoded = _unpacked(entry)
+            try:
+                decoded = _unpacked(entry)
+            except MALFORMED as exc:  # an artifact's line, broken and re-checksummed by hand
+                message = f"malformed call of `{provider_id}` in the artifact ({exc})"
+                raise bad("<artifact>", message + "; compile it again") from None
             self._decoded.put(provider_id, decoded, version)
         return decoded
 
@@ -116,17 +138,22 @@ class Payloads(Mapping[str, Mapping[str, Any]]):
 
 def _unpacked(entry: Packed) -> dict[str, Any]:
     """The payload ``entry`` holds, its secrets wrapped."""
-    if isinstance(entry, tuple):
-        line, member, extra = entry
-        payload = json.loads(line)[member]
-        paths, rendered = json.loads(extra)
-        for path, value in rendered:  # the decode is this read's: set in place
-            node = payload
-            for part in path[:-1]:
-                node = node[part]
-            node[path[-1]] = value
-    else:
+    if not isinstance(entry, tuple):
         paths, payload = json.loads(entry)
+        return protect(payload, frozenset(tuple(path) for path in paths), copy=False)
+    if len(entry) == 3:
+        line, start, values = entry
+        _, _, _, templates, paths = start_of(start)
+        rendered: Any = zip(templates[::2], values, strict=True)
+    else:
+        line, extra = entry
+        paths, rendered = json.loads(extra)
+    payload = json.loads(line)
+    for path, value in rendered:  # the decode is this read's: set in place
+        node = payload
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
     return protect(payload, frozenset(tuple(path) for path in paths), copy=False)
 
 

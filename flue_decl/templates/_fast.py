@@ -22,6 +22,14 @@ _EXPRESSION = re.compile(
     r"""\s*(?:\|\s*(?:default|d)\s*\(\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\)\s*)?"""
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The common case whole, read in one match: one expression, text around it and literals
+# in it without braces. What it reads, the loop below reads alike (a property test).
+_ONE = re.compile(
+    r"""([^{}]*)\{\{"""
+    r"""\s*env\s*(?:\.\s*([A-Za-z][A-Za-z0-9_]*)|\[\s*'([^'\\{}]*)'\s*\]|\[\s*"([^"\\{}]*)"\s*\])"""
+    r"""\s*(?:\|\s*(?:default|d)\s*\(\s*(?:'([^'\\{}]*)'|"([^"\\{}]*)")\s*\)\s*)?"""
+    r"""\}\}([^{}]*)"""
+)
 
 
 @memo(TREE_SIZED)
@@ -29,6 +37,23 @@ def simple_parts(source: str) -> Parts | None:
     """``source`` as (text | name, default, is_variable) parts, or None if not that simple."""
     if "{%" in source or "{#" in source or _CONTROL.search(source):
         return None  # the grammar says what is wrong
+    return one_expression(source) or parts_of(source)
+
+
+def one_expression(source: str) -> Parts | None:
+    """:func:`simple_parts` of a template of one expression whose text and literals hold
+    no braces (most of them), read in one match; None for any other."""
+    one = _ONE.fullmatch(source)
+    if one is None:
+        return None
+    before, dotted, single, double, default, default2, after = one.groups()
+    name = dotted if dotted is not None else single if single is not None else double
+    default = default if default is not None else default2
+    return ((before, None, False), (name, default, True), (after, None, False))
+
+
+def parts_of(source: str) -> Parts | None:
+    """:func:`simple_parts` of a template without control characters, ``{%`` or ``{#``."""
     parts: list[tuple[str, str | None, bool]] = []
     position = 0
     while True:  # str.find, not a regex: one pass, whatever the text

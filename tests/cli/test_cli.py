@@ -101,11 +101,16 @@ def test_compile_writes_an_artifact_without_secrets(tmp_path: Path) -> None:
     text = out.read_text()
     assert CANARY not in text
     artifact = json.loads(text)
-    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 3)
-    ops = [(c["op"], c.get("id") or c.get("api")) for c in artifact["calls"]]
+    assert (artifact["format"], artifact["version"]) == ("flue-decl-artifact", 4)
+    # start: what loading reads of each call; calls: each payload, a slot for a template
+    ops = [(op, target) for op, target, *_ in artifact["start"]]
     assert ops[0] == ("registerApiProvider", "acme-rpc")
-    ollama = next(c for c in artifact["calls"] if c.get("id") == "ollama")
-    assert ollama["registration"]["apiKey"] == "{{ env.OLLAMA_API_KEY | default('ollama') }}"
+    at = ops.index(("registerProvider", "ollama"))
+    _, _, flags, templates, credentials = artifact["start"][at]
+    assert templates[2:] == [["apiKey"], "{{ env.OLLAMA_API_KEY | default('ollama') }}"]
+    assert (flags, credentials) == (0, [["apiKey"]])
+    assert artifact["calls"][at]["apiKey"] == 0
+    assert len(artifact["calls"]) == len(artifact["start"])
     # sources: a line per call (flue_decl.runtime._sources), against the origins table
     assert ["providers.d/10-ollama.yaml", 0, False] in artifact["origins"]
     assert len(artifact["sources"]) == len(artifact["calls"])

@@ -6,13 +6,17 @@ module in tests/conformance/test_emit.py; the shared corpora in tests/conformanc
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flue_decl import TemplateError, compile_paths, load_registry
+from flue_decl._urls import read_problem, url_problem
 from flue_decl.templates import credential_paths, references
-from tests.helpers import write_files
+from tests.helpers import examples, write_files
 
 
 def codes(tmp_path: Path, text: str) -> list[str]:
@@ -256,3 +260,34 @@ def test_a_fallback_in_clear_is_found_however_the_template_spells_it(tmp_path: P
         "apiKey: '{{ env.K }}'\n"
     )
     assert codes(tmp_path, text) == ["insecure-key-transport"]
+
+
+# -- the parser-free reading of plain base URLs ----------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
+PLAIN_PIECES = st.lists(
+    st.sampled_from(
+        ["http", "https", "HTTP", "://", ":/", "/", ".", "a", "Z", "example", "0", "9", "0x",
+         "1.2.3.4", "xn--", "XN--ab", "-", "_", "~", ":", "80", "65535", "65536", "00080",
+         "@", "\\", "%41", "?", "#", " ", "\t", "é", "[::1]", "localhost", "..", "com"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=examples(4000), deadline=None, database=None)
+@given(st.one_of(PLAIN_PIECES, st.builds("https://{}".format, PLAIN_PIECES)))
+def test_plain_urls_are_told_alike_with_and_without_the_parser(value: str) -> None:
+    for any_scheme in (False, True):
+        assert url_problem(value, any_scheme=any_scheme) == read_problem(
+            value, any_scheme=any_scheme
+        ), value
+
+
+def test_plain_urls_are_told_alike_on_the_shared_corpora() -> None:
+    wpt = [e["input"] for e in json.loads((CORPUS / "urltestdata.json").read_text()) if e != str(e)]
+    ours = json.loads((CORPUS / "adversarial-urls.json").read_text())
+    values = [*wpt, *ours, *(f"https://{v}" for v in ours if "://" not in v)]
+    assert len(values) > 800
+    differ = [v for v in values if url_problem(v) != read_problem(v)]
+    assert differ == []

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from flue_decl import (
+    ConfigError,
     InputError,
     Registry,
     TemplateError,
@@ -24,6 +26,7 @@ from flue_decl import (
 from flue_decl._domain import Call, Op
 from flue_decl.compiler import literal_secrets
 from flue_decl.runtime import artifact_text, build_registry, read_artifact
+from flue_decl.runtime._decode import GENERATOR
 from flue_decl.views import resolve_result
 from tests.conformance.generate import Tree, trees
 from tests.conformance.test_conformance import write_tree
@@ -123,6 +126,30 @@ def test_round_trip_on_generated_trees(tree: Tree) -> None:
             assert from_artifact.registration(provider) == from_code.registration(provider)
         for provider in from_code.configured_providers():
             assert from_artifact.settings(provider) == from_code.settings(provider)
+        # An artifact of another flue-decl is read call by call (``runtime._start``): the
+        # same registry, and without the environment the same problems at the same places.
+        older = Path(tmp) / "older.json"
+        generator = f'"generator": "{GENERATOR}"'
+        older.write_text(_resign(out.read_text().replace(generator, '"generator": "x 0"', 1)))
+        from_older = load_artifact(older, env=tree.env, import_handlers=False)
+        for spec in tree.specs:
+            expected = resolve_result(from_code, spec, show_secrets=True)
+            assert resolve_result(from_older, spec, show_secrets=True) == expected
+        for provider in from_code.registered_providers():
+            assert from_older.registration(provider) == from_code.registration(provider)
+        assert (
+            _problems(lambda: load_artifact(out, env={}, import_handlers=False))
+            == _problems(lambda: load_artifact(older, env={}, import_handlers=False))
+            == _problems(lambda: build_registry(compilation.calls, env={}, import_handlers=False))
+        )
+
+
+def _problems(load: Callable[[], object]) -> list[tuple[Any, ...]]:
+    try:
+        load()
+    except ConfigError as error:
+        return [(d.code, d.message, d.file, d.line, d.column) for d in error.diagnostics]
+    return []
 
 
 CUSTOM_SCHEME = {
@@ -159,21 +186,21 @@ def test_an_api_provider_spelled_with_escapes_is_still_one(
         assert registry.api_providers() == {name: "json:dumps"}
 
 
-def test_calls_split_across_lines_are_refused_at_load(tmp_path: Path) -> None:
-    """A registry keeps each call's line and decodes it alone when read: lines that decode
-    only when joined (a call moved half onto the line before, re-checksummed) are refused
-    when loading, not found broken at the first request."""
+def test_calls_split_across_lines_are_refused_when_read(tmp_path: Path) -> None:
+    """A registry keeps each call's line and decodes it alone when its provider is first
+    read (not at load: see ``runtime._start``): lines that decode only when joined (a call
+    moved half onto the line before, re-checksummed) are refused then, as artifact-invalid,
+    never read as another call."""
     provider = "kind: Provider\nid: {0}\napi: openai-completions\nbaseUrl: https://{0}.example\n"
     write_files(tmp_path / "tree", {f"{p}.yaml": provider.format(p) for p in "ab"})
     out = tmp_path / "a.json"
     assert run_cli("compile", str(tmp_path / "tree"), "-o", str(out)).returncode == 0
     text = out.read_text()
-    second = text.index('\n    {"op"', text.index('\n    {"op"') + 1)
-    # The second call's line, cut after a member's comma: line one holds the first call
-    # and the second's start, line two its rest; joined with a comma they are both calls.
-    cut = text.index('"api":"openai-completions",', second)
-    cut += len('"api":"openai-completions",')
-    forged = text[:second] + " " + text[second + 1 : cut] + "\n    " + text[cut:]
+    # Line one holds the first call and the second's start, line two its rest; joined
+    # with a comma they are both calls.
+    joint = '},\n    {"api":"openai-completions","'
+    assert text.count(joint) == 1
+    forged = text.replace(joint, '},{"api":"openai-completions",\n    "')
     block = forged[forged.index('"calls": [') + len('"calls": [') : forged.index('"sources"')]
     lines = [line.strip().removesuffix(",") for line in block.strip().splitlines()[:-1]]
     assert len(lines) == 2
@@ -181,9 +208,12 @@ def test_calls_split_across_lines_are_refused_at_load(tmp_path: Path) -> None:
     with pytest.raises(json.JSONDecodeError):
         json.loads(lines[0])
     (tmp_path / "forged.json").write_text(_recheck(forged))
-    with pytest.raises(InputError) as info:
-        load_artifact(tmp_path / "forged.json", env={}, import_handlers=False)
-    assert info.value.diagnostics[0].code == "artifact-invalid"
+    registry = load_artifact(tmp_path / "forged.json", env={}, import_handlers=False)
+    for target in "ab":
+        with pytest.raises(InputError) as info:
+            registry.resolve_model(f"{target}/m")
+        assert info.value.diagnostics[0].code == "artifact-invalid"
+        assert f"`{target}`" in info.value.diagnostics[0].message
 
 
 def test_allow_plain_http_on_an_api_provider_exempts_no_provider() -> None:
@@ -209,7 +239,7 @@ def test_a_damaged_artifact_is_refused(artifact: Path, damage: str) -> None:
     text = artifact.read_text()
     data = json.loads(text)
     if damage == "edit":
-        data["calls"][1]["registration"]["baseUrl"] = "https://evil.example"
+        data["calls"][1]["baseUrl"] = "https://evil.example"
         text = json.dumps(data)
     elif damage == "version":
         data["version"] = 1  # the format before compact sources
@@ -578,7 +608,7 @@ def test_an_interrupted_compile_prints_nothing(
     made = 0
     encoded = _artifact._encoded
 
-    def interrupted(call: Call) -> dict[str, Any]:
+    def interrupted(call: Call) -> Any:
         nonlocal made
         made += 1
         if made > 5 + 2:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from flue_decl.templates import _jinja, check_syntax, render
 from flue_decl.templates._core import MAX_MISSING
 from flue_decl.templates._evaluate import evaluate
-from flue_decl.templates._fast import simple_parts
+from flue_decl.templates._fast import one_expression, parts_of, simple_parts
 from flue_decl.templates._grammar import from_simple, parse
 from tests.helpers import examples
 from tests.unit.templates import jinja_oracle
@@ -124,6 +124,24 @@ def test_the_shortcut_for_plain_lookups_agrees_with_jinja2s_parse(
     # The same tree as Jinja2's parse walked, and the same rendering by either path.
     assert from_simple(parts) == _jinja.parse(source), source
     assert render(source, env) == evaluate(from_simple(parts), env)
+
+
+# Pieces of templates near the one-expression shape, and what breaks it.
+NEAR_ONE = st.lists(
+    st.sampled_from(
+        ["{{", "}}", " ", "\xa0", "env", ".", "X", "_1", "['a']", '["b"]', "['", "']", "|",
+         "default", "d", "(", ")", "'", '"', "x", "{", "}", "\\", "é", "[", "]"]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=examples(3000), deadline=None, database=None)
+@given(st.one_of(NEAR_ONE, templates()))
+def test_the_one_expression_match_reads_what_the_loop_reads(source: str) -> None:
+    one = one_expression(source)
+    if one is not None:
+        assert one == parts_of(source), source
 
 
 # -- anything at all: accepted, or refused before rendering ---------------------------------

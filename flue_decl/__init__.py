@@ -12,27 +12,26 @@ from an artifact loads no compiler, and the command line (``flue_decl.cli``, ins
 package) pays only for the command it runs.
 """
 
-import typing as _typing
-
-from ._errors import (
-    ClientError,
-    ConfigError,
-    Diagnostic,
-    FlueDeclError,
-    InputError,
-    Place,
-    ReloadError,
-    ResolveError,
-    SettingsError,
-    Severity,
-    TemplateError,
-    ValidationError,
-)
 from ._version import __version__
 
-if _typing.TYPE_CHECKING:
+TYPE_CHECKING = False  # typing itself is not imported: a replayed command is that quick
+if TYPE_CHECKING:
     from ._catalog import PI_APIS, Catalog, builtin_catalog
     from ._domain import Call, Op, Origin
+    from ._errors import (
+        ClientError,
+        ConfigError,
+        Diagnostic,
+        FlueDeclError,
+        InputError,
+        Place,
+        ReloadError,
+        ResolveError,
+        SettingsError,
+        Severity,
+        TemplateError,
+        ValidationError,
+    )
     from ._load import load_registry, watch
     from ._protocol import WireProtocol
     from ._secrets import Secret
@@ -43,6 +42,23 @@ if _typing.TYPE_CHECKING:
 
 # Public name -> the module that defines it.
 _ON_FIRST_USE = {
+    **dict.fromkeys(
+        (
+            "ClientError",
+            "ConfigError",
+            "Diagnostic",
+            "FlueDeclError",
+            "InputError",
+            "Place",
+            "ReloadError",
+            "ResolveError",
+            "SettingsError",
+            "Severity",
+            "TemplateError",
+            "ValidationError",
+        ),
+        "flue_decl._errors",
+    ),
     "PI_APIS": "flue_decl._catalog",
     "Catalog": "flue_decl._catalog",
     "builtin_catalog": "flue_decl._catalog",
@@ -66,7 +82,7 @@ _ON_FIRST_USE = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
+def __getattr__(name: str) -> object:
     module = _ON_FIRST_USE.get(name)
     if module is None:
         raise AttributeError(f"module 'flue_decl' has no attribute {name!r}")
@@ -78,7 +94,10 @@ def __getattr__(name: str) -> _typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_ON_FIRST_USE})
+    return sorted({*globals(), *_ON_FIRST_USE} - {"TYPE_CHECKING"})
+
+
+del TYPE_CHECKING
 
 
 __all__ = [

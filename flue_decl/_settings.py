@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._codes import why_not_silenced
@@ -40,20 +40,33 @@ def find_settings(start: str | os.PathLike[str] | None = None) -> str | None:
     stopping after the first directory that holds ``.git`` (a project's root), else at the
     filesystem root. ``flue-decl.toml`` wins over ``pyproject.toml`` in one directory; a
     ``pyproject.toml`` without ``[tool.flue-decl]`` does not count."""
-    try:
-        directory = os.path.abspath(os.curdir if start is None else start)
-    except OSError:  # the current directory was removed: there is nothing to find
-        return None
-    while True:
+    for directory in _walk(start):
         candidate = os.path.join(directory, FILE_NAME)
         if os.path.isfile(candidate):
             return _shown(candidate)
         candidate = os.path.join(directory, PYPROJECT)
         if os.path.isfile(candidate) and _has_table(candidate):
             return _shown(candidate)
+    return None
+
+
+def searched(start: str | os.PathLike[str] | None = None) -> list[str]:
+    """Every path :func:`find_settings` may read from ``start``, as the tree is now: each
+    directory of its walk, and in it the two settings files and ``.git``."""
+    names = (FILE_NAME, PYPROJECT, ".git")
+    return [p for d in _walk(start) for p in (d, *(os.path.join(d, n) for n in names))]
+
+
+def _walk(start: str | os.PathLike[str] | None) -> Iterator[str]:
+    try:
+        directory = os.path.abspath(os.curdir if start is None else start)
+    except OSError:  # the current directory was removed: there is nothing to find
+        return
+    while True:
+        yield directory
         parent = os.path.dirname(directory)
         if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
-            return None
+            return
         directory = parent
 
 

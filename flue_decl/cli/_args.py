@@ -53,3 +53,7 @@ class Args:
     # read once.
     files_read: int = 0
     effective_settings: Settings | None = None
+    # The words given (for a replay's record: ``_replay``), and whether a note went to
+    # stderr on the way (a run that said one is not replayed).
+    argv: list[str] | None = None
+    noted: bool = False

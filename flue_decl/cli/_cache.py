@@ -9,7 +9,8 @@ written to a temporary file and renamed into place, so concurrent runs never see
 entry; an unreadable or malformed entry is a miss.
 
 Directory: ``$FLUE_DECL_CACHE_DIR``, else ``$XDG_CACHE_HOME/flue-decl``, else
-``~/.cache/flue-decl`` (created 0700).
+``~/.cache/flue-decl`` (created 0700; ``_replay.cache_dir``), which also holds the records
+of runs to replay (``_replay``).
 """
 
 from __future__ import annotations
@@ -25,48 +26,54 @@ from .._discover import Discovery, discover, read_capped
 from .._domain import schema_dir
 from .._errors import Diagnostic, Severity
 from .._settingkeys import Settings
+from .._settings import searched
 from .._version import __version__
+from . import _replay
 
 FORMAT = "flue-decl-validation-cache"
 VERSION = 2
 
 
 def cache_dir() -> Path:
-    explicit = os.environ.get("FLUE_DECL_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "flue-decl"
+    return Path(_replay.cache_dir())
+
+
+def _tool_files() -> list[Path]:
+    """What besides the inputs decides the result: flue-decl's code, schemas and catalog,
+    in a fixed order."""
+    package = Path(__file__).resolve().parent.parent
+    return [
+        *sorted(package.rglob("*.py")),
+        *sorted(Path(schema_dir()).glob("*.schema.json")),
+        package / "_data" / "catalog.json",
+    ]
 
 
 def _tool_digest() -> bytes:
-    """What besides the inputs decides the result: the version, schemas and catalog."""
+    """The version and :func:`_tool_files`: a changed flue-decl never reuses old results."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent.parent
-    # A changed flue-decl never reuses old results: its code, schemas and catalog.
-    for source in sorted(package.rglob("*.py")):
-        digest.update(str(source.relative_to(package)).encode() + b"\0")
-        digest.update(source.read_bytes())
-    for schema in sorted(Path(schema_dir()).glob("*.schema.json")):
-        digest.update(schema.read_bytes())
-    digest.update((package / "_data" / "catalog.json").read_bytes())
+    for file in _tool_files():
+        if file.suffix == ".py":
+            digest.update(str(file.relative_to(package)).encode() + b"\0")
+        digest.update(file.read_bytes())
     return digest.digest()
 
 
-def tree_key(paths: Sequence[str], settings: Settings) -> str | None:
+def tree_key(paths: Sequence[str], settings: Settings) -> tuple[str | None, Discovery]:
     """The key to look a tree up by (its files as they are now), or None when it cannot be
-    cached (an input problem)."""
+    cached (an input problem); and what was found there."""
     found = discover(paths)
     if any(d.severity is Severity.ERROR for d in found.diagnostics):
-        return None
+        return None, found
     files = []
     for source in found.files:
         try:
             data = read_capped(source.path, settings.max_file_bytes)
         except OSError:
-            return None
+            return None, found
         files.append((source.layer, source.path, hashlib.sha256(data).hexdigest()))
-    return _key(paths, settings, found, files)
+    return _key(paths, settings, found, files), found
 
 
 def validated_key(
@@ -102,23 +109,31 @@ def _entry(key: str) -> Path:
     return cache_dir() / f"{key}.json"
 
 
-def untrusted(directory: Path) -> str | None:
-    """Why entries in ``directory`` cannot be trusted, or None: as ssh and pip do, only a
-    directory of this user's that nobody else may write to (a forged passing entry would
-    make a failing tree pass)."""
-    if not hasattr(os, "getuid"):
-        return None  # no POSIX owners (Windows): the user's profile directory is private
-    try:
-        info = directory.stat()
-    except FileNotFoundError:
-        return None  # nothing to trust or distrust yet; store() creates it 0700
-    except OSError as exc:
-        return f"cannot inspect {directory}: {exc.strerror or exc}"
-    if info.st_uid != os.getuid():
-        return f"{directory} belongs to another user"
-    if info.st_mode & 0o022:
-        return f"{directory} is writable by other users"
-    return None
+untrusted = _replay.untrusted
+
+
+def remember(
+    argv: Sequence[str],
+    *,
+    settings: Settings,
+    found: Discovery,
+    code: int,
+    output: str,
+    started: int,
+) -> None:
+    """Keep this run for a replay (``_replay``), with everything it read: flue-decl's own
+    files and their directories, where the settings were looked for, the settings file,
+    each input directory and file."""
+    tool = _tool_files()
+    read = [
+        *{str(f.parent): None for f in tool},
+        *map(str, tool),
+        *searched(),
+        *([settings.file] if settings.file else []),
+        *settings.layers(),
+        *(source.path for source in found.files),
+    ]
+    _replay.record(list(argv), [os.path.abspath(p) for p in read], code, output, started)
 
 
 def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
@@ -126,8 +141,7 @@ def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
     an entry that is not only this user's to write)."""
     try:
         entry = _entry(key)
-        info = entry.stat()
-        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        if not _replay.private(entry.stat()):
             return None
         data = json.loads(entry.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("version") != VERSION or data["key"] != key:

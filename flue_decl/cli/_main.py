@@ -7,7 +7,6 @@ Each command lives in the module of its family and is imported when it runs (see
 from __future__ import annotations
 
 import contextlib
-import errno
 import gc
 import importlib
 import io
@@ -22,6 +21,7 @@ from ._args import Args
 from ._options import options
 from ._outcome import INTERNAL, USAGE, fail
 from ._parser import parse
+from ._replay import INTERRUPTED, stdout_failure
 from ._stdout import StdoutError, checked_stdout
 
 # command -> (module in flue_decl.cli, function)
@@ -62,11 +62,10 @@ def main(argv: Sequence[str] | None = None, *, _final: bool = False) -> int:
             out.flush()
         return code
     except KeyboardInterrupt:
-        print("flue-decl: interrupted", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except StdoutError as exc:
-        reason = "it was closed" if exc.errno == errno.EPIPE else exc.strerror or exc
-        print(f"flue-decl: cannot write to standard output: {reason}", file=sys.stderr)
+        print(stdout_failure(exc), file=sys.stderr)
         return USAGE
     finally:
         if previous is not None:

@@ -34,6 +34,7 @@ def options(args: Args) -> Settings:
     file = args.settings if args.settings else None if args.isolated else find_settings()
     distrust = untrusted(file) if file and not args.settings else None
     if distrust is not None:
+        args.noted = True
         print(
             inert_line(
                 f"flue-decl: note: not using the settings file {visible(file or '')}: "

@@ -370,7 +370,7 @@ def parse(argv: Sequence[str] | None = None) -> Args:
     after ``--``, where every argument is a specifier (``resolve -- foo.json``)."""
     words = list(sys.argv[1:] if argv is None else argv)
     only = words[0] if words and words[0] in COMMANDS else None
-    args = Args(**vars(build_parser(only).parse_args(words)))
+    args = Args(**vars(build_parser(only).parse_args(words)), argv=words)
     if args.command == "resolve":
         given = list(args.specs)
         cut = words.index("--") if "--" in words else len(words)

@@ -96,7 +96,7 @@ def _key(argv: list[str]) -> str:
 def _entry(key: str) -> str:
     import zlib  # a name, not a check: the record holds its key whole
 
-    data = key.encode("utf-8", "surrogateescape")
+    data = key.encode("utf-8", "surrogatepass")
     return os.path.join(cache_dir(), f"replay-{zlib.crc32(data):08x}{zlib.adler32(data):08x}")
 
 
@@ -121,6 +121,14 @@ def replayed(argv: list[str]) -> int | None:
     if not argv or argv[0] != "validate":
         return None
     try:
+        return _replay(argv)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+
+
+def _replay(argv: list[str]) -> int | None:
+    try:
         key = _key(argv)
         entry = _entry(key)
         if untrusted(cache_dir()) is not None:
@@ -133,12 +141,12 @@ def replayed(argv: list[str]) -> int | None:
         if magic != FORMAT.encode() or int(crc) != _crc32(body):  # whole, as written
             return None
         recorded, code, count, rest = body.split(b"\0", 3)
-        if recorded.decode("utf-8", "surrogateescape") != key:
+        if recorded.decode("utf-8", "surrogatepass") != key:
             return None
         fields = rest.split(b"\0", 2 * int(count))
-        text = fields.pop().decode("utf-8", "surrogateescape")
+        text = fields.pop().decode("utf-8", "surrogatepass")
         for at in range(0, len(fields), 2):
-            path = fields[at].decode("utf-8", "surrogateescape")
+            path = fields[at].decode("utf-8", "surrogatepass")
             if _stat(path) != fields[at + 1].decode("ascii"):
                 return None
         output = text.encode(sys.stdout.encoding, "backslashreplace")
@@ -148,9 +156,6 @@ def replayed(argv: list[str]) -> int | None:
         view = memoryview(output)
         while view:
             view = view[os.write(1, view) :]
-    except KeyboardInterrupt:
-        print(INTERRUPTED, file=sys.stderr)
-        return 130
     except OSError as exc:
         print(stdout_failure(exc), file=sys.stderr)
         return 2
@@ -160,11 +165,19 @@ def replayed(argv: list[str]) -> int | None:
 def record(argv: list[str], paths: list[str], code: int, output: str, started: int) -> None:
     """Best effort: keep this run's ``output`` and exit ``code`` for a replay, with the stat
     of every one of ``paths`` (all it read); not if any changed since two seconds before
-    the run ``started`` (``time.time_ns()``), or if stdout was redirected by the caller."""
+    the run ``started`` (``time.time_ns()``), nor when standard output is not the process's
+    own (a caller of ``main`` capturing it)."""
+    try:
+        if sys.stdout.fileno() != 1:  # a caller's stream: not what a replay writes to
+            return
+        _record(argv, paths, code, output, started)
+    except (OSError, ValueError, AttributeError):  # UnicodeError, a closed stream
+        return
+
+
+def _record(argv: list[str], paths: list[str], code: int, output: str, started: int) -> None:
     import contextlib
 
-    if getattr(sys.stdout, "encoding", None) is None:
-        return
     stats = [_stat(p) for p in paths]
     for stat in stats:
         if stat != "-" and max(map(int, stat.split(",")[-2:])) >= started - RACY_NS:
@@ -173,7 +186,7 @@ def record(argv: list[str], paths: list[str], code: int, output: str, started: i
     fields = [key, str(code), str(len(paths))]
     for path, stat in zip(paths, stats, strict=True):
         fields += (path, stat)
-    body = "\0".join([*fields, output]).encode("utf-8", "surrogateescape")
+    body = "\0".join([*fields, output]).encode("utf-8", "surrogatepass")
     data = b"\0".join([FORMAT.encode(), str(_crc32(body)).encode(), body])
     entry = _entry(key)
     temporary = f"{entry}.{os.getpid()}.tmp"

@@ -39,6 +39,10 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, text in (("good", GOOD), ("bad", BAD)):
         write_files(root / name, {"providers.d/a.yaml": text, "providers.d/b.yaml": OTHER})
         (root / name / ".git").mkdir()  # the settings search stops here
+    # A file name that is not UTF-8, in the output of the run and of its replay.
+    write_files(root / "odd", {"providers.d/b.yaml": OTHER})
+    (root / "odd" / "providers.d" / os.fsdecode(b"caf\xe9.yaml")).write_text(BAD)
+    (root / "odd" / ".git").mkdir()
     time.sleep(_replay.RACY_NS / 1e9 + 0.1)
     return root
 
@@ -57,15 +61,14 @@ def run(cwd: Path, *args: str, **env: str) -> tuple[str, int, str, str]:
         cwd=cwd,
         env={**clean, **env},
         capture_output=True,
-        text=True,
         check=False,
         timeout=60,
     )
-    *said, how = done.stderr.splitlines() or [""]
-    return done.stdout, done.returncode, how, "\n".join(said)
+    *said, how = done.stderr.decode().splitlines() or [""]
+    return done.stdout.decode(), done.returncode, how, "\n".join(said)
 
 
-@pytest.mark.parametrize("name", ["good", "bad"])
+@pytest.mark.parametrize("name", ["good", "bad", "odd"])
 @pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
 def test_an_unchanged_tree_is_replayed_with_the_same_output(
     projects: Path, name: str, fmt: str

@@ -194,3 +194,30 @@ def test_a_replay_that_cannot_write_says_so(projects: Path) -> None:
         "flue-decl: cannot write to standard output: No space left on device",
         "REPLAYED",
     ]
+
+
+def test_a_replay_loads_four_modules_of_flue_decl_and_no_heavy_standard_one(
+    projects: Path,
+) -> None:
+    cwd = projects / "good"
+    run(cwd, "providers.d")
+    assert run(cwd, "providers.d")[2] == "REPLAYED"
+    heavy = ("typing", "json", "re", "dataclasses", "enum", "hashlib", "argparse", "pathlib")
+    listing = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.startswith("
+        f"'flue_decl') or m in {heavy!r}), file=sys.stderr))\n"
+        "sys.argv = ['flue-decl', 'validate', 'providers.d']\n"
+        "from flue_decl.cli import run\n"
+        "run()\n"
+    )
+    env = {**os.environ, "FLUE_DECL_CACHE_DIR": str(cwd.parent / "cache-good")}
+    for name in ("NO_COLOR", "GITHUB_ACTIONS"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", listing], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    assert done.returncode == 0
+    assert done.stderr.strip() == str(
+        ["flue_decl", "flue_decl._version", "flue_decl.cli", "flue_decl.cli._replay"]
+    )

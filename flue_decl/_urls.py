@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import ada_url
-
 from ._domain import field_label, get_path
 from ._errors import Diagnostic, JsonPath, Place
 from ._memo import TREE_SIZED, memo
@@ -79,6 +77,8 @@ def read_url(value: str) -> Url | None:
 # adds nothing to a full collection's pause.
 @memo(TREE_SIZED)
 def _read(value: str) -> tuple[str, str, str, str, str] | None:
+    import ada_url  # here: most URLs are plain (_PLAIN), and a service may read none
+
     try:  # the parts read in one call: a URL object's attributes cost a Python call each
         parts = ada_url.parse_url(value, attributes=_PARTS)
     except ValueError:
@@ -111,6 +111,8 @@ def _decodes(label: str) -> bool:
 
 
 def _idna(label: str) -> str:
+    import ada_url
+
     encoded: str | bytes = ada_url.idna_to_ascii(label)
     return encoded.decode("ascii", "replace") if isinstance(encoded, bytes) else encoded
 

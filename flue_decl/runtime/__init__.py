@@ -13,7 +13,22 @@ from ._handlers import handler_allow_list, handler_import_error, not_allowed
 from ._model import Model
 from ._registry import Registry
 from ._render import render_calls, render_or_raise
-from ._watch import Snapshot, Source, Watch
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._watch import Snapshot, Source, Watch
+
+
+def __getattr__(name: str) -> object:
+    if name in ("Snapshot", "Source", "Watch"):  # hot reload's: on first use
+        from . import _watch
+
+        return getattr(_watch, name)
+    raise AttributeError(f"module 'flue_decl.runtime' has no attribute {name!r}")
+
+
+del TYPE_CHECKING
+
 
 __all__ = [
     "Model",

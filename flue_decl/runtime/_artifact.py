@@ -54,9 +54,10 @@ def artifact_text(
     input file. The calls are written as they are: the caller refuses literal secrets
     first (``literal_secrets``).
 
-    Compact, one item per line: ``calls`` in order, then ``sources``, whose n-th line holds
-    where the n-th call's fields were written (``_sources``), against the ``origins``
-    table of ``[file, layer, overlay]``.
+    Compact, one item per line (the layout: ``_decode``): ``files`` (``[path, sha256]``),
+    ``origins`` (``[file, layer, overlay]``, a file by its number in ``files``), then
+    for each call in order its line of ``start`` (what loading reads), of ``calls`` (its
+    payload) and of ``sources`` (where its fields were written: ``_sources``).
     """
     return "".join(
         artifact_pieces(calls, layers=layers, files=files, generator=generator, sign_key=sign_key)
@@ -84,22 +85,26 @@ def artifact_pieces(
         at = list(head).index("integrity") + 1
         items = list(head.items())
         head = dict([*items[:at], ("signature", ZEROED_SIGNATURE), *items[at:]])
+    head["files"] = _FILES
     head["origins"] = _ORIGINS
     head["start"] = _START
     head["calls"] = _CALLS
     head["sources"] = _SOURCES_SLOT
     text = json.dumps(head, indent=2, ensure_ascii=False) + "\n"
-    before, text = text.split(json.dumps(_ORIGINS), 1)
+    before, text = text.split(json.dumps(_FILES), 1)
+    after_files, text = text.split(json.dumps(_ORIGINS), 1)
     between, text = text.split(json.dumps(_START), 1)
     next_to, text = text.split(json.dumps(_CALLS), 1)
     then, after = text.split(json.dumps(_SOURCES_SLOT), 1)
-    origins = list(_block([*o] for o in origin_ids))
+    numbers = {path: n for n, (path, _) in enumerate(files)}  # an origin's file, by number
+    listed = list(_block([path, sha] for path, sha in files))
+    origins = list(_block([numbers.get(f, f), layer, o] for f, layer, o in origin_ids))
     starts = list(_block(_start_of(call) for call in calls))
 
     def pieces() -> Iterator[str]:
         # The same JSON (see flue_decl._inert); a piece ends before a list or after an
         # item of one, so no escape spans two of them.
-        for piece in (before, *origins, between, *starts, next_to):
+        for piece in (before, *listed, after_files, *origins, between, *starts, next_to):
             yield escape_lone_surrogates(inert_json(piece))
         for piece in _block(_encoded(call) for call in calls):
             yield escape_lone_surrogates(inert_json(piece))
@@ -166,6 +171,7 @@ def _block(items: Iterable[Any]) -> Iterator[str]:
 
 # Placeholders for the long lists, written one item per line: they cannot occur in the
 # header's own JSON (NUL is escaped there and no path holds one).
+_FILES = "\u0000files\u0000"
 _ORIGINS = "\u0000origins\u0000"
 _START = "\u0000start\u0000"
 _CALLS = "\u0000calls\u0000"
@@ -183,11 +189,7 @@ def _header(
         "version": VERSION,
         "integrity": ZEROED,  # before the calls, so the checksum is the first match
         "generator": generator,
-        "inputs": {
-            "layers": list(layers),
-            "files": [{"path": p, "sha256": s} for p, s in files],
-            "sha256": digest.hexdigest(),
-        },
+        "inputs": {"layers": list(layers), "sha256": digest.hexdigest()},
     }
 
 

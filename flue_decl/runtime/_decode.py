@@ -1,18 +1,20 @@
 """Reading a compiled artifact back: its layout, checksum and signature, and its calls.
 
-The layout (written by ``_artifact.artifact_text``): a JSON object whose last three members
-are ``start``, ``calls`` and ``sources``, each a list written one item per line, the n-th
-line of each about the n-th call. ``start`` holds what loading needs of a call without
-reading the rest (see ``_lines.START_PLAIN_HTTP``): its op and target, flags, its templates
-with their paths, and its credential paths; ``calls`` its payload (the registration, the
-settings, or an ApiProvider's fields), a ``0`` where each template is; ``sources`` where
-its fields were written. Decoding works line by line (``_lines.Calls``): a call is decoded
-from its lines whenever it is read, and its sources stay that line's bytes until its
+The layout (written by ``_artifact.artifact_text``): a JSON object whose last five members
+are lists written one item per line. ``files``: ``[path, sha256]`` of every input file;
+``origins``: ``[file, layer, overlay]``, a file by its number in ``files`` (or its path);
+then ``start``, ``calls`` and ``sources``, the n-th line of each about the n-th call.
+``start`` holds what loading needs of a call without reading the rest (see
+``_lines.START_PLAIN_HTTP``): its op and target, flags, its templates with their paths,
+and its credential paths; ``calls`` its payload (the registration, the settings, or an
+ApiProvider's fields), a ``0`` where each template is; ``sources`` where its fields were
+written. Decoding works line by line (``_lines.Calls``): a call is decoded from its lines
+whenever it is read, and its sources (with the files and origins) stay bytes until its
 origins are asked for (a service rarely does: only to explain a field or report an
 error). Nothing of the decoded calls outlives the pass that reads them: a registry keeps
 its payloads packed (``_stored``), so a reload leaves no new objects for the cyclic
 collector to traverse in every full collection that stalls request threads, and
-``json.loads`` never holds the GIL for more than one call.
+``json.loads`` never holds the GIL for more than a few hundred lines.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ _SIGNED = re.compile(
     rb'"integrity": "sha256:[0-9a-f]{64}",\n  "signature": "hmac-sha256:([0-9a-f]{64})"'
 )
 _ZEROED_SIGNED = f'"integrity": "{ZEROED}",\n  "signature": "{ZEROED_SIGNATURE}"'.encode()
-# The last three members, each on a line of its own.
+# The last five members, each on a line of its own.
+_FILES = b'\n  "files": '
+_ORIGINS = b'\n  "origins": '
 _START = b'\n  "start": '
 _CALLS = b'\n  "calls": '
 _SOURCES = b'\n  "sources": '
@@ -131,7 +135,9 @@ def decode_artifact(
     split = raw.rfind(_SOURCES)
     at = raw.rfind(_CALLS, 0, split) if split != -1 else -1
     start = raw.rfind(_START, 0, at) if at != -1 else -1
-    head_end = raw.rfind(b",", 0, start) if start != -1 else -1
+    origins = raw.rfind(_ORIGINS, 0, start) if start != -1 else -1
+    files = raw.rfind(_FILES, 0, origins) if origins != -1 else -1
+    head_end = raw.rfind(b",", 0, files) if files != -1 else -1
     try:
         data = json.loads(raw[:head_end] + b"\n}" if head_end != -1 else raw)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError too
@@ -152,7 +158,7 @@ def decode_artifact(
     if verify_key is not None:
         _check_signature(verified, verify_key, bad)
     if head_end == -1:
-        raise bad("malformed artifact (no `start`, `calls` and `sources` members at the end)")
+        raise bad("malformed artifact (no `files`, `origins`, `start`, `calls` and `sources`)")
     start_lines = _items(raw, start + len(_START), raw.rfind(b",", 0, at))
     call_lines = _items(raw, at + len(_CALLS), raw.rfind(b",", 0, split))
     close = raw.rfind(b"}")  # the object's: only whitespace may follow it
@@ -167,13 +173,15 @@ def decode_artifact(
     if not len(start_lines) == len(call_lines) == len(source_lines):
         raise bad("malformed sources in the artifact (one line of each per call expected)")
     try:
-        layers = data.get("inputs", {}).get("layers", [])
-        table = tuple(
-            (file, layer, layers[layer] if layer < len(layers) else "", bool(overlay))
-            for file, layer, overlay in data.get("origins", [])
-        )
+        layers = json.dumps(data["inputs"]["layers"]).encode()
     except MALFORMED as exc:
-        raise bad(f"malformed call in the artifact ({exc})") from None
+        raise bad(f"malformed inputs in the artifact ({exc})") from None
+    # Read when an origin is first asked for (``_lines.table_of``), not at load.
+    table = (
+        layers,
+        raw[files + len(_FILES) : raw.rfind(b",", 0, origins)],
+        raw[origins + len(_ORIGINS) : raw.rfind(b",", 0, start)],
+    )
     lines = list(zip(start_lines, call_lines, source_lines, strict=True))
     clear: frozenset[int] = frozenset()
     if _LITERAL_URL.search(raw, at, split) is not None:

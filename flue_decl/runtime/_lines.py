@@ -30,11 +30,36 @@ def bad(path: str, message: str) -> InputError:
     return InputError([Diagnostic(Severity.ERROR, "artifact-invalid", message, file=path)])
 
 
+# Where an artifact's origins table is: its layers (JSON text), and its ``files`` and
+# ``origins`` lists as written. Read only when an origin is asked for (``table_of``).
+TableSource = tuple[bytes, bytes, bytes]
 # An artifact's origins for one call, as a registry keeps them: a tuple of strings and bytes,
 # which the cyclic collector does not track (see ``_stored``): the artifact's path, the
 # call's start line and line (which the registry keeps anyway), its line of sources, the
-# origins table.
-PackedOrigins = tuple[str, bytes, bytes, bytes, tuple[Any, ...]]
+# origins table's source.
+PackedOrigins = tuple[str, bytes, bytes, bytes, TableSource]
+
+_TABLES: dict[TableSource, tuple[Any, ...]] = {}  # the last few read (a reload's, a diff's)
+
+
+def table_of(source: TableSource) -> tuple[Any, ...]:
+    """The origins table: ``(file, layer, layer root, overlay)`` by number. A file is a
+    path, or the number of an input file. Raises one of ``MALFORMED`` for another shape."""
+    table = _TABLES.get(source)  # bytes keep their hash: one pass over them, ever
+    if table is None:
+        layers, files, origins = (json.loads(part) for part in source)
+        rows = []
+        for file, layer, overlay in origins:
+            path = files[file][0] if type(file) is int else file
+            if type(path) is not str or type(layer) is not int or layer < 0:
+                raise TypeError("an origin is [file, layer, overlay]")
+            root = layers[layer] if layer < len(layers) else ""
+            rows.append((path, layer, root, bool(overlay)))
+        table = tuple(rows)
+        if len(_TABLES) >= 4:
+            _TABLES.clear()
+        _TABLES[source] = table
+    return table
 
 
 class LazyOrigins(Mapping[JsonPath, Origin]):
@@ -44,7 +69,7 @@ class LazyOrigins(Mapping[JsonPath, Origin]):
     __slots__ = ("_artifact", "_built", "_payload", "_sources", "_start", "_table")
 
     def __init__(
-        self, artifact: str, start: bytes, payload: bytes, sources: bytes, table: tuple[Any, ...]
+        self, artifact: str, start: bytes, payload: bytes, sources: bytes, table: TableSource
     ) -> None:
         self._artifact, self._start, self._payload = artifact, start, payload
         self._sources, self._table = sources, table
@@ -58,7 +83,7 @@ class LazyOrigins(Mapping[JsonPath, Origin]):
                 tokens = json.loads(self._sources)
                 if not isinstance(tokens, list):
                     raise TypeError("a line of sources is a list")
-                built = _sources.decode(tokens, call, self._table)
+                built = _sources.decode(tokens, call, table_of(self._table))
             except MALFORMED as exc:
                 message = f"malformed sources in the artifact ({exc}); compile it again"
                 raise bad(self._artifact, message) from None
@@ -147,7 +172,7 @@ class Calls(Sequence[Call]):
         self,
         path: str,
         lines: list[Lines],
-        table: tuple[Any, ...],
+        table: TableSource,
         current: bool = False,
         clear: frozenset[int] = frozenset(),
     ) -> None:
@@ -159,7 +184,7 @@ class Calls(Sequence[Call]):
         return self._path
 
     @property
-    def table(self) -> tuple[Any, ...]:
+    def table(self) -> TableSource:
         return self._table
 
     def lines(self) -> list[Lines]:

@@ -4,7 +4,6 @@ output cap before it is built."""
 
 from __future__ import annotations
 
-import urllib.parse
 from collections import ChainMap
 from collections.abc import Mapping
 
@@ -94,6 +93,8 @@ def _apply(name: str, replace_empty: bool, value: Value, args: list[Value]) -> V
             encoded = text.encode("utf-8")
         except UnicodeEncodeError:  # bytes of the environment that are not UTF-8
             raise _NotText from None
+        import urllib.parse  # here: only urlencode needs it
+
         quoted = urllib.parse.quote_from_bytes(encoded, b"/")
         if len(quoted) > MAX_OUTPUT_CHARS:
             raise _TooLong

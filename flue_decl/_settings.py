@@ -106,6 +106,8 @@ def _has_table(pyproject: str) -> bool:
         raw = read_capped(pyproject, MAX_SETTINGS_BYTES)
     except OSError:
         return False
+    if b"flue-decl" not in raw and b"\\u" not in raw and b"\\U" not in raw:
+        return False  # no way to name the table (only \u escapes spell it otherwise)
     import tomllib  # here: most runs read no settings file (3 ms)
 
     try:

@@ -221,3 +221,22 @@ def test_a_found_settings_link_must_belong_to_this_user_too(
     assert untrusted(str(link)) is None  # root's link to root's file: fine
     os.lchown(link, 1234, 1234)
     assert untrusted(str(link)) == "it belongs to another user"
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("[project]\nname = 'x'\n", False),
+        ("[tool.flue-decl]\nstrict = true\n", True),
+        ("[tool.'flue-decl']\nstrict = true\n", True),
+        ('[tool."flue\\u002Ddecl"]\nstrict = true\n', True),  # only an escape spells it
+        ('[tool."\\U00000066lue-decl"]\nstrict = true\n', True),
+        ('[tool."flue_decl"]\nstrict = true\n', False),
+    ],
+)
+def test_a_pyproject_counts_however_it_spells_the_table(
+    tmp_path: Path, text: str, counts: bool
+) -> None:
+    write_files(tmp_path, {".git/HEAD": "", "pyproject.toml": text})
+    found = find_settings(tmp_path)
+    assert (found is not None) is counts

@@ -122,18 +122,44 @@ def remember(
     started: int,
 ) -> None:
     """Keep this run for a replay (``_replay``), with everything it read: flue-decl's own
-    files and their directories, where the settings were looked for, the settings file,
-    each input directory and file."""
-    tool = _tool_files()
+    files and their directories, its dependencies', where the settings were looked for,
+    the settings file, each input directory (and the directories in it, which discovery
+    looks into) and file. Paths as the run named them (``link/..`` is not ``.``)."""
+    tool = [*_tool_files(), *_dependencies()]
     read = [
         *{str(f.parent): None for f in tool},
         *map(str, tool),
         *searched(),
         *([settings.file] if settings.file else []),
         *settings.layers(),
+        *_subdirectories(settings.layers()),
         *(source.path for source in found.files),
     ]
-    _replay.record(list(argv), [os.path.abspath(p) for p in read], code, output, started)
+    here = os.getcwd()
+    _replay.record(list(argv), [os.path.join(here, p) for p in read], code, output, started)
+
+
+def _dependencies() -> list[Path]:
+    """The first file of each library a validate run may use: an upgrade replaces it."""
+    import importlib.util
+
+    files = []
+    for name in ("yaml", "jsonschema", "jinja2", "ada_url"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            files.append(Path(spec.origin))
+    return files
+
+
+def _subdirectories(layers: Sequence[str]) -> list[str]:
+    found = []
+    for root in layers:
+        try:
+            with os.scandir(root) as listing:
+                found += [e.path for e in listing if e.is_dir()]
+        except OSError:  # a file, or gone: its own stat says so
+            continue
+    return found
 
 
 def load(key: str) -> tuple[tuple[Diagnostic, ...], int] | None:

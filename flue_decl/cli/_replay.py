@@ -35,6 +35,10 @@ READS = (
     "GITHUB_ACTIONS", "PYTHONIOENCODING", "PYTHONUTF8", "LC_ALL", "LC_CTYPE", "LANG",
 )  # fmt: skip
 RACY_NS = 2_000_000_000  # a change this close to a run: not recorded (see above)
+KEPT = 64  # records kept, the newest: a pre-commit hook names other files each commit
+# Which flue-decl this is (another checkout's, on another path, has records of its own).
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+_LINK = "="  # a path's entry that holds where it leads, not its stat
 INTERRUPTED = "flue-decl: interrupted"
 
 
@@ -86,7 +90,7 @@ def _key(argv: list[str]) -> str:
     except OSError:
         tty = False
     parts = [
-        *argv, "\x01", os.getcwd(), sys.executable, sys.version, str(tty),
+        *argv, "\x01", os.getcwd(), sys.executable, sys.version, _PACKAGE, str(tty),
         str(getattr(sys.stdout, "encoding", None)),
         *(f"{n}={environ[n]}" if n in environ else n for n in READS),
     ]  # fmt: skip
@@ -104,6 +108,14 @@ def _crc32(data: bytes) -> int:
     import zlib
 
     return zlib.crc32(data)
+
+
+def _seen(path: str, entry: str) -> bool:
+    """Whether ``path`` is as its record's ``entry`` says: its stat, or for a symbolic
+    link also where it leads (a link further along may change that, not the stat)."""
+    if entry.startswith(_LINK):
+        return os.path.realpath(path) == entry[len(_LINK) :]
+    return _stat(path) == entry
 
 
 def _stat(path: str) -> str:
@@ -147,19 +159,32 @@ def _replay(argv: list[str]) -> int | None:
         text = fields.pop().decode("utf-8", "surrogatepass")
         for at in range(0, len(fields), 2):
             path = fields[at].decode("utf-8", "surrogatepass")
-            if _stat(path) != fields[at + 1].decode("ascii"):
+            if _seen(path, fields[at + 1].decode("utf-8", "surrogatepass")) is False:
                 return None
         output = text.encode(sys.stdout.encoding, "backslashreplace")
     except (OSError, ValueError, LookupError, AttributeError, TypeError):
         return None  # no record, or not one of these: the command runs
     try:
-        view = memoryview(output)
-        while view:
-            view = view[os.write(1, view) :]
+        _write_all(1, output)
     except OSError as exc:
         print(stdout_failure(exc), file=sys.stderr)
         return 2
     return int(code)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Every byte of ``data`` to ``fd``, waiting while a non-blocking pipe is full (as the
+    command's own standard output does: ``_stdout``)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except InterruptedError:
+            continue
+        except BlockingIOError:
+            import select
+
+            select.select([], [fd], [])
 
 
 def record(argv: list[str], paths: list[str], code: int, output: str, started: int) -> None:
@@ -176,29 +201,44 @@ def record(argv: list[str], paths: list[str], code: int, output: str, started: i
 
 
 def _record(argv: list[str], paths: list[str], code: int, output: str, started: int) -> None:
-    import contextlib
-
-    stats = [_stat(p) for p in paths]
-    for stat in stats:
+    entries: list[str] = []
+    for path in paths:
+        stat = _stat(path)
         if stat != "-" and max(map(int, stat.split(",")[-2:])) >= started - RACY_NS:
             return
+        entries += (path, stat)
+        if os.path.islink(path):
+            entries += (path, _LINK + os.path.realpath(path))
     key = _key(argv)
-    fields = [key, str(code), str(len(paths))]
-    for path, stat in zip(paths, stats, strict=True):
-        fields += (path, stat)
+    fields = [key, str(code), str(len(entries) // 2), *entries]
     body = "\0".join([*fields, output]).encode("utf-8", "surrogatepass")
     data = b"\0".join([FORMAT.encode(), str(_crc32(body)).encode(), body])
     entry = _entry(key)
-    temporary = f"{entry}.{os.getpid()}.tmp"
+    temporary = f"{entry}.{os.urandom(6).hex()}.tmp"  # not the PID: containers share it
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
         finally:
             os.close(fd)
         os.replace(temporary, entry)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    finally:  # Ctrl-C too: no temporary file is left behind
+        _unlink(temporary)
+    _prune(os.path.dirname(entry))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:  # gone already (renamed into place), or not ours to remove
+        return
+
+
+def _prune(directory: str) -> None:
+    """Keep the newest :data:`KEPT` records."""
+    with os.scandir(directory) as listing:
+        records = [e for e in listing if e.name.startswith("replay-") and e.is_file()]
+    if len(records) > KEPT:
+        records.sort(key=lambda e: e.stat().st_mtime_ns)
+        for old in records[: len(records) - KEPT]:
+            _unlink(old.path)

@@ -67,6 +67,8 @@ def checked_stdout() -> Iterator[TextIO]:
     leaving to learn (as StdoutError) whether everything was written. A stream without a
     file descriptor (a test's capture) is used as it is."""
     original = sys.stdout
+    if original is None:  # started with standard output closed (`>&-`)
+        raise StdoutError(errno.EBADF, os.strerror(errno.EBADF))
     try:
         fd = original.fileno()
     except (AttributeError, OSError, ValueError):

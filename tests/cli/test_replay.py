@@ -43,6 +43,19 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_files(root / "odd", {"providers.d/b.yaml": OTHER})
     (root / "odd" / "providers.d" / os.fsdecode(b"caf\xe9.yaml")).write_text(BAD)
     (root / "odd" / ".git").mkdir()
+    # A tree reached through a link and `..`, and one whose file is a chain of links.
+    write_files(root / "far", {"providers.d/a.yaml": GOOD, "inner/.keep": ""})
+    write_files(root / "near", {".git/HEAD": ""})
+    (root / "near" / "link").symlink_to(root / "far" / "inner")
+    write_files(root / "data", {"v1/sub/x.txt": GOOD, "v2/.keep": "", "chain/.git/HEAD": ""})
+    os.link(root / "data" / "v1" / "sub" / "x.txt", root / "data" / "v2" / "x.txt")
+    (root / "data" / "current").symlink_to(root / "data" / "v1" / "sub")
+    (root / "data" / "v1" / "a.yaml").symlink_to(root / "data" / "current" / "x.txt")
+    (root / "data" / "chain" / "providers.d").symlink_to(root / "data" / "v1")
+    # Many problems: more output than a pipe holds.
+    bad = BAD + "shade: dark\n"
+    many = {f"providers.d/p{i}.yaml": bad.replace("id: a", f"id: p{i}") for i in range(200)}
+    write_files(root / "many", {**many, ".git/HEAD": ""})
     time.sleep(_replay.RACY_NS / 1e9 + 0.1)
     return root
 
@@ -219,3 +232,94 @@ def test_a_replay_loads_four_modules_of_flue_decl_and_no_heavy_standard_one(
     assert done.stderr.strip() == str(
         ["flue_decl", "flue_decl._version", "flue_decl.cli", "flue_decl.cli._replay"]
     )
+
+
+def test_what_discovery_looks_into_is_recorded_too(projects: Path, tmp_path: Path) -> None:
+    cwd = tmp_path / "repo"
+    shutil.copytree(projects / "good", cwd, copy_function=shutil.copy2)
+    (cwd / "providers.d" / "sub").mkdir()
+    (cwd / "providers.d" / "sub" / "notes.txt").write_text("x")
+    _settled(cwd / "providers.d" / "sub" / "notes.txt")
+    assert run(cwd, "--strict", "providers.d")[1:3] == (0, "RAN")
+    assert run(cwd, "--strict", "providers.d")[1:3] == (0, "REPLAYED")
+    # YAML in a subdirectory: a warning that it is not read (an error with --strict).
+    (cwd / "providers.d" / "sub" / "x.yaml").write_text(OTHER)
+    assert run(cwd, "--strict", "providers.d")[1:3] == (1, "RAN")
+
+
+def test_paths_through_links_are_recorded_as_the_run_read_them(projects: Path) -> None:
+    near = projects / "near"
+    assert run(near, "link/../providers.d")[1:3] == (0, "RAN")
+    assert run(near, "link/../providers.d")[1:3] == (0, "REPLAYED")
+    chain = projects / "data" / "chain"
+    assert run(chain, "providers.d")[1:3] == (0, "RAN")
+    assert run(chain, "providers.d")[1:3] == (0, "REPLAYED")
+    # The link in the middle of the chain now leads out of the tree, to the same file.
+    current = projects / "data" / "current"
+    current.unlink()
+    current.symlink_to(projects / "data" / "v2")
+    relinked = run(chain, "providers.d")
+    assert relinked[1:3] == (1, "RAN")
+    assert "outside" in relinked[0]
+    far = projects / "far" / "providers.d" / "a.yaml"
+    far.write_text(BAD)
+    assert run(near, "link/../providers.d")[1:3] == (1, "RAN")
+
+
+def test_another_flue_decl_does_not_replay_this_ones_record(
+    projects: Path, tmp_path: Path
+) -> None:
+    cwd = projects / "good"
+    run(cwd, "providers.d")
+    assert run(cwd, "providers.d")[2] == "REPLAYED"
+    package = Path(_replay.__file__).resolve().parents[1]
+    copy = tmp_path / "copy"
+    shutil.copytree(package, copy / "flue_decl", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(package.parent / "schemas", copy / "schemas")
+    assert run(cwd, "providers.d", PYTHONPATH=str(copy))[2] == "RAN"
+
+
+def test_a_replay_waits_for_a_full_non_blocking_pipe(projects: Path) -> None:
+    cwd = projects / "many"
+    outputs = []
+    for _ in range(3):
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_ACTIONS")}
+        env["FLUE_DECL_CACHE_DIR"] = str(cwd.parent / "cache-many")
+        with subprocess.Popen(
+            [sys.executable, "-c", COMMAND, "validate", "providers.d"],
+            cwd=cwd, env=env, stdout=write, stderr=subprocess.PIPE,
+        ) as child:  # fmt: skip
+            os.close(write)
+            time.sleep(0.5)  # the pipe fills before anyone reads it
+            with os.fdopen(read, "rb") as pipe:
+                data = pipe.read()
+            how = child.communicate()[1].decode().split()[-1]
+        outputs.append((data, child.returncode, how))
+    assert len(outputs[0][0]) > 65536
+    assert outputs[0][1:] == (1, "RAN")
+    assert outputs[2] == (outputs[0][0], 1, "REPLAYED")
+
+
+def test_a_closed_standard_output_is_exit_2(projects: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_ACTIONS")}
+    env["FLUE_DECL_CACHE_DIR"] = str(projects / "cache-good")
+    done = subprocess.run(
+        [sys.executable, "-m", "flue_decl", "validate", "providers.d"],
+        cwd=projects / "good", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, check=False, preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == "flue-decl: cannot write to standard output: Bad file descriptor\n"
+
+
+def test_only_the_newest_records_are_kept(tmp_path: Path) -> None:
+    for n in range(_replay.KEPT + 6):
+        record = tmp_path / f"replay-{n:016x}"
+        record.write_text("")
+        os.utime(record, ns=(n, n))
+    (tmp_path / "other.json").write_text("{}")
+    _replay._prune(str(tmp_path))
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["other.json", *(f"replay-{n:016x}" for n in range(6, _replay.KEPT + 6))]

@@ -252,10 +252,11 @@ def credential_routes(
     value."""
     for provider in dict.fromkeys([*registered, *configured]):
         reg, conf = registered.get(provider), configured.get(provider)
-        url = conf if conf is not None and "baseUrl" in data(conf) else reg
+        # A null is no value, as in resolution (JavaScript's undefined): the other's holds.
+        url = conf if conf is not None and data(conf).get("baseUrl") is not None else reg
         if url is None:
             continue
-        key_owner = conf if conf is not None and "apiKey" in data(conf) else reg
+        key_owner = conf if conf is not None and data(conf).get("apiKey") is not None else reg
         key = data(key_owner).get("apiKey") if key_owner is not None else None
         sent: list[tuple[T, JsonPath]] = []
         keyed = False

@@ -329,11 +329,12 @@ function $transport(calls: $Call[], facts: $Facts[], places: string[]): string[]
     const c = configured.get(provider);
     const data = (i: number) => (calls[i].registration ?? calls[i].settings) as Record<string, unknown>;
     if ([r, c].some((i) => i !== undefined && facts[i].allowPlainHttp)) continue;
-    const urlOwner = c !== undefined && "baseUrl" in data(c) ? c : r;
+    // A null is no value, as in resolution: the registration's holds.
+    const urlOwner = c !== undefined && data(c).baseUrl != null ? c : r;
     if (urlOwner === undefined) continue;
     const url = data(urlOwner).baseUrl;
     if (typeof url !== "string" || !$inClear(url)) continue;
-    const keyOwner = c !== undefined && "apiKey" in data(c) ? c : r;
+    const keyOwner = c !== undefined && data(c).apiKey != null ? c : r;
     const sent: string[] = [];
     const keyed = keyOwner !== undefined && !$blankKey(data(keyOwner).apiKey);
     const runtime = facts[urlOwner].runtimeKey;

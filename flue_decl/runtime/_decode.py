@@ -35,10 +35,11 @@ GENERATOR = f"flue-decl {__version__}"
 VERSION = 4  # 2: compact sources against an origins table, one call per line; 3: paths
 # the call gives left out of its sources (``_sources``); 4: the ``start`` lines
 
-# A literal baseUrl that may send in clear: any but https:// (and a template's slot). The
-# transport rule reads the calls whose lines hold one (``_start``), found in one search
-# of the artifact's calls (a hand-edited URL too).
-_LITERAL_URL = re.compile(rb'"baseUrl"(?!:"https://|:0[,}])')
+# A literal baseUrl that may send in clear: any but https:// (and a template's slot), or any
+# escape (which may spell the key or the scheme). The transport rule reads the calls whose
+# lines hold one (``_start``), found in two searches of the artifact's calls (a URL edited
+# by hand too).
+_LITERAL_URL = re.compile(rb'"baseUrl"(?!:"https://|:0[,}])')  # and a search for "\\"
 
 # The checksum covers the artifact's own bytes with the checksum field zeroed: verifying
 # it is one hash over the file, not a re-encoding of every call.
@@ -184,8 +185,10 @@ def decode_artifact(
     )
     lines = list(zip(start_lines, call_lines, source_lines, strict=True))
     clear: frozenset[int] = frozenset()
-    if _LITERAL_URL.search(raw, at, split) is not None:
-        clear = frozenset(i for i, line in enumerate(call_lines) if _LITERAL_URL.search(line))
+    if _LITERAL_URL.search(raw, at, split) is not None or raw.find(b"\\", at, split) != -1:
+        clear = frozenset(
+            i for i, line in enumerate(call_lines) if b"\\" in line or _LITERAL_URL.search(line)
+        )
     return Calls(path, lines, table, data.get("generator") == GENERATOR, clear)
 
 

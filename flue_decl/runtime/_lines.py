@@ -142,19 +142,27 @@ def call_of(start: bytes, line: bytes, origins: Mapping[JsonPath, Origin]) -> Ca
     templates back in place. Raises one of ``MALFORMED`` for lines of another shape."""
     op, target, flags, templates, _ = start_of(start)
     kind = BY_OP[Op(op)]  # a ValueError for an unknown call
+    payload = filled(line, templates[::2], templates[1::2])
+    return Call(kind.op, target, payload, origins, bool(flags & START_PLAIN_HTTP))
+
+
+def filled(line: bytes, paths: list[Any], values: Sequence[str]) -> dict[str, Any]:
+    """The payload ``line`` holds, each of ``values`` at its path in place of the slot
+    there (a template, or what it rendered). Raises one of ``MALFORMED`` for a line of
+    another shape, or a path that does not lead to a slot."""
     payload = json.loads(line)
-    if not isinstance(payload, dict):
-        raise TypeError("the payload is not a mapping")
-    for at in range(0, len(templates), 2):  # decoded for this call alone: set in place
-        *parents, last = templates[at]
+    if not isinstance(payload, dict) or len(paths) != len(values):
+        raise TypeError("the payload is not a mapping with a slot for each template")
+    for path, value in zip(paths, values, strict=True):  # decoded for this read: in place
+        *parents, last = path
         node = payload
         for part in parents:
             node = node[part]
         slot = node[last]
         if type(slot) is not int or slot != TEMPLATE_SLOT:
             raise ValueError("a template's place in the call does not hold its slot")
-        node[last] = templates[at + 1]
-    return Call(kind.op, target, payload, origins, bool(flags & START_PLAIN_HTTP))
+        node[last] = value
+    return payload
 
 
 class Calls(Sequence[Call]):

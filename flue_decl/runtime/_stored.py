@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from .._domain import Origin, OriginRow, Origins
 from .._errors import JsonPath
 from ._keys import protect
-from ._lines import MALFORMED, LazyOrigins, PackedOrigins, bad, start_of
+from ._lines import MALFORMED, LazyOrigins, PackedOrigins, bad, filled, start_of
 from ._memo import Memo
 
 DECODED = 256  # payloads kept decoded: a service's hot providers, a few KB each
@@ -144,16 +144,11 @@ def _unpacked(entry: Packed) -> dict[str, Any]:
     if len(entry) == 3:
         line, start, values = entry
         _, _, _, templates, paths = start_of(start)
-        rendered: Any = zip(templates[::2], values, strict=True)
+        payload = filled(line, templates[::2], values)
     else:
         line, extra = entry
         paths, rendered = json.loads(extra)
-    payload = json.loads(line)
-    for path, value in rendered:  # the decode is this read's: set in place
-        node = payload
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
+        payload = filled(line, [path for path, _ in rendered], [v for _, v in rendered])
     return protect(payload, frozenset(tuple(path) for path in paths), copy=False)
 
 

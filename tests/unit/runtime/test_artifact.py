@@ -675,3 +675,65 @@ def test_compile_prints_to_a_text_only_stdout(
     assert captured.getvalue() == artifact_text(
         compilation.calls, layers=compilation.layer_roots, files=compilation.hashes
     )
+
+
+PLAIN = (
+    "kind: Provider\nid: p\napi: openai-completions\nbaseUrl: https://api.example/v1\n"
+    "apiKey: '{{ env.K }}'\n"
+)
+
+
+def _forged(tmp_path: Path, edit: Callable[[str], str]) -> Path:
+    """The artifact of PLAIN, edited and checksummed again, as a careful forger would."""
+    write_files(tmp_path / "tree", {"p.yaml": PLAIN})
+    out = tmp_path / "a.json"
+    assert run_cli("compile", str(tmp_path / "tree"), "-o", str(out)).returncode == 0
+    text = out.read_text()
+    edited = edit(text)
+    assert edited != text
+    out.write_text(_resign(edited))
+    return out
+
+
+@pytest.mark.parametrize(
+    "url", ['"base\\u0055rl":"http://10.0.0.1/v1"', '"baseUrl":"\\u0068ttp://10.0.0.1/v1"']
+)
+def test_a_url_in_clear_spelled_with_escapes_is_still_found_at_load(
+    tmp_path: Path, url: str
+) -> None:
+    artifact = _forged(tmp_path, lambda t: t.replace('"baseUrl":"https://api.example/v1"', url))
+    with pytest.raises(TemplateError) as info:
+        load_artifact(artifact, env={"K": "sek-123"}, import_handlers=False)
+    assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [('[["apiKey"],"{{ env.K }}"]', '[["note"],"{{ env.K }}"]'), ('"apiKey":0', '"apiKey":7')],
+)
+def test_a_template_whose_slot_was_edited_away_is_refused_when_read(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    artifact = _forged(tmp_path, lambda t: t.replace(old, new))
+    registry = load_artifact(artifact, env={"K": "sek-123"}, import_handlers=False)
+    with pytest.raises(InputError) as info:
+        registry.registration("p")
+    assert [d.code for d in info.value.diagnostics] == ["artifact-invalid"]
+    assert "sek-123" not in str(info.value)
+
+
+def test_a_null_base_url_in_a_configuration_hides_nothing_from_the_rule() -> None:
+    """None is no value (JavaScript's undefined), for the rule as for resolution: the
+    registration's URL in clear is the one in use, and its key goes there."""
+    calls = [
+        Call(
+            Op.REGISTER_PROVIDER,
+            "p",
+            {"api": "openai-completions", "baseUrl": "http://10.0.0.1/v1", "apiKey": "k"},
+            {},
+        ),
+        Call(Op.CONFIGURE_PROVIDER, "p", {"baseUrl": None, "apiKey": None}, {}),
+    ]
+    with pytest.raises(TemplateError) as info:
+        build_registry(calls, env={}, import_handlers=False)
+    assert [d.code for d in info.value.diagnostics] == ["insecure-key-transport"]

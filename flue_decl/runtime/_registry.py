@@ -160,8 +160,9 @@ class Registry:
         registry being built: nothing resolved from it yet, no memo to invalidate."""
         table = self._providers if kept.op == Op.REGISTER_PROVIDER else self._settings
         table.keep(kept.target, kept.line, kept.start, kept.values)
-        self._origins[kept.op, kept.target] = kept.origins
-        self._plain_http[kept.op, kept.target] = kept.plain_http
+        self._origins[key := (kept.op, kept.target)] = kept.origins
+        if kept.plain_http:  # read with False by default (allows_plain_http)
+            self._plain_http[key] = True
 
     def _applied(self, call: Call) -> None:
         # Keyed by the op's plain string: a tuple holding an enum member stays tracked by

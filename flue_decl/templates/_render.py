@@ -19,7 +19,7 @@ from ._core import (
     is_text,
 )
 from ._evaluate import evaluate
-from ._fast import render_simple, simple_parts
+from ._fast import quick_parts, render_simple, simple_parts
 from ._grammar import parse
 from ._syntax import DEFINED, REF, TEXT, each_node
 
@@ -163,7 +163,7 @@ def render(source: str, env: Mapping[str, str]) -> Rendered:
     if len(source) > MAX_TEMPLATE_CHARS:
         problem = check_syntax(source)
         return Rendered(None, problem=problem)
-    parts = simple_parts(source)
+    parts = quick_parts(source) or simple_parts(source)
     if parts is not None:
         result = render_simple(parts, env)
     else:

@@ -100,12 +100,18 @@ def _settled(path: Path) -> None:
     time.sleep(max(0.0, (changed + _replay.RACY_NS - time.time_ns()) / 1e9 + 0.05))
 
 
+def _copied(project: Path, tmp_path: Path) -> Path:
+    """A copy of ``project`` (times kept), once old enough to be recorded."""
+    cwd = tmp_path / "repo"
+    shutil.copytree(project, cwd, copy_function=shutil.copy2)
+    _settled(cwd / "providers.d" / "a.yaml")
+    return cwd
+
+
 def test_every_change_to_what_a_run_read_runs_it_again(
     projects: Path, tmp_path: Path
 ) -> None:
-    cwd = tmp_path / "repo"
-    shutil.copytree(projects / "good", cwd, copy_function=shutil.copy2)
-    _settled(cwd / "providers.d" / "a.yaml")
+    cwd = _copied(projects / "good", tmp_path)
     tree = cwd / "providers.d"
     baseline = run(cwd, "providers.d")
     assert baseline[1:3] == (0, "RAN")
@@ -165,9 +171,7 @@ def test_a_run_that_read_a_fresh_change_is_not_recorded(tmp_path: Path) -> None:
 def test_a_record_that_is_not_whole_or_not_private_is_not_replayed(
     projects: Path, tmp_path: Path
 ) -> None:
-    cwd = tmp_path / "repo"
-    shutil.copytree(projects / "bad", cwd, copy_function=shutil.copy2)
-    _settled(cwd / "providers.d" / "a.yaml")
+    cwd = _copied(projects / "bad", tmp_path)
     first = run(cwd, "providers.d")
     (record,) = (tmp_path / "cache-repo").glob("replay-*")
     data = record.read_bytes()

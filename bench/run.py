@@ -4,7 +4,9 @@
     python bench/run.py --smoke      # size 10, one run each: proves the benchmark runs
 
 Fresh processes for everything a user starts cold (validate, compile, load_artifact,
-import); medians over ``--repeat`` runs; peak memory from the child's own rusage.
+import); medians over ``--repeat`` rounds, each running every command once in turn
+(``interleaved``: a shared machine's noise lands on a command and its baselines alike);
+peak memory from the child's own rusage.
 Baselines: check-jsonschema on the same documents (one per file: it reads single-document
 YAML only), ajv-cli 5 on those files (node: compiled Ajv validators and js-yaml;
 bench/node), the bare floor (PyYAML's C loader + jsonschema, bench/floor.py), the bare
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,22 @@ def resolve_reference(artifact: Path, specs: list[str], iterations: int) -> floa
     return float(json.loads(out.stdout)["ns_per_call"])
 
 
+def interleaved(
+    runs: Mapping[str, Callable[[], tuple[float, int | None]]], repeat: int
+) -> dict[str, tuple[float, int | None]]:
+    """The median seconds (and the last peak RSS printed) of each run, taken in ``repeat``
+    rounds that run every one once: on a shared machine the noise comes and goes over
+    minutes, and within a round it lands on a command and its baselines alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    peaks: dict[str, int | None] = dict.fromkeys(runs)
+    for _ in range(repeat):
+        for name, run in runs.items():
+            seconds, peak = run()
+            times[name].append(seconds)
+            peaks[name] = peak if peak is not None else peaks[name]
+    return {name: (statistics.median(times[name]), peaks[name]) for name in runs}
+
+
 def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     tree = generate(work / f"n{size}", size)
     single = split(tree, work / f"n{size}-single")
@@ -121,45 +139,45 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     artifact = work / f"n{size}.json"
     row: dict[str, Any] = {"files": size, "bytes": sum(f.stat().st_size for f in tree.iterdir())}
     cache_env = {**os.environ, "FLUE_DECL_CACHE_DIR": str(work / "cache")}
-    row["validate"], row["validate_peak_kb"] = timed(
-        flue(["validate", "--no-cache", str(tree)]), repeat, env=cache_env
+    # Fill the cache once the tree is older than a replay's two seconds (a tree written
+    # within them is validated again: see flue_decl/cli/_replay.py), as a user's tree is.
+    newest = max(f.stat().st_ctime for f in tree.iterdir())
+    time.sleep(max(0.0, newest + 2.1 - time.time()))
+    timed(flue(["validate", str(tree)]), 1, env=cache_env)
+    load = (
+        f"import flue_decl, resource, sys; flue_decl.load_artifact({str(artifact)!r}, "
+        "env={}, import_handlers=False); "
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
     )
-    timed(flue(["validate", str(tree)]), 1, env=cache_env)  # fill the cache
-    row["warm_validate"], _ = timed(flue(["validate", str(tree)]), repeat, env=cache_env)
-    row["compile"], row["compile_peak_kb"] = timed(
-        flue(["compile", str(tree), "-o", str(artifact)]), repeat
-    )
-    row["artifact_bytes"] = artifact.stat().st_size
-    row["load_artifact"], row["load_peak_kb"] = timed(
-        [
-            PY,
-            "-c",
-            f"import flue_decl, resource, sys; flue_decl.load_artifact({str(artifact)!r}, "
-            "env={}, import_handlers=False); "
-            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)",
-        ],
-        repeat,
-    )
-    row["floor"], _ = timed([PY, str(ROOT / "bench" / "floor.py"), str(tree)], repeat)
-    row["events"], _ = timed([PY, str(ROOT / "bench" / "events.py"), str(tree)], repeat)
+    runs: dict[str, Callable[[], tuple[float, int | None]]] = {
+        "validate": lambda: timed(flue(["validate", "--no-cache", str(tree)]), 1, env=cache_env),
+        "warm_validate": lambda: timed(flue(["validate", str(tree)]), 1, env=cache_env),
+        "compile": lambda: timed(flue(["compile", str(tree), "-o", str(artifact)]), 1),
+        "load_artifact": lambda: timed([PY, "-c", load], 1),
+        "floor": lambda: timed([PY, str(ROOT / "bench" / "floor.py"), str(tree)], 1),
+        "events": lambda: timed([PY, str(ROOT / "bench" / "events.py"), str(tree)], 1),
+    }
     if shutil.which("node") and AJV.exists():
         # One glob of the split files: ajv-cli reads them itself (no command-line limit).
-        row["ajv"], _ = timed(
-            [
-                "node", str(AJV), "validate", "--spec=draft2020", "--strict=false",
-                "-c", "ajv-formats", "-s", str(schema), "-d", f"{single[0].parent}/*.yaml",
-            ],
-            repeat,
-            cwd=BENCH_NODE,  # where ajv-formats resolves
-        )
+        ajv = [
+            "node", str(AJV), "validate", "--spec=draft2020", "--strict=false",
+            "-c", "ajv-formats", "-s", str(schema), "-d", f"{single[0].parent}/*.yaml",
+        ]  # fmt: skip
+        runs["ajv"] = lambda: timed(ajv, 1, cwd=BENCH_NODE)  # where ajv-formats resolves
     checker = shutil.which("check-jsonschema") or str(Path(PY).parent / "check-jsonschema")
     if Path(checker).exists():
         # Chunks keep the command line under the OS limit; their times add up.
         chunks = [single[i : i + CHUNK] for i in range(0, len(single), CHUNK)]
-        row["check_jsonschema"] = sum(
-            timed([checker, "--schemafile", str(schema), *map(str, chunk)], repeat)[0]
-            for chunk in chunks
+        runs["check_jsonschema"] = lambda: (
+            sum(timed([checker, "--schemafile", str(schema), *map(str, c)], 1)[0] for c in chunks),
+            None,
         )
+    peaks = {"validate": "validate_peak_kb", "compile": "compile_peak_kb"}
+    for name, (seconds, peak) in interleaved(runs, repeat).items():
+        row[name] = seconds
+        if name in peaks or name == "load_artifact":
+            row[peaks.get(name, "load_peak_kb")] = peak
+    row["artifact_bytes"] = artifact.stat().st_size
     specs = [f"p{i}/model-{i % 10}:{8 * (i % 10 + 1)}b" for i in range(min(size, 50))]
     specs += [f"q{i}/claude-1" for i in range(min(size, 50))] + ["openai/gpt-4o"]
     iterations = 20000 if size <= 100 else 200000
@@ -230,7 +248,9 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
         "# flue-decl benchmarks",
         "",
         f"Written by `bench/run.py` (`make bench`) on {time.strftime('%Y-%m-%d')}: "
-        f"{machine()}. Medians of {repeat} runs, fresh processes, seconds unless marked.",
+        f"{machine()}. Medians of {repeat} rounds, each running every command once in turn "
+        "(noise lands on a command and its baselines alike), fresh processes, seconds "
+        "unless marked.",
         "",
         "| files | size | validate | warm validate | compile | load_artifact | floor "
         "| check-jsonschema | ajv-cli | event parse | validate / check-jsonschema "

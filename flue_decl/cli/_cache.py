@@ -122,13 +122,13 @@ def remember(
     started: int,
 ) -> None:
     """Keep this run for a replay (``_replay``), with everything it read: flue-decl's own
-    files and their directories, its dependencies', where the settings were looked for,
+    files, its dependencies' first, where the settings were looked for,
     the settings file, each input directory (and the directories in it, which discovery
     looks into) and file. Paths as the run named them (``link/..`` is not ``.``)."""
-    tool = [*_tool_files(), *_dependencies()]
+    # Files, not their directories: Python writes __pycache__ there on first import, and
+    # a module added without any file changed is one nothing imports.
     read = [
-        *{str(f.parent): None for f in tool},
-        *map(str, tool),
+        *map(str, [*_tool_files(), *_dependencies()]),
         *searched(),
         *([settings.file] if settings.file else []),
         *settings.layers(),

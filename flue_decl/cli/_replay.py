@@ -161,7 +161,7 @@ def _replay(argv: list[str]) -> int | None:
             path = fields[at].decode("utf-8", "surrogatepass")
             if _seen(path, fields[at + 1].decode("utf-8", "surrogatepass")) is False:
                 return None
-        output = text.encode(sys.stdout.encoding, "backslashreplace")
+        output, exit_code = text.encode(sys.stdout.encoding, "backslashreplace"), int(code)
     except (OSError, ValueError, LookupError, AttributeError, TypeError):
         return None  # no record, or not one of these: the command runs
     try:
@@ -169,7 +169,7 @@ def _replay(argv: list[str]) -> int | None:
     except OSError as exc:
         print(stdout_failure(exc), file=sys.stderr)
         return 2
-    return int(code)
+    return exit_code
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -237,7 +237,11 @@ def _unlink(path: str) -> None:
 def _prune(directory: str) -> None:
     """Keep the newest :data:`KEPT` records."""
     with os.scandir(directory) as listing:
-        records = [e for e in listing if e.name.startswith("replay-") and e.is_file()]
+        records = [
+            e
+            for e in listing
+            if e.name.startswith("replay-") and not e.name.endswith(".tmp") and e.is_file()
+        ]  # another run's record being written is its own
     if len(records) > KEPT:
         records.sort(key=lambda e: e.stat().st_mtime_ns)
         for old in records[: len(records) - KEPT]:

@@ -172,7 +172,8 @@ class Calls(Sequence[Call]):
     that does not decode raises :class:`InputError` (``artifact-invalid``) where it is
     read; only an artifact re-checksummed by hand has one. ``current``: written by this
     flue-decl, whose compile held it to today's rules (see ``_start``); ``clear``: the
-    indexes of the calls whose line holds a literal baseUrl that may send in clear."""
+    indexes of the calls whose line holds a literal baseUrl that may send in clear, or an
+    escape that may spell one."""
 
     __slots__ = ("_lines", "_path", "_table", "clear", "current")
 

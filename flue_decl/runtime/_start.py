@@ -7,10 +7,11 @@ templates from that line and checks their values as :class:`Rendering` checks an
 the call's own line is kept as it is and decoded when its provider is first read
 (``_stored``). The transport rule across calls (``Rendering.finish``) reads only the
 providers whose base URL may travel in clear: one rendered to anything but ``https://...``,
-or a literal one the artifact's lines show (``Calls.clear``, found in one search: a URL
-edited by hand too, checked again then); every other provider's is https or absent, and
-sends nothing in clear. ApiProvider calls, calls of a custom protocol, and calls whose
-templates do not render are decoded whole and handled as any call is.
+or a literal one the artifact's lines may hold (``Calls.clear``: one that is not https,
+or any JSON escape, which could spell one; a URL edited by hand too, checked again then);
+every other provider's is https or absent, and sends nothing in clear. ApiProvider calls,
+calls of a custom protocol, and calls whose templates do not render are decoded whole and
+handled as any call is.
 
 A line of ``calls`` is decoded when its provider is first read, not at load: a line an
 artifact re-checksummed by hand broke is refused then (``artifact-invalid``). An artifact of

@@ -172,11 +172,15 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
             sum(timed([checker, "--schemafile", str(schema), *map(str, c)], 1)[0] for c in chunks),
             None,
         )
-    peaks = {"validate": "validate_peak_kb", "compile": "compile_peak_kb"}
+    peaks = {
+        "validate": "validate_peak_kb",
+        "compile": "compile_peak_kb",
+        "load_artifact": "load_peak_kb",
+    }
     for name, (seconds, peak) in interleaved(runs, repeat).items():
         row[name] = seconds
-        if name in peaks or name == "load_artifact":
-            row[peaks.get(name, "load_peak_kb")] = peak
+        if name in peaks:
+            row[peaks[name]] = peak
     row["artifact_bytes"] = artifact.stat().st_size
     specs = [f"p{i}/model-{i % 10}:{8 * (i % 10 + 1)}b" for i in range(min(size, 50))]
     specs += [f"q{i}/claude-1" for i in range(min(size, 50))] + ["openai/gpt-4o"]

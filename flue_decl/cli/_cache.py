@@ -16,6 +16,7 @@ of runs to replay (``_replay``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -38,17 +39,19 @@ def cache_dir() -> Path:
     return Path(_replay.cache_dir())
 
 
-def _tool_files() -> list[Path]:
+@functools.cache  # one walk a command: its key, its store, its record
+def _tool_files() -> tuple[Path, ...]:
     """What besides the inputs decides the result: flue-decl's code, schemas and catalog,
     in a fixed order."""
     package = Path(__file__).resolve().parent.parent
-    return [
+    return (
         *sorted(package.rglob("*.py")),
         *sorted(Path(schema_dir()).glob("*.schema.json")),
         package / "_data" / "catalog.json",
-    ]
+    )
 
 
+@functools.cache  # a miss keys its lookup and its store: one read of the files
 def _tool_digest() -> bytes:
     """The version and :func:`_tool_files`: a changed flue-decl never reuses old results."""
     digest = hashlib.sha256(__version__.encode())

@@ -5,8 +5,7 @@ and places, and any file that needs more than that is read again by the event pa
 The event pass costs several µs an event in Python; most provider files are plain
 mappings, sequences, strings and numbers, with no anchor, alias, tag or problem, and for
 those the C composer and a walk of its nodes give the same documents in 60% of the time
-(bench/notes.md). The
-rule is that the two agree exactly on every file this one accepts: the same values,
+(bench/notes.md). The two agree exactly on every file this one accepts: the same values,
 places, typed texts and charges to the tree's budget (``_budget``), proved against the
 event pass on every fixture and on generated files (tests/unit/compiler/test_fastparse.py).
 So this pass accepts only files that cannot differ:
@@ -24,8 +23,6 @@ So this pass accepts only files that cannot differ:
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from array import array
 from typing import Any
 
@@ -49,17 +46,8 @@ from ._budget import (
 )
 from ._document import Document
 from ._frames import _NOTHING_BROKEN, Shared
-from ._places import (
-    _MAKING,
-    _NO_MAPS,
-    _NO_SEQS,
-    _NO_TEXTS,
-    _TEXT,
-    LatePlaces,
-    Places,
-    Text,
-    place_at,
-)
+from ._lazyplaces import Source, lazy_document
+from ._places import _NO_MAPS, _NO_SEQS, _NO_TEXTS, _TEXT, Places, Text, place_at
 from ._scalars import (
     _PLAIN_TAGS,
     NULL_TAG,
@@ -106,6 +94,7 @@ class _Loader(_CLoader or object):  # type: ignore[misc]
 
 
 _UNRESOLVED = "?"
+Read = tuple[list[Document], int, int]  # documents, charge, need (see parse)
 
 
 def _tag(node: ScalarNode) -> str:
@@ -123,20 +112,33 @@ def wanted(text: str) -> bool:
     return ENABLED and len(text) <= MAX_BYTES and not any(c in text for c in "&*!")
 
 
-def parse(text: str, file: str, layer: int, tree: TreeBudget) -> tuple[list[Document], int] | None:
-    """``text``'s documents and what they charge the tree, or None: the event pass must
-    read it. The caller adds the charge to ``tree`` (whose strings and numbers this
-    shares)."""
+def parse(text: str, file: str, layer: int, tree: TreeBudget) -> Read | None:
+    """``text``'s documents, what they charge the tree and the most they asked of it at one
+    check (``need``: ``tree.used`` could have been ``tree.limit - need`` without a
+    refusal), or None: the event pass must read it. The caller adds the charge to ``tree``
+    (whose strings and numbers this shares)."""
     if not wanted(text):
         return None
-    return _read(text, file, layer, tree, _Source(text, file, layer, tree))
+    read = _read(text, file, layer, tree, source_of(text, file, layer, tree))
+    return None if read is None else (read[0], read[1].charge, read[1].need)
+
+
+def source_of(text: str, file: str, layer: int, tree: TreeBudget) -> Source:
+    """``text`` kept to walk again for its documents' places (``_lazyplaces``)."""
+    return Source(text, file, layer, tree, _placed)
+
+
+def _placed(source: Source, tree: TreeBudget) -> list[Document]:
+    again = _read(source.text, source.file, source.layer, tree, None)
+    assert again is not None  # the same text walks the same way
+    return again[0]
 
 
 def _read(
-    text: str, file: str, layer: int, tree: TreeBudget, source: _Source | None
-) -> tuple[list[Document], int] | None:
-    """As :func:`parse`; the places left for ``source`` to walk again when read, or made
-    now without one."""
+    text: str, file: str, layer: int, tree: TreeBudget, source: Source | None
+) -> tuple[list[Document], _Walk] | None:
+    """As :func:`parse`, with the walk (what it charged, and ``need``); the places left for
+    ``source`` to walk again when read, or made now without one."""
     walk = _Walk(file, tree, source)
     documents: list[Document] = []
     loader = None
@@ -153,7 +155,7 @@ def _read(
     finally:
         if loader is not None:
             loader.dispose()
-    return documents, walk.weight + walk.share.charged
+    return documents, walk
 
 
 def _pos(node: Node) -> int:
@@ -161,67 +163,18 @@ def _pos(node: Node) -> int:
     return (mark.line + 1) << 32 | (mark.column + 1)
 
 
-class _Source:
-    """A fast-read file's text, to walk again for its documents' places whenever they are
-    made (first read, or read again after ``forget``); called under ``LatePlaces``' lock.
-    A walk makes every document's places, the others' kept until asked for (a reader
-    going through every call after the artifact's writer forgot them walks each file
-    once, not once per document)."""
-
-    def __init__(self, text: str, file: str, layer: int, tree: TreeBudget) -> None:
-        self.text = text
-        self.file, self.layer = file, layer
-        self.strings, self.numbers = tree.strings, tree.numbers  # the keys' objects again
-        self.found: dict[int, Places] = {}  # made by the last walk, not given out yet
-
-    def places(self, index: int) -> Places:
-        """Document ``index``'s places."""
-        if index in self.found:
-            return self.found.pop(index)
-        unbounded = TreeBudget(0)
-        unbounded.limit = sys.maxsize  # charged on the first walk
-        unbounded.strings, unbounded.numbers = self.strings, self.numbers
-        again = _read(self.text, self.file, self.layer, unbounded, None)
-        assert again is not None  # the same text walks the same way
-        made = {document.index: document.places for document in again[0]}
-        found = made.pop(index)
-        self.found = made
-        return found
-
-
-class _LazyPlaces(LatePlaces):
-    """A fast-read document's places, made when first read (see ``LatePlaces``) by
-    walking its file again; its typed texts are known from the first walk."""
-
-    __slots__ = ("_index", "_source")
-
-    def __init__(self, file: str, root: int, texts: list[Text], source: _Source, index: int):
-        self.files, self.root, self.texts = (file,), root, texts
-        self._source, self._index = source, index
-
-    def made(self) -> Places:
-        made = self._source.places(self._index)
-        assert made.texts == self.texts
-        return made
-
-    def forget(self) -> None:
-        with _MAKING:  # as LatePlaces makes them
-            for slot in ("maps", "seqs", "seq_texts", "_owned", "_numbers"):  # texts: known
-                with contextlib.suppress(AttributeError):
-                    delattr(self, slot)
-
-
 class _Walk:
     """One file's documents from their nodes, charged as the event pass charges them; the
     places made now, or left to ``source``."""
 
-    def __init__(self, file: str, tree: TreeBudget, source: _Source | None) -> None:
+    def __init__(self, file: str, tree: TreeBudget, source: Source | None) -> None:
         self.file = file
         self.tree = tree
         self.source = source
         self.placed = source is None
         self.share = Shared(tree.strings)
         self.weight = 0
+        self.need = 0  # the most the file asked of the tree's budget at one check
         self.nodes = 0
         self.constructor = SafeConstructor()
         self.typed_texts: dict[Text, Text] = {}
@@ -245,17 +198,14 @@ class _Walk:
             self.weight += COLLECTION
             value = self.collection(root, ())
         self.weight += DOCUMENT
-        tree = self.tree
-        if self.nodes > MAX_NODES_PER_FILE or (
-            tree.used + self.weight + self.share.charged + self.logged > tree.limit
-        ):
+        need = self.weight + self.share.charged + self.logged
+        self.need = max(self.need, need)
+        if self.nodes > MAX_NODES_PER_FILE or self.tree.used + need > self.tree.limit:
             raise _Slow  # the event pass refuses it at its node
         root_place = _pos(root)
-        start = place_at(self.file, root_place)
         texts = self.texts or _NO_TEXTS
         if self.source is not None:
-            lazy = _LazyPlaces(self.file, root_place, texts, self.source, index)
-            return Document(self.file, layer, index, start, value, lazy, _NOTHING_BROKEN)
+            return lazy_document(self.source, index, root_place, value, texts)
         tables = Tables()
         for path, table in self.maps.items():
             tables[path] = (
@@ -271,7 +221,13 @@ class _Walk:
             texts=texts,
             seq_texts=self.seq_texts or _NO_SEQS,
         )
+        start = place_at(self.file, root_place)
         return Document(self.file, layer, index, start, value, places, _NOTHING_BROKEN)
+
+    @property
+    def charge(self) -> int:
+        """What the file's documents cost the tree (``_budget``)."""
+        return self.weight + self.share.charged
 
     def number(self, text: Text) -> int:
         number = self.ids.get(text)

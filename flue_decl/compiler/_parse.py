@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -120,11 +121,21 @@ def parse_text(
         tree = TreeBudget(len(text))
     fast = _fastparse.parse(text, source.path, source.layer, tree)
     if fast is not None:
-        documents, charge = fast
+        documents, charge, _ = fast
         tree.used += charge
-        suppressions, problems = _suppress.find(text, source.path)
-        return ParsedFile(source, tuple(documents), tuple(problems), sha256, suppressions)
+        return parsed(source, text, sha256, documents)
     documents, found = read_events(text, source, tree)
+    return parsed(source, text, sha256, documents, found)
+
+
+def parsed(
+    source: SourceFile,
+    text: str,
+    sha256: str | None,
+    documents: list[Document],
+    found: Sequence[Diagnostic] = (),
+) -> ParsedFile:
+    """The file read: its documents, what the parse ``found`` and its suppressions."""
     suppressions, problems = _suppress.find(text, source.path)
     return ParsedFile(source, tuple(documents), (*found, *problems), sha256, suppressions)
 
@@ -275,12 +286,10 @@ def _syntax_hint(problem: str) -> str | None:
 def parse_file(
     source: SourceFile, max_bytes: int = MAX_FILE_BYTES, tree: TreeBudget | None = None
 ) -> ParsedFile:
-    if tree is not None:  # what a file costs by being there, read or not
-        tree.used += FILE + 2 * len(source.path)
-        if tree.used > tree.limit:
-            message, hint = refusal("memory", tree.limit)
-            refused = Diagnostic.at("yaml-too-large", message, Place(source.path, 1, 1), hint=hint)
-            return ParsedFile(source, (), (refused,))
+    if tree is not None:
+        refused = charged(source, tree)
+        if refused is not None:
+            return refused
     raw, problem = read_source(source, min(max_bytes, MAX_PLACEABLE))
     if raw is None:
         assert problem is not None
@@ -291,3 +300,14 @@ def parse_file(
         assert problem is not None
         return ParsedFile(source, (), (problem,), digest)
     return parse_text(text, source, digest, tree)
+
+
+def charged(source: SourceFile, tree: TreeBudget) -> ParsedFile | None:
+    """What a file costs by being there, read or not, charged to ``tree``; the file refused
+    unread where the tree cannot pay it."""
+    tree.used += FILE + 2 * len(source.path)
+    if tree.used <= tree.limit:
+        return None
+    message, hint = refusal("memory", tree.limit)
+    refused = Diagnostic.at("yaml-too-large", message, Place(source.path, 1, 1), hint=hint)
+    return ParsedFile(source, (), (refused,))

@@ -62,7 +62,7 @@ def _agree(text: str, limit: int | None = None) -> bool:
     assert tree.used == 1234  # only read: the caller charges
     if fast is None:
         return False
-    documents, charge = fast
+    documents, charge, _ = fast
     events_tree = TreeBudget(len(text))
     events_tree.limit, events_tree.used = tree.limit, 1234
     expected, problems = read_events(text, SOURCE, events_tree)
@@ -109,11 +109,15 @@ def test_a_generated_tree_agrees_at_every_budget(tmp_path: Path) -> None:
         tree = TreeBudget(len(text))
         fast = _fastparse.parse(text, SOURCE.path, SOURCE.layer, tree)
         assert fast is not None
-        for limit in (fast[1], fast[1] + 2000, rng.randrange(fast[1] + 5000)):
-            # Read fast only where the event pass would not refuse it.
+        need = fast[2]
+        assert fast[1] <= need  # the last check asks for all the file charges, and more
+        for limit in (fast[1], fast[1] + 2000, rng.randrange(fast[1] + 5000), need, need - 1):
+            # Read fast only where the event pass would not refuse it; and exactly where
+            # the tree can pay its need (what a worker process says: ``_parallel``).
             read = _agree(text, limit + 1234)
             refused = read_events(text, SOURCE, _at_limit(text, limit + 1234))[1]
             assert read != bool(refused), (limit, fast[1])
+            assert read == (limit >= need), (limit, need)
 
 
 def _at_limit(text: str, limit: int) -> TreeBudget:

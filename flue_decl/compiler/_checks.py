@@ -15,6 +15,7 @@ from .._catalog import CLOUDFLARE_AI_BINDING, PI_APIS, Catalog
 from .._domain import ALLOW_PLAIN_HTTP, RESERVED_IDS, KindName, string_fields
 from .._errors import Diagnostic, JsonPath, Severity, did_you_mean
 from .._urls import (
+    SURE_TLS,
     credential_routes,
     read_url,
     sent_in_clear,
@@ -43,17 +44,30 @@ def check(
     schema error elsewhere in a document hides nothing; the cross-entity transport
     check needs trustworthy shapes and sees only the schema-``valid`` ones.
     ``known_providers`` are registered by the service's own code: configurable too."""
-    by_kind: dict[str, dict[str, Entity]] = {}
+    checks = Checks(entities, catalog, known_providers)
     for entity in entities:
-        by_kind.setdefault(entity.kind, {})[entity.key] = entity
-    valid_by_kind: dict[str, dict[str, Entity]] = {}
-    for entity in valid:
-        valid_by_kind.setdefault(entity.kind, {})[entity.key] = entity
-    custom_apis = set(by_kind.get(KindName.API_PROVIDER, {}))
-    apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | custom_apis
-    registered = by_kind.get(KindName.PROVIDER, {})
-    urls = _KnownUrls()  # a templated baseUrl is read twice: alone and for the transport rule
-    for entity in entities:
+        yield from checks(entity)
+    yield from checks.transport(valid)
+
+
+class Checks:
+    """The checks of one tree's ``entities``: each entity's (called, in any order and any
+    process: see ``_parallel``), then the transport rule on the valid ones."""
+
+    def __init__(
+        self, entities: Sequence[Entity], catalog: Catalog, known_providers: Collection[str]
+    ) -> None:
+        by_kind: dict[str, dict[str, Entity]] = {}
+        for entity in entities:
+            by_kind.setdefault(entity.kind, {})[entity.key] = entity
+        self.catalog, self.known_providers = catalog, known_providers
+        self.custom_apis = set(by_kind.get(KindName.API_PROVIDER, {}))
+        self.apis = set(PI_APIS) | {CLOUDFLARE_AI_BINDING} | self.custom_apis
+        self.registered = by_kind.get(KindName.PROVIDER, {})
+        # A templated baseUrl is read twice: alone and for the transport rule.
+        self.urls = _KnownUrls()
+
+    def __call__(self, entity: Entity) -> Iterator[Diagnostic]:
         yield from _templates(entity)
         yield from _header_values(entity)
         providing = entity.kind in (KindName.PROVIDER, KindName.PROVIDER_CONFIGURATION)
@@ -70,15 +84,16 @@ def check(
                 )
             )
         if entity.kind == KindName.PROVIDER:
-            yield from _api_known(entity, apis)
+            yield from _api_known(entity, self.apis)
+        registered = self.registered
         if (
             entity.kind == KindName.PROVIDER_CONFIGURATION
             and entity.key not in registered
-            and entity.key not in catalog.providers
-            and entity.key not in known_providers
+            and entity.key not in self.catalog.providers
+            and entity.key not in self.known_providers
             and entity.key not in RESERVED_IDS  # said once, as reserved-id
         ):
-            nearest = did_you_mean(entity.key, [*registered, *catalog.providers])
+            nearest = did_you_mean(entity.key, [*registered, *self.catalog.providers])
             yield (
                 Diagnostic.at(
                     "unknown-provider",
@@ -93,7 +108,8 @@ def check(
                     "--known-provider",
                 )
             )
-        yield from _literal_urls(entity, _custom_api(entity, registered, custom_apis), urls)
+        custom = _custom_api(entity, registered, self.custom_apis)
+        yield from _literal_urls(entity, custom, self.urls)
         if entity.data.get(ALLOW_PLAIN_HTTP) is True:
             yield (
                 Diagnostic.at(
@@ -107,14 +123,17 @@ def check(
                     "provider has https://",
                 )
             )
-    yield from (
-        _transport(
+
+    def transport(self, valid: Sequence[Entity]) -> Iterator[Diagnostic]:
+        valid_by_kind: dict[str, dict[str, Entity]] = {}
+        for entity in valid:
+            valid_by_kind.setdefault(entity.kind, {})[entity.key] = entity
+        return _transport(
             valid_by_kind.get(KindName.PROVIDER, {}),
             valid_by_kind.get(KindName.PROVIDER_CONFIGURATION, {}),
-            catalog,
-            urls,
+            self.catalog,
+            self.urls,
         )
-    )
 
 
 def _templates(entity: Entity) -> Iterator[Diagnostic]:
@@ -284,18 +303,28 @@ def _transport(
     urls: _KnownUrls,
 ) -> Iterator[Diagnostic]:
     """On the URLs known without rendering (see :func:`_known_urls`); templated ones are
-    checked again after rendering."""
-    allowed = {
+    checked again after rendering. Only the providers whose registration or configuration
+    has a base URL in clear have their routes worked out: no other can send in clear."""
+    entities = (*registered.values(), *configured.values())
+    allowed = {e.key for e in entities if e.data.get(ALLOW_PLAIN_HTTP) is True}
+    clear = {
         e.key
-        for e in (*registered.values(), *configured.values())
-        if e.data.get(ALLOW_PLAIN_HTTP) is True
+        for e in entities
+        if e.key not in allowed and isinstance(base := e.data.get("baseUrl"), str)
+        if any(not url.startswith(SURE_TLS) and sent_in_clear(url) for url, _ in urls(base))
     }
+    if not clear:
+        return
     routes = credential_routes(
-        registered, configured, _data, _credentials, catalog.runtime_credential
+        {key: e for key, e in registered.items() if key in clear},
+        {key: e for key, e in configured.items() if key in clear},
+        _data,
+        _credentials,
+        catalog.runtime_credential,
     )
     for route in routes:
         base_url = route.url.data.get("baseUrl")
-        if route.provider in allowed or not isinstance(base_url, str):
+        if not isinstance(base_url, str):
             continue
         for url, when in urls(base_url):
             if sent_in_clear(url):

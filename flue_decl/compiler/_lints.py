@@ -37,14 +37,19 @@ def lint(entities: Sequence[Entity], catalog: Catalog) -> Iterator[Diagnostic]:
     """Lint every entity, whatever errors it has (each lint checks the types it reads):
     a document with an error shows its warnings in the same run."""
     for entity in entities:
-        yield from _literal_secrets(entity)
-        yield from _foreign_templates(entity)
-        yield from _yaml11_booleans(entity)
-        if entity.kind == KindName.PROVIDER:
-            yield from _token_limits(entity)
-            yield from _shadows(entity, catalog)
-        if entity.kind == KindName.PROVIDER_CONFIGURATION:
-            yield from _store_responses(entity, entities, catalog)
+        yield from lint_one(entity, entities, catalog)
+
+
+def lint_one(entity: Entity, entities: Sequence[Entity], catalog: Catalog) -> Iterator[Diagnostic]:
+    """The lints of ``entity``, one of the tree's ``entities``."""
+    yield from _literal_secrets(entity)
+    yield from _foreign_templates(entity)
+    yield from _yaml11_booleans(entity)
+    if entity.kind == KindName.PROVIDER:
+        yield from _token_limits(entity)
+        yield from _shadows(entity, catalog)
+    if entity.kind == KindName.PROVIDER_CONFIGURATION:
+        yield from _store_responses(entity, entities, catalog)
 
 
 def _literal_secrets(entity: Entity) -> Iterator[Diagnostic]:

@@ -25,7 +25,8 @@ from ._budget import TreeBudget
 from ._calls import compile_entities
 from ._found import Found
 from ._layer import Entity, layer
-from ._parse import Document, parse_file
+from ._parallel import judge, parse_files
+from ._parse import Document
 from ._schema import Located
 from ._suppress import Suppression
 
@@ -100,6 +101,7 @@ def compile_paths(
     known_providers: Collection[str] | None = None,
     settings: SettingsArg = None,
     allow_empty: bool = False,
+    jobs: int = 1,
 ) -> Compilation:
     """Compile ``paths`` (one directory or file, or a list of them in layer order; default:
     the settings' ``paths``, else ``providers.d``) and collect every problem.
@@ -110,7 +112,9 @@ def compile_paths(
     settings file (or :class:`Settings`) for what is not given here, and its ``ignore`` and
     ``per-file-ignores``. Paths that hold no YAML document between them are a
     ``no-documents`` error unless ``allow_empty`` (an empty list of paths reads nothing and
-    is not one)."""
+    is not one). ``jobs``: how many processes may share the work (more than one: worker
+    processes forked for part of it, where that is safe: ``_spread``); the answer is the
+    same."""
     options = settings_for(
         settings,
         paths=None if paths is None else as_layers(paths),
@@ -119,13 +123,14 @@ def compile_paths(
     )
     catalog = catalog or builtin_catalog()
     found = discover(options.layers())
-    tree = TreeBudget(_input_bytes(found.files, options.max_file_bytes))  # the tree's one
+    sizes = _sizes(found.files, options.max_file_bytes)
+    tree = TreeBudget(sum(sizes))  # the tree's one
     diagnostics = Found(found.diagnostics)
     documents: list[Document] = []
     hashes: list[tuple[str, str]] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}
-    for source in found.files:
-        parsed = parse_file(source, options.max_file_bytes, tree)
+    for parsed in parse_files(found.files, sizes, options.max_file_bytes, tree, jobs):
+        source = parsed.file
         diagnostics.extend(parsed.diagnostics)
         documents.extend(parsed.documents)
         if parsed.suppressions:
@@ -140,14 +145,23 @@ def compile_paths(
         diagnostics.extend(
             _schema.validate(kind, Located(doc.data, doc.place, doc.key_place, doc.typed_scalars))
         )
+    entities = layered.entities
+    checks = _checks.Checks(entities, catalog, options.known_providers)
+
+    def lints(entity: Entity) -> Iterator[Diagnostic]:
+        return _lints.lint_one(entity, entities, catalog)
+
+    # Worked on in several processes, or found here one at a time (bounded by ``Found``).
+    judged = judge(entities, _schema_problems, checks, lints, jobs)
     valid: list[Entity] = []
-    for entity in layered.entities:
-        problems = _schema.validate(entity.kind, entity.located())
+    for i, entity in enumerate(entities):
+        problems = judged.problems[i] if judged else _schema_problems(entity)
         diagnostics.extend(problems)
         if not problems:
             valid.append(entity)
-    diagnostics.extend(_checks.check(layered.entities, catalog, valid, options.known_providers))
-    diagnostics.extend(_lints.lint(layered.entities, catalog))
+    diagnostics.extend(judged.checks if judged else (d for e in entities for d in checks(e)))
+    diagnostics.extend(checks.transport(valid))
+    diagnostics.extend(judged.lints if judged else (d for e in entities for d in lints(e)))
     if layered.duplicates:
         twins = _check_duplicates(layered.entities, layered.duplicates, catalog, options)
         diagnostics.extend(twins)
@@ -164,17 +178,21 @@ def compile_paths(
     )
 
 
-def _input_bytes(files: Iterable[SourceFile], max_bytes: int) -> int:
-    """The size of what a compile will read, as the files stand before it reads them: a
-    file that cannot be sized or is past the cap (refused unread) counts nothing."""
-    total = 0
+def _schema_problems(entity: Entity) -> list[Diagnostic]:
+    return _schema.validate(entity.kind, entity.located())
+
+
+def _sizes(files: Iterable[SourceFile], max_bytes: int) -> list[int]:
+    """The size of each file a compile will read, as it stands before it is read: a file
+    that cannot be sized or is past the cap (refused unread) counts nothing."""
+    sizes = []
     for source in files:
         try:
             size = os.stat(source.path).st_size
         except (OSError, ValueError):
-            continue
-        total += size if size <= max_bytes else 0
-    return total
+            size = 0
+        sizes.append(size if size <= max_bytes else 0)
+    return sizes
 
 
 def _check_duplicates(

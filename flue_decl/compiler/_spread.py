@@ -1,0 +1,103 @@
+"""A compile's work spread over forked worker processes (``compile_paths(jobs=N)``).
+
+The parent forks one child for every part but its own, does its own part, then reads each
+child's answer (bytes through a pipe, followed by their length) in order. A child that
+fails for any reason (killed, an exception, an answer cut short, an exit status not 0)
+gives ``None``, and the caller does that part itself: a worker can make a compile faster,
+never change or lose its answer. Children write nothing else anywhere and leave by
+``os._exit`` (no buffer of the parent's flushed twice, no exit handler run).
+
+Forking is used only where it is safe (:func:`usable`): a platform with ``fork`` that is
+not macOS (whose system libraries are not safe to use in a forked child), called from the
+main thread of a process that has no other thread (a lock another thread holds at the
+fork would stay held in the child). Anywhere else everything runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+_CHUNK = 1 << 20
+
+
+def usable(jobs: int) -> int:
+    """How many processes a compile asked for ``jobs`` may use here (1: no fork)."""
+    if jobs <= 1 or not hasattr(os, "fork") or sys.platform == "darwin":
+        return 1
+    alone = threading.active_count() == 1
+    if not alone or threading.current_thread() is not threading.main_thread():
+        return 1
+    return jobs
+
+
+def spread(
+    parts: Sequence[Callable[[], bytes]], own: Callable[[], T]
+) -> tuple[T, list[bytes | None]]:
+    """``own()`` run here while a forked child runs each of ``parts``; with each child's
+    bytes, or None where it failed."""
+    children: list[tuple[int, int]] = []  # (pid, read end)
+    try:
+        for part in parts:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child: coverage is not written from here
+                _child(part, write, [read, *(fd for _, fd in children)])
+            os.close(write)
+            children.append((pid, read))
+        mine = own()
+        answers = [_answer(pid, read) for pid, read in children]
+        children.clear()
+        return mine, answers
+    finally:
+        for pid, read in children:  # own() failed (Ctrl-C): no child left behind
+            with contextlib.suppress(OSError):
+                os.close(read)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+
+
+def _child(part: Callable[[], bytes], write: int, others: list[int]) -> None:
+    code = 1
+    try:
+        for fd in others:
+            os.close(fd)
+        answer = part()
+        view = memoryview(answer + len(answer).to_bytes(8, "big"))  # whole, or refused
+        while view:
+            view = view[os.write(write, view[:_CHUNK]) :]
+        code = 0
+    except BaseException:  # whatever it was, the parent does this part itself
+        pass
+    finally:
+        os._exit(code)
+
+
+def _answer(pid: int, read: int) -> bytes | None:
+    chunks: list[bytes] = []
+    cut = False
+    try:
+        while chunk := os.read(read, _CHUNK):
+            chunks.append(chunk)
+    except OSError:
+        cut = True
+    finally:
+        os.close(read)
+    try:
+        _, status = os.waitpid(pid, 0)
+        failed = os.waitstatus_to_exitcode(status) != 0
+    except ChildProcessError:  # reaped already (SIGCHLD ignored): the length tells
+        failed = False
+    answer = b"".join(chunks)
+    if cut or failed or len(answer) < 8:
+        return None
+    size = int.from_bytes(answer[-8:], "big")
+    return answer[:-8] if size == len(answer) - 8 else None

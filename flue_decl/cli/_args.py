@@ -27,6 +27,7 @@ class Args:
     max_file_bytes: int | None = None
     handler_modules: str | None = None
     no_cache: bool = False
+    jobs: int | None = None  # None: as many as the CPUs (``_inputs.jobs``)
     # What to show, and where.
     format: str | None = None  # None: validate's and check-env's from the settings
     output: str | None = None

@@ -12,12 +12,12 @@ from ..runtime import Registry, build_registry, select_calls
 from ..runtime._secretfiles import SecretFiles
 from ..views import reviewed_registry
 from ._args import Args
-from ._options import options
+from ._options import jobs, options
 
 
 def compiled(args: Args) -> Compilation:
     """The compiled tree; raises ConfigError (InputError, ValidationError) on errors."""
-    compilation = compile_paths(settings=options(args))
+    compilation = compile_paths(settings=options(args), jobs=jobs(args))
     args.files_read = compilation.files  # for the summary line if a later step fails
     compilation.raise_for_errors()
     return compilation

@@ -74,7 +74,11 @@ def main(argv: Sequence[str] | None = None, *, _final: bool = False) -> int:
 
 def run() -> NoReturn:
     """The ``flue-decl`` command: :func:`main` on ``sys.argv``, then exit with its code."""
-    sys.exit(main(sys.argv[1:], _final=True))
+    code = main(sys.argv[1:], _final=True)
+    # The process ends here: a last collection would walk every object left, for nothing
+    # (12 ms of a 1,000-file validate; bench/notes.md).
+    gc.freeze()
+    sys.exit(code)
 
 
 def _interrupt_once() -> Any:

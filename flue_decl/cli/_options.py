@@ -5,6 +5,7 @@ them. Light on purpose: ``validate`` answered from its cache imports no compiler
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from .._inert import inert_json
@@ -56,6 +57,18 @@ def options(args: Args) -> Settings:
     )
     args.effective_settings = chosen
     return chosen
+
+
+MAX_JOBS = 4  # past two the parse's share of a run is small: more processes, little sooner
+
+
+def jobs(args: Args) -> int:
+    """How many processes may share the work of a tree (``--jobs``): by default the CPUs this
+    process may run on, at most ``MAX_JOBS``."""
+    if args.jobs is not None:
+        return args.jobs
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return min(MAX_JOBS, len(usable) if usable is not None else os.cpu_count() or 1)
 
 
 def show_settings(args: Args) -> int:

@@ -78,6 +78,13 @@ def _limits(p: argparse.ArgumentParser) -> None:
         help="a provider the service registers in its own code, which configurations may "
         "target; repeat for several",
     )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="parse a large tree in up to N processes (default: the CPUs this process may "
+        "use, at most 4; 1: one process)",
+    )
 
 
 def _provider_option(p: argparse.ArgumentParser, help_: str) -> None:

@@ -10,7 +10,7 @@ import time
 from .._errors import Severity
 from . import _cache
 from ._args import Args
-from ._options import options
+from ._options import jobs, options
 from ._outcome import OK, PROBLEMS, USAGE
 from ._reporters import REPORTERS, resolve_format, use_color
 
@@ -33,7 +33,7 @@ def run(args: Args) -> int:
         # Only a miss compiles: an unchanged tree is answered without loading the compiler.
         from ..compiler import compile_paths
 
-        compilation = compile_paths(settings=settings)
+        compilation = compile_paths(settings=settings, jobs=jobs(args))
         diagnostics, files = compilation.diagnostics, compilation.files
         input_failed = compilation.input_failed
         if key and not input_failed:

@@ -14,13 +14,13 @@ such as a date) the parent parses itself, at its turn.
 
 Worth it only for a tree of some size: a worker's run is at least ``MIN_BYTES``.
 
-:func:`judge` spreads the schema, the checks and the lints the same way: their work on
-the tree's entities, in the order one process does it (every entity's schema, then every
-entity's checks, then every entity's lints), is cut into consecutive shares, and the
-findings of each share put back in that order. Each share is worked on whole by one
-process, from the same entities (a forked worker has them all). A share that finds more
-than ``MAX_HELD`` problems makes the whole tree's work go again in one process, where
-its findings are bounded as they are found (``_found``) instead of held.
+:func:`judge` spreads the schema, the checks and the lints the same way: the entities
+are cut into consecutive shares (a process touches only its own entities' values, so a
+forked worker copies few of its parent's pages), and each stage's findings are put back
+in the order one process finds them (every entity's schema problems, then every entity's
+checks, then every entity's lints). A share that finds more than ``MAX_HELD`` problems
+makes the whole tree's work go again in one process, where its findings are bounded as
+they are found (``_found``) instead of held.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from ._budget import TreeBudget
 from ._checks import Checks
 from ._document import ParsedFile
 from ._layer import Entity
-from ._lazyplaces import rebuilt
+from ._lazyplaces import Parts, rebuilt
 from ._parse import _Loader, charged, decode, parse_file, parse_text, parsed, read_source
 from ._places import MAX_PLACEABLE
 
@@ -69,10 +69,14 @@ def parse_files(
         lambda: [parse_file(source, max_bytes, tree) for source in first],
     )
     out = own
-    for run, answer in zip(others, answers, strict=True):
-        blobs = marshal.loads(answer) if answer is not None else [None] * len(run)
-        taken = zip(run, blobs, strict=True)
-        out.extend(_taken(source, blob, max_bytes, tree) for source, blob in taken)
+    for i, run in enumerate(others):
+        answer, answers[i] = answers[i], None  # bytes freed as soon as they are read
+        reads: list[Answer | None] = [None] * len(run)
+        if answer is not None:
+            reads = marshal.loads(answer)
+            del answer
+        taken = zip(run, reads, strict=True)
+        out.extend(_taken(source, read, max_bytes, tree) for source, read in taken)
     return out
 
 
@@ -92,38 +96,52 @@ def _runs(sizes: Sequence[int], jobs: int) -> list[tuple[int, int]]:
 
 
 def _worker(files: Sequence[SourceFile], cap: int) -> bytes:
-    """In a worker: each file's marshalled answer, or None."""
-    return marshal.dumps([_alone(source, cap) for source in files])
+    """In a worker: each file's answer, or None, marshalled. One budget for the run, with
+    no limit (the parent charges each file at its turn; a file's charges do not depend on
+    the files before it), so the strings the files repeat are one object, written once."""
+    tree = TreeBudget(0)
+    tree.limit = sys.maxsize
+    answers = [_alone(source, cap, tree) for source in files]
+    try:
+        return marshal.dumps(answers)
+    except ValueError:  # a date, or another value marshal does not carry: the parent reads it
+        return marshal.dumps([a if a is None or _carried(a) else None for a in answers])
 
 
-def _alone(source: SourceFile, cap: int) -> bytes | None:
+def _carried(answer: Answer) -> bool:
+    try:
+        marshal.dumps(answer)
+    except ValueError:
+        return False
+    return True
+
+
+Answer = tuple[str, str, int, int, Parts]  # a file's sha256, text, charge, need, documents
+
+
+def _alone(source: SourceFile, cap: int, tree: TreeBudget) -> Answer | None:
     raw, _ = read_source(source, cap)
     if raw is None:
         return None
     text, _ = decode(raw, source.path)
     if text is None or _portable.problem(text, source.path, _Loader) is not None:
         return None
-    tree = TreeBudget(0)
-    tree.limit = sys.maxsize  # the parent charges it at its turn
     fast = _fastparse.parse(text, source.path, source.layer, tree)
     if fast is None:
         return None
     documents, charge, need = fast
     parts = [(d.index, d.places.root, d.data, d.places.texts) for d in documents]
-    try:
-        return marshal.dumps((hashlib.sha256(raw).hexdigest(), text, charge, need, parts))
-    except ValueError:  # a date, or another value marshal does not carry
-        return None
+    return hashlib.sha256(raw).hexdigest(), text, charge, need, parts
 
 
-def _taken(source: SourceFile, blob: bytes | None, max_bytes: int, tree: TreeBudget) -> ParsedFile:
+def _taken(source: SourceFile, read: Answer | None, max_bytes: int, tree: TreeBudget) -> ParsedFile:
     """A worker's file, taken at its turn as ``parse_file`` would have read it."""
-    if blob is None:
+    if read is None:
         return parse_file(source, max_bytes, tree)
     refused = charged(source, tree)
     if refused is not None:
         return refused
-    sha256, text, charge, need, parts = marshal.loads(blob)
+    sha256, text, charge, need, parts = read
     if tree.used + need > tree.limit:
         return parse_text(text, source, sha256, tree)  # refused where the budget ran out
     tree.used += charge
@@ -155,10 +173,10 @@ def judge(
     jobs = min(_spread.usable(jobs), len(entities) // MIN_ENTITIES)
     if jobs <= 1:
         return None
-    cuts = _cuts(4 * len(entities), jobs)
+    cuts = _cuts(len(entities), jobs)
 
     def share(span: tuple[int, int]) -> Judged | None:
-        return _share(entities, span, (schema, checks, lints), checks)
+        return _share(entities[span[0] : span[1]], (schema, checks, lints), checks)
 
     def answer(span: tuple[int, int]) -> bytes:
         return pickle.dumps(share(span))
@@ -185,26 +203,20 @@ def judge(
 
 
 def _cuts(total: int, jobs: int) -> list[int]:
-    """Where the even shares of ``total`` units of work begin, and the end."""
+    """Where the even shares of ``total`` entities begin, and the end."""
     return [total * k // jobs for k in range(jobs + 1)]
 
 
 def _share(
-    entities: Sequence[Entity],
-    span: tuple[int, int],
-    work: tuple[Work, Work, Work],
-    checks: Checks,
+    entities: Sequence[Entity], work: tuple[Work, Work, Work], checks: Checks
 ) -> Judged | None:
-    """The findings of the units ``span`` covers (from, to): an entity's schema costs one
-    unit, its checks two, its lints one, laid end to end in that order (the schema's of
-    every entity, then ...); None past ``MAX_HELD``."""
-    n = len(entities)
+    """What the schema, the checks and the lints find on ``entities``, each stage's in the
+    entities' order; None past ``MAX_HELD``."""
     held: list[list[Diagnostic]] = [[], [], []]  # the schema's problems, the checks', lints'
     problems: list[list[Diagnostic]] = []
     room = MAX_HELD
-    for stage, (base, weight) in enumerate(((0, 1), (n, 2), (3 * n, 1))):
-        start, end = (min(n, max(0, -((base - at) // weight))) for at in span)
-        for entity in entities[start:end]:
+    for stage in range(3):
+        for entity in entities:
             found = list(itertools.islice(work[stage](entity), room + 1))
             room -= len(found)
             if room < 0:

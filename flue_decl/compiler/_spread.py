@@ -28,13 +28,15 @@ _CHUNK = 1 << 20
 
 
 def usable(jobs: int) -> int:
-    """How many processes a compile asked for ``jobs`` may use here (1: no fork)."""
+    """How many processes a compile asked for ``jobs`` may use here (1: no fork): no more
+    than the CPUs this process may run on (more would only wait their turn)."""
     if jobs <= 1 or not hasattr(os, "fork") or sys.platform == "darwin":
         return 1
     alone = threading.active_count() == 1
     if not alone or threading.current_thread() is not threading.main_thread():
         return 1
-    return jobs
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(jobs, len(cpus) if cpus is not None else os.cpu_count() or 1))
 
 
 def spread(
@@ -45,24 +47,44 @@ def spread(
     children: list[tuple[int, int]] = []  # (pid, read end)
     try:
         for part in parts:
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child: coverage is not written from here
-                _child(part, write, [read, *(fd for _, fd in children)])
-            os.close(write)
-            children.append((pid, read))
+            child = _fork(part, [fd for _, fd in children if fd >= 0])
+            children.append(child or (0, -1))  # none: out of processes or descriptors
         mine = own()
-        answers = [_answer(pid, read) for pid, read in children]
-        children.clear()
+        answers = []
+        while children:
+            pid, read = children[0]
+            answers.append(_answer(pid, read) if pid else None)
+            del children[0]  # read and reaped
         return mine, answers
     finally:
         for pid, read in children:  # own() failed (Ctrl-C): no child left behind
+            if not pid:
+                continue
             with contextlib.suppress(OSError):
                 os.close(read)
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
+
+
+def _fork(part: Callable[[], bytes], others: list[int]) -> tuple[int, int] | None:
+    """A child running ``part``: its pid and the read end of its answer; None where the
+    system refuses a pipe or a process (the parent does the part itself)."""
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # pragma: no cover - the child: coverage is not written from here
+        _child(part, write, [read, *others])
+    os.close(write)
+    return pid, read
 
 
 def _child(part: Callable[[], bytes], write: int, others: list[int]) -> None:

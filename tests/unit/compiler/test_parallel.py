@@ -59,6 +59,7 @@ def summary(tree: str, jobs: str, budget: str = "", held: str = "") -> dict[str,
 
     # Counted where they are called (in the parent): the workers' answers used.
     patch = pytest.MonkeyPatch()  # in a process of its own: never undone
+    patch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))  # 3 workers on 2 CPUs
     patch.setattr(_spread, "spread", counted_spread)
     patch.setattr(_parallel, "_taken", counted_taken)
     patch.setattr(_parallel, "parse_text", counted_parse_text)
@@ -177,6 +178,35 @@ def test_a_worker_that_fails_leaves_its_part_to_the_parent() -> None:
     own, answers = _spread.spread([lambda: big, killed, raising, lambda: b""], lambda: "mine")
     assert own == "mine"
     assert answers == [big, None, None, b""]
+
+
+def test_a_system_out_of_processes_leaves_every_part_to_the_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fork, pipe = os.fork, os.pipe
+    forks = []
+
+    def refused() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")  # EAGAIN
+        return fork()
+
+    monkeypatch.setattr(os, "fork", refused)
+    own, answers = _spread.spread([lambda: b"a", lambda: b"b", lambda: b"c"], lambda: "mine")
+    assert (own, answers) == ("mine", [b"a", None, b"c"])
+    monkeypatch.setattr(os, "fork", fork)
+
+    def no_descriptors() -> tuple[int, int]:
+        raise OSError(24, "Too many open files")  # EMFILE
+
+    monkeypatch.setattr(os, "pipe", no_descriptors)
+    assert _spread.spread([lambda: b"a"], lambda: "mine") == ("mine", [None])
+    monkeypatch.setattr(os, "pipe", pipe)
+
+
+def test_no_more_processes_than_cpus() -> None:
+    assert _spread.usable(10_000) == len(os.sched_getaffinity(0))
 
 
 def test_no_worker_is_left_when_the_parent_fails(monkeypatch: pytest.MonkeyPatch) -> None:

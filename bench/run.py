@@ -6,7 +6,7 @@
 Fresh processes for everything a user starts cold (validate, compile, load_artifact,
 import); medians over ``--repeat`` rounds, each running every command once in turn
 (``interleaved``: a shared machine's noise lands on a command and its baselines alike);
-peak memory from the child's own rusage.
+peak memory from the child's own rusage, and its worker processes' (``--jobs``).
 Baselines: check-jsonschema on the same documents (one per file: it reads single-document
 YAML only), ajv-cli 5 on those files (node: compiled Ajv validators and js-yaml;
 bench/node), the bare floor (PyYAML's C loader + jsonschema, bench/floor.py), the bare
@@ -45,15 +45,23 @@ PEAK = (
     "code = 0\ntry:\n    runpy.run_module('flue_decl', run_name='__main__')\n"
     "except SystemExit as e:\n    code = e.code or 0\n"
     "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "print('WORKERS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+    "file=sys.stderr)\n"
     "sys.exit(code)"
 )
 
 
+Peaks = dict[str, int]  # PEAK_KB: the process's own peak RSS; WORKERS_KB: its workers'
+
+
 def timed(
     cmd: Sequence[str], repeat: int, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> tuple[float, int | None]:
-    """Median wall seconds over ``repeat`` runs, and the last run's peak RSS (KB) if printed."""
-    times, peak = [], None
+) -> tuple[float, Peaks]:
+    """Median wall seconds over ``repeat`` runs, and the last run's peak RSS (KB) printed:
+    its own, and the largest of the worker processes it forked (``--jobs``), whose pages
+    shared with it count in both."""
+    times: list[float] = []
+    peak: Peaks = {}
     for _ in range(repeat):
         start = time.perf_counter()
         done = subprocess.run(
@@ -61,8 +69,9 @@ def timed(
         )
         times.append(time.perf_counter() - start)
         for line in done.stderr.splitlines():
-            if line.startswith("PEAK_KB"):
-                peak = int(line.split()[1])
+            if line.startswith(("PEAK_KB ", "WORKERS_KB ")):
+                name, kb = line.split()
+                peak[name] = int(kb)
     return statistics.median(times), peak
 
 
@@ -116,18 +125,18 @@ def resolve_reference(artifact: Path, specs: list[str], iterations: int) -> floa
 
 
 def interleaved(
-    runs: Mapping[str, Callable[[], tuple[float, int | None]]], repeat: int
-) -> dict[str, tuple[float, int | None]]:
+    runs: Mapping[str, Callable[[], tuple[float, Peaks]]], repeat: int
+) -> dict[str, tuple[float, Peaks]]:
     """The median seconds (and the last peak RSS printed) of each run, taken in ``repeat``
     rounds that run every one once: on a shared machine the noise comes and goes over
     minutes, and within a round it lands on a command and its baselines alike."""
     times: dict[str, list[float]] = {name: [] for name in runs}
-    peaks: dict[str, int | None] = dict.fromkeys(runs)
+    peaks: dict[str, Peaks] = {name: {} for name in runs}
     for _ in range(repeat):
         for name, run in runs.items():
             seconds, peak = run()
             times[name].append(seconds)
-            peaks[name] = peak if peak is not None else peaks[name]
+            peaks[name] = peak or peaks[name]
     return {name: (statistics.median(times[name]), peaks[name]) for name in runs}
 
 
@@ -149,8 +158,12 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
         "env={}, import_handlers=False); "
         "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
     )
-    runs: dict[str, Callable[[], tuple[float, int | None]]] = {
+    one = ["--jobs", "1"]
+    runs: dict[str, Callable[[], tuple[float, Peaks]]] = {
         "validate": lambda: timed(flue(["validate", "--no-cache", str(tree)]), 1, env=cache_env),
+        "validate_one": lambda: timed(
+            flue(["validate", "--no-cache", *one, str(tree)]), 1, env=cache_env
+        ),
         "warm_validate": lambda: timed(flue(["validate", str(tree)]), 1, env=cache_env),
         "compile": lambda: timed(flue(["compile", str(tree), "-o", str(artifact)]), 1),
         "load_artifact": lambda: timed([PY, "-c", load], 1),
@@ -170,17 +183,19 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
         chunks = [single[i : i + CHUNK] for i in range(0, len(single), CHUNK)]
         runs["check_jsonschema"] = lambda: (
             sum(timed([checker, "--schemafile", str(schema), *map(str, c)], 1)[0] for c in chunks),
-            None,
+            {},
         )
     peaks = {
-        "validate": "validate_peak_kb",
-        "compile": "compile_peak_kb",
-        "load_artifact": "load_peak_kb",
+        "validate": "validate",
+        "validate_one": "validate_one",
+        "compile": "compile",
+        "load_artifact": "load",
     }
     for name, (seconds, peak) in interleaved(runs, repeat).items():
         row[name] = seconds
         if name in peaks:
-            row[peaks[name]] = peak
+            row[f"{peaks[name]}_peak_kb"] = peak.get("PEAK_KB")
+            row[f"{peaks[name]}_workers_kb"] = peak.get("WORKERS_KB")
     row["artifact_bytes"] = artifact.stat().st_size
     specs = [f"p{i}/model-{i % 10}:{8 * (i % 10 + 1)}b" for i in range(min(size, 50))]
     specs += [f"q{i}/claude-1" for i in range(min(size, 50))] + ["openai/gpt-4o"]
@@ -256,14 +271,15 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
         "(noise lands on a command and its baselines alike), fresh processes, seconds "
         "unless marked.",
         "",
-        "| files | size | validate | warm validate | compile | load_artifact | floor "
+        "| files | size | validate | validate, 1 process | warm validate | compile "
+        "| load_artifact | floor "
         "| check-jsonschema | ajv-cli | event parse | validate / check-jsonschema "
         "| validate / ajv-cli | validate / floor | validate / event parse | warm / cold "
         "| load_artifact / compile | resolve (ns) | reference resolve (ns) "
-        "| resolve / reference | validate peak RSS (MB) | compile peak RSS (MB) "
+        "| resolve / reference | validate peak RSS (MB) | its worker's (MB) "
+        "| validate, 1 process (MB) | compile peak RSS (MB) | its worker's (MB) "
         "| load_artifact peak RSS (MB) | artifact (MB) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "|" + " ---: |" * 27,
     ]
     for r in rows:
         cj, ref = r.get("check_jsonschema"), r.get("resolve_ref_ns")
@@ -271,6 +287,7 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
             str(r["files"]),
             f"{r['bytes'] / 1e6:.2f} MB",
             f"{r['validate']:.3f}",
+            f"{r['validate_one']:.3f}",
             f"{r['warm_validate']:.3f}",
             f"{r['compile']:.3f}",
             f"{r['load_artifact']:.3f}",
@@ -287,9 +304,17 @@ def report(rows: list[dict[str, Any]], repeat: int, start: dict[str, float]) -> 
             f"{r['resolve_ns']:.0f}",
             f"{ref:.0f}" if ref else "n/a",
             ratio(r["resolve_ns"], ref),
-            f"{(r['validate_peak_kb'] or 0) / 1024:.0f}",
-            f"{(r.get('compile_peak_kb') or 0) / 1024:.0f}",
-            f"{(r.get('load_peak_kb') or 0) / 1024:.0f}",
+            *(
+                f"{(r.get(f'{name}_kb') or 0) / 1024:.0f}"
+                for name in (
+                    "validate_peak",
+                    "validate_workers",
+                    "validate_one_peak",
+                    "compile_peak",
+                    "compile_workers",
+                    "load_peak",
+                )
+            ),
             f"{r.get('artifact_bytes', 0) / 1e6:.2f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -378,8 +403,10 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     if big is not None:  # at 10,000 files: memory and the artifact against the input
         size = big.get("bytes", 0)
         validate_kb, compile_kb = big.get("validate_peak_kb") or 0, big.get("compile_peak_kb") or 0
+        one_kb = big.get("validate_one_peak_kb") or 0
         for name, value, limit in [
             ("validate peak RSS / input", _over(validate_kb * 1024, size), 15.0),
+            ("validate peak RSS / input, one process", _over(one_kb * 1024, size), 15.0),
             ("compile peak RSS / input", _over(compile_kb * 1024, size), 15.0),
             ("artifact / input", _over(big.get("artifact_bytes", 0), size), 1.5),
             ("load_artifact (s)", big["load_artifact"], 0.3),

@@ -21,7 +21,7 @@ def test_benchmark_smoke_run_writes_its_report(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("# flue-decl benchmarks")
     row = next(line for line in text.splitlines() if line.startswith("| 10 |"))
-    assert row.count("|") == 24  # 23 columns: ajv-cli and the event parse among them
+    assert row.count("|") == 28  # 27 columns: ajv-cli, the event parse, one process among them
     assert "| validate / ajv-cli |" in text
     assert "Start-up, fresh processes" in text
     assert "`import flue_decl`" in text
@@ -60,8 +60,13 @@ def test_the_report_checks_each_target_against_the_1000_file_row() -> None:
         "- growth from 1,000 to 10,000 files (linear is 10x): validate 10.0x, compile 12.0x"
     )
     sized = {**big, "bytes": 10e6, "validate_peak_kb": 140e3, "artifact_bytes": 16e6}
+    sized["validate_one_peak_kb"] = 150e3
     measured = targets([row, sized])
     assert "- at 10,000 files, validate peak RSS / input: 14.34 (target ≤ 15.0): met" in measured
+    assert (
+        "- at 10,000 files, validate peak RSS / input, one process: 15.36 (target ≤ 15.0): "
+        "NOT met" in measured
+    )
     assert "- at 10,000 files, artifact / input: 1.60 (target ≤ 1.5): NOT met" in measured
     assert "- at 10,000 files, compile peak RSS / input: 0.00 (target ≤ 15.0): n/a" in measured
     assert targets([{**row, "files": 10}]) == []

@@ -3,14 +3,15 @@ file for file as one process parses them.
 
 The files are cut into runs of about the same size, in order. The parent parses the
 first run as always; a worker each of the others, by the fast pass alone (``_fastparse``),
-with no budget of its own. The parent then takes the workers' files in order as if it had
-read them at their turn: each charged to the tree's budget as ``parse_file`` charges it,
-after the file's own charge. A worker gives, with each file's documents, what the file
+within what the tree's budget had left when it was forked (so it holds no more than the
+tree may). The parent then takes the workers' files in order as if it had read them at
+their turn: each charged to the tree's budget as ``parse_file`` charges it, after the
+file's own charge. A worker gives, with each file's documents, what the file
 charges and the most it asked of the budget at one check (``need``): where the tree could
 not have paid that at the file's turn, the parent parses the worker's text again, and the
 budget refuses it at its place as it would have. A file a worker did not read whole and
-plainly (one the event pass reads, one with any problem, a value ``marshal`` cannot carry
-such as a date) the parent parses itself, at its turn.
+plainly (one the event pass reads, one with any problem or past the worker's budget, a
+value ``marshal`` cannot carry such as a date) the parent parses itself, at its turn.
 
 Worth it only for a tree of some size: a worker's run is at least ``MIN_BYTES``.
 
@@ -30,7 +31,6 @@ import hashlib
 import itertools
 import marshal
 import pickle
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -65,7 +65,7 @@ def parse_files(
     cap = min(max_bytes, MAX_PLACEABLE)
     (first, *others) = [files[start:end] for start, end in runs]
     own, answers = _spread.spread(
-        [functools.partial(_worker, run, cap) for run in others],
+        [functools.partial(_worker, run, cap, tree.limit - tree.used) for run in others],
         lambda: [parse_file(source, max_bytes, tree) for source in first],
     )
     out = own
@@ -95,12 +95,14 @@ def _runs(sizes: Sequence[int], jobs: int) -> list[tuple[int, int]]:
     return [run for run in runs if run[0] < run[1]] or [(0, 0)]
 
 
-def _worker(files: Sequence[SourceFile], cap: int) -> bytes:
-    """In a worker: each file's answer, or None, marshalled. One budget for the run, with
-    no limit (the parent charges each file at its turn; a file's charges do not depend on
-    the files before it), so the strings the files repeat are one object, written once."""
+def _worker(files: Sequence[SourceFile], cap: int, room: int) -> bytes:
+    """In a worker: each file's answer, or None, marshalled. One budget for the run, of
+    what the tree had left at the fork (``room``): the worker holds no more than the tree
+    may, and a file past it is the parent's (whose budget refuses it at its turn). A file's
+    charges do not depend on the files before it, so one budget only makes the strings
+    the files repeat one object, written once."""
     tree = TreeBudget(0)
-    tree.limit = sys.maxsize
+    tree.limit = room
     answers = [_alone(source, cap, tree) for source in files]
     try:
         return marshal.dumps(answers)
@@ -120,6 +122,8 @@ Answer = tuple[str, str, int, int, Parts]  # a file's sha256, text, charge, need
 
 
 def _alone(source: SourceFile, cap: int, tree: TreeBudget) -> Answer | None:
+    if charged(source, tree) is not None:
+        return None
     raw, _ = read_source(source, cap)
     if raw is None:
         return None
@@ -130,6 +134,7 @@ def _alone(source: SourceFile, cap: int, tree: TreeBudget) -> Answer | None:
     if fast is None:
         return None
     documents, charge, need = fast
+    tree.used += charge
     parts = [(d.index, d.places.root, d.data, d.places.texts) for d in documents]
     return hashlib.sha256(raw).hexdigest(), text, charge, need, parts
 

@@ -122,6 +122,7 @@ Answer = tuple[str, str, int, int, Parts]  # a file's sha256, text, charge, need
 
 
 def _alone(source: SourceFile, cap: int, tree: TreeBudget) -> Answer | None:
+    _spread.stop_if_abandoned()
     if charged(source, tree) is not None:
         return None
     raw, _ = read_source(source, cap)
@@ -222,6 +223,7 @@ def _share(
     room = MAX_HELD
     for stage in range(3):
         for entity in entities:
+            _spread.stop_if_abandoned()
             found = list(itertools.islice(work[stage](entity), room + 1))
             room -= len(found)
             if room < 0:

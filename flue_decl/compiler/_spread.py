@@ -9,22 +9,33 @@ never change or lose its answer. Children write nothing else anywhere and leave 
 
 Forking is used only where it is safe (:func:`usable`): a platform with ``fork`` that is
 not macOS (whose system libraries are not safe to use in a forked child), called from the
-main thread of a process that has no other thread (a lock another thread holds at the
-fork would stay held in the child). Anywhere else everything runs in the calling process.
+main thread of a process that has no other thread, counted by the system where it can
+(``/proc/self/task``: threads started by C code or ``_thread`` count too; a lock another
+thread holds at the fork would stay held in the child). Anywhere else everything runs in
+the calling process. Should a worker stop answering all the same, the parent waits for it
+``PATIENCE`` times as long as its own part took (at least ``MIN_WAIT`` seconds), then
+kills it and does its part. A worker whose parent is gone stops at its next step
+(:func:`stop_if_abandoned`): nobody would read its answer.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
 _CHUNK = 1 << 20
+PATIENCE = 10  # a worker's share is about the parent's: ten times as long is a stuck one
+MIN_WAIT = 5.0
+_parent: int | None = None  # in a worker: the process that forked it
 
 
 def usable(jobs: int) -> int:
@@ -32,11 +43,25 @@ def usable(jobs: int) -> int:
     than the CPUs this process may run on (more would only wait their turn)."""
     if jobs <= 1 or not hasattr(os, "fork") or sys.platform == "darwin":
         return 1
-    alone = threading.active_count() == 1
-    if not alone or threading.current_thread() is not threading.main_thread():
+    if not _alone() or threading.current_thread() is not threading.main_thread():
         return 1
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     return max(1, min(jobs, len(cpus) if cpus is not None else os.cpu_count() or 1))
+
+
+def _alone() -> bool:
+    """Whether this process runs one thread: as the system counts them where it says,
+    else as Python's ``threading`` and ``_thread`` do."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1 and _thread._count() == 0
+
+
+def stop_if_abandoned() -> None:
+    """In a worker, between steps: leave at once if the parent is gone."""
+    if _parent is not None and os.getppid() != _parent:
+        os._exit(1)
 
 
 def spread(
@@ -49,11 +74,13 @@ def spread(
         for part in parts:
             child = _fork(part, [fd for _, fd in children if fd >= 0])
             children.append(child or (0, -1))  # none: out of processes or descriptors
+        started = time.monotonic()
         mine = own()
+        deadline = time.monotonic() + max(MIN_WAIT, PATIENCE * (time.monotonic() - started))
         answers = []
         while children:
             pid, read = children[0]
-            answers.append(_answer(pid, read) if pid else None)
+            answers.append(_answer(pid, read, deadline) if pid else None)
             del children[0]  # read and reaped
         return mine, answers
     finally:
@@ -75,6 +102,7 @@ def _fork(part: Callable[[], bytes], others: list[int]) -> tuple[int, int] | Non
         read, write = os.pipe()
     except OSError:
         return None
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -82,6 +110,8 @@ def _fork(part: Callable[[], bytes], others: list[int]) -> tuple[int, int] | Non
         os.close(write)
         return None
     if pid == 0:  # pragma: no cover - the child: coverage is not written from here
+        global _parent  # noqa: PLW0603 - the child's own copy of this module
+        _parent = parent
         _child(part, write, [read, *others])
     os.close(write)
     return pid, read
@@ -103,12 +133,22 @@ def _child(part: Callable[[], bytes], write: int, others: list[int]) -> None:
         os._exit(code)
 
 
-def _answer(pid: int, read: int) -> bytes | None:
+def _answer(pid: int, read: int, deadline: float) -> bytes | None:
     chunks: list[bytes] = []
     cut = False
+    wait = max(0.0, deadline - time.monotonic())  # for its first bytes; then each chunk's
     try:
-        while chunk := os.read(read, _CHUNK):
+        while True:
+            if not select.select([read], [], [], wait)[0]:
+                cut = True  # stuck: killed, its part done by the parent
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                break
+            chunk = os.read(read, _CHUNK)
+            if not chunk:
+                break
             chunks.append(chunk)
+            wait = MIN_WAIT  # it answers: each further chunk is a pipe's worth away
     except OSError:
         cut = True
     finally:

@@ -11,6 +11,7 @@ no other thread (``_spread.usable``), and a test process may have some.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +205,91 @@ def test_a_system_out_of_processes_leaves_every_part_to_the_parent(
     monkeypatch.setattr(os, "pipe", no_descriptors)
     assert _spread.spread([lambda: b"a"], lambda: "mine") == ("mine", [None])
     monkeypatch.setattr(os, "pipe", pipe)
+
+
+def test_a_stuck_worker_is_killed_and_its_part_done_by_the_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forked = []
+    fork = os.fork
+
+    def recorded() -> int:
+        forked.append(pid := fork())
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded)
+    monkeypatch.setattr(_spread, "MIN_WAIT", 0.5)
+    started = time.monotonic()
+    def stuck() -> bytes:
+        time.sleep(600)
+        return b"late"
+
+    own, answers = _spread.spread([stuck, lambda: b"b" * (1 << 20)], lambda: 1)
+    assert (own, answers) == (1, [None, b"b" * (1 << 20)])  # the other read after the wait
+    assert time.monotonic() - started < 30
+    for pid in forked:
+        if pid:
+            with pytest.raises(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # killed and reaped
+
+
+_ORPHAN = """
+import os, sys, time
+from flue_decl.compiler import _spread
+
+def part():
+    with open(sys.argv[1], "w") as out:
+        out.write(str(os.getpid()))
+    while True:  # a step of work, again and again
+        _spread.stop_if_abandoned()
+        time.sleep(0.01)
+
+def own():
+    time.sleep(0.3)
+    os._exit(0)  # the parent dies without reading its worker's answer
+
+_spread.spread([part], own)
+"""
+
+
+def test_a_worker_whose_parent_is_gone_stops(tmp_path: Path) -> None:
+    written = tmp_path / "worker.pid"
+    subprocess.run(
+        [sys.executable, "-c", _ORPHAN, str(written)], cwd=ROOT, check=True, timeout=60
+    )
+    pid = int(written.read_text())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.05)
+    assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs: not gone, and not a zombie nobody reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_no_fork_beside_a_thread_python_does_not_list() -> None:
+    started, stop = threading.Event(), threading.Event()
+
+    def waiting() -> None:
+        started.set()
+        stop.wait()
+
+    _thread.start_new_thread(waiting, ())
+    try:
+        started.wait()
+        assert threading.active_count() == 1  # threading does not see it
+        assert _spread.usable(4) == 1
+    finally:
+        stop.set()
+        deadline = time.monotonic() + 10  # until it has ended: later tests may fork
+        while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 def test_no_more_processes_than_cpus() -> None:

@@ -105,9 +105,12 @@ def _decodes(label: str) -> bool:
         decoded = label[4:].encode("ascii").decode("punycode")
     except (UnicodeError, ValueError):
         return False
-    if not decoded:
-        return False
+    if not decoded or _SURROGATE.search(decoded):
+        return False  # a lone surrogate is no code point: Node refuses the URL
     return decoded.isascii() or _idna(decoded) == label
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _idna(label: str) -> str:

@@ -3,16 +3,15 @@ read how. Shared by the compiler, the validation cache and the watcher."""
 
 from __future__ import annotations
 
-import errno
 import itertools
 import os
 import re
 import shlex
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._errors import Diagnostic, Severity
+from ._files import _one_path
 
 MAX_FILE_BYTES = 1 << 20  # a providers.d file larger than this is refused, not read
 # Entries of one directory: its listing is held and sorted whole (a name and an entry
@@ -70,22 +69,6 @@ def as_layers(paths: object, *, what: str = "paths") -> tuple[str, ...]:
             f"got {type(paths).__name__}"
         )
     return tuple(_one_path(p, what) for p in paths)
-
-
-def one_path(path: object, *, what: str = "path") -> str:
-    """One path (``str`` or ``os.PathLike``), else a TypeError that says so."""
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"{what}: expected a path (str or os.PathLike), got {type(path).__name__}")
-    return _one_path(path, what)
-
-
-def _one_path(path: object, what: str) -> str:
-    text = os.fspath(path) if isinstance(path, str | os.PathLike) else None
-    if not isinstance(text, str):
-        raise TypeError(
-            f"{what}: expected a path (str or os.PathLike of str), got {type(path).__name__}"
-        )
-    return text
 
 
 def _sort_key(name: str) -> bytes:
@@ -253,34 +236,6 @@ def _skipped(path: str, what: str) -> Diagnostic:
         hint="make it a regular file again, remove it, or rename it so it does not end "
         "in .yaml",
     )
-
-
-def read_capped(path: str, limit: int) -> bytes:
-    """The file's bytes, but never more than ``limit + 1`` of them (one more than allowed
-    is how a caller tells a file that is too large). Sized from fstat: a buffered
-    ``read(limit + 1)`` allocates the whole limit for every small file, which was most of
-    the cost of hashing a tree for the validation cache. Raises OSError, also for anything
-    but a regular file: what was listed as a file may have been swapped for a FIFO since,
-    which a blocking open would wait on for ever."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        remaining = limit + 1
-        request = min(status.st_size + 1, remaining)
-        chunks = []
-        while remaining > 0:
-            chunk = os.read(fd, max(request, 1))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-            request = min(remaining, 1 << 16)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def _io_error(path: str, exc: OSError) -> Diagnostic:

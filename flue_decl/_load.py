@@ -17,9 +17,10 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ._discover import as_layers, discover, read_capped
+from ._discover import as_layers, discover
 from ._domain import Call
 from ._errors import ConfigError, Diagnostic, Place, Severity, frames_dropped
+from ._files import read_capped
 from ._isolated import Compiled, background, compile_in_child
 from ._poller import MARKER as POLLER_MARKER
 from ._poller import Poller

@@ -22,8 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._codes import why_not_silenced
-from ._discover import one_path, read_capped
 from ._errors import Diagnostic, Place, SettingsError, Severity, did_you_mean
+from ._files import one_path, read_capped
 from ._settingkeys import (
     FILE_NAME,
     KEYS,

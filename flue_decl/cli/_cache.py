@@ -23,9 +23,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._discover import Discovery, discover, read_capped
+from .._discover import Discovery, discover
 from .._domain import schema_dir
 from .._errors import Diagnostic, Severity
+from .._files import read_capped
 from .._settingkeys import Settings
 from .._settings import searched
 from .._version import __version__

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TextIO
 
 from .._codes import RULES
-from .._discover import read_capped
 from .._errors import Diagnostic, Severity
+from .._files import read_capped
 from .._inert import inert_json
 from .._version import __version__
 from ._redact import at_credential, redact_line

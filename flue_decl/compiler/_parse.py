@@ -33,8 +33,9 @@ import yaml
 import yaml.reader
 from yaml.events import DocumentStartEvent
 
-from .._discover import MAX_FILE_BYTES, SourceFile, read_capped
+from .._discover import MAX_FILE_BYTES, SourceFile
 from .._errors import Diagnostic, Place, Severity
+from .._files import read_capped
 from .._secrets import is_credential_name
 from . import _fastparse, _portable, _suppress
 from ._budget import FILE, TreeBudget, refusal

@@ -15,9 +15,9 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .._discover import one_path
 from .._domain import Call, Origins, string_fields, with_value
 from .._errors import Diagnostic, InputError, Severity, frames_dropped
+from .._files import one_path
 from .._inert import inert_json
 from .._jsjson import escape_lone_surrogates
 from .._service import ServiceOptions

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 
-from .._discover import read_capped
 from .._domain import Call
+from .._files import read_capped
 from ..templates import MAX_OUTPUT_CHARS, SECRET_NAME, secret_names, templated_fields
 from ._lines import Calls
 

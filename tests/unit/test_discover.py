@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from flue_decl import _discover
-from flue_decl._discover import discover, read_capped
+from flue_decl._discover import discover
+from flue_decl._files import read_capped
 from tests.helpers import run_cli, write_files
 
 

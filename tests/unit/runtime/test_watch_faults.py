@@ -117,7 +117,7 @@ def test_an_unchanged_poll_reads_no_file(
     tree = two_providers(tmp_path)
     live = watch(str(tree), env={}, isolated_reloads=False)
     reads: list[str] = []
-    real = flue_decl._discover.read_capped
+    real = flue_decl._files.read_capped
 
     def counting(path: str, limit: int) -> bytes:
         reads.append(path)

@@ -292,8 +292,10 @@ def test_no_fork_beside_a_thread_python_does_not_list() -> None:
             time.sleep(0.01)
 
 
-def test_no_more_processes_than_cpus() -> None:
+def test_no_more_processes_than_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_spread, "_alone", lambda: True)  # whatever else this process runs
     assert _spread.usable(10_000) == len(os.sched_getaffinity(0))
+    assert _spread.usable(1) == 1
 
 
 def test_no_worker_is_left_when_the_parent_fails(monkeypatch: pytest.MonkeyPatch) -> None:

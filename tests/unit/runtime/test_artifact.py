@@ -58,7 +58,8 @@ def test_service_start_from_an_artifact_imports_no_compiler(artifact: Path) -> N
         f"r = flue_decl.load_artifact({str(artifact)!r}, env={ENV!r}, import_handlers=False)\n"
         "print(r.resolve_model('ollama/llama3.1:8b').context_window)\n"
         "heavy = ('jsonschema', 'referencing', 'httpx', 'jinja2', 'yaml',\n"
-        "         'flue_decl.compiler', 'flue_decl._load', 'flue_decl.cli')\n"
+        "         'flue_decl.compiler', 'flue_decl._load', 'flue_decl.cli',\n"
+        "         'flue_decl._discover')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy\n"
         "             or any(m == h or m.startswith(h + '.') for h in heavy)))\n"
     )
@@ -71,6 +72,28 @@ def test_service_start_from_an_artifact_imports_no_compiler(artifact: Path) -> N
         cwd=REPO,
     ).stdout.split("\n")
     assert out[:2] == ["131072", "[]"]
+
+
+def test_a_registry_of_https_providers_loads_without_reading_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = write_files(
+        tmp_path / "providers.d",
+        {
+            "acme.yaml": "kind: Provider\nid: acme\napi: openai-completions\n"
+            "baseUrl: https://acme.example/v1\napiKey: '{{ env.ACME_KEY }}'\nmodels: {m: {}}\n"
+        },
+    )
+    out = tmp_path / "registry.json"
+    assert run_cli("compile", str(tree), "-o", str(out)).returncode == 0
+    from flue_decl.runtime import _render
+
+    def unread() -> None:
+        raise AssertionError("the catalog was read for a rule no provider needs")
+
+    monkeypatch.setattr(_render, "builtin_catalog", unread)
+    registry = load_artifact(out, env={"ACME_KEY": "k"}, import_handlers=False)
+    assert registry.resolve_model("acme/m").base_url == "https://acme.example/v1"
 
 
 def test_artifact_round_trip_gives_the_same_registry(

@@ -27,7 +27,7 @@ class Args:
     max_file_bytes: int | None = None
     handler_modules: str | None = None
     no_cache: bool = False
-    jobs: int | None = None  # None: as many as the CPUs (``_inputs.jobs``)
+    jobs: int | None = None  # None: as many as the CPUs, at most 4 (``_options.jobs``)
     # What to show, and where.
     format: str | None = None  # None: validate's and check-env's from the settings
     output: str | None = None

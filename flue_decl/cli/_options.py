@@ -5,7 +5,6 @@ them. Light on purpose: ``validate`` answered from its cache imports no compiler
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from .._inert import inert_json
@@ -63,12 +62,9 @@ MAX_JOBS = 4  # past two the parse's share of a run is small: more processes, li
 
 
 def jobs(args: Args) -> int:
-    """How many processes may share the work of a tree (``--jobs``): by default the CPUs this
-    process may run on, at most ``MAX_JOBS``."""
-    if args.jobs is not None:
-        return args.jobs
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return min(MAX_JOBS, len(usable) if usable is not None else os.cpu_count() or 1)
+    """How many processes may share the work of a tree (``--jobs``, else ``MAX_JOBS``); the
+    compiler uses no more than the CPUs this process may run on (``_spread.usable``)."""
+    return args.jobs if args.jobs is not None else MAX_JOBS
 
 
 def show_settings(args: Args) -> int:
